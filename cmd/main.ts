@@ -1,0 +1,110 @@
+/**
+ * NAME
+ *   postkit — a Postfix-compatible mail system in one binary
+ *
+ * SYNOPSIS
+ *   postkit TOOL [options] [arguments]
+ *   TOOL [options] [arguments]          (the binary started through a symlink or hard link named TOOL)
+ *   postkit --help | --version
+ *
+ * DESCRIPTION
+ *   The only entry point. It picks the program from basename(process.argv0) — the name the binary was started as
+ *   (in a compiled Bun binary argv[0] is always "bun") — or, when that name is `postkit` (or `bun`, running from
+ *   source), from the first argument. It runs the program and turns its result or typed error into the exit
+ *   status. This is the only file that calls process.exit.
+ *
+ *   `TOOL --help` prints the tool's synopsis. `postkit --help` lists the tools.
+ *
+ * EXIT STATUS
+ *   The tool's own status; 64 (EX_USAGE) for an unknown program name; for a fatal error, 1 or the status the
+ *   tool's Postfix counterpart uses (sendmail and postlock 75, postqueue 69).
+ */
+import { TOOLS, toolNames, type ToolEntry } from "./registry.ts";
+import { ExitRequest, PostkitError, UsageError } from "../internal/sys/errors.ts";
+import { GetoptError } from "../internal/text/getopt.ts";
+import { initMsg, msgReport } from "../internal/log/msg.ts";
+import { flushOut, writeOut } from "../internal/sys/stdout.ts";
+import { VERSION } from "../internal/config/version.ts";
+import { writeSync } from "node:fs";
+import { isatty } from "node:tty";
+
+const EX_USAGE = 64;
+
+function basename(p: string): string {
+  const i = p.lastIndexOf("/");
+  return i < 0 ? p : p.slice(i + 1);
+}
+
+function topHelp(): string {
+  const names = toolNames();
+  const w = Math.max(...names.map((n) => n.length));
+  const lines = names.map((n) => `  ${n.padEnd(w)}  ${TOOLS[n]!.summary}`);
+  return (
+    `postkit ${VERSION}: a Postfix-compatible mail system in one binary\n\n` +
+    `usage: postkit TOOL [options] [arguments]\n` +
+    `       TOOL [options] [arguments]   (through a link named TOOL)\n\n` +
+    `tools:\n${lines.join("\n")}\n\n` +
+    `Run "postkit TOOL --help" for a tool's options.\n`
+  );
+}
+
+function die(text: string, status: number): never {
+  writeSync(2, text);
+  process.exit(status);
+}
+
+async function runTool(name: string, entry: ToolEntry, argv: string[]): Promise<number> {
+  initMsg(name, { stderr: entry.stderrIfTty ? isatty(2) : true });
+  try {
+    const mod = await entry.load();
+    if (argv[0] === "--help" && argv.length === 1) {
+      writeOut(mod.HELP.endsWith("\n") ? mod.HELP : `${mod.HELP}\n`);
+      return 0;
+    }
+    return await mod.run(argv);
+  } catch (e) {
+    if (e instanceof ExitRequest) return e.exitCode;
+    if (e instanceof GetoptError) {
+      // glibc's getopt line goes to stderr only, then the fatal usage line
+      if (!entry.stderrIfTty || isatty(2)) writeSync(2, `${name}: ${e.detail}\n`);
+    }
+    if (e instanceof UsageError) {
+      msgReport("fatal", `usage: ${e.message}`);
+      return entry.fatalExit ?? e.exitCode;
+    }
+    if (e instanceof PostkitError) {
+      msgReport("fatal", e.message);
+      return entry.fatalExit ?? e.exitCode;
+    }
+    msgReport("panic", e instanceof Error ? (e.stack ?? e.message) : String(e));
+    return entry.fatalExit ?? 1;
+  } finally {
+    flushOut();
+  }
+}
+
+async function main(): Promise<number> {
+  const argv = process.argv.slice(2);
+  let name = basename(process.argv0);
+  if (!Object.hasOwn(TOOLS, name)) {
+    if (!name.startsWith("postkit") && name !== "bun") {
+      die(`postkit: fatal: unknown program name "${name}"; link the binary as one of: ${toolNames().join(", ")}\n`, EX_USAGE);
+    }
+    const first = argv.shift();
+    if (first === undefined || first === "--help" || first === "-h" || first === "help") {
+      writeOut(topHelp());
+      flushOut();
+      return first === undefined ? EX_USAGE : 0;
+    }
+    if (first === "--version" || first === "-V") {
+      writeOut(`postkit ${VERSION}\n`);
+      flushOut();
+      return 0;
+    }
+    if (!Object.hasOwn(TOOLS, first)) die(`postkit: fatal: unknown command "${first}"; run "postkit --help" for the list\n`, EX_USAGE);
+    name = first;
+  }
+  return runTool(name, TOOLS[name]!, argv);
+}
+
+process.exit(await main());

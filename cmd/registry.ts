@@ -1,0 +1,36 @@
+/**
+ * registry — the one table of postkit's programs: name, one-line summary, how to load it, and the exit status
+ * Postfix uses when that program dies with a fatal error.
+ *
+ * Each entry's module is imported lazily, so a one-shot tool loads only its own code. A tool module exports
+ * `run(argv)` (arguments after the program name; resolves to an exit status) and `HELP` (its synopsis and option
+ * summary, printed by `TOOL --help`). Entries marked `daemon` are started by the master and are not listed in
+ * `postkit --help`.
+ */
+
+/** What every tool module exports. */
+export interface ToolModule {
+  run(argv: string[]): Promise<number> | number;
+  HELP: string;
+}
+
+/** One program of the multicall binary. */
+export interface ToolEntry {
+  summary: string;
+  load: () => Promise<ToolModule>;
+  /** Exit status of a fatal error (Postfix's cleanup hooks: sendmail and postlock 75, postqueue 69). */
+  fatalExit?: number;
+  /** Diagnostics reach stderr only when it is a terminal (postfix and postlog in Postfix 3.7). */
+  stderrIfTty?: boolean;
+  daemon?: boolean;
+}
+
+export const TOOLS: Record<string, ToolEntry> = {
+  postconf: { summary: "show or edit the main.cf and master.cf configuration", load: () => import("./postconf.ts") },
+  postlog: { summary: "write a record to the mail log", load: () => import("./postlog.ts"), stderrIfTty: true },
+};
+
+/** Names of the user-facing tools, in the order `postkit --help` lists them. */
+export function toolNames(): string[] {
+  return Object.keys(TOOLS).filter((n) => !TOOLS[n]!.daemon);
+}

@@ -1,0 +1,101 @@
+/**
+ * maillog — writes mail log records the way Postfix does, to `maillog_file` or to syslog.
+ *
+ * Record shape (the one pflogsumm and friends parse):
+ *   file:    `Mmm dd hh:mm:ss HOST TAG[PID]: TEXT\n`   (HOST is myhostname up to its first dot)
+ *   syslog:  `<PRI>Mmm dd hh:mm:ss TAG[PID]: TEXT`      (one datagram to /dev/log; syslogd adds the host)
+ * Time is local time with a zero-padded day (`Nov 05`). TEXT is cut to 2000 bytes, as Postfix does.
+ *
+ * Contract: every record is written with one write(2) on a descriptor opened with O_APPEND, so concurrent
+ * writers (daemons, postsuper, postlog) never interleave within a line. A log that cannot be written is never
+ * fatal to mail processing: syslog datagrams that fail are dropped, as syslog(3) drops them.
+ */
+import { closeSync, openSync, writeSync, constants, existsSync } from "node:fs";
+import { closeFd, connectUnixDgram, sendDatagram } from "../sys/libc.ts";
+
+/** Postfix's severities, in the order of msg.h. */
+export type Level = "info" | "warning" | "error" | "fatal" | "panic";
+
+const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+
+const pad2 = (n: number) => (n < 10 ? `0${n}` : `${n}`);
+
+/** `Mmm dd hh:mm:ss` in local time. */
+export function formatLogTime(d: Date): string {
+  return `${MONTHS[d.getMonth()]} ${pad2(d.getDate())} ${pad2(d.getHours())}:${pad2(d.getMinutes())}:${pad2(d.getSeconds())}`;
+}
+
+/** `TEXT` with its severity prefix (`warning: …`); info has none. Cut to 2000 bytes as Postfix does. */
+export function levelText(level: Level, text: string): string {
+  const t = level === "info" ? text : `${level}: ${text}`;
+  return t.length > 2000 ? Buffer.from(t).subarray(0, 2000).toString() : t;
+}
+
+/** One maillog_file line, with its newline. */
+export function formatFileRecord(d: Date, host: string, tag: string, pid: number, level: Level, text: string): string {
+  return `${formatLogTime(d)} ${host} ${tag}[${pid}]: ${levelText(level, text)}\n`;
+}
+
+const SYSLOG_FACILITIES: Record<string, number> = {
+  kern: 0, user: 1, mail: 2, daemon: 3, auth: 4, syslog: 5, lpr: 6, news: 7, uucp: 8, cron: 9, authpriv: 10,
+  ftp: 11, local0: 16, local1: 17, local2: 18, local3: 19, local4: 20, local5: 21, local6: 22, local7: 23,
+};
+const SYSLOG_SEVERITY: Record<Level, number> = { info: 6, warning: 4, error: 3, fatal: 2, panic: 2 };
+
+/** The syslog facility number for a `syslog_facility` name, or undefined when the name is unknown. */
+export function syslogFacility(name: string): number | undefined {
+  return SYSLOG_FACILITIES[name.toLowerCase()];
+}
+
+/** Where records go. */
+export interface MaillogSink {
+  write(level: Level, text: string): void;
+  close(): void;
+}
+
+/** Appends records to a file (maillog_file; `/dev/stdout` works for containers). */
+export function openFileSink(path: string, host: string, tag: () => string, mode = 0o600): MaillogSink {
+  let fd: number | undefined;
+  return {
+    write(level, text) {
+      fd ??=
+        path === "/dev/stdout"
+          ? 1
+          : openSync(path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_CLOEXEC, mode);
+      writeSync(fd, formatFileRecord(new Date(), host, tag(), process.pid, level, text));
+    },
+    close() {
+      if (fd !== undefined && fd > 2) closeSync(fd);
+      fd = undefined;
+    },
+  };
+}
+
+/** Sends records to the local syslog daemon through /dev/log; silently drops them when there is none. */
+export function openSyslogSink(facility: number, tag: () => string, socketPath = "/dev/log"): MaillogSink {
+  let fd: number | undefined;
+  let broken = false;
+  return {
+    write(level, text) {
+      if (broken) return;
+      try {
+        if (fd === undefined) {
+          if (!existsSync(socketPath)) {
+            broken = true;
+            return;
+          }
+          fd = connectUnixDgram(socketPath);
+        }
+        const pri = facility * 8 + SYSLOG_SEVERITY[level];
+        const rec = `<${pri}>${formatLogTime(new Date())} ${tag()}[${process.pid}]: ${levelText(level, text)}`;
+        sendDatagram(fd, Buffer.from(rec));
+      } catch {
+        broken = true;
+      }
+    },
+    close() {
+      if (fd !== undefined) closeFd(fd);
+      fd = undefined;
+    },
+  };
+}

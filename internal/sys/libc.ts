@@ -1,0 +1,145 @@
+/**
+ * libc — the few libc calls that node:fs and Bun do not offer, reached through bun:ffi.
+ *
+ * flock(2), fcntl(2) with OFD record locks (classic POSIX locks vanish when any descriptor of the file is closed,
+ * so only F_OFD_* are exposed), mkfifo(3), syncfs(2), prctl(PR_SET_NAME), and AF_UNIX datagram sockets for
+ * syslog(3)'s /dev/log. Every call is non-blocking or short; none of them waits for a lock (callers retry on a
+ * timer, as Postfix's deliver_lock_attempts does).
+ *
+ * Contract: functions return 0 or a descriptor on success and throw `SysError` (with the errno name in `code`)
+ * on failure. libc is opened on first use, so tools that never lock or log to syslog pay nothing at start-up.
+ */
+import { dlopen, FFIType, ptr, read, CString } from "bun:ffi";
+import { PostkitError } from "./errors.ts";
+
+/** A failed system call: `code` is the errno name (EAGAIN, ENOENT …), `errno` the number. */
+export class SysError extends PostkitError {
+  constructor(
+    readonly syscall: string,
+    readonly errno: number,
+    readonly code: string,
+    text: string,
+  ) {
+    super(`${syscall}: ${text}`, { temporary: errno === 11 || errno === 4 });
+  }
+}
+
+const ERRNO_NAMES: Record<number, string> = {
+  1: "EPERM", 2: "ENOENT", 4: "EINTR", 5: "EIO", 9: "EBADF", 11: "EAGAIN", 12: "ENOMEM", 13: "EACCES",
+  17: "EEXIST", 20: "ENOTDIR", 21: "EISDIR", 22: "EINVAL", 28: "ENOSPC", 30: "EROFS", 35: "EDEADLK",
+  88: "ENOTSOCK", 91: "EPROTOTYPE", 97: "EAFNOSUPPORT", 111: "ECONNREFUSED", 107: "ENOTCONN",
+};
+
+let lib: ReturnType<typeof openLibc> | undefined;
+
+function openLibc() {
+  return dlopen("libc.so.6", {
+    __errno_location: { args: [], returns: FFIType.ptr },
+    strerror: { args: [FFIType.i32], returns: FFIType.ptr },
+    flock: { args: [FFIType.i32, FFIType.i32], returns: FFIType.i32 },
+    fcntl: { args: [FFIType.i32, FFIType.i32, FFIType.ptr], returns: FFIType.i32 },
+    mkfifo: { args: [FFIType.cstring, FFIType.u32], returns: FFIType.i32 },
+    syncfs: { args: [FFIType.i32], returns: FFIType.i32 },
+    prctl: { args: [FFIType.i32, FFIType.ptr, FFIType.u64, FFIType.u64, FFIType.u64], returns: FFIType.i32 },
+    socket: { args: [FFIType.i32, FFIType.i32, FFIType.i32], returns: FFIType.i32 },
+    connect: { args: [FFIType.i32, FFIType.ptr, FFIType.u32], returns: FFIType.i32 },
+    send: { args: [FFIType.i32, FFIType.ptr, FFIType.u64, FFIType.i32], returns: FFIType.i64 },
+    close: { args: [FFIType.i32], returns: FFIType.i32 },
+  }).symbols;
+}
+
+function libc() {
+  return (lib ??= openLibc());
+}
+
+function fail(syscall: string): never {
+  const l = libc();
+  const errno = read.i32(l.__errno_location()!, 0);
+  const text = new CString(l.strerror(errno)!).toString();
+  throw new SysError(syscall, errno, ERRNO_NAMES[errno] ?? `E${errno}`, text);
+}
+
+function check(syscall: string, rc: number | bigint): number {
+  if (Number(rc) < 0) fail(syscall);
+  return Number(rc);
+}
+
+export const LOCK_SH = 1;
+export const LOCK_EX = 2;
+export const LOCK_NB = 4;
+export const LOCK_UN = 8;
+
+/** flock(2); with LOCK_NB a held lock throws SysError code EAGAIN. */
+export function flock(fd: number, op: number): void {
+  check("flock", libc().flock(fd, op));
+}
+
+const F_OFD_GETLK = 36;
+const F_OFD_SETLK = 37;
+export const F_RDLCK = 0;
+export const F_WRLCK = 1;
+export const F_UNLCK = 2;
+
+function flockStruct(type: number): Uint8Array {
+  const buf = new Uint8Array(32);
+  const view = new DataView(buf.buffer);
+  view.setInt16(0, type, true); // l_type
+  view.setInt16(2, 0, true); // l_whence = SEEK_SET; l_start = l_len = 0: the whole file
+  return buf;
+}
+
+/** Takes (F_RDLCK/F_WRLCK) or releases (F_UNLCK) an OFD lock on the whole file without waiting; EAGAIN if held. */
+export function fcntlLock(fd: number, type: number): void {
+  const buf = flockStruct(type);
+  check("fcntl", libc().fcntl(fd, F_OFD_SETLK, ptr(buf)));
+}
+
+/** True when another open file description holds a conflicting fcntl lock of `type` on the file. */
+export function fcntlIsLocked(fd: number, type: number = F_WRLCK): boolean {
+  const buf = flockStruct(type);
+  check("fcntl", libc().fcntl(fd, F_OFD_GETLK, ptr(buf)));
+  return new DataView(buf.buffer).getInt16(0, true) !== F_UNLCK;
+}
+
+/** mkfifo(3) followed by an explicit chmod by the caller (the umask applies here). */
+export function mkfifo(path: string, mode: number): void {
+  check("mkfifo", libc().mkfifo(Buffer.from(`${path}\0`), mode));
+}
+
+/** syncfs(2): flushes the whole file system that holds `fd` (group commit of many queue files). */
+export function syncfs(fd: number): void {
+  check("syncfs", libc().syncfs(fd));
+}
+
+/** Sets the kernel's command name of this process (what `ps -o comm` shows), at most 15 bytes. */
+export function setProcessName(name: string): void {
+  const buf = Buffer.from(`${name.slice(0, 15)}\0`);
+  libc().prctl(15, ptr(buf), 0n, 0n, 0n);
+}
+
+/** Opens an AF_UNIX SOCK_DGRAM socket connected to `path` (for /dev/log); returns the descriptor. */
+export function connectUnixDgram(path: string): number {
+  const l = libc();
+  const fd = check("socket", l.socket(1, 2 | 0o2000000, 0)); // AF_UNIX, SOCK_DGRAM|SOCK_CLOEXEC
+  const addr = new Uint8Array(110);
+  addr[0] = 1; // sa_family = AF_UNIX, little-endian u16
+  addr.set(Buffer.from(path), 2);
+  if (l.connect(fd, ptr(addr), 2 + Buffer.byteLength(path) + 1) < 0) {
+    try {
+      fail("connect");
+    } finally {
+      l.close(fd);
+    }
+  }
+  return fd;
+}
+
+/** Sends one datagram on a connected socket. */
+export function sendDatagram(fd: number, data: Uint8Array): void {
+  check("send", libc().send(fd, ptr(data), BigInt(data.length), 0x4000)); // MSG_NOSIGNAL
+}
+
+/** close(2) for descriptors made here. */
+export function closeFd(fd: number): void {
+  libc().close(fd);
+}
