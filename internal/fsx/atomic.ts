@@ -1,0 +1,60 @@
+/**
+ * atomic — crash-safe file replacement and directory syncing.
+ *
+ * `writeFileAtomic(path, data)` writes a temporary file beside `path` (same directory, so rename(2) is atomic),
+ * fsyncs it, renames it over `path` and fsyncs the directory: a reader sees the old file or the new one, never a
+ * mix, and after a crash the rename is either durable or not done. `fsyncDir(dir)` makes a rename or unlink in
+ * `dir` durable. Throws the underlying node:fs error; never leaves the temporary file behind on failure.
+ */
+import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync, constants, statSync } from "node:fs";
+import { dirname, basename, join } from "node:path";
+
+/** fsync(2) on a directory, so that entries created, renamed or removed in it survive a crash. */
+export function fsyncDir(dir: string): void {
+  const fd = openSync(dir, constants.O_RDONLY | constants.O_DIRECTORY);
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** A temporary name beside `path` that no other process uses at the same moment. */
+export function tempNameBeside(path: string): string {
+  return join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}.tmp`);
+}
+
+/** Replaces `path` with `data` atomically and durably; keeps the old file's mode unless `mode` is given. */
+export function writeFileAtomic(path: string, data: string | Uint8Array, mode?: number): void {
+  let m = mode;
+  if (m === undefined) {
+    try {
+      m = statSync(path).mode & 0o7777;
+    } catch {
+      m = 0o644;
+    }
+  }
+  const tmp = tempNameBeside(path);
+  const fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_CLOEXEC, m);
+  try {
+    const buf = typeof data === "string" ? Buffer.from(data) : data;
+    let off = 0;
+    while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
+    fsyncSync(fd);
+    closeSync(fd);
+    renameSync(tmp, path);
+  } catch (e) {
+    try {
+      closeSync(fd);
+    } catch {
+      // already closed
+    }
+    try {
+      unlinkSync(tmp);
+    } catch {
+      // never created or already renamed
+    }
+    throw e;
+  }
+  fsyncDir(dirname(path));
+}
