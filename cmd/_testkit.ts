@@ -6,7 +6,7 @@
  * creates a throw-away instance directory (etc/, queue/, mail/, log/) owned by the current user, with a main.cf
  * that keeps everything inside it. Tests only; never imported by the binary.
  */
-import { mkdtempSync, mkdirSync, writeFileSync, rmSync, realpathSync } from "node:fs";
+import { existsSync, mkdtempSync, mkdirSync, readFileSync, writeFileSync, rmSync, realpathSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { tmpdir } from "node:os";
 
@@ -68,4 +68,40 @@ export function makeInstance(mainCf = ""): Instance {
       `myhostname = host.example.test\n${mainCf}`,
   );
   return { dir, config, queue, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** Where golden files live: testdata/<tool>/<case>.ref. */
+export const TESTDATA = resolve(import.meta.dir, "..", "testdata");
+
+/**
+ * Compares a tool run with its golden file `testdata/<group>/<name>.ref` (command, stdout, stderr and exit
+ * status, byte for byte after `scrub`). With UPDATE_GOLDEN=1 in the environment the file is rewritten instead,
+ * and a human reads the diff.
+ */
+export function expectGolden(group: string, name: string, command: string, r: ToolRun, scrub: (s: string) => string = (s) => s): void {
+  const text = `$ ${command}\n--- stdout\n${scrub(r.stdout)}--- stderr\n${scrub(r.stderr)}--- status ${r.status}\n`;
+  const path = join(TESTDATA, group, `${name}.ref`);
+  if (process.env.UPDATE_GOLDEN === "1") {
+    mkdirSync(join(TESTDATA, group), { recursive: true });
+    writeFileSync(path, text);
+    return;
+  }
+  let want: string;
+  try {
+    want = readFileSync(path, "utf8");
+  } catch {
+    throw new Error(`golden file ${path} is missing; run with UPDATE_GOLDEN=1 to create it`);
+  }
+  if (text !== want) {
+    // expect() gives the readable diff
+    const { expect } = require("bun:test") as typeof import("bun:test");
+    expect(text).toBe(want);
+  }
+}
+
+/** True when an executable exists at `path`; otherwise prints why the caller skips. */
+export function haveProgram(path: string, why: string): boolean {
+  if (existsSync(path)) return true;
+  console.warn(`skip: ${why}: ${path} is not installed`);
+  return false;
 }

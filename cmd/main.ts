@@ -23,10 +23,9 @@ import { TOOLS, toolNames, type ToolEntry } from "./registry.ts";
 import { ExitRequest, PostkitError, UsageError } from "../internal/sys/errors.ts";
 import { GetoptError } from "../internal/text/getopt.ts";
 import { initMsg, msgReport } from "../internal/log/msg.ts";
-import { flushOut, writeOut } from "../internal/sys/stdout.ts";
+import { flushOut, isTerminal, writeOut } from "../internal/sys/stdout.ts";
 import { VERSION } from "../internal/config/version.ts";
 import { writeSync } from "node:fs";
-import { isatty } from "node:tty";
 
 const EX_USAGE = 64;
 
@@ -54,7 +53,7 @@ function die(text: string, status: number): never {
 }
 
 async function runTool(name: string, entry: ToolEntry, argv: string[]): Promise<number> {
-  initMsg(name, { stderr: entry.stderrIfTty ? isatty(2) : true });
+  initMsg(name, { stderr: entry.stderrIfTty ? isTerminal(2) : true });
   try {
     const mod = await entry.load();
     if (argv[0] === "--help" && argv.length === 1) {
@@ -64,10 +63,8 @@ async function runTool(name: string, entry: ToolEntry, argv: string[]): Promise<
     return await mod.run(argv);
   } catch (e) {
     if (e instanceof ExitRequest) return e.exitCode;
-    if (e instanceof GetoptError) {
-      // glibc's getopt line goes to stderr only, then the fatal usage line
-      if (!entry.stderrIfTty || isatty(2)) writeSync(2, `${name}: ${e.detail}\n`);
-    }
+    // glibc's getopt diagnostic always goes to stderr, then the fatal usage line
+    if (e instanceof GetoptError) writeSync(2, `${name}: ${e.detail}\n`);
     if (e instanceof UsageError) {
       msgReport("fatal", `usage: ${e.message}`);
       return entry.fatalExit ?? e.exitCode;

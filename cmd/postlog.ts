@@ -1,5 +1,105 @@
-/** postlog — placeholder during bootstrap; replaced by the real implementation in this change. */
-export const HELP = "usage: postlog";
-export function run(): number {
+/**
+ * NAME
+ *   postlog — write a record to the mail log
+ *
+ * SYNOPSIS
+ *   postlog [-iv] [-c config_dir] [-p priority] [-t tag] [text...]
+ *
+ * DESCRIPTION
+ *   Logs its arguments, joined by single spaces, as one record; with no arguments, logs each line of standard
+ *   input as a record of its own. Records go where the mail system's go: `maillog_file` when set (it must match
+ *   `maillog_file_prefixes`), else syslog through /dev/log with `syslog_facility`, in Postfix's shape
+ *   `Mmm dd hh:mm:ss HOST TAG[PID]: [LEVEL: ]TEXT`. Non-printable characters become `?`. When standard error is
+ *   a terminal, each record is also printed there as `TAG: [LEVEL: ]TEXT` (Postfix 3.7 behaviour).
+ *
+ * OPTIONS
+ *   -c config_dir  configuration directory (else $MAIL_CONFIG, else /etc/postfix)
+ *   -i             accepted for compatibility; the process id is always logged
+ *   -p priority    info (default), warn or warning, error or err, fatal or crit, panic (any case)
+ *   -t tag         the log tag (default `$syslog_name/postlog`)
+ *   -v             verbose
+ *
+ * EXIT STATUS
+ *   0, also after logging at fatal or panic priority (after a one-second pause, as Postfix); 1 for a usage error,
+ *   a bad priority, or an unreadable configuration.
+ *
+ * SEE ALSO
+ *   internal/log/maillog.ts for the record format.
+ */
+import { readSync } from "node:fs";
+import { getopt } from "../internal/text/getopt.ts";
+import { FatalError } from "../internal/sys/errors.ts";
+import { msgReport, setMsgStderrName, setMsgTag, setMsgVerbose } from "../internal/log/msg.ts";
+import type { Level } from "../internal/log/maillog.ts";
+import { bindLogToConfig, loadConfig } from "../internal/config/config.ts";
+
+export const USAGE = "postlog [-c config_dir] [-i] [-p priority] [-t tag] [-v] [text]";
+
+export const HELP = `usage: ${USAGE}
+
+Write a record to the mail log (maillog_file, or syslog).
+  text...        the words of one record; without them, one record per line of standard input
+  -p priority    info (default), warn, error, fatal, panic
+  -t tag         log tag (default: $syslog_name/postlog)
+  -c config_dir  configuration directory (default: $MAIL_CONFIG or /etc/postfix)
+  -i, -v         accepted for compatibility / verbose
+`;
+
+const LEVELS: Record<string, Level> = {
+  info: "info", warn: "warning", warning: "warning", error: "error", err: "error", fatal: "fatal", crit: "fatal", panic: "panic",
+};
+
+/** Postfix's printable(): control characters and DEL become `?`. */
+function printable(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\x00-\x1f\x7f]/g, "?");
+}
+
+/** postlog's entry point. */
+export async function run(argv: string[]): Promise<number> {
+  const opts = getopt(argv, "c:ip:t:v", USAGE);
+  setMsgStderrName("postfix/postlog");
+  let level: Level = "info";
+  const p = opts.last("p");
+  if (p !== undefined) {
+    const l = LEVELS[p.toLowerCase()];
+    if (!l) throw new FatalError(`bad severity: "${p}"`);
+    level = l;
+  }
+  setMsgVerbose(opts.count("v"));
+  const cfg = loadConfig({ configDir: opts.last("c") });
+  const t = opts.last("t");
+  const tag = t === undefined ? `${cfg.get("syslog_name")}/postlog` : printable(t);
+  bindLogToConfig(cfg, { tag });
+  setMsgTag(tag);
+  setMsgStderrName(tag);
+  if (opts.args.length > 0) {
+    msgReport(level, printable(opts.args.join(" ")));
+  } else {
+    // line by line as input arrives, so `tail -f log | postlog` logs each line at once
+    const buf = Buffer.alloc(65536);
+    let pending = Buffer.alloc(0);
+    for (;;) {
+      let n: number;
+      try {
+        n = readSync(0, buf, 0, buf.length, null);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === "EAGAIN") {
+          await Bun.sleep(10);
+          continue;
+        }
+        throw e;
+      }
+      if (n === 0) break;
+      pending = Buffer.concat([pending, buf.subarray(0, n)]);
+      let nl: number;
+      while ((nl = pending.indexOf(10)) >= 0) {
+        msgReport(level, printable(pending.subarray(0, nl).toString()));
+        pending = pending.subarray(nl + 1);
+      }
+    }
+    if (pending.length > 0) msgReport(level, printable(pending.toString()));
+  }
+  if (level === "fatal" || level === "panic") await Bun.sleep(1000);
   return 0;
 }

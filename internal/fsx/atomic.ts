@@ -9,6 +9,9 @@
 import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync, constants, statSync } from "node:fs";
 import { dirname, basename, join } from "node:path";
 
+/** O_CLOEXEC (Linux), missing from node:fs constants: descriptors never leak into delivered commands. */
+const O_CLOEXEC = 0o2000000;
+
 /** fsync(2) on a directory, so that entries created, renamed or removed in it survive a crash. */
 export function fsyncDir(dir: string): void {
   const fd = openSync(dir, constants.O_RDONLY | constants.O_DIRECTORY);
@@ -35,7 +38,7 @@ export function writeFileAtomic(path: string, data: string | Uint8Array, mode?: 
     }
   }
   const tmp = tempNameBeside(path);
-  const fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_CLOEXEC, m);
+  const fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | O_CLOEXEC, m);
   try {
     const buf = typeof data === "string" ? Buffer.from(data) : data;
     let off = 0;

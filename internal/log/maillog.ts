@@ -13,6 +13,9 @@
 import { closeSync, openSync, writeSync, constants, existsSync } from "node:fs";
 import { closeFd, connectUnixDgram, sendDatagram } from "../sys/libc.ts";
 
+/** O_CLOEXEC (Linux), missing from node:fs constants: descriptors never leak into delivered commands. */
+const O_CLOEXEC = 0o2000000;
+
 /** Postfix's severities, in the order of msg.h. */
 export type Level = "info" | "warning" | "error" | "fatal" | "panic";
 
@@ -61,7 +64,7 @@ export function openFileSink(path: string, host: string, tag: () => string, mode
       fd ??=
         path === "/dev/stdout"
           ? 1
-          : openSync(path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_CLOEXEC, mode);
+          : openSync(path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | O_CLOEXEC, mode);
       writeSync(fd, formatFileRecord(new Date(), host, tag(), process.pid, level, text));
     },
     close() {

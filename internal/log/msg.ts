@@ -14,6 +14,7 @@ import type { Level, MaillogSink } from "./maillog.ts";
 
 interface MsgState {
   prog: string;
+  stderrName: string;
   tag: string;
   stderr: boolean;
   verbose: number;
@@ -21,18 +22,24 @@ interface MsgState {
   defaultSink: boolean;
 }
 
-const state: MsgState = { prog: "postkit", tag: "postfix/postkit", stderr: true, verbose: 0, sink: undefined, defaultSink: true };
+const state: MsgState = { prog: "postkit", stderrName: "postkit", tag: "postfix/postkit", stderr: true, verbose: 0, sink: undefined, defaultSink: true };
 
 /** Names the program for stderr and the log tag; called once by cmd/main.ts. */
 export function initMsg(prog: string, opts: { stderr?: boolean } = {}): void {
   state.prog = prog;
+  state.stderrName = prog;
   state.tag = `postfix/${prog}`;
   state.stderr = opts.stderr ?? true;
 }
 
-/** The program name used on stderr. */
+/** The program name (what Postfix calls the process name). */
 export function msgProgName(): string {
   return state.prog;
+}
+
+/** Replaces the prefix of stderr lines (postlog prints its log tag there, as Postfix's postlog does). */
+export function setMsgStderrName(name: string): void {
+  state.stderrName = name;
 }
 
 /** The current log tag (`$syslog_name/PROG` once configured). */
@@ -77,7 +84,7 @@ export function setDefaultSinkFactory(f: () => MaillogSink | undefined): void {
 /** Writes one record at `level` to stderr (if enabled) and to the log sink. */
 export function msgReport(level: Level, text: string): void {
   if (state.stderr) {
-    const line = level === "info" ? `${state.prog}: ${text}\n` : `${state.prog}: ${level}: ${text}\n`;
+    const line = level === "info" ? `${state.stderrName}: ${text}\n` : `${state.stderrName}: ${level}: ${text}\n`;
     try {
       writeSync(2, line);
     } catch {

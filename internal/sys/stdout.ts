@@ -6,7 +6,7 @@
  * (`mailq | head -1`) ends output quietly: EPIPE marks stdout dead and later writes are dropped, as a C tool
  * killed by SIGPIPE would print nothing more.
  */
-import { writeSync } from "node:fs";
+import { readlinkSync, writeSync } from "node:fs";
 
 let chunks: string[] = [];
 let size = 0;
@@ -43,4 +43,14 @@ export function flushOut(): void {
 /** True once a write failed because the reader went away. */
 export function stdoutClosed(): boolean {
   return dead;
+}
+
+/** isatty(fd) without node:tty (whose import costs milliseconds of start-up): a terminal is a /dev/pts or tty. */
+export function isTerminal(fd: number): boolean {
+  try {
+    const target = readlinkSync(`/proc/self/fd/${fd}`);
+    return target.startsWith("/dev/pts/") || target.startsWith("/dev/tty") || target === "/dev/console";
+  } catch {
+    return false;
+  }
 }

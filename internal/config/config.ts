@@ -1,0 +1,256 @@
+/**
+ * config — the one reader of main.cf, MAIL_CONFIG and `-c`: typed access to Postfix parameters.
+ *
+ * `loadConfig({configDir, overrides})` finds the configuration directory (`-c`, else $MAIL_CONFIG, else
+ * /etc/postfix), reads `main.cf` there (a missing file is fatal, as in Postfix: `open DIR/main.cf: No such file or
+ * directory`), and applies `-o name=value` overrides on top. A value is looked up in the overrides, then main.cf,
+ * then the registry default (params.ts), then the host-computed defaults (host_defaults.ts); `get()` expands
+ * `$name` references recursively (expand.ts) against the same chain. Per-transport parameters that master.cf
+ * implies (`relay_destination_concurrency_limit` …) default to their `default_…` counterparts.
+ *
+ * Typed getters fail the way Postfix's daemons do (`bad numerical configuration: name = value`, `parameter name:
+ * bad time value or unit: value`, `bad boolean configuration: name = value`) by throwing `ConfigError`.
+ * `bindLogToConfig()` points the mail log at maillog_file or syslog with the `$syslog_name/PROG` tag.
+ */
+import { readFileSync } from "node:fs";
+import { ConfigError, parseMainCf, splitNameValue, type MainCfEntry } from "./main_cf.ts";
+import { expandValue, ExpandError } from "./expand.ts";
+import { builtinParam, isComputedDefault, type ParamDef } from "./params.ts";
+import { defaultMydomain, defaultMyhostname, defaultMynetworks } from "./host_defaults.ts";
+import { MAIL_RELEASE_DATE, MAIL_VERSION } from "./version.ts";
+import { parseMasterCf, type MasterEntry } from "./master_cf.ts";
+import { errnoText } from "../sys/errno.ts";
+import { msgProgName, msgWarn, setMsgSink, setMsgTag, msgTag } from "../log/msg.ts";
+import { openFileSink, openSyslogSink, syslogFacility } from "../log/maillog.ts";
+
+export { ConfigError } from "./main_cf.ts";
+
+/** The built-in configuration directory. */
+export const DEFAULT_CONFIG_DIR = "/etc/postfix";
+
+/** How to find and amend the configuration. */
+export interface LoadOptions {
+  /** From `-c`; takes precedence over $MAIL_CONFIG. */
+  configDir?: string | undefined;
+  /** `name=value` strings from `-o`. */
+  overrides?: readonly string[];
+  /** Report main.cf warnings (logical lines starting with whitespace …); default true. */
+  warn?: boolean;
+  /** Do not read main.cf at all (postconf -d): every value is a built-in default. */
+  skipMainCf?: boolean;
+}
+
+/** The configuration directory chosen by `-c` or $MAIL_CONFIG, and whether the user chose it. */
+export function resolveConfigDir(configDir?: string): { dir: string; explicit: boolean } {
+  if (configDir !== undefined && configDir !== "") return { dir: configDir, explicit: true };
+  const env = process.env.MAIL_CONFIG;
+  if (env) return { dir: env, explicit: true };
+  return { dir: DEFAULT_CONFIG_DIR, explicit: false };
+}
+
+const SERVICE_SUFFIX =
+  /_(recipient_limit|extra_recipient_limit|recipient_refill_limit|recipient_refill_delay|delivery_slot_cost|delivery_slot_loan|delivery_slot_discount|minimum_delivery_slots|initial_destination_concurrency|destination_concurrency_limit|destination_recipient_limit|destination_concurrency_positive_feedback|destination_concurrency_negative_feedback|destination_concurrency_failed_cohort_limit|destination_rate_delay|transport_rate_delay|time_limit)$/;
+
+const TIME_UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400, w: 604800 };
+
+/** A loaded configuration. */
+export class Config {
+  readonly mainCfPath: string;
+  private masterCache: MasterEntry[] | undefined;
+  private expanded = new Map<string, string>();
+
+  constructor(
+    readonly configDir: string,
+    /** True when `-c` or $MAIL_CONFIG named the directory (postconf -n then shows config_directory). */
+    readonly explicitDir: boolean,
+    /** main.cf settings, in file order (last setting of each name). */
+    readonly main: ReadonlyMap<string, MainCfEntry>,
+    /** `-o` overrides. */
+    readonly overrides: ReadonlyMap<string, string>,
+    /** When true, main.cf and overrides are ignored: values are the built-in defaults (postconf -d). */
+    readonly defaultsOnly = false,
+  ) {
+    this.mainCfPath = `${configDir}/main.cf`;
+  }
+
+  /** The same configuration seen with built-in defaults only (postconf -d). */
+  defaults(): Config {
+    return new Config(this.configDir, this.explicitDir, this.main, this.overrides, true);
+  }
+
+  /** The registry entry of `name`, including the per-transport parameters every transport name has. */
+  paramDef(name: string): ParamDef | undefined {
+    const b = builtinParam(name);
+    if (b) return b;
+    const m = SERVICE_SUFFIX.exec(name);
+    if (!m) return undefined;
+    const base = m[1] === "time_limit" ? "command_time_limit" : m[1] === "initial_destination_concurrency" ? "initial_destination_concurrency" : `default_${m[1]}`;
+    const bd = builtinParam(base);
+    if (!bd) return undefined;
+    return { name, type: bd.type, unit: bd.unit, def: `$${base}`, desc: bd.desc, service: name.slice(0, m.index) };
+  }
+
+  /** The default value of `name` as `postconf -d` prints it, or undefined when postkit does not know it. */
+  defaultValue(name: string): string | undefined {
+    const d = this.paramDef(name);
+    if (!d) return undefined;
+    if (!isComputedDefault(name)) return d.def;
+    switch (name) {
+      case "myhostname":
+        return defaultMyhostname(this.defaultsOnly ? undefined : this.setValue("mydomain"));
+      case "mydomain":
+        return defaultMydomain(this.get("myhostname"));
+      case "mynetworks":
+        return defaultMynetworks(this.get("mynetworks_style"), this.get("inet_interfaces"), this.get("inet_protocols"));
+      case "process_id":
+        return String(process.pid);
+      case "process_name":
+        return msgProgName();
+      case "mail_version":
+        return MAIL_VERSION;
+      case "mail_release_date":
+        return MAIL_RELEASE_DATE;
+      default:
+        return d.def;
+    }
+  }
+
+  /** The value set by `-o` or main.cf (unexpanded), or undefined. */
+  setValue(name: string): string | undefined {
+    if (this.defaultsOnly) return undefined;
+    return this.overrides.get(name) ?? this.main.get(name)?.value;
+  }
+
+  /** The unexpanded value: override, main.cf, or default. Undefined for an unknown name that is not set. */
+  raw(name: string): string | undefined {
+    return this.setValue(name) ?? this.defaultValue(name);
+  }
+
+  /** True when `name` is raw (its value is never $-expanded). */
+  isRaw(name: string): boolean {
+    return this.paramDef(name)?.type === "raw";
+  }
+
+  /**
+   * Expands `$name` references in arbitrary text against this configuration; `local` values (a master.cf
+   * service's -o settings, service_name, process_name) take precedence, as in a daemon of that service.
+   */
+  expand(text: string, onUndefined?: (name: string) => void, local?: ReadonlyMap<string, string>): string {
+    const lookup = local ? (n: string) => local.get(n) ?? this.raw(n) : (n: string) => this.raw(n);
+    try {
+      return expandValue(text, { lookup, isRaw: (n) => this.isRaw(n), onUndefined });
+    } catch (e) {
+      if (e instanceof ExpandError) {
+        msgWarn(e.message);
+        throw new ConfigError("macro processing error");
+      }
+      throw e;
+    }
+  }
+
+  /** The expanded value of `name` ("" when it is unknown and unset). */
+  get(name: string): string {
+    const hit = this.expanded.get(name);
+    if (hit !== undefined) return hit;
+    const raw = this.raw(name);
+    const v = raw === undefined ? "" : this.isRaw(name) ? raw : this.expand(raw);
+    this.expanded.set(name, v);
+    return v;
+  }
+
+  /** An integer parameter. */
+  getInt(name: string): number {
+    const v = this.get(name).trim();
+    if (!/^-?\d+$/.test(v)) throw new ConfigError(`bad numerical configuration: ${name} = ${v}`);
+    return Number(v);
+  }
+
+  /** A yes/no parameter. */
+  getBool(name: string): boolean {
+    const v = this.get(name).trim().toLowerCase();
+    if (v === "yes") return true;
+    if (v === "no") return false;
+    throw new ConfigError(`bad boolean configuration: ${name} = ${this.get(name)}`);
+  }
+
+  /** A time parameter, in seconds; a bare number takes the parameter's default unit. */
+  getTime(name: string): number {
+    const v = this.get(name).trim();
+    const m = /^(\d+)([smhdw]?)$/.exec(v);
+    if (!m) throw new ConfigError(`parameter ${name}: bad time value or unit: ${v}`);
+    const unit = m[2] || this.paramDef(name)?.unit || "s";
+    return Number(m[1]) * TIME_UNITS[unit]!;
+  }
+
+  /** A list parameter split on commas and whitespace. */
+  getList(name: string): string[] {
+    return splitList(this.get(name));
+  }
+
+  /** master.cf of this configuration directory, parsed once. */
+  master(): MasterEntry[] {
+    if (this.masterCache) return this.masterCache;
+    const path = `${this.configDir}/master.cf`;
+    let text: string;
+    try {
+      text = readFileSync(path, "utf8");
+    } catch (e) {
+      throw new ConfigError(`open ${path}: ${errnoText(e)}`);
+    }
+    this.masterCache = parseMasterCf(text, path, msgWarn);
+    return this.masterCache;
+  }
+}
+
+/** Splits a Postfix list value on commas and whitespace. */
+export function splitList(value: string): string[] {
+  return value.split(/[\s,]+/).filter((s) => s !== "");
+}
+
+/** Reads main.cf from the configuration directory and applies overrides. */
+export function loadConfig(opts: LoadOptions = {}): Config {
+  const { dir, explicit } = resolveConfigDir(opts.configDir);
+  const path = `${dir}/main.cf`;
+  let text = "";
+  if (!opts.skipMainCf) {
+    try {
+      text = readFileSync(path, "utf8");
+    } catch (e) {
+      throw new ConfigError(`open ${path}: ${errnoText(e)}`);
+    }
+  }
+  const warn = opts.warn === false ? () => {} : msgWarn;
+  const main = parseMainCf(text, path, warn);
+  const overrides = new Map<string, string>();
+  for (const o of opts.overrides ?? []) {
+    const nv = splitNameValue(o);
+    if ("error" in nv) throw new ConfigError(`${nv.error}: "${o}"`);
+    overrides.set(nv.name, nv.value);
+  }
+  // Postfix records an explicitly chosen directory as a setting of config_directory
+  if (explicit && !overrides.has("config_directory")) overrides.set("config_directory", dir);
+  return new Config(dir, explicit, main, overrides);
+}
+
+/**
+ * Points the mail log at this configuration: tag `$syslog_name/PROG`, records to maillog_file when set (it must
+ * start with one of maillog_file_prefixes), else to syslog with syslog_facility.
+ */
+export function bindLogToConfig(cfg: Config, opts: { tag?: string } = {}): void {
+  const prog = msgProgName();
+  setMsgTag(opts.tag ?? `${cfg.get("syslog_name")}/${prog}`);
+  const file = cfg.get("maillog_file");
+  const tag = () => msgTag();
+  if (file !== "") {
+    const prefixes = cfg.getList("maillog_file_prefixes");
+    if (!prefixes.some((p) => file.startsWith(p))) {
+      throw new ConfigError(`maillog_file value '${file}' does not match any prefix in maillog_file_prefixes`);
+    }
+    const host = cfg.get("myhostname").split(".")[0]!;
+    const mode = Number.parseInt(cfg.get("maillog_file_permissions") || "0600", 8);
+    setMsgSink(openFileSink(file, host, tag, mode));
+    return;
+  }
+  const facility = syslogFacility(cfg.get("syslog_facility")) ?? 2;
+  setMsgSink(openSyslogSink(facility, tag));
+}

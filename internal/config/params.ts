@@ -1,0 +1,126 @@
+/**
+ * params — the parameter registry: every main.cf parameter postkit knows, declared once in params_table.ts
+ * (name, type, default, one-line description), plus the per-service parameters that master.cf implies.
+ *
+ * The registry drives main.cf parsing, `postconf -d/-n`, and the typed getters of Config. Lookups build an index
+ * on first use, so tools that never ask pay nothing. Types are Postfix's: str, raw (never $-expanded), int, long,
+ * bool, time (with a default unit for bare numbers), nint, nbool.
+ */
+import { PARAMS, COMPUTED_DEFAULTS } from "./params_table.ts";
+import type { MasterEntry } from "./master_cf.ts";
+
+/** One known parameter. */
+export interface ParamDef {
+  name: string;
+  type: string;
+  /** Default unit letter of a time parameter (s, m, h, d, w). */
+  unit: string;
+  /** The built-in default as `postconf -d` prints it ("" for computed ones; see COMPUTED_DEFAULTS). */
+  def: string;
+  desc: string;
+  /** Set for parameters that exist because of a master.cf service (e.g. relay_destination_concurrency_limit). */
+  service?: string;
+}
+
+let computed: Set<string> | undefined;
+const cache = new Map<string, ParamDef | null>();
+
+// PARAMS is sorted by name: a binary search needs no index, so a tool that reads three parameters pays for three
+// lookups, not for indexing all of them.
+function find(name: string): number {
+  let lo = 0;
+  let hi = PARAMS.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    const n = PARAMS[mid]![0];
+    if (n === name) return mid;
+    if (n < name) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return -1;
+}
+
+/** The built-in definition of `name`, or undefined. */
+export function builtinParam(name: string): ParamDef | undefined {
+  let d = cache.get(name);
+  if (d === undefined) {
+    const i = find(name);
+    if (i < 0) d = null;
+    else {
+      const [n, t, def, desc] = PARAMS[i]!;
+      const [type, unit] = t.split(":") as [string, string | undefined];
+      d = { name: n, type, unit: unit ?? "", def, desc };
+    }
+    cache.set(name, d);
+  }
+  return d ?? undefined;
+}
+
+/** Names of every built-in parameter, sorted. */
+export function builtinParamNames(): string[] {
+  return PARAMS.map((p) => p[0]);
+}
+
+/** True when Postfix computes `name`'s default from the host (myhostname, mynetworks …). */
+export function isComputedDefault(name: string): boolean {
+  return (computed ??= new Set(COMPUTED_DEFAULTS)).has(name);
+}
+
+const SERVICE_SUFFIXES: readonly (readonly [string, string])[] = [
+  ["_recipient_limit", "default_recipient_limit"],
+  ["_extra_recipient_limit", "default_extra_recipient_limit"],
+  ["_recipient_refill_limit", "default_recipient_refill_limit"],
+  ["_recipient_refill_delay", "default_recipient_refill_delay"],
+  ["_delivery_slot_cost", "default_delivery_slot_cost"],
+  ["_delivery_slot_loan", "default_delivery_slot_loan"],
+  ["_delivery_slot_discount", "default_delivery_slot_discount"],
+  ["_minimum_delivery_slots", "default_minimum_delivery_slots"],
+  ["_initial_destination_concurrency", "initial_destination_concurrency"],
+  ["_destination_concurrency_limit", "default_destination_concurrency_limit"],
+  ["_destination_recipient_limit", "default_destination_recipient_limit"],
+  ["_destination_concurrency_positive_feedback", "default_destination_concurrency_positive_feedback"],
+  ["_destination_concurrency_negative_feedback", "default_destination_concurrency_negative_feedback"],
+  ["_destination_concurrency_failed_cohort_limit", "default_destination_concurrency_failed_cohort_limit"],
+  ["_destination_rate_delay", "default_destination_rate_delay"],
+  ["_transport_rate_delay", "default_transport_rate_delay"],
+];
+const TIME_LIMIT: readonly [string, string] = ["_time_limit", "command_time_limit"];
+
+/** Delivery agents whose master.cf services get per-transport parameters, as postconf(1) derives them. */
+const AGENT_SUFFIXES: Record<string, readonly (readonly [string, string])[]> = {
+  local: SERVICE_SUFFIXES,
+  error: SERVICE_SUFFIXES,
+  virtual: SERVICE_SUFFIXES,
+  smtp: SERVICE_SUFFIXES,
+  lmtp: SERVICE_SUFFIXES,
+  pipe: [TIME_LIMIT, ...SERVICE_SUFFIXES],
+  spawn: [TIME_LIMIT],
+};
+
+/**
+ * The per-service parameters implied by master.cf entries, keyed by name. A name that is also built in (such as
+ * local_destination_concurrency_limit) keeps its built-in default but counts as a service parameter, as in
+ * postconf(1).
+ */
+export function serviceParams(master: readonly MasterEntry[]): Map<string, ParamDef> {
+  const out = new Map<string, ParamDef>();
+  for (const e of master) {
+    const suffixes = AGENT_SUFFIXES[e.command.slice(e.command.lastIndexOf("/") + 1)];
+    if (!suffixes) continue;
+    for (const [suffix, base] of suffixes) {
+      const name = e.service + suffix;
+      if (out.has(name)) continue;
+      const own = builtinParam(name);
+      if (own) {
+        out.set(name, { ...own, service: e.service });
+        continue;
+      }
+      const b = builtinParam(base);
+      out.set(name, {
+        name, type: b?.type ?? "str", unit: b?.unit ?? "", def: `$${base}`,
+        desc: `${b?.desc ?? base} (for the ${e.service} transport)`, service: e.service,
+      });
+    }
+  }
+  return out;
+}
