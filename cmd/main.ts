@@ -23,9 +23,9 @@ import { TOOLS, toolNames, type ToolEntry } from "./registry.ts";
 import { ExitRequest, PostkitError, UsageError } from "../internal/sys/errors.ts";
 import { GetoptError } from "../internal/text/getopt.ts";
 import { initMsg, msgReport } from "../internal/log/msg.ts";
-import { flushOut, isTerminal, writeOut } from "../internal/sys/stdout.ts";
+import { flushOut, writeOut } from "../internal/sys/stdout.ts";
+import { isTerminal, writeAll } from "../internal/sys/libc.ts";
 import { VERSION } from "../internal/config/version.ts";
-import { writeSync } from "node:fs";
 
 const EX_USAGE = 64;
 
@@ -48,7 +48,7 @@ function topHelp(): string {
 }
 
 function die(text: string, status: number): never {
-  writeSync(2, text);
+  writeAll(2, text);
   process.exit(status);
 }
 
@@ -64,7 +64,7 @@ async function runTool(name: string, entry: ToolEntry, argv: string[]): Promise<
   } catch (e) {
     if (e instanceof ExitRequest) return e.exitCode;
     // glibc's getopt diagnostic always goes to stderr, then the fatal usage line
-    if (e instanceof GetoptError) writeSync(2, `${name}: ${e.detail}\n`);
+    if (e instanceof GetoptError) writeAll(2, `${name}: ${e.detail}\n`);
     if (e instanceof UsageError) {
       msgReport("fatal", `usage: ${e.message}`);
       return entry.fatalExit ?? e.exitCode;

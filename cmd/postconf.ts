@@ -42,13 +42,12 @@
  * SEE ALSO
  *   postconf(5) of Postfix for the meaning of each parameter; internal/config for how values are resolved.
  */
-import { readFileSync } from "node:fs";
 import { getopt } from "../internal/text/getopt.ts";
 import { FatalError } from "../internal/sys/errors.ts";
 import { writeOut } from "../internal/sys/stdout.ts";
 import { msgWarn, setMsgVerbose } from "../internal/log/msg.ts";
 import { errnoText } from "../internal/sys/errno.ts";
-import { writeFileAtomic } from "../internal/fsx/atomic.ts";
+import { readFileBytes } from "../internal/sys/libc.ts";
 import { loadConfig, resolveConfigDir, type Config } from "../internal/config/config.ts";
 import { editMainCf, splitNameValue, ConfigError } from "../internal/config/main_cf.ts";
 import { builtinParam, builtinParamNames, serviceParams, type ParamDef } from "../internal/config/params.ts";
@@ -217,7 +216,8 @@ class ParamSpace {
   }
 }
 
-function showParameters(cfg: Config, mode: Set<string>, args: string[], classes: Set<ParamClass>, json: boolean): void {
+async function showParameters(cfg: Config, mode: Set<string>, args: string[], classes: Set<ParamClass>, json: boolean): Promise<void> {
+  const describe = json ? (await import("../internal/config/params_doc.ts")).paramDescription : () => "";
   const defaultsOnly = mode.has("d");
   const view = defaultsOnly ? cfg.defaults() : cfg;
   const undefinedWarned = new Set<string>();
@@ -241,7 +241,8 @@ function showParameters(cfg: Config, mode: Set<string>, args: string[], classes:
       writeOut(
         `${JSON.stringify({
           name, value: k.def?.type === "raw" ? value : view.expand(value), raw: value,
-          default: k.def ? view.defaultValue(name) ?? "" : null, source, class: k.cls, description: k.def?.desc ?? "",
+          default: k.def ? view.defaultValue(name) ?? "" : null, source, class: k.cls,
+          description: k.def?.service && !builtinParam(name) ? `${describe(k.def.def.slice(1))} (${k.def.service} transport)` : describe(name),
         })}\n`,
       );
       return;
@@ -271,11 +272,11 @@ function showParameters(cfg: Config, mode: Set<string>, args: string[], classes:
   }
 }
 
-function editMain(cfg: { configDir: string }, mode: Set<string>, args: string[]): void {
+async function editMain(cfg: { configDir: string }, mode: Set<string>, args: string[]): Promise<void> {
   const path = `${cfg.configDir}/main.cf`;
   let text: string;
   try {
-    text = readFileSync(path, "utf8");
+    text = readFileBytes(path).toString();
   } catch (e) {
     throw new FatalError(`open ${path} for reading: ${errnoText(e)}`);
   }
@@ -303,6 +304,7 @@ function editMain(cfg: { configDir: string }, mode: Set<string>, args: string[])
     : { mode: mode.has("X") ? ("delete" as const) : ("comment" as const), names: namesSet };
   const result = editMainCf(text, path, edit);
   for (const w of result.warnings) msgWarn(w);
+  const { writeFileAtomic } = await import("../internal/fsx/atomic.ts");
   try {
     writeFileAtomic(path, result.text);
   } catch (e) {
@@ -428,7 +430,7 @@ export async function run(argv: string[]): Promise<number> {
   const editing = mode.has("e") || mode.has("X") || mode.has("#");
   if (editing) {
     if (mode.has("M") || mode.has("F") || mode.has("P")) throw new FatalError("editing master.cf is not available in this release of postkit");
-    editMain({ configDir: resolveConfigDir(configDir).dir }, mode, args);
+    await editMain({ configDir: resolveConfigDir(configDir).dir }, mode, args);
     return 0;
   }
   const cfg = loadConfig({ configDir, overrides: mode.has("d") ? [] : overrides, skipMainCf: mode.has("d") });
@@ -436,6 +438,6 @@ export async function run(argv: string[]): Promise<number> {
     showMaster(cfg, mode, args);
     return 0;
   }
-  showParameters(cfg, mode, args, classes, json);
+  await showParameters(cfg, mode, args, classes, json);
   return 0;
 }

@@ -26,7 +26,7 @@
  * SEE ALSO
  *   internal/log/maillog.ts for the record format.
  */
-import { readSync } from "node:fs";
+import { readSome } from "../internal/sys/libc.ts";
 import { getopt } from "../internal/text/getopt.ts";
 import { FatalError } from "../internal/sys/errors.ts";
 import { msgReport, setMsgStderrName, setMsgTag, setMsgVerbose } from "../internal/log/msg.ts";
@@ -82,9 +82,9 @@ export async function run(argv: string[]): Promise<number> {
     for (;;) {
       let n: number;
       try {
-        n = readSync(0, buf, 0, buf.length, null);
+        n = readSome(0, buf);
       } catch (e) {
-        if ((e as NodeJS.ErrnoException).code === "EAGAIN") {
+        if ((e as { code?: string }).code === "EAGAIN") {
           await Bun.sleep(10);
           continue;
         }

@@ -12,7 +12,6 @@
  * bad time value or unit: value`, `bad boolean configuration: name = value`) by throwing `ConfigError`.
  * `bindLogToConfig()` points the mail log at maillog_file or syslog with the `$syslog_name/PROG` tag.
  */
-import { readFileSync } from "node:fs";
 import { ConfigError, parseMainCf, splitNameValue, type MainCfEntry } from "./main_cf.ts";
 import { expandValue, ExpandError } from "./expand.ts";
 import { builtinParam, isComputedDefault, type ParamDef } from "./params.ts";
@@ -20,6 +19,7 @@ import { defaultMydomain, defaultMyhostname, defaultMynetworks } from "./host_de
 import { MAIL_RELEASE_DATE, MAIL_VERSION } from "./version.ts";
 import { parseMasterCf, type MasterEntry } from "./master_cf.ts";
 import { errnoText } from "../sys/errno.ts";
+import { readFileBytes } from "../sys/libc.ts";
 import { msgProgName, msgWarn, setMsgSink, setMsgTag, msgTag } from "../log/msg.ts";
 import { openFileSink, openSyslogSink, syslogFacility } from "../log/maillog.ts";
 
@@ -87,7 +87,7 @@ export class Config {
     const base = m[1] === "time_limit" ? "command_time_limit" : m[1] === "initial_destination_concurrency" ? "initial_destination_concurrency" : `default_${m[1]}`;
     const bd = builtinParam(base);
     if (!bd) return undefined;
-    return { name, type: bd.type, unit: bd.unit, def: `$${base}`, desc: bd.desc, service: name.slice(0, m.index) };
+    return { name, type: bd.type, unit: bd.unit, def: `$${base}`, service: name.slice(0, m.index) };
   }
 
   /** The default value of `name` as `postconf -d` prints it, or undefined when postkit does not know it. */
@@ -193,7 +193,7 @@ export class Config {
     const path = `${this.configDir}/master.cf`;
     let text: string;
     try {
-      text = readFileSync(path, "utf8");
+      text = readFileBytes(path).toString();
     } catch (e) {
       throw new ConfigError(`open ${path}: ${errnoText(e)}`);
     }
@@ -214,7 +214,7 @@ export function loadConfig(opts: LoadOptions = {}): Config {
   let text = "";
   if (!opts.skipMainCf) {
     try {
-      text = readFileSync(path, "utf8");
+      text = readFileBytes(path).toString();
     } catch (e) {
       throw new ConfigError(`open ${path}: ${errnoText(e)}`);
     }

@@ -8,13 +8,13 @@
  *               of the interfaces, `class` their class A/B/C networks (IPv6 as subnet); IPv4 first, then IPv6,
  *               each in interface order, limited by inet_interfaces and inet_protocols
  *
- * Pure functions of their inputs plus node:os; never read main.cf.
+ * Pure functions of their inputs plus gethostname(2) and the interface list; never read main.cf.
  */
-import { hostname as osHostname, networkInterfaces } from "node:os";
+import { hostName } from "../sys/libc.ts";
 
 /** myhostname's default, given the configured mydomain (if any). */
 export function defaultMyhostname(mydomain: string | undefined): string {
-  const h = osHostname();
+  const h = hostName();
   return h.includes(".") ? h : `${h}.${mydomain || "localdomain"}`;
 }
 
@@ -79,6 +79,8 @@ interface IfAddr {
 
 function interfaceAddresses(): IfAddr[] {
   const out: IfAddr[] = [];
+  // node:os only here: mynetworks is the one default that needs the interface list
+  const { networkInterfaces } = require("node:os") as typeof import("node:os");
   for (const list of Object.values(networkInterfaces())) {
     for (const a of list ?? []) {
       const prefix = Number((a.cidr ?? "/0").split("/")[1]);

@@ -2,11 +2,11 @@
  * params — the parameter registry: every main.cf parameter postkit knows, declared once in params_table.ts
  * (name, type, default, one-line description), plus the per-service parameters that master.cf implies.
  *
- * The registry drives main.cf parsing, `postconf -d/-n`, and the typed getters of Config. Lookups build an index
- * on first use, so tools that never ask pay nothing. Types are Postfix's: str, raw (never $-expanded), int, long,
+ * The registry drives main.cf parsing, `postconf -d/-n`, and the typed getters of Config. A lookup is a string
+ * search in one constant (no index is built), so a tool that reads three parameters pays for three lookups. Types are Postfix's: str, raw (never $-expanded), int, long,
  * bool, time (with a default unit for bare numbers), nint, nbool.
  */
-import { PARAMS, COMPUTED_DEFAULTS } from "./params_table.ts";
+import { PARAM_TABLE, COMPUTED_DEFAULTS, paramRows } from "./params_table.ts";
 import type { MasterEntry } from "./master_cf.ts";
 
 /** One known parameter. */
@@ -17,7 +17,6 @@ export interface ParamDef {
   unit: string;
   /** The built-in default as `postconf -d` prints it ("" for computed ones; see COMPUTED_DEFAULTS). */
   def: string;
-  desc: string;
   /** Set for parameters that exist because of a master.cf service (e.g. relay_destination_concurrency_limit). */
   service?: string;
 }
@@ -25,31 +24,17 @@ export interface ParamDef {
 let computed: Set<string> | undefined;
 const cache = new Map<string, ParamDef | null>();
 
-// PARAMS is sorted by name: a binary search needs no index, so a tool that reads three parameters pays for three
-// lookups, not for indexing all of them.
-function find(name: string): number {
-  let lo = 0;
-  let hi = PARAMS.length - 1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >>> 1;
-    const n = PARAMS[mid]![0];
-    if (n === name) return mid;
-    if (n < name) lo = mid + 1;
-    else hi = mid - 1;
-  }
-  return -1;
-}
-
 /** The built-in definition of `name`, or undefined. */
 export function builtinParam(name: string): ParamDef | undefined {
   let d = cache.get(name);
   if (d === undefined) {
-    const i = find(name);
-    if (i < 0) d = null;
+    const at = name.includes("\t") || name.includes("\n") ? -1 : PARAM_TABLE.indexOf(`\n${name}\t`);
+    if (at < 0) d = null;
     else {
-      const [n, t, def, desc] = PARAMS[i]!;
+      const line = PARAM_TABLE.slice(at + 1, PARAM_TABLE.indexOf("\n", at + 1));
+      const [, t, def] = line.split("\t") as [string, string, string];
       const [type, unit] = t.split(":") as [string, string | undefined];
-      d = { name: n, type, unit: unit ?? "", def, desc };
+      d = { name, type, unit: unit ?? "", def };
     }
     cache.set(name, d);
   }
@@ -58,7 +43,7 @@ export function builtinParam(name: string): ParamDef | undefined {
 
 /** Names of every built-in parameter, sorted. */
 export function builtinParamNames(): string[] {
-  return PARAMS.map((p) => p[0]);
+  return paramRows().map((r) => r[0]);
 }
 
 /** True when Postfix computes `name`'s default from the host (myhostname, mynetworks …). */
@@ -117,8 +102,7 @@ export function serviceParams(master: readonly MasterEntry[]): Map<string, Param
       }
       const b = builtinParam(base);
       out.set(name, {
-        name, type: b?.type ?? "str", unit: b?.unit ?? "", def: `$${base}`,
-        desc: `${b?.desc ?? base} (for the ${e.service} transport)`, service: e.service,
+        name, type: b?.type ?? "str", unit: b?.unit ?? "", def: `$${base}`, service: e.service,
       });
     }
   }

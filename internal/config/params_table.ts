@@ -1,28 +1,26 @@
 /**
- * params_table — the built-in Postfix 3.7 main.cf parameters: name, type, default and a one-line description.
+ * params_table — the built-in Postfix 3.7 main.cf parameters: name, type and default (descriptions are in
+ * params_doc.ts, loaded only by the tools that print them).
  *
- * Pure data, no code: `params.ts` indexes it on first use. Kept as one flat array literal so that loading it costs
- * next to nothing at start-up.
+ * Format of PARAM_TABLE: one string of lines `name<TAB>type<TAB>default`, starting and ending with a newline, sorted
+ * by name (plain code-unit order, as `postconf` sorts). One string constant costs next to nothing to load, and a
+ * lookup is one indexOf() for "\nNAME\t": no index is built at start-up. The set of names is exactly what Debian's
+ * Postfix 3.7.11 prints for `postconf -c EMPTYDIR -d` with an empty main.cf and master.cf: the built-in
+ * parameters, without the per-service ones (`relay_destination_concurrency_limit` …) that master.cf services add.
  *
- * Format of PARAMS: one `[name, type, default, description]` tuple per line, sorted by name (plain code-unit order,
- * as `postconf` sorts). The set of names is exactly what Debian's Postfix 3.7.11 prints for
- * `postconf -c EMPTYDIR -d` with an empty main.cf and master.cf: the built-in parameters, without the
- * per-service ones (`relay_destination_concurrency_limit` …) that master.cf services add.
- *
- *   name         the parameter name as it appears in main.cf
- *   type         one of ParamType; a time parameter is written "time:U", where U (s, m, h, d or w) is the unit
- *                Postfix applies to a bare number. Postfix takes U from the first letter of the evaluated
- *                default, so "5d" gives d and "${stress?{10}:{300}}s" gives s.
- *                  str    string, $name expanded when used      raw    string, never $-expanded
- *                  int    integer                               long   integer that may exceed 32 bits
- *                  bool   yes/no                                time   number plus optional unit letter
- *                  nint   integer whose default may use $name   nbool  yes/no whose default may use $name
- *   default      byte for byte what `postconf -d` prints after "name = " (whitespace already normalised,
- *                $name references and ${…} conditionals left unexpanded); "" for the COMPUTED_DEFAULTS
- *   description  what the parameter controls, in at most 90 characters
+ *   name     the parameter name as it appears in main.cf
+ *   type     one of ParamType; a time parameter is written "time:U", where U (s, m, h, d or w) is the unit
+ *            Postfix applies to a bare number. Postfix takes U from the first letter of the evaluated
+ *            default, so "5d" gives d and "${stress?{10}:{300}}s" gives s.
+ *              str    string, $name expanded when used      raw    string, never $-expanded
+ *              int    integer                               long   integer that may exceed 32 bits
+ *              bool   yes/no                                time   number plus optional unit letter
+ *              nint   integer whose default may use $name   nbool  yes/no whose default may use $name
+ *   default  byte for byte what `postconf -d` prints after "name = " (whitespace already normalised,
+ *            $name references and ${…} conditionals left unexpanded); "" for the COMPUTED_DEFAULTS
  *
  * Contract: never read main.cf or the host here. Defaults that depend on the machine or the running process are
- * listed in COMPUTED_DEFAULTS and carry "" in PARAMS; the config module computes them.
+ * listed in COMPUTED_DEFAULTS and carry "" in the table; the config module computes them.
  *
  * Corresponds to Postfix's parameter tables (mail_params.h, the CONFIG_*_TABLE arrays of each daemon) as
  * collected by postconf(1) into its built-in table. Checked against /usr/sbin/postconf by params_table_test.ts.
@@ -44,837 +42,848 @@ export const COMPUTED_DEFAULTS: readonly string[] = [
   "process_name", // the name the running program was started as
 ];
 
-/** [name, type, default, description]; for "time" the type string is "time:U" where U is the default unit letter (s, m, h, d, w). */
-export const PARAMS: readonly (readonly [string, string, string, string])[] = [
-  ["2bounce_notice_recipient", "str", "postmaster", "Who gets notices about undeliverable bounce messages (double bounces)"],
-  ["access_map_defer_code", "int", "450", "SMTP reply code when an access(5) table answers DEFER"],
-  ["access_map_reject_code", "int", "554", "SMTP reply code when an access(5) table answers REJECT"],
-  ["address_verify_cache_cleanup_interval", "time:h", "12h", "How often the verify(8) daemon purges expired entries from its cache"],
-  ["address_verify_default_transport", "str", "$default_transport", "Overrides default_transport for address verification probes"],
-  ["address_verify_local_transport", "str", "$local_transport", "Overrides local_transport for address verification probes"],
-  ["address_verify_map", "str", "btree:$data_directory/verify_cache", "Optional persistent cache of address verification results"],
-  ["address_verify_negative_cache", "bool", "yes", "Whether verify(8) remembers addresses that failed verification"],
-  ["address_verify_negative_expire_time", "time:d", "3d", "Age at which a failed verification result is dropped from the cache"],
-  ["address_verify_negative_refresh_time", "time:h", "3h", "Age at which a failed verification result is probed again"],
-  ["address_verify_pending_request_limit", "int", "5000", "Cap on verification probes in progress at the same time"],
-  ["address_verify_poll_count", "nint", "${stress?{1}:{3}}", "Times smtpd asks verify(8) for a result before answering \"try later\""],
-  ["address_verify_poll_delay", "time:s", "3s", "Wait between two smtpd queries of the verify(8) daemon"],
-  ["address_verify_positive_expire_time", "time:d", "31d", "Age at which a successful verification result is dropped from the cache"],
-  ["address_verify_positive_refresh_time", "time:d", "7d", "Age at which a successful verification result is probed again"],
-  ["address_verify_relay_transport", "str", "$relay_transport", "Overrides relay_transport for address verification probes"],
-  ["address_verify_relayhost", "str", "$relayhost", "Overrides relayhost for address verification probes"],
-  ["address_verify_sender", "str", "$double_bounce_sender", "Envelope sender of verification probes; empty means the null sender"],
-  ["address_verify_sender_dependent_default_transport_maps", "str", "$sender_dependent_default_transport_maps", "Overrides sender_dependent_default_transport_maps for verification probes"],
-  ["address_verify_sender_dependent_relayhost_maps", "str", "$sender_dependent_relayhost_maps", "Overrides sender_dependent_relayhost_maps for verification probes"],
-  ["address_verify_sender_ttl", "time:s", "0s", "Lifetime of a time-varying probe sender address; 0 keeps it fixed"],
-  ["address_verify_service_name", "str", "verify", "Service that smtpd asks about address verification (verify(8))"],
-  ["address_verify_transport_maps", "str", "$transport_maps", "Overrides transport_maps for address verification probes"],
-  ["address_verify_virtual_transport", "str", "$virtual_transport", "Overrides virtual_transport for address verification probes"],
-  ["alias_database", "str", "hash:/etc/aliases", "Alias tables that newaliases (or sendmail -bi) rebuilds"],
-  ["alias_maps", "str", "hash:/etc/aliases, nis:mail.aliases", "Tables the local(8) agent uses to expand aliases"],
-  ["allow_mail_to_commands", "str", "alias, forward", "Kinds of local delivery (alias, forward, include) that may pipe into commands"],
-  ["allow_mail_to_files", "str", "alias, forward", "Kinds of local delivery (alias, forward, include) that may write to files"],
-  ["allow_min_user", "bool", "no", "Whether addresses that begin with '-' are accepted"],
-  ["allow_percent_hack", "bool", "yes", "Whether user%domain is rewritten to user@domain"],
-  ["allow_untrusted_routing", "bool", "no", "Whether smtpd relays source-routed addresses (user@a@b) from untrusted clients"],
-  ["alternate_config_directories", "str", "", "Extra config directories unprivileged users may name with -c or MAIL_CONFIG"],
-  ["always_add_missing_headers", "bool", "no", "Add From/To/Date/Message-ID headers even for mail from remote clients"],
-  ["always_bcc", "str", "", "Address that gets a blind copy of every message received"],
-  ["anvil_rate_time_unit", "time:s", "60s", "Time window over which anvil(8) measures client connection and request rates"],
-  ["anvil_status_update_time", "time:s", "600s", "How often anvil(8) logs its peak usage counters"],
-  ["append_at_myorigin", "bool", "yes", "Append @$myorigin to bare local names in locally submitted mail"],
-  ["append_dot_mydomain", "nbool", "${{$compatibility_level} <level {1} ? {yes} : {no}}", "Append .$mydomain to addresses whose domain has no dot"],
-  ["application_event_drain_time", "time:s", "100s", "How long postkick waits for a daemon to accept its request"],
-  ["authorized_flush_users", "str", "static:anyone", "Who may flush the queue (postqueue -f, -i, -s)"],
-  ["authorized_mailq_users", "str", "static:anyone", "Who may list the queue (postqueue -p, mailq)"],
-  ["authorized_submit_users", "str", "static:anyone", "Who may submit mail through sendmail/postdrop"],
-  ["backwards_bounce_logfile_compatibility", "bool", "yes", "Write bounce logfile records that pre-2.0 Postfix can read"],
-  ["berkeley_db_create_buffer_size", "int", "16777216", "Berkeley DB cache size used while postmap/postalias build a table"],
-  ["berkeley_db_read_buffer_size", "int", "131072", "Berkeley DB cache size used by programs that only read tables"],
-  ["best_mx_transport", "str", "", "Transport used when this host is the best MX of a non-local destination"],
-  ["biff", "bool", "yes", "Whether local(8) notifies the biff/comsat service of new mail"],
-  ["body_checks", "str", "", "Pattern tables that cleanup(8) applies to every line of the message body"],
-  ["body_checks_size_limit", "int", "51200", "How many bytes of each body part body_checks look at"],
-  ["bounce_notice_recipient", "str", "postmaster", "Who gets the postmaster copy of bounced mail (notify_classes \"bounce\")"],
-  ["bounce_queue_lifetime", "time:d", "5d", "Time a bounce message may stay queued before it is given up"],
-  ["bounce_service_name", "str", "bounce", "Name of the bounce(8) service that reports failed deliveries"],
-  ["bounce_size_limit", "int", "50000", "Most original-message bytes returned in a bounce"],
-  ["bounce_template_file", "str", "", "File with custom texts for delivery status notifications"],
-  ["broken_sasl_auth_clients", "bool", "no", "Also announce AUTH in the old \"AUTH=\" form for broken clients"],
-  ["canonical_classes", "str", "envelope_sender, envelope_recipient, header_sender, header_recipient", "Which addresses (envelope/header, sender/recipient) canonical_maps rewrite"],
-  ["canonical_maps", "str", "", "Tables that rewrite sender and recipient addresses into canonical form"],
-  ["cleanup_replace_stray_cr_lf", "bool", "yes", "Replace CR or LF that is not part of CRLF in message content by a space"],
-  ["cleanup_service_name", "str", "cleanup", "Name of the cleanup(8) service that processes incoming mail"],
-  ["command_directory", "str", "/usr/sbin", "Where Postfix administrative commands are installed"],
-  ["command_execution_directory", "raw", "", "Working directory for local(8) command deliveries ($name expanded)"],
-  ["command_expansion_filter", "str", "1234567890!@%-_=+:,./abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ", "Characters allowed in $name expansions for local(8) command deliveries"],
-  ["command_time_limit", "time:s", "1000s", "Time limit for local(8) command deliveries, and pipe(8)'s default limit"],
-  ["compatibility_level", "str", "0", "Which release's defaults to keep where safer defaults changed later"],
-  ["config_directory", "str", "/etc/postfix", "Directory holding main.cf and master.cf"],
-  ["confirm_delay_cleared", "bool", "no", "Tell the sender when mail that was reported delayed is finally delivered"],
-  ["connection_cache_protocol_timeout", "time:s", "5s", "Time limit for talking to the scache(8) connection cache service"],
-  ["connection_cache_service_name", "str", "scache", "Name of the scache(8) shared connection cache service"],
-  ["connection_cache_status_update_time", "time:s", "600s", "How often scache(8) logs its usage statistics"],
-  ["connection_cache_ttl_limit", "time:s", "2s", "Longest time a connection may sit unused in the connection cache"],
-  ["content_filter", "str", "", "Transport:nexthop that receives all mail after queuing, for filtering"],
-  ["cyrus_sasl_config_path", "str", "", "Search path for Cyrus SASL configuration files"],
-  ["daemon_directory", "str", "/usr/lib/postfix/sbin", "Where Postfix daemon programs are installed"],
-  ["daemon_table_open_error_is_fatal", "bool", "no", "Make a daemon exit (not just warn) when a lookup table cannot be opened"],
-  ["daemon_timeout", "time:s", "18000s", "Time a daemon may spend on one request before it aborts"],
-  ["data_directory", "str", "/var/lib/postfix", "Writable directory for Postfix caches, locks and PRNG state"],
-  ["debug_peer_level", "int", "2", "Extra verbosity for clients and servers matched by debug_peer_list"],
-  ["debug_peer_list", "str", "", "Hosts or domains for which logging is made more verbose"],
-  ["debugger_command", "str", "", "Command run when a daemon is started with -D"],
-  ["default_database_type", "str", "hash", "Table type used when a table name has no type: prefix"],
-  ["default_delivery_slot_cost", "int", "5", "qmgr preemption: deliveries a message must wait for to earn one slot"],
-  ["default_delivery_slot_discount", "int", "50", "qmgr preemption: share of slots usable before they are fully earned"],
-  ["default_delivery_slot_loan", "int", "3", "qmgr preemption: slots lent to a message in advance"],
-  ["default_delivery_status_filter", "str", "", "Optional filter that rewrites delivery status code and text"],
-  ["default_destination_concurrency_failed_cohort_limit", "int", "1", "Failed cohorts after which a destination is marked dead"],
-  ["default_destination_concurrency_limit", "int", "20", "Most parallel deliveries to one destination"],
-  ["default_destination_concurrency_negative_feedback", "str", "1", "Concurrency decrease after a failed delivery to a destination"],
-  ["default_destination_concurrency_positive_feedback", "str", "1", "Concurrency increase after a successful delivery to a destination"],
-  ["default_destination_rate_delay", "time:s", "0s", "Pause between deliveries to the same destination; 0 means none"],
-  ["default_destination_recipient_limit", "int", "50", "Most recipients per delivery request for one destination"],
-  ["default_extra_recipient_limit", "int", "1000", "Extra in-memory recipient slots qmgr may add per transport"],
-  ["default_filter_nexthop", "str", "", "Next hop for content_filter or FILTER actions that name none"],
-  ["default_minimum_delivery_slots", "int", "3", "Recipients a message needs before qmgr preemption applies to it"],
-  ["default_privs", "str", "nobody", "Unprivileged user for local(8) file/command deliveries on behalf of root"],
-  ["default_process_limit", "int", "100", "Default limit on the number of processes of one master.cf service"],
-  ["default_rbl_reply", "raw", "$rbl_code Service unavailable; $rbl_class [$rbl_what] blocked using $rbl_domain${rbl_reason?; $rbl_reason}", "Template for the reply given when a client is found in a DNS blocklist"],
-  ["default_recipient_limit", "int", "20000", "Most in-memory recipients qmgr keeps per transport"],
-  ["default_recipient_refill_delay", "time:s", "5s", "Wait before qmgr loads more recipients of a message"],
-  ["default_recipient_refill_limit", "int", "100", "How many recipients qmgr loads into memory at a time"],
-  ["default_transport", "str", "smtp", "Transport for destinations not handled by local, virtual or relay"],
-  ["default_transport_rate_delay", "time:s", "0s", "Pause between deliveries over the same transport; 0 means none"],
-  ["default_verp_delimiters", "str", "+=", "Characters that separate the VERP sender from the recipient"],
-  ["defer_code", "int", "450", "SMTP reply code for the \"defer\" restriction"],
-  ["defer_service_name", "str", "defer", "Name of the service that records deferred deliveries"],
-  ["defer_transports", "str", "", "Transports whose deliveries are held until an explicit flush"],
-  ["delay_logging_resolution_limit", "int", "2", "Most digits after the decimal point in logged delays"],
-  ["delay_notice_recipient", "str", "postmaster", "Who gets the postmaster copy of delay notices (notify_classes \"delay\")"],
-  ["delay_warning_time", "time:h", "0h", "Time after which the sender is warned of delayed mail; 0 disables"],
-  ["deliver_lock_attempts", "int", "20", "Tries to lock a mailbox or bounce log before giving up"],
-  ["deliver_lock_delay", "time:s", "1s", "Wait between attempts to lock a mailbox or bounce log"],
-  ["destination_concurrency_feedback_debug", "bool", "no", "Log the qmgr concurrency feedback state for each destination"],
-  ["detect_8bit_encoding_header", "bool", "yes", "Treat 8bit or binary Content-Transfer-Encoding as a sign of 8-bit content"],
-  ["disable_dns_lookups", "bool", "no", "Obsolete switch that turns off DNS lookups in the SMTP/LMTP client"],
-  ["disable_mime_input_processing", "bool", "no", "Turn off MIME parsing in cleanup(8)"],
-  ["disable_mime_output_conversion", "bool", "no", "Turn off 8BITMIME to 7BIT conversion before SMTP delivery"],
-  ["disable_verp_bounces", "bool", "no", "Send one bounce for all recipients instead of one per VERP recipient"],
-  ["disable_vrfy_command", "bool", "no", "Turn off the SMTP VRFY command"],
-  ["dns_ncache_ttl_fix_enable", "bool", "no", "Work around resolvers that hide the reply to a negative DNS lookup"],
-  ["dnsblog_reply_delay", "time:s", "0s", "Artificial delay on dnsblog(8) replies, for testing"],
-  ["dnsblog_service_name", "str", "dnsblog", "Name of the dnsblog(8) service that postscreen uses for DNSBL lookups"],
-  ["dnssec_probe", "str", "ns:.", "DNS query made once to check that the resolver validates DNSSEC"],
-  ["dont_remove", "int", "0", "Keep delivered queue files in \"saved\" instead of deleting them (debugging)"],
-  ["double_bounce_sender", "str", "double-bounce", "Sender address of bounce notices; mail to it is discarded"],
-  ["duplicate_filter_limit", "int", "1000", "How many recipients local(8) and cleanup(8) remember for duplicate removal"],
-  ["empty_address_default_transport_maps_lookup_key", "str", "<>", "Key used for the null sender in sender_dependent_default_transport_maps"],
-  ["empty_address_local_login_sender_maps_lookup_key", "str", "<>", "Key used for the null sender in local_login_sender_maps"],
-  ["empty_address_recipient", "str", "MAILER-DAEMON", "Where mail to the empty address (<>) is delivered"],
-  ["empty_address_relayhost_maps_lookup_key", "str", "<>", "Key used for the null sender in sender_dependent_relayhost_maps"],
-  ["enable_idna2003_compatibility", "nbool", "no", "Use IDNA2003 instead of UTS #46 when converting domain names"],
-  ["enable_long_queue_ids", "bool", "no", "Use long, time-ordered queue IDs that are unique over time"],
-  ["enable_original_recipient", "bool", "yes", "Keep the original recipient address in queue files (X-Original-To)"],
-  ["enable_threaded_bounces", "nbool", "no", "Thread bounce and delay notices with the original message via References"],
-  ["error_notice_recipient", "str", "postmaster", "Who gets the postmaster copy of protocol and policy error reports"],
-  ["error_service_name", "str", "error", "Name of the error(8) service that fails or defers mail"],
-  ["execution_directory_expansion_filter", "str", "1234567890!@%-_=+:,./abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ", "Characters allowed in $name expansions of command_execution_directory"],
-  ["expand_owner_alias", "bool", "no", "Use the expansion of owner-x, not its name, as envelope sender for alias x"],
-  ["export_environment", "str", "TZ MAIL_CONFIG LANG", "Environment variables passed on to external commands"],
-  ["fallback_transport", "str", "", "Transport for local recipients not found in the UNIX passwd database"],
-  ["fallback_transport_maps", "str", "", "Per-recipient fallback transports for unknown local recipients"],
-  ["fast_flush_domains", "str", "$relay_domains", "Destinations for which a per-destination deferred-mail log is kept"],
-  ["fast_flush_purge_time", "time:d", "7d", "Age at which an unused fast-flush logfile is removed"],
-  ["fast_flush_refresh_time", "time:h", "12h", "Age at which a fast-flush logfile is re-requested for delivery"],
-  ["fault_injection_code", "int", "0", "Force specific failures for testing; never set it in production"],
-  ["flush_service_name", "str", "flush", "Name of the flush(8) fast-flush service"],
-  ["fork_attempts", "int", "5", "Tries to fork a process before giving up"],
-  ["fork_delay", "time:s", "1s", "Wait between failed fork attempts"],
-  ["forward_expansion_filter", "str", "1234567890!@%-_=+:,./abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ", "Characters allowed in $name expansions of forward_path"],
-  ["forward_path", "raw", "$home/.forward${recipient_delimiter}${extension}, $home/.forward", "Where local(8) looks for .forward files ($name expanded)"],
-  ["frozen_delivered_to", "bool", "yes", "Set Delivered-To once at the start of delivery, not at each alias level"],
-  ["hash_queue_depth", "int", "1", "Number of hashed subdirectory levels in hashed queues"],
-  ["hash_queue_names", "str", "deferred, defer", "Queue directories that are split into hashed subdirectories"],
-  ["header_address_token_limit", "int", "10240", "Most address tokens parsed in one message header"],
-  ["header_checks", "str", "", "Pattern tables that cleanup(8) applies to primary message headers"],
-  ["header_from_format", "str", "standard", "Style of From: headers that Postfix generates (standard or obsolete)"],
-  ["header_size_limit", "int", "102400", "Most bytes kept from one (possibly multi-line) message header"],
-  ["helpful_warnings", "bool", "yes", "Log warnings about likely configuration mistakes"],
-  ["home_mailbox", "str", "", "Mailbox path relative to the home directory; trailing / means maildir"],
-  ["hopcount_limit", "int", "50", "Most Received: headers before a message is considered looping"],
-  ["html_directory", "str", "/usr/share/doc/postfix/html", "Where the HTML documentation is installed"],
-  ["ignore_mx_lookup_error", "bool", "no", "On MX lookup failure, fall back to A/AAAA records instead of deferring"],
-  ["import_environment", "str", "MAIL_CONFIG MAIL_DEBUG MAIL_LOGTAG TZ XAUTHORITY DISPLAY LANG=C POSTLOG_SERVICE POSTLOG_HOSTNAME", "Environment variables a Postfix process keeps from its parent"],
-  ["in_flow_delay", "time:s", "1s", "Pause imposed on mail submission while input outpaces delivery"],
-  ["inet_interfaces", "str", "all", "Local addresses the mail system receives mail on"],
-  ["inet_protocols", "str", "all", "Internet protocols used: ipv4, ipv6 or all"],
-  ["info_log_address_format", "str", "external", "Address form in logs: external (quoted) or internal"],
-  ["initial_destination_concurrency", "int", "5", "Parallel deliveries to a new destination before feedback adjusts it"],
-  ["internal_mail_filter_classes", "str", "", "Kinds of Postfix-generated mail that content filters and milters see"],
-  ["invalid_hostname_reject_code", "int", "501", "SMTP reply code for reject_invalid_helo_hostname"],
-  ["ipc_idle", "time:s", "5s", "Idle time after which a client drops its connection to an internal service"],
-  ["ipc_timeout", "time:s", "3600s", "Time limit for sending or receiving one internal IPC message"],
-  ["ipc_ttl", "time:s", "1000s", "Longest time a client keeps a connection to an internal service"],
-  ["known_tcp_ports", "str", "lmtp=24, smtp=25, smtps=submissions=465, submission=587", "Service name to port mappings that override /etc/services"],
-  ["line_length_limit", "int", "2048", "Longest line kept whole; longer lines are split"],
-  ["lmdb_map_size", "long", "16777216", "Initial size in bytes of an LMDB table"],
-  ["lmtp_address_preference", "str", "any", "Which address family the LMTP client tries first: ipv4, ipv6 or any"],
-  ["lmtp_address_verify_target", "str", "rcpt", "LMTP stage that decides a verification probe's outcome: rcpt or data"],
-  ["lmtp_assume_final", "bool", "no", "Treat a server without DSN support as doing final delivery"],
-  ["lmtp_balance_inet_protocols", "bool", "yes", "Mix IPv4 and IPv6 addresses before the LMTP client applies its address limit"],
-  ["lmtp_bind_address", "str", "", "Local IPv4 address for outgoing LMTP connections"],
-  ["lmtp_bind_address6", "str", "", "Local IPv6 address for outgoing LMTP connections"],
-  ["lmtp_bind_address_enforce", "bool", "no", "Defer delivery when the LMTP client cannot bind its source address"],
-  ["lmtp_body_checks", "str", "", "Body checks the LMTP client applies to outgoing mail"],
-  ["lmtp_cname_overrides_servername", "bool", "no", "Let a CNAME replace the server name used for LMTP TLS checks and logs"],
-  ["lmtp_connect_timeout", "time:s", "0s", "Time limit for the LMTP client to complete a TCP connection"],
-  ["lmtp_connection_cache_destinations", "str", "", "Destinations for which the LMTP client always caches connections"],
-  ["lmtp_connection_cache_on_demand", "bool", "yes", "Cache LMTP connections to destinations that have a backlog"],
-  ["lmtp_connection_cache_time_limit", "time:s", "2s", "How long an unused LMTP connection stays cached"],
-  ["lmtp_connection_reuse_count_limit", "int", "0", "Most deliveries per cached LMTP connection; 0 means no limit"],
-  ["lmtp_connection_reuse_time_limit", "time:s", "300s", "Longest total time an LMTP connection may be reused"],
-  ["lmtp_data_done_timeout", "time:s", "600s", "Time limit for the LMTP server reply after the final dot"],
-  ["lmtp_data_init_timeout", "time:s", "120s", "Time limit for the LMTP server reply to DATA"],
-  ["lmtp_data_xfer_timeout", "time:s", "180s", "Time limit for transmitting the message content to the LMTP server"],
-  ["lmtp_defer_if_no_mx_address_found", "bool", "no", "Defer instead of trying A records when MX hosts have no address"],
-  ["lmtp_delivery_status_filter", "str", "$default_delivery_status_filter", "Delivery status filter for the LMTP client"],
-  ["lmtp_discard_lhlo_keyword_address_maps", "str", "", "Per-server tables of LHLO keywords the LMTP client ignores"],
-  ["lmtp_discard_lhlo_keywords", "str", "", "LHLO keywords the LMTP client ignores"],
-  ["lmtp_dns_reply_filter", "str", "", "Pattern table that edits DNS replies the LMTP client receives"],
-  ["lmtp_dns_resolver_options", "str", "", "Resolver flags for the LMTP client's DNS lookups"],
-  ["lmtp_dns_support_level", "str", "", "LMTP client DNS use: disabled, enabled or dnssec"],
-  ["lmtp_enforce_tls", "bool", "no", "Obsolete: require verified TLS in the LMTP client"],
-  ["lmtp_fallback_relay", "str", "", "Relays to try when the LMTP client cannot reach a destination"],
-  ["lmtp_generic_maps", "str", "", "Tables that rewrite addresses in mail the LMTP client sends"],
-  ["lmtp_header_checks", "str", "", "Header checks the LMTP client applies to outgoing mail"],
-  ["lmtp_host_lookup", "str", "dns", "How the LMTP client finds server addresses: dns, native or both"],
-  ["lmtp_lhlo_name", "str", "$myhostname", "Host name the LMTP client sends in LHLO"],
-  ["lmtp_lhlo_timeout", "time:s", "300s", "Time limit for the LMTP greeting and the LHLO reply"],
-  ["lmtp_line_length_limit", "int", "998", "Longest line the LMTP client sends before folding it"],
-  ["lmtp_mail_timeout", "time:s", "300s", "Time limit for the LMTP server reply to MAIL FROM"],
-  ["lmtp_mime_header_checks", "str", "", "MIME header checks the LMTP client applies to outgoing mail"],
-  ["lmtp_min_data_rate", "int", "500", "Lowest LMTP DATA rate (bytes/s) when per-request deadlines are on"],
-  ["lmtp_mx_address_limit", "int", "5", "Most server addresses the LMTP client tries per delivery"],
-  ["lmtp_mx_session_limit", "int", "2", "Most LMTP sessions per delivery before giving up or falling back"],
-  ["lmtp_nested_header_checks", "str", "", "Attached-message header checks the LMTP client applies"],
-  ["lmtp_per_request_deadline", "nbool", "${lmtp_per_record_deadline?{$lmtp_per_record_deadline}:{no}}", "Make LMTP client timeouts cover a whole request instead of each I/O"],
-  ["lmtp_pix_workaround_delay_time", "time:s", "10s", "Pause before sending the final dot to a server with the PIX bug"],
-  ["lmtp_pix_workaround_maps", "str", "", "Per-destination PIX firewall workarounds for the LMTP client"],
-  ["lmtp_pix_workaround_threshold_time", "time:s", "500s", "Message queue age at which the LMTP client enables PIX workarounds"],
-  ["lmtp_pix_workarounds", "str", "disable_esmtp,delay_dotcrlf", "PIX firewall workarounds the LMTP client applies"],
-  ["lmtp_quit_timeout", "time:s", "300s", "Time limit for the LMTP server reply to QUIT"],
-  ["lmtp_quote_rfc821_envelope", "bool", "yes", "Quote LMTP envelope addresses that need it"],
-  ["lmtp_randomize_addresses", "bool", "yes", "Shuffle LMTP server addresses of equal preference"],
-  ["lmtp_rcpt_timeout", "time:s", "300s", "Time limit for the LMTP server reply to RCPT TO"],
-  ["lmtp_reply_filter", "str", "", "Pattern table that edits LMTP server replies before use"],
-  ["lmtp_rset_timeout", "time:s", "20s", "Time limit for the LMTP server reply to RSET"],
-  ["lmtp_sasl_auth_cache_name", "str", "", "Table that remembers LMTP SASL login failures"],
-  ["lmtp_sasl_auth_cache_time", "time:d", "90d", "How long an LMTP SASL login failure is remembered"],
-  ["lmtp_sasl_auth_enable", "bool", "no", "Use SASL authentication in the LMTP client"],
-  ["lmtp_sasl_auth_soft_bounce", "bool", "yes", "Treat LMTP SASL login failures as temporary"],
-  ["lmtp_sasl_mechanism_filter", "str", "", "Which server SASL mechanisms the LMTP client may use"],
-  ["lmtp_sasl_password_maps", "str", "", "Per-destination LMTP client SASL user names and passwords"],
-  ["lmtp_sasl_path", "str", "", "LMTP client SASL plug-in specific path or configuration name"],
-  ["lmtp_sasl_security_options", "str", "noplaintext, noanonymous", "LMTP client SASL mechanism restrictions without TLS"],
-  ["lmtp_sasl_tls_security_options", "str", "$lmtp_sasl_security_options", "LMTP client SASL mechanism restrictions with unverified TLS"],
-  ["lmtp_sasl_tls_verified_security_options", "str", "$lmtp_sasl_tls_security_options", "LMTP client SASL mechanism restrictions with verified TLS"],
-  ["lmtp_sasl_type", "str", "cyrus", "SASL plug-in type for the LMTP client"],
-  ["lmtp_send_dummy_mail_auth", "bool", "no", "Add AUTH=<> to MAIL FROM in authenticated LMTP sessions"],
-  ["lmtp_send_xforward_command", "bool", "no", "Send XFORWARD with the original client details when the LMTP server allows it"],
-  ["lmtp_sender_dependent_authentication", "bool", "no", "Pick LMTP client SASL credentials by sender address"],
-  ["lmtp_skip_5xx_greeting", "bool", "yes", "Try the next LMTP server when one greets with 5xx"],
-  ["lmtp_skip_quit_response", "bool", "no", "Do not wait for the LMTP server reply to QUIT"],
-  ["lmtp_starttls_timeout", "time:s", "300s", "Time limit for the LMTP client's TLS handshake"],
-  ["lmtp_tcp_port", "str", "24", "Default port for LMTP client connections"],
-  ["lmtp_tls_CAfile", "str", "", "File of trusted CA certificates for verifying LMTP servers"],
-  ["lmtp_tls_CApath", "str", "", "Directory of trusted CA certificates for verifying LMTP servers"],
-  ["lmtp_tls_block_early_mail_reply", "bool", "no", "Detect LMTP servers that answer injected commands (CVE-2009-3555)"],
-  ["lmtp_tls_cert_file", "str", "", "File with the LMTP client's RSA certificate"],
-  ["lmtp_tls_chain_files", "str", "", "Files with the LMTP client's private keys and certificate chains"],
-  ["lmtp_tls_ciphers", "str", "medium", "Lowest cipher grade for opportunistic LMTP client TLS"],
-  ["lmtp_tls_connection_reuse", "bool", "no", "Reuse TLS-protected LMTP connections through tlsproxy(8)"],
-  ["lmtp_tls_dcert_file", "str", "", "File with the LMTP client's DSA certificate"],
-  ["lmtp_tls_dkey_file", "str", "$lmtp_tls_dcert_file", "File with the LMTP client's DSA private key"],
-  ["lmtp_tls_eccert_file", "str", "", "File with the LMTP client's ECDSA certificate"],
-  ["lmtp_tls_eckey_file", "str", "$lmtp_tls_eccert_file", "File with the LMTP client's ECDSA private key"],
-  ["lmtp_tls_enforce_peername", "bool", "yes", "Obsolete: require a matching LMTP server name with enforced TLS"],
-  ["lmtp_tls_exclude_ciphers", "str", "", "Ciphers excluded from all LMTP client TLS sessions"],
-  ["lmtp_tls_fingerprint_cert_match", "str", "", "LMTP server certificate fingerprints for the fingerprint level"],
-  ["lmtp_tls_fingerprint_digest", "str", "${{$compatibility_level} <level {3.6} ? {md5} : {sha256}}", "Digest for LMTP server certificate fingerprints"],
-  ["lmtp_tls_force_insecure_host_tlsa_lookup", "bool", "no", "Look up TLSA records even for LMTP hosts in unsigned zones"],
-  ["lmtp_tls_key_file", "str", "$lmtp_tls_cert_file", "File with the LMTP client's RSA private key"],
-  ["lmtp_tls_loglevel", "str", "0", "Amount of LMTP client TLS logging"],
-  ["lmtp_tls_mandatory_ciphers", "str", "medium", "Lowest cipher grade when LMTP client TLS is mandatory"],
-  ["lmtp_tls_mandatory_exclude_ciphers", "str", "", "Ciphers excluded when LMTP client TLS is mandatory"],
-  ["lmtp_tls_mandatory_protocols", "str", ">=TLSv1", "TLS protocol versions when LMTP client TLS is mandatory"],
-  ["lmtp_tls_note_starttls_offer", "bool", "no", "Log LMTP servers that offer STARTTLS when TLS is not used"],
-  ["lmtp_tls_per_site", "str", "", "Obsolete per-destination LMTP client TLS policy table"],
-  ["lmtp_tls_policy_maps", "str", "", "Per-destination LMTP client TLS policy tables"],
-  ["lmtp_tls_protocols", "str", ">=TLSv1", "TLS protocol versions for opportunistic LMTP client TLS"],
-  ["lmtp_tls_scert_verifydepth", "int", "9", "Deepest LMTP server certificate chain that is verified"],
-  ["lmtp_tls_secure_cert_match", "str", "nexthop", "LMTP server names a certificate must match at the secure level"],
-  ["lmtp_tls_security_level", "str", "", "Default LMTP client TLS level (none, may, encrypt, dane, verify, secure...)"],
-  ["lmtp_tls_servername", "str", "", "SNI name the LMTP client sends; empty sends none"],
-  ["lmtp_tls_session_cache_database", "str", "", "LMTP client TLS session cache shared via tlsmgr(8)"],
-  ["lmtp_tls_session_cache_timeout", "time:s", "3600s", "Lifetime of cached LMTP client TLS sessions"],
-  ["lmtp_tls_trust_anchor_file", "str", "", "Files of trust anchors for LMTP server certificate checks"],
-  ["lmtp_tls_verify_cert_match", "str", "hostname", "LMTP server names a certificate must match at the verify level"],
-  ["lmtp_tls_wrappermode", "bool", "no", "Use TLS from the start of the LMTP connection (port 465 style)"],
-  ["lmtp_use_tls", "bool", "no", "Obsolete: use TLS when the LMTP server offers STARTTLS"],
-  ["lmtp_xforward_timeout", "time:s", "300s", "Time limit for the LMTP server reply to XFORWARD"],
-  ["local_command_shell", "str", "", "Shell for every local(8) command; empty runs commands directly or via /bin/sh"],
-  ["local_delivery_status_filter", "str", "$default_delivery_status_filter", "Delivery status filter for the local(8) delivery agent"],
-  ["local_destination_concurrency_limit", "int", "2", "Most parallel deliveries to one local recipient"],
-  ["local_destination_recipient_limit", "int", "1", "Recipients per local(8) delivery request"],
-  ["local_header_rewrite_clients", "str", "permit_inet_interfaces", "Clients whose message headers get local-style address rewriting"],
-  ["local_login_sender_maps", "str", "static:*", "Which envelope senders each local login user may use with sendmail"],
-  ["local_recipient_maps", "str", "proxy:unix:passwd.byname $alias_maps", "Tables of valid local recipients; unknown ones are rejected by smtpd"],
-  ["local_transport", "str", "local:$myhostname", "Transport for domains in mydestination or local addresses"],
-  ["luser_relay", "raw", "", "Destination for unknown local recipients ($name expanded)"],
-  ["mail_name", "str", "Postfix", "Mail system name used in the SMTP banner and headers"],
-  ["mail_owner", "str", "postfix", "UNIX account that owns the queue and runs most daemons"],
-  ["mail_release_date", "str", "", "Release date of this Postfix version"],
-  ["mail_spool_directory", "str", "/var/mail", "Directory of UNIX-style mailboxes; trailing / means maildir"],
-  ["mail_version", "str", "", "Version of this Postfix release"],
-  ["mailbox_command", "raw", "", "Command local(8) runs to deliver to a mailbox instead of writing it"],
-  ["mailbox_command_maps", "str", "", "Per-recipient mailbox_command lookup tables"],
-  ["mailbox_delivery_lock", "str", "fcntl, dotlock", "Locking methods for UNIX-style mailboxes"],
-  ["mailbox_size_limit", "long", "51200000", "Largest mailbox or maildir file local(8) writes; 0 means no limit"],
-  ["mailbox_transport", "str", "", "Transport that takes over local mailbox delivery"],
-  ["mailbox_transport_maps", "str", "", "Per-recipient mailbox_transport lookup tables"],
-  ["maillog_file", "str", "", "File that postlogd(8) writes logs to instead of syslog"],
-  ["maillog_file_compressor", "str", "gzip", "Program that compresses rotated maillog files"],
-  ["maillog_file_prefixes", "str", "/var, /dev/stdout", "Allowed path prefixes for maillog_file"],
-  ["maillog_file_rotate_suffix", "str", "%Y%m%d-%H%M%S", "strftime(3) suffix appended to a rotated maillog file"],
-  ["mailq_path", "str", "/usr/bin/mailq", "Path of the Sendmail-compatible mailq command"],
-  ["manpage_directory", "str", "/usr/share/man", "Where the manual pages are installed"],
-  ["maps_rbl_domains", "str", "", "Obsolete DNS blocklist domains for reject_maps_rbl"],
-  ["maps_rbl_reject_code", "int", "554", "SMTP reply code when a client is in a DNS blocklist"],
-  ["masquerade_classes", "str", "envelope_sender, header_sender, header_recipient", "Which addresses (envelope/header, sender/recipient) are masqueraded"],
-  ["masquerade_domains", "str", "", "Domains whose subdomains are stripped from addresses"],
-  ["masquerade_exceptions", "str", "", "Local parts that are never masqueraded"],
-  ["master_service_disable", "str", "", "master.cf services to turn off"],
-  ["max_idle", "time:s", "100s", "Time a daemon waits for a new request before exiting"],
-  ["max_use", "int", "100", "Requests a daemon handles before exiting"],
-  ["maximal_backoff_time", "time:s", "4000s", "Longest wait between delivery attempts of a deferred message"],
-  ["maximal_queue_lifetime", "time:d", "5d", "Time a message may stay queued before it bounces"],
-  ["message_drop_headers", "str", "bcc, content-length, resent-bcc, return-path", "Headers removed from incoming mail"],
-  ["message_reject_characters", "str", "", "Characters that make cleanup(8) reject a message"],
-  ["message_size_limit", "long", "10240000", "Largest message accepted, envelope included, in bytes"],
-  ["message_strip_characters", "str", "", "Characters that cleanup(8) removes from message content"],
-  ["meta_directory", "str", "/etc/postfix", "Where read-only shared files such as postfix-files live"],
-  ["milter_command_timeout", "time:s", "30s", "Time limit for a milter to answer an ordinary command"],
-  ["milter_connect_macros", "str", "j {daemon_name} {daemon_addr} v _", "Macros sent to milters when a client connects"],
-  ["milter_connect_timeout", "time:s", "30s", "Time allowed to open a connection to a milter"],
-  ["milter_content_timeout", "time:s", "300s", "Time limit for a milter to accept message content"],
-  ["milter_data_macros", "str", "i", "Macros sent to milters after the DATA command"],
-  ["milter_default_action", "str", "tempfail", "What happens to mail when a milter is unavailable or misconfigured"],
-  ["milter_end_of_data_macros", "str", "i", "Macros sent to milters at the end of the message"],
-  ["milter_end_of_header_macros", "str", "i", "Macros sent to milters at the end of the headers"],
-  ["milter_header_checks", "str", "", "Header checks applied to headers that milters add"],
-  ["milter_helo_macros", "str", "{tls_version} {cipher} {cipher_bits} {cert_subject} {cert_issuer}", "Macros sent to milters after HELO/EHLO"],
-  ["milter_macro_daemon_name", "str", "$myhostname", "Value of the {daemon_name} milter macro"],
-  ["milter_macro_defaults", "str", "", "Default values for milter macros Postfix cannot otherwise supply"],
-  ["milter_macro_v", "str", "$mail_name $mail_version", "Value of the {v} milter macro"],
-  ["milter_mail_macros", "str", "i {auth_type} {auth_authen} {auth_author} {mail_addr} {mail_host} {mail_mailer}", "Macros sent to milters after MAIL FROM"],
-  ["milter_protocol", "str", "6", "Sendmail milter protocol version to speak"],
-  ["milter_rcpt_macros", "str", "i {rcpt_addr} {rcpt_host} {rcpt_mailer}", "Macros sent to milters after RCPT TO"],
-  ["milter_unknown_command_macros", "str", "", "Macros sent to milters after an unknown SMTP command"],
-  ["mime_boundary_length_limit", "int", "2048", "Characters of a MIME boundary that are compared; longer ones are cut"],
-  ["mime_header_checks", "str", "$header_checks", "Header checks for MIME headers; defaults to header_checks"],
-  ["mime_nesting_limit", "int", "100", "Deepest MIME multipart or message/rfc822 nesting examined"],
-  ["minimal_backoff_time", "time:s", "300s", "Shortest wait between delivery attempts of a deferred message"],
-  ["multi_instance_directories", "str", "", "Config directories of secondary instances (postmulti)"],
-  ["multi_instance_enable", "bool", "no", "Allow a multi-instance manager to start and stop this instance"],
-  ["multi_instance_group", "str", "", "Group this instance belongs to (postmulti)"],
-  ["multi_instance_name", "str", "", "Name of this instance (postmulti)"],
-  ["multi_instance_wrapper", "str", "", "Wrapper that postfix(1) calls to manage multiple instances"],
-  ["multi_recipient_bounce_reject_code", "int", "550", "SMTP reply code for reject_multi_recipient_bounce"],
-  ["mydestination", "str", "$myhostname, localhost.$mydomain, localhost", "Domains this host delivers to with the local transport"],
-  ["mydomain", "str", "", "Internet domain of this host"],
-  ["myhostname", "str", "", "Fully qualified host name of this machine"],
-  ["mynetworks", "str", "", "Trusted client networks that may relay mail"],
-  ["mynetworks_style", "str", "${{$compatibility_level} <level {2} ? {subnet} : {host}}", "How mynetworks is derived by default: host, subnet or class"],
-  ["myorigin", "str", "$myhostname", "Domain appended to mail from this host"],
-  ["nested_header_checks", "str", "$header_checks", "Header checks for headers of attached messages; defaults to header_checks"],
-  ["newaliases_path", "str", "/usr/bin/newaliases", "Path of the Sendmail-compatible newaliases command"],
-  ["non_fqdn_reject_code", "int", "504", "SMTP reply code for reject_non_fqdn_* restrictions"],
-  ["non_smtpd_milters", "str", "", "Milters for mail that does not arrive via smtpd (sendmail, qmqpd)"],
-  ["notify_classes", "str", "resource, software", "Kinds of trouble reported to the postmaster"],
-  ["openssl_path", "str", "openssl", "Path of the openssl command used by postfix tls"],
-  ["owner_request_special", "bool", "yes", "Give owner-x and x-request addresses special handling"],
-  ["parent_domain_matches_subdomains", "str", "debug_peer_list,fast_flush_domains,mynetworks,permit_mx_backup_networks,qmqpd_authorized_clients,relay_domains,smtpd_access_maps", "Features in which a domain name also matches its subdomains"],
-  ["permit_mx_backup_networks", "str", "", "Networks whose primary MX hosts permit_mx_backup trusts"],
-  ["pickup_service_name", "str", "pickup", "Name of the pickup(8) service"],
-  ["pipe_delivery_status_filter", "str", "$default_delivery_status_filter", "Delivery status filter for the pipe(8) delivery agent"],
-  ["plaintext_reject_code", "int", "450", "SMTP reply code for rejecting AUTH without TLS"],
-  ["postlog_service_name", "str", "postlog", "Name of the postlogd(8) logging service"],
-  ["postlogd_watchdog_timeout", "time:s", "10s", "Time postlogd(8) may take on one request before it aborts"],
-  ["postmulti_control_commands", "str", "reload flush", "postfix(1) commands postmulti sends only to enabled, running instances"],
-  ["postmulti_start_commands", "str", "start", "postfix(1) commands that postmulti treats as \"start\""],
-  ["postmulti_stop_commands", "str", "stop abort drain quick-stop", "postfix(1) commands that postmulti treats as \"stop\""],
-  ["postscreen_access_list", "str", "permit_mynetworks", "Permanent allow/deny list that postscreen checks first for each client IP"],
-  ["postscreen_allowlist_interfaces", "str", "${postscreen_whitelist_interfaces?{$postscreen_whitelist_interfaces}:{static:all}}", "Local addresses on which clients can earn postscreen's temporary allowlisting"],
-  ["postscreen_bare_newline_action", "str", "ignore", "What postscreen does with a client that sends a bare LF"],
-  ["postscreen_bare_newline_enable", "bool", "no", "Enable postscreen's after-greeting test for bare LF line endings"],
-  ["postscreen_bare_newline_ttl", "time:d", "30d", "How long a client that passed the bare-LF test stays trusted"],
-  ["postscreen_cache_cleanup_interval", "time:h", "12h", "How often postscreen purges expired entries from its cache"],
-  ["postscreen_cache_map", "str", "btree:$data_directory/postscreen_cache", "Persistent cache of postscreen test results"],
-  ["postscreen_cache_retention_time", "time:d", "7d", "How long an expired postscreen cache entry is kept"],
-  ["postscreen_client_connection_count_limit", "nint", "$smtpd_client_connection_count_limit", "Most connections one client may have open to postscreen"],
-  ["postscreen_command_count_limit", "int", "20", "Most commands postscreen's built-in SMTP protocol engine accepts"],
-  ["postscreen_command_filter", "str", "", "Table that rewrites client commands for postscreen; defaults to smtpd's"],
-  ["postscreen_command_time_limit", "time:s", "${stress?{10}:{300}}s", "Time limit for postscreen to receive one client command"],
-  ["postscreen_denylist_action", "str", "${postscreen_blacklist_action?{$postscreen_blacklist_action}:{ignore}}", "What postscreen does with a client denied by postscreen_access_list"],
-  ["postscreen_disable_vrfy_command", "nbool", "$disable_vrfy_command", "Turn off VRFY in postscreen's built-in SMTP protocol engine"],
-  ["postscreen_discard_ehlo_keyword_address_maps", "str", "$smtpd_discard_ehlo_keyword_address_maps", "Per-client tables of EHLO keywords postscreen does not announce"],
-  ["postscreen_discard_ehlo_keywords", "str", "$smtpd_discard_ehlo_keywords", "EHLO keywords postscreen does not announce"],
-  ["postscreen_dnsbl_action", "str", "ignore", "What postscreen does with a client whose DNSBL score is too high"],
-  ["postscreen_dnsbl_allowlist_threshold", "nint", "${postscreen_dnsbl_whitelist_threshold?{$postscreen_dnsbl_whitelist_threshold}:{0}}", "DNSBL score at or below which postscreen allowlists a client"],
-  ["postscreen_dnsbl_max_ttl", "time:h", "${postscreen_dnsbl_ttl?{$postscreen_dnsbl_ttl}:{1}}h", "Longest time a passed DNSBL test stays valid"],
-  ["postscreen_dnsbl_min_ttl", "time:s", "60s", "Shortest time a passed DNSBL test stays valid"],
-  ["postscreen_dnsbl_reply_map", "str", "", "Maps secret DNSBL domains to the names shown in rejections"],
-  ["postscreen_dnsbl_sites", "str", "", "DNS blocklists postscreen queries, with optional filters and weights"],
-  ["postscreen_dnsbl_threshold", "int", "1", "DNSBL score at which postscreen takes postscreen_dnsbl_action"],
-  ["postscreen_dnsbl_timeout", "time:s", "10s", "Time limit for postscreen's DNSBL lookups"],
-  ["postscreen_enforce_tls", "nbool", "$smtpd_enforce_tls", "Obsolete: require STARTTLS in postscreen's SMTP engine"],
-  ["postscreen_expansion_filter", "raw", "$smtpd_expansion_filter", "Characters allowed in $name expansions of postscreen reply text"],
-  ["postscreen_forbidden_commands", "str", "$smtpd_forbidden_commands", "Commands that postscreen treats as non-SMTP traffic"],
-  ["postscreen_greet_action", "str", "ignore", "What postscreen does with a client that talks before its turn"],
-  ["postscreen_greet_banner", "str", "$smtpd_banner", "Text of postscreen's teaser 220- banner; empty disables it"],
-  ["postscreen_greet_ttl", "time:d", "1d", "How long a client that passed the pregreet test stays trusted"],
-  ["postscreen_greet_wait", "time:s", "${stress?{2}:{6}}s", "How long postscreen waits for a client to talk out of turn"],
-  ["postscreen_helo_required", "nbool", "$smtpd_helo_required", "Require HELO/EHLO in postscreen's SMTP engine"],
-  ["postscreen_non_smtp_command_action", "str", "drop", "What postscreen does with a client that sends non-SMTP commands"],
-  ["postscreen_non_smtp_command_enable", "bool", "no", "Enable postscreen's after-greeting test for non-SMTP commands"],
-  ["postscreen_non_smtp_command_ttl", "time:d", "30d", "How long a client that passed the non-SMTP test stays trusted"],
-  ["postscreen_pipelining_action", "str", "enforce", "What postscreen does with a client that pipelines without permission"],
-  ["postscreen_pipelining_enable", "bool", "no", "Enable postscreen's after-greeting test for illegal pipelining"],
-  ["postscreen_pipelining_ttl", "time:d", "30d", "How long a client that passed the pipelining test stays trusted"],
-  ["postscreen_post_queue_limit", "nint", "$default_process_limit", "Most clients waiting to be handed to a real SMTP server process"],
-  ["postscreen_pre_queue_limit", "nint", "$default_process_limit", "Most unallowlisted clients waiting for a postscreen verdict"],
-  ["postscreen_reject_footer", "raw", "$smtpd_reject_footer", "Text appended to postscreen reject replies"],
-  ["postscreen_reject_footer_maps", "str", "$smtpd_reject_footer_maps", "Tables of text appended to postscreen reject replies"],
-  ["postscreen_tls_security_level", "str", "$smtpd_tls_security_level", "TLS level of postscreen's built-in SMTP protocol engine"],
-  ["postscreen_upstream_proxy_protocol", "str", "", "Proxy protocol postscreen expects from an upstream proxy (haproxy)"],
-  ["postscreen_upstream_proxy_timeout", "time:s", "5s", "Time limit for receiving the upstream proxy's protocol header"],
-  ["postscreen_use_tls", "nbool", "$smtpd_use_tls", "Obsolete: offer STARTTLS in postscreen's SMTP engine"],
-  ["postscreen_watchdog_timeout", "time:s", "10s", "Time postscreen may take on one event before it aborts"],
-  ["prepend_delivered_header", "str", "command, file, forward", "Delivery kinds for which local(8) prepends Delivered-To"],
-  ["process_id", "int", "", "Process ID of the running program (read-only)"],
-  ["process_id_directory", "str", "pid", "Directory for pid files, relative to queue_directory"],
-  ["process_name", "str", "", "Name of the running program (read-only)"],
-  ["propagate_unmatched_extensions", "str", "canonical, virtual", "Lookups that carry an address extension over to the rewritten address"],
-  ["proxy_interfaces", "str", "", "Addresses where mail is received through a proxy or NAT"],
-  ["proxy_read_maps", "str", "$local_recipient_maps $mydestination $virtual_alias_maps $virtual_alias_domains $virtual_mailbox_maps $virtual_mailbox_domains $relay_recipient_maps $relay_domains $canonical_maps $sender_canonical_maps $recipient_canonical_maps $relocated_maps $transport_maps $mynetworks $smtpd_sender_login_maps $sender_bcc_maps $recipient_bcc_maps $smtp_generic_maps $lmtp_generic_maps $alias_maps $smtpd_client_restrictions $smtpd_helo_restrictions $smtpd_sender_restrictions $smtpd_relay_restrictions $smtpd_recipient_restrictions $address_verify_sender_dependent_default_transport_maps $address_verify_sender_dependent_relayhost_maps $address_verify_transport_maps $fallback_transport_maps $lmtp_discard_lhlo_keyword_address_maps $lmtp_pix_workaround_maps $lmtp_sasl_password_maps $lmtp_tls_policy_maps $mailbox_command_maps $mailbox_transport_maps $postscreen_discard_ehlo_keyword_address_maps $rbl_reply_maps $sender_dependent_default_transport_maps $sender_dependent_relayhost_maps $smtp_discard_ehlo_keyword_address_maps $smtp_pix_workaround_maps $smtp_sasl_password_maps $smtp_tls_policy_maps $smtpd_discard_ehlo_keyword_address_maps $smtpd_milter_maps $virtual_gid_maps $virtual_uid_maps $local_login_sender_maps $postscreen_reject_footer_maps $smtpd_reject_footer_maps $tls_server_sni_maps $tlsproxy_client_policy_maps $default_delivery_status_filter $lmtp_delivery_status_filter $lmtp_dns_reply_filter $lmtp_reply_filter $local_delivery_status_filter $pipe_delivery_status_filter $postscreen_command_filter $smtp_delivery_status_filter $smtp_dns_reply_filter $smtp_reply_filter $smtpd_command_filter $smtpd_dns_reply_filter $virtual_delivery_status_filter $body_checks $header_checks $lmtp_body_checks $lmtp_header_checks $lmtp_mime_header_checks $lmtp_nested_header_checks $milter_header_checks $mime_header_checks $nested_header_checks $smtp_body_checks $smtp_header_checks $smtp_mime_header_checks $smtp_nested_header_checks", "Tables proxymap(8) may open for reading"],
-  ["proxy_write_maps", "str", "$smtp_sasl_auth_cache_name $lmtp_sasl_auth_cache_name $address_verify_map $postscreen_cache_map", "Tables proxymap(8) may open for writing"],
-  ["proxymap_service_name", "str", "proxymap", "Name of the read-only proxymap(8) service"],
-  ["proxywrite_service_name", "str", "proxywrite", "Name of the read-write proxymap(8) service"],
-  ["qmgr_clog_warn_time", "time:s", "300s", "Least time between warnings about a destination clogging the active queue"],
-  ["qmgr_daemon_timeout", "time:s", "1000s", "Time the queue manager may spend on one request before it aborts"],
-  ["qmgr_fudge_factor", "int", "100", "oqmgr: percent of delivery resources a large message may take"],
-  ["qmgr_ipc_timeout", "time:s", "60s", "Time limit for the queue manager's talks with delivery agents"],
-  ["qmgr_message_active_limit", "int", "20000", "Most messages in the active queue"],
-  ["qmgr_message_recipient_limit", "int", "20000", "Most recipients the queue manager keeps in memory"],
-  ["qmgr_message_recipient_minimum", "int", "10", "Fewest in-memory recipients any message may have"],
-  ["qmqpd_authorized_clients", "str", "", "Clients allowed to use the QMQP service"],
-  ["qmqpd_client_port_logging", "bool", "no", "Log the client port number in qmqpd(8) logs"],
-  ["qmqpd_error_delay", "time:s", "1s", "Pause before qmqpd(8) answers with an error"],
-  ["qmqpd_timeout", "time:s", "300s", "Time limit for qmqpd(8) to send or receive data"],
-  ["queue_directory", "str", "/var/spool/postfix", "Root of the Postfix queue"],
-  ["queue_file_attribute_count_limit", "int", "100", "Most name=value attributes cleanup(8) stores in one queue file"],
-  ["queue_minfree", "long", "0", "Free bytes the queue file system must keep before mail is accepted"],
-  ["queue_run_delay", "time:s", "300s", "How often the queue manager scans the deferred queue"],
-  ["queue_service_name", "str", "qmgr", "Name of the qmgr(8) queue manager service"],
-  ["rbl_reply_maps", "str", "", "Tables with per-blocklist reply templates"],
-  ["readme_directory", "str", "/usr/share/doc/postfix", "Where the README files are installed"],
-  ["receive_override_options", "str", "", "Turn off processing steps (checks, rewriting) for received mail"],
-  ["recipient_bcc_maps", "str", "", "Per-recipient tables of addresses that get a blind copy"],
-  ["recipient_canonical_classes", "str", "envelope_recipient, header_recipient", "Which recipient addresses recipient_canonical_maps rewrite"],
-  ["recipient_canonical_maps", "str", "", "Tables that rewrite recipient addresses only"],
-  ["recipient_delimiter", "str", "", "Characters that separate a user name from its extension"],
-  ["reject_code", "int", "554", "SMTP reply code for the \"reject\" restriction"],
-  ["reject_tempfail_action", "str", "defer_if_permit", "What to do when a reject_* restriction fails temporarily"],
-  ["relay_clientcerts", "str", "", "TLS client certificate fingerprints allowed to relay"],
-  ["relay_domains", "str", "${{$compatibility_level} <level {2} ? {$mydestination} : {}}", "Domains this host relays mail to"],
-  ["relay_domains_reject_code", "int", "554", "SMTP reply code for relaying denied"],
-  ["relay_recipient_maps", "str", "", "Valid recipients in relay_domains; others are rejected"],
-  ["relay_transport", "str", "relay", "Transport for domains in relay_domains"],
-  ["relayhost", "str", "", "Next-hop host for non-local mail; empty means direct delivery"],
-  ["relocated_maps", "str", "", "Tables of \"user has moved\" information"],
-  ["remote_header_rewrite_domain", "str", "", "Domain added to incomplete header addresses from remote clients"],
-  ["require_home_directory", "bool", "no", "Require the recipient's home directory before local(8) delivers"],
-  ["reset_owner_alias", "bool", "no", "Forget the owner alias when delivering to a child alias that has none of its own"],
-  ["resolve_dequoted_address", "bool", "yes", "Resolve addresses in unquoted form (security-relevant for user@a@b)"],
-  ["resolve_null_domain", "bool", "no", "Resolve user@ as a local address instead of rejecting it"],
-  ["resolve_numeric_domain", "bool", "no", "Treat user@ipaddress as user@[ipaddress] instead of rejecting it"],
-  ["respectful_logging", "nbool", "${{$compatibility_level} <level {3.6} ? {no} : {yes}}", "Avoid words in logs that reinforce negative stereotypes"],
-  ["rewrite_service_name", "str", "rewrite", "Name of the trivial-rewrite(8) address rewriting service"],
-  ["sample_directory", "str", "/etc/postfix", "Where sample configuration files are installed"],
-  ["send_cyrus_sasl_authzid", "bool", "no", "Send the SASL authorization ID with Cyrus SASL in the SMTP client"],
-  ["sender_bcc_maps", "str", "", "Per-sender tables of addresses that get a blind copy"],
-  ["sender_canonical_classes", "str", "envelope_sender, header_sender", "Which sender addresses sender_canonical_maps rewrite"],
-  ["sender_canonical_maps", "str", "", "Tables that rewrite sender addresses only"],
-  ["sender_dependent_default_transport_maps", "str", "", "Per-sender overrides of default_transport"],
-  ["sender_dependent_relayhost_maps", "str", "", "Per-sender overrides of relayhost"],
-  ["sendmail_fix_line_endings", "str", "always", "When sendmail turns bare LF into CRLF: always, strict or never"],
-  ["sendmail_path", "str", "/usr/sbin/sendmail", "Path of the Sendmail-compatible sendmail command"],
-  ["service_name", "str", "", "master.cf name of the running service (read-only; set at run time)"],
-  ["service_throttle_time", "time:s", "60s", "Wait before master(8) forks again a service that seems to malfunction"],
-  ["setgid_group", "str", "postdrop", "Group that postdrop and postqueue run as"],
-  ["shlib_directory", "str", "/usr/lib/postfix", "Where Postfix shared libraries and plug-ins are installed"],
-  ["show_user_unknown_table_name", "bool", "yes", "Name the lookup table in \"User unknown\" replies"],
-  ["showq_service_name", "str", "showq", "Name of the showq(8) queue listing service"],
-  ["smtp_address_preference", "str", "any", "Which address family the SMTP client tries first: ipv4, ipv6 or any"],
-  ["smtp_address_verify_target", "str", "rcpt", "SMTP stage that decides a verification probe's outcome: rcpt or data"],
-  ["smtp_always_send_ehlo", "bool", "yes", "Send EHLO even when the server greeting does not mention ESMTP"],
-  ["smtp_balance_inet_protocols", "bool", "yes", "Mix IPv4 and IPv6 addresses before the SMTP client applies its address limit"],
-  ["smtp_bind_address", "str", "", "Local IPv4 address for outgoing SMTP connections"],
-  ["smtp_bind_address6", "str", "", "Local IPv6 address for outgoing SMTP connections"],
-  ["smtp_bind_address_enforce", "bool", "no", "Defer delivery when the SMTP client cannot bind its source address"],
-  ["smtp_body_checks", "str", "", "Body checks the SMTP client applies to outgoing mail"],
-  ["smtp_cname_overrides_servername", "bool", "no", "Let a CNAME replace the server name used for SMTP TLS checks and logs"],
-  ["smtp_connect_timeout", "time:s", "30s", "Time limit for the SMTP client to complete a TCP connection"],
-  ["smtp_connection_cache_destinations", "str", "", "Destinations for which the SMTP client always caches connections"],
-  ["smtp_connection_cache_on_demand", "bool", "yes", "Cache SMTP connections to destinations that have a backlog"],
-  ["smtp_connection_cache_time_limit", "time:s", "2s", "How long an unused SMTP connection stays cached"],
-  ["smtp_connection_reuse_count_limit", "int", "0", "Most deliveries per cached SMTP connection; 0 means no limit"],
-  ["smtp_connection_reuse_time_limit", "time:s", "300s", "Longest total time an SMTP connection may be reused"],
-  ["smtp_data_done_timeout", "time:s", "600s", "Time limit for the SMTP server reply after the final dot"],
-  ["smtp_data_init_timeout", "time:s", "120s", "Time limit for the SMTP server reply to DATA"],
-  ["smtp_data_xfer_timeout", "time:s", "180s", "Time limit for transmitting the message content to the SMTP server"],
-  ["smtp_defer_if_no_mx_address_found", "bool", "no", "Defer instead of trying A records when MX hosts have no address"],
-  ["smtp_delivery_status_filter", "str", "$default_delivery_status_filter", "Delivery status filter for the SMTP client"],
-  ["smtp_discard_ehlo_keyword_address_maps", "str", "", "Per-server tables of EHLO keywords the SMTP client ignores"],
-  ["smtp_discard_ehlo_keywords", "str", "", "EHLO keywords the SMTP client ignores"],
-  ["smtp_dns_reply_filter", "str", "", "Pattern table that edits DNS replies the SMTP client receives"],
-  ["smtp_dns_resolver_options", "str", "", "Resolver flags for the SMTP client's DNS lookups"],
-  ["smtp_dns_support_level", "str", "", "SMTP client DNS use: disabled, enabled or dnssec"],
-  ["smtp_enforce_tls", "bool", "no", "Obsolete: require verified TLS in the SMTP client"],
-  ["smtp_fallback_relay", "str", "$fallback_relay", "Relays to try when the SMTP client cannot reach a destination"],
-  ["smtp_generic_maps", "str", "", "Tables that rewrite addresses in mail the SMTP client sends"],
-  ["smtp_header_checks", "str", "", "Header checks the SMTP client applies to outgoing mail"],
-  ["smtp_helo_name", "str", "$myhostname", "Host name the SMTP client sends in HELO/EHLO"],
-  ["smtp_helo_timeout", "time:s", "300s", "Time limit for the SMTP greeting and the HELO/EHLO reply"],
-  ["smtp_host_lookup", "str", "dns", "How the SMTP client finds server addresses: dns, native or both"],
-  ["smtp_line_length_limit", "int", "998", "Longest line the SMTP client sends before folding it"],
-  ["smtp_mail_timeout", "time:s", "300s", "Time limit for the SMTP server reply to MAIL FROM"],
-  ["smtp_mime_header_checks", "str", "", "MIME header checks the SMTP client applies to outgoing mail"],
-  ["smtp_min_data_rate", "int", "500", "Lowest SMTP DATA rate (bytes/s) when per-request deadlines are on"],
-  ["smtp_mx_address_limit", "int", "5", "Most server addresses the SMTP client tries per delivery"],
-  ["smtp_mx_session_limit", "int", "2", "Most SMTP sessions per delivery before giving up or falling back"],
-  ["smtp_nested_header_checks", "str", "", "Attached-message header checks the SMTP client applies"],
-  ["smtp_never_send_ehlo", "bool", "no", "Never send EHLO, only HELO"],
-  ["smtp_per_request_deadline", "nbool", "${smtp_per_record_deadline?{$smtp_per_record_deadline}:{no}}", "Make SMTP client timeouts cover a whole request instead of each I/O"],
-  ["smtp_pix_workaround_delay_time", "time:s", "10s", "Pause before sending the final dot to a server with the PIX bug"],
-  ["smtp_pix_workaround_maps", "str", "", "Per-destination PIX firewall workarounds for the SMTP client"],
-  ["smtp_pix_workaround_threshold_time", "time:s", "500s", "Message queue age at which the SMTP client enables PIX workarounds"],
-  ["smtp_pix_workarounds", "str", "disable_esmtp,delay_dotcrlf", "PIX firewall workarounds the SMTP client applies"],
-  ["smtp_quit_timeout", "time:s", "300s", "Time limit for the SMTP server reply to QUIT"],
-  ["smtp_quote_rfc821_envelope", "bool", "yes", "Quote SMTP envelope addresses that need it"],
-  ["smtp_randomize_addresses", "bool", "yes", "Shuffle SMTP server addresses of equal preference"],
-  ["smtp_rcpt_timeout", "time:s", "300s", "Time limit for the SMTP server reply to RCPT TO"],
-  ["smtp_reply_filter", "str", "", "Pattern table that edits SMTP server replies before use"],
-  ["smtp_rset_timeout", "time:s", "20s", "Time limit for the SMTP server reply to RSET"],
-  ["smtp_sasl_auth_cache_name", "str", "", "Table that remembers SMTP SASL login failures"],
-  ["smtp_sasl_auth_cache_time", "time:d", "90d", "How long an SMTP SASL login failure is remembered"],
-  ["smtp_sasl_auth_enable", "bool", "no", "Use SASL authentication in the SMTP client"],
-  ["smtp_sasl_auth_soft_bounce", "bool", "yes", "Treat SMTP SASL login failures as temporary"],
-  ["smtp_sasl_mechanism_filter", "str", "", "Which server SASL mechanisms the SMTP client may use"],
-  ["smtp_sasl_password_maps", "str", "", "Per-destination SMTP client SASL user names and passwords"],
-  ["smtp_sasl_path", "str", "", "SMTP client SASL plug-in specific path or configuration name"],
-  ["smtp_sasl_security_options", "str", "noplaintext, noanonymous", "SMTP client SASL mechanism restrictions without TLS"],
-  ["smtp_sasl_tls_security_options", "str", "$smtp_sasl_security_options", "SMTP client SASL mechanism restrictions with unverified TLS"],
-  ["smtp_sasl_tls_verified_security_options", "str", "$smtp_sasl_tls_security_options", "SMTP client SASL mechanism restrictions with verified TLS"],
-  ["smtp_sasl_type", "str", "cyrus", "SASL plug-in type for the SMTP client"],
-  ["smtp_send_dummy_mail_auth", "bool", "no", "Add AUTH=<> to MAIL FROM in authenticated SMTP sessions"],
-  ["smtp_send_xforward_command", "bool", "no", "Send XFORWARD with the original client details when the SMTP server allows it"],
-  ["smtp_sender_dependent_authentication", "bool", "no", "Pick SMTP client SASL credentials by sender address"],
-  ["smtp_skip_5xx_greeting", "bool", "yes", "Try the next SMTP server when one greets with 5xx"],
-  ["smtp_skip_quit_response", "bool", "yes", "Do not wait for the SMTP server reply to QUIT"],
-  ["smtp_starttls_timeout", "time:s", "300s", "Time limit for the SMTP client's TLS handshake"],
-  ["smtp_tcp_port", "str", "smtp", "Default port for SMTP client connections"],
-  ["smtp_tls_CAfile", "str", "", "File of trusted CA certificates for verifying SMTP servers"],
-  ["smtp_tls_CApath", "str", "", "Directory of trusted CA certificates for verifying SMTP servers"],
-  ["smtp_tls_block_early_mail_reply", "bool", "no", "Detect SMTP servers that answer injected commands (CVE-2009-3555)"],
-  ["smtp_tls_cert_file", "str", "", "File with the SMTP client's RSA certificate"],
-  ["smtp_tls_chain_files", "str", "", "Files with the SMTP client's private keys and certificate chains"],
-  ["smtp_tls_ciphers", "str", "medium", "Lowest cipher grade for opportunistic SMTP client TLS"],
-  ["smtp_tls_connection_reuse", "bool", "no", "Reuse TLS-protected SMTP connections through tlsproxy(8)"],
-  ["smtp_tls_dane_insecure_mx_policy", "str", "${{$smtp_tls_security_level} == {dane} ? {dane} : {may}}", "TLS level for DANE-destination MX hosts found by an unsigned MX lookup"],
-  ["smtp_tls_dcert_file", "str", "", "File with the SMTP client's DSA certificate"],
-  ["smtp_tls_dkey_file", "str", "$smtp_tls_dcert_file", "File with the SMTP client's DSA private key"],
-  ["smtp_tls_eccert_file", "str", "", "File with the SMTP client's ECDSA certificate"],
-  ["smtp_tls_eckey_file", "str", "$smtp_tls_eccert_file", "File with the SMTP client's ECDSA private key"],
-  ["smtp_tls_enforce_peername", "bool", "yes", "Obsolete: require a matching SMTP server name with enforced TLS"],
-  ["smtp_tls_exclude_ciphers", "str", "", "Ciphers excluded from all SMTP client TLS sessions"],
-  ["smtp_tls_fingerprint_cert_match", "str", "", "SMTP server certificate fingerprints for the fingerprint level"],
-  ["smtp_tls_fingerprint_digest", "str", "${{$compatibility_level} <level {3.6} ? {md5} : {sha256}}", "Digest for SMTP server certificate fingerprints"],
-  ["smtp_tls_force_insecure_host_tlsa_lookup", "bool", "no", "Look up TLSA records even for SMTP hosts in unsigned zones"],
-  ["smtp_tls_key_file", "str", "$smtp_tls_cert_file", "File with the SMTP client's RSA private key"],
-  ["smtp_tls_loglevel", "str", "0", "Amount of SMTP client TLS logging"],
-  ["smtp_tls_mandatory_ciphers", "str", "medium", "Lowest cipher grade when SMTP client TLS is mandatory"],
-  ["smtp_tls_mandatory_exclude_ciphers", "str", "", "Ciphers excluded when SMTP client TLS is mandatory"],
-  ["smtp_tls_mandatory_protocols", "str", ">=TLSv1", "TLS protocol versions when SMTP client TLS is mandatory"],
-  ["smtp_tls_note_starttls_offer", "bool", "no", "Log SMTP servers that offer STARTTLS when TLS is not used"],
-  ["smtp_tls_per_site", "str", "", "Obsolete per-destination SMTP client TLS policy table"],
-  ["smtp_tls_policy_maps", "str", "", "Per-destination SMTP client TLS policy tables"],
-  ["smtp_tls_protocols", "str", ">=TLSv1", "TLS protocol versions for opportunistic SMTP client TLS"],
-  ["smtp_tls_scert_verifydepth", "int", "9", "Deepest SMTP server certificate chain that is verified"],
-  ["smtp_tls_secure_cert_match", "str", "nexthop, dot-nexthop", "SMTP server names a certificate must match at the secure level"],
-  ["smtp_tls_security_level", "str", "", "Default SMTP client TLS level (none, may, encrypt, dane, verify, secure...)"],
-  ["smtp_tls_servername", "str", "", "SNI name the SMTP client sends; empty sends none"],
-  ["smtp_tls_session_cache_database", "str", "", "SMTP client TLS session cache shared via tlsmgr(8)"],
-  ["smtp_tls_session_cache_timeout", "time:s", "3600s", "Lifetime of cached SMTP client TLS sessions"],
-  ["smtp_tls_trust_anchor_file", "str", "", "Files of trust anchors for SMTP server certificate checks"],
-  ["smtp_tls_verify_cert_match", "str", "hostname", "SMTP server names a certificate must match at the verify level"],
-  ["smtp_tls_wrappermode", "bool", "no", "Use TLS from the start of the SMTP connection (port 465 style)"],
-  ["smtp_use_tls", "bool", "no", "Obsolete: use TLS when the SMTP server offers STARTTLS"],
-  ["smtp_xforward_timeout", "time:s", "300s", "Time limit for the SMTP server reply to XFORWARD"],
-  ["smtpd_authorized_verp_clients", "str", "$authorized_verp_clients", "Clients allowed to request VERP delivery with XVERP"],
-  ["smtpd_authorized_xclient_hosts", "str", "", "Clients allowed to use the XCLIENT command"],
-  ["smtpd_authorized_xforward_hosts", "str", "", "Clients allowed to use the XFORWARD command"],
-  ["smtpd_banner", "str", "$myhostname ESMTP $mail_name", "Text after the 220 code in the SMTP greeting"],
-  ["smtpd_client_auth_rate_limit", "int", "0", "Most AUTH commands per client per anvil time unit; 0 means no limit"],
-  ["smtpd_client_connection_count_limit", "int", "50", "Most simultaneous connections from one client; 0 means no limit"],
-  ["smtpd_client_connection_rate_limit", "int", "0", "Most connections per client per anvil time unit; 0 means no limit"],
-  ["smtpd_client_event_limit_exceptions", "str", "${smtpd_client_connection_limit_exceptions:$mynetworks}", "Clients exempt from the smtpd per-client count and rate limits"],
-  ["smtpd_client_message_rate_limit", "int", "0", "Most messages per client per anvil time unit; 0 means no limit"],
-  ["smtpd_client_new_tls_session_rate_limit", "int", "0", "Most new TLS sessions per client per anvil time unit; 0 means no limit"],
-  ["smtpd_client_port_logging", "bool", "no", "Log the client port number along with its address"],
-  ["smtpd_client_recipient_rate_limit", "int", "0", "Most recipients per client per anvil time unit; 0 means no limit"],
-  ["smtpd_client_restrictions", "str", "", "Access restrictions applied when a client connects"],
-  ["smtpd_command_filter", "str", "", "Table that rewrites client commands before smtpd acts on them"],
-  ["smtpd_data_restrictions", "str", "", "Access restrictions applied at the DATA command"],
-  ["smtpd_delay_open_until_valid_rcpt", "bool", "yes", "Start a mail transaction (queue file) only after a valid RCPT TO"],
-  ["smtpd_delay_reject", "bool", "yes", "Wait until RCPT TO before applying client, HELO and sender restrictions"],
-  ["smtpd_discard_ehlo_keyword_address_maps", "str", "", "Per-client tables of EHLO keywords smtpd does not announce"],
-  ["smtpd_discard_ehlo_keywords", "str", "", "EHLO keywords smtpd does not announce"],
-  ["smtpd_dns_reply_filter", "str", "", "Pattern table that edits DNS replies smtpd receives"],
-  ["smtpd_end_of_data_restrictions", "str", "", "Access restrictions applied after the message content is received"],
-  ["smtpd_enforce_tls", "bool", "no", "Obsolete: require STARTTLS before mail is accepted"],
-  ["smtpd_error_sleep_time", "time:s", "1s", "Pause before smtpd answers with a 4xx or 5xx reply"],
-  ["smtpd_etrn_restrictions", "str", "", "Access restrictions applied to the ETRN command"],
-  ["smtpd_expansion_filter", "raw", "\\t\\40!\"#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\\\]^_`abcdefghijklmnopqrstuvwxyz{|}~", "Characters permitted in $name values expanded into RBL reply text"],
-  ["smtpd_forbid_bare_newline", "str", "no", "Reject or disconnect clients that end lines with a bare LF"],
-  ["smtpd_forbid_bare_newline_exclusions", "str", "$mynetworks", "Clients exempt from smtpd_forbid_bare_newline"],
-  ["smtpd_forbid_bare_newline_reject_code", "int", "550", "SMTP reply code when a bare LF is refused"],
-  ["smtpd_forbid_unauth_pipelining", "bool", "no", "Disconnect clients that pipeline commands without permission"],
-  ["smtpd_forbidden_commands", "str", "CONNECT GET POST regexp:{{/^[^A-Z]/ Bogus}}", "Commands that make smtpd disconnect at once"],
-  ["smtpd_hard_error_limit", "nint", "${stress?{1}:{20}}", "Errors after which smtpd disconnects the client"],
-  ["smtpd_helo_required", "bool", "no", "Require HELO or EHLO before MAIL FROM"],
-  ["smtpd_helo_restrictions", "str", "", "Access restrictions applied to the HELO/EHLO command"],
-  ["smtpd_history_flush_threshold", "int", "100", "Command history lines kept before a flush at EHLO, RSET or end of DATA"],
-  ["smtpd_junk_command_limit", "nint", "${stress?{1}:{100}}", "Most NOOP/VRFY/ETRN/RSET commands before they count as errors"],
-  ["smtpd_log_access_permit_actions", "str", "", "Permit actions that smtpd logs like rejections"],
-  ["smtpd_milter_maps", "str", "", "Per-client tables of milters to use instead of smtpd_milters"],
-  ["smtpd_milters", "str", "", "Milters applied to mail that arrives via smtpd"],
-  ["smtpd_min_data_rate", "int", "500", "Lowest DATA/BDAT rate (bytes/s) when per-request deadlines are on"],
-  ["smtpd_noop_commands", "str", "", "Commands smtpd accepts with 250 and otherwise ignores"],
-  ["smtpd_null_access_lookup_key", "str", "<>", "Key used for the null sender in smtpd access tables"],
-  ["smtpd_peername_lookup", "bool", "yes", "Look up and verify the client host name"],
-  ["smtpd_per_request_deadline", "nbool", "${smtpd_per_record_deadline?{$smtpd_per_record_deadline}:{${stress?{yes}:{no}}}}", "Make smtpd_timeout cover a whole request instead of each read or write"],
-  ["smtpd_policy_service_default_action", "str", "451 4.3.5 Server configuration problem", "Reply used when a policy server cannot be reached"],
-  ["smtpd_policy_service_max_idle", "time:s", "300s", "Idle time after which smtpd closes a policy server connection"],
-  ["smtpd_policy_service_max_ttl", "time:s", "1000s", "Longest time smtpd keeps a policy server connection"],
-  ["smtpd_policy_service_policy_context", "str", "", "Value of the policy_context attribute in policy requests"],
-  ["smtpd_policy_service_request_limit", "int", "0", "Requests per policy server connection; 0 means no limit"],
-  ["smtpd_policy_service_retry_delay", "time:s", "1s", "Pause between attempts to reach a policy server"],
-  ["smtpd_policy_service_timeout", "time:s", "100s", "Time limit for a policy server conversation"],
-  ["smtpd_policy_service_try_limit", "int", "2", "Attempts to reach a policy server before giving up"],
-  ["smtpd_proxy_ehlo", "str", "$myhostname", "Host name smtpd sends in EHLO to a before-queue content filter"],
-  ["smtpd_proxy_filter", "str", "", "Before-queue content filter that smtpd forwards mail to"],
-  ["smtpd_proxy_options", "str", "", "Options for talking to a before-queue content filter"],
-  ["smtpd_proxy_timeout", "time:s", "100s", "Time limit for talking to a before-queue content filter"],
-  ["smtpd_recipient_limit", "int", "1000", "Most recipients smtpd accepts per message"],
-  ["smtpd_recipient_overshoot_limit", "int", "1000", "Recipients over smtpd_recipient_limit allowed before each extra one is an error"],
-  ["smtpd_recipient_restrictions", "str", "", "Access restrictions applied to RCPT TO"],
-  ["smtpd_reject_footer", "raw", "", "Text appended to smtpd 4xx and 5xx replies"],
-  ["smtpd_reject_footer_maps", "str", "", "Tables of text appended to smtpd 4xx and 5xx replies"],
-  ["smtpd_reject_unlisted_recipient", "bool", "yes", "Reject recipients that no known-recipient table lists"],
-  ["smtpd_reject_unlisted_sender", "bool", "no", "Reject senders from our domains that no known-recipient table lists"],
-  ["smtpd_relay_before_recipient_restrictions", "nbool", "${{$compatibility_level} <level {3.6} ? {no} : {yes}}", "Apply smtpd_relay_restrictions before smtpd_recipient_restrictions"],
-  ["smtpd_relay_restrictions", "str", "${{$compatibility_level} <level {1} ? {} : {permit_mynetworks, permit_sasl_authenticated, defer_unauth_destination}}", "Mail relay restrictions applied to RCPT TO"],
-  ["smtpd_restriction_classes", "str", "", "Names of user-defined groups of access restrictions"],
-  ["smtpd_sasl_auth_enable", "bool", "no", "Offer SASL authentication in the SMTP server"],
-  ["smtpd_sasl_authenticated_header", "bool", "no", "Record the SASL login name in the Received: header"],
-  ["smtpd_sasl_exceptions_networks", "str", "", "Clients to which smtpd does not offer AUTH"],
-  ["smtpd_sasl_local_domain", "str", "", "SASL realm for authentication"],
-  ["smtpd_sasl_mechanism_filter", "str", "!external, static:rest", "Which SASL mechanisms smtpd offers"],
-  ["smtpd_sasl_path", "str", "smtpd", "SASL plug-in specific path or configuration name"],
-  ["smtpd_sasl_response_limit", "int", "12288", "Longest SASL client response smtpd accepts"],
-  ["smtpd_sasl_security_options", "str", "noanonymous", "SASL mechanism restrictions for plaintext sessions"],
-  ["smtpd_sasl_service", "str", "smtp", "Service name passed to the SASL plug-in"],
-  ["smtpd_sasl_tls_security_options", "str", "$smtpd_sasl_security_options", "SASL mechanism restrictions for TLS sessions"],
-  ["smtpd_sasl_type", "str", "cyrus", "SASL plug-in type for the SMTP server (cyrus, dovecot)"],
-  ["smtpd_sender_login_maps", "str", "", "Which SASL login names may use which MAIL FROM addresses"],
-  ["smtpd_sender_restrictions", "str", "", "Access restrictions applied to MAIL FROM"],
-  ["smtpd_service_name", "str", "smtpd", "Internal service that postscreen hands accepted clients to"],
-  ["smtpd_soft_error_limit", "nint", "10", "Errors after which smtpd starts delaying its replies"],
-  ["smtpd_starttls_timeout", "time:s", "${stress?{10}:{300}}s", "Time limit for the server's TLS handshake"],
-  ["smtpd_timeout", "time:s", "${stress?{10}:{300}}s", "Time limit for smtpd to send a reply or receive a request"],
-  ["smtpd_tls_CAfile", "str", "", "File of trusted CA certificates for verifying client certificates"],
-  ["smtpd_tls_CApath", "str", "", "Directory of trusted CA certificates for verifying client certificates"],
-  ["smtpd_tls_always_issue_session_ids", "bool", "yes", "Issue TLS session IDs even without a session cache"],
-  ["smtpd_tls_ask_ccert", "bool", "no", "Ask the client for a certificate"],
-  ["smtpd_tls_auth_only", "bool", "no", "Offer AUTH only after STARTTLS"],
-  ["smtpd_tls_ccert_verifydepth", "int", "9", "Deepest client certificate chain that is verified"],
-  ["smtpd_tls_cert_file", "str", "", "File with the server's RSA certificate"],
-  ["smtpd_tls_chain_files", "str", "", "Files with the server's private keys and certificate chains"],
-  ["smtpd_tls_ciphers", "str", "medium", "Lowest cipher grade for opportunistic server TLS"],
-  ["smtpd_tls_dcert_file", "str", "", "File with the server's DSA certificate"],
-  ["smtpd_tls_dh1024_param_file", "str", "", "File with DH parameters for non-export ciphers"],
-  ["smtpd_tls_dh512_param_file", "str", "", "File with DH parameters for export ciphers"],
-  ["smtpd_tls_dkey_file", "str", "$smtpd_tls_dcert_file", "File with the server's DSA private key"],
-  ["smtpd_tls_eccert_file", "str", "", "File with the server's ECDSA certificate"],
-  ["smtpd_tls_eckey_file", "str", "$smtpd_tls_eccert_file", "File with the server's ECDSA private key"],
-  ["smtpd_tls_eecdh_grade", "str", "auto", "Curve grade for ephemeral ECDH key exchange"],
-  ["smtpd_tls_exclude_ciphers", "str", "", "Ciphers excluded from all server TLS sessions"],
-  ["smtpd_tls_fingerprint_digest", "str", "${{$compatibility_level} <level {3.6} ? {md5} : {sha256}}", "Digest for client certificate fingerprints"],
-  ["smtpd_tls_key_file", "str", "$smtpd_tls_cert_file", "File with the server's RSA private key"],
-  ["smtpd_tls_loglevel", "str", "0", "Amount of server TLS logging"],
-  ["smtpd_tls_mandatory_ciphers", "str", "medium", "Lowest cipher grade when server TLS is mandatory"],
-  ["smtpd_tls_mandatory_exclude_ciphers", "str", "", "Ciphers excluded when server TLS is mandatory"],
-  ["smtpd_tls_mandatory_protocols", "str", ">=TLSv1", "TLS protocol versions when server TLS is mandatory"],
-  ["smtpd_tls_protocols", "str", ">=TLSv1", "TLS protocol versions for opportunistic server TLS"],
-  ["smtpd_tls_received_header", "bool", "no", "Record TLS protocol and cipher in the Received: header"],
-  ["smtpd_tls_req_ccert", "bool", "no", "Require a verified client certificate"],
-  ["smtpd_tls_security_level", "str", "", "Server TLS level: none, may or encrypt"],
-  ["smtpd_tls_session_cache_database", "str", "", "Server TLS session cache shared via tlsmgr(8)"],
-  ["smtpd_tls_session_cache_timeout", "time:s", "3600s", "Lifetime of cached server TLS sessions"],
-  ["smtpd_tls_wrappermode", "bool", "no", "Serve TLS from the start of the connection (port 465 style)"],
-  ["smtpd_upstream_proxy_protocol", "str", "", "Proxy protocol smtpd expects from an upstream proxy (haproxy)"],
-  ["smtpd_upstream_proxy_timeout", "time:s", "5s", "Time limit for receiving the upstream proxy's protocol header"],
-  ["smtpd_use_tls", "bool", "no", "Obsolete: offer STARTTLS to clients"],
-  ["smtputf8_autodetect_classes", "str", "sendmail, verify", "Mail sources for which SMTPUTF8 need is detected automatically"],
-  ["smtputf8_enable", "nbool", "${{$compatibility_level} <level {1} ? {no} : {yes}}", "Enable SMTPUTF8 (internationalized address) support"],
-  ["soft_bounce", "bool", "no", "Turn permanent delivery failures into temporary ones (testing aid)"],
-  ["stale_lock_time", "time:s", "500s", "Age after which a dotlock file is considered stale and removed"],
-  ["stress", "str", "", "Set by master(8) to \"yes\" when a service is overloaded (read-only)"],
-  ["strict_7bit_headers", "bool", "no", "Reject mail with 8-bit text in headers"],
-  ["strict_8bitmime", "bool", "no", "Shorthand for strict_7bit_headers plus strict_8bitmime_body"],
-  ["strict_8bitmime_body", "bool", "no", "Reject 8-bit body content not declared as 8-bit"],
-  ["strict_mailbox_ownership", "bool", "yes", "Refuse delivery to a mailbox file not owned by its recipient"],
-  ["strict_mime_encoding_domain", "bool", "no", "Reject invalid Content-Transfer-Encoding values"],
-  ["strict_rfc821_envelopes", "bool", "no", "Require RFC 821 syntax for MAIL FROM and RCPT TO addresses"],
-  ["strict_smtputf8", "bool", "no", "Accept UTF-8 addresses only in SMTPUTF8 sessions"],
-  ["sun_mailtool_compatibility", "bool", "no", "Obsolete: SUN mailtool compatible mailbox locking"],
-  ["swap_bangpath", "bool", "yes", "Rewrite UUCP site!user into user@site"],
-  ["syslog_facility", "str", "mail", "Syslog facility of Postfix log records"],
-  ["syslog_name", "str", "${multi_instance_name?{$multi_instance_name}:{postfix}}", "Prefix of Postfix log records"],
-  ["tcp_windowsize", "int", "0", "TCP window size for SMTP and LMTP sockets; 0 keeps the system default"],
-  ["tls_append_default_CA", "bool", "no", "Also trust the OpenSSL default certificate authorities"],
-  ["tls_config_file", "str", "default", "OpenSSL configuration file: \"default\", \"none\" or a path"],
-  ["tls_config_name", "str", "", "Application name passed to OpenSSL configuration loading"],
-  ["tls_daemon_random_bytes", "int", "32", "Random bytes a daemon asks tlsmgr(8) for to seed its PRNG"],
-  ["tls_dane_digests", "str", "sha512 sha256", "Digest algorithms accepted in DANE TLSA records, best first"],
-  ["tls_disable_workarounds", "str", "", "OpenSSL bug workarounds to turn off"],
-  ["tls_eecdh_auto_curves", "str", "X25519 X448 prime256v1 secp521r1 secp384r1", "Curves offered for ECDHE key exchange when the grade is auto"],
-  ["tls_eecdh_strong_curve", "str", "prime256v1", "Curve for the \"strong\" ECDHE grade"],
-  ["tls_eecdh_ultra_curve", "str", "secp384r1", "Curve for the \"ultra\" ECDHE grade"],
-  ["tls_export_cipherlist", "str", "aNULL:-aNULL:HIGH:MEDIUM:LOW:EXPORT:+RC4:@STRENGTH", "OpenSSL cipher list for the \"export\" grade"],
-  ["tls_fast_shutdown_enable", "bool", "yes", "Do not wait for the peer's close_notify when ending TLS"],
-  ["tls_high_cipherlist", "str", "aNULL:-aNULL:HIGH:@STRENGTH", "OpenSSL cipher list for the \"high\" grade"],
-  ["tls_legacy_public_key_fingerprints", "bool", "no", "Migration aid: use the flawed public-key fingerprints of Postfix 2.9.0-2.9.5"],
-  ["tls_low_cipherlist", "str", "aNULL:-aNULL:HIGH:MEDIUM:LOW:+RC4:@STRENGTH", "OpenSSL cipher list for the \"low\" grade"],
-  ["tls_medium_cipherlist", "str", "aNULL:-aNULL:HIGH:MEDIUM:+RC4:@STRENGTH", "OpenSSL cipher list for the \"medium\" grade"],
-  ["tls_null_cipherlist", "str", "eNULL:!aNULL", "OpenSSL cipher list for the \"null\" (no encryption) grade"],
-  ["tls_preempt_cipherlist", "bool", "no", "Let the server's cipher order win in TLS negotiation"],
-  ["tls_random_bytes", "int", "32", "Bytes tlsmgr(8) reads from tls_random_source per reseed"],
-  ["tls_random_exchange_name", "str", "${data_directory}/prng_exch", "File where tlsmgr(8) saves PRNG state across restarts"],
-  ["tls_random_prng_update_period", "time:s", "3600s", "How often tlsmgr(8) saves its PRNG state to the exchange file"],
-  ["tls_random_reseed_period", "time:s", "3600s", "Longest time between reseeds of the tlsmgr(8) PRNG"],
-  ["tls_random_source", "str", "dev:/dev/urandom", "Entropy source for tlsmgr(8)"],
-  ["tls_server_sni_maps", "str", "", "Tables of per-SNI-name server keys and certificates"],
-  ["tls_session_ticket_cipher", "str", "aes-256-cbc", "Cipher that protects TLS session tickets"],
-  ["tls_ssl_options", "str", "", "OpenSSL SSL_OP_* options to set"],
-  ["tls_wildcard_matches_multiple_labels", "bool", "yes", "Let a wildcard certificate name match more than one label"],
-  ["tlsmgr_service_name", "str", "tlsmgr", "Name of the tlsmgr(8) TLS cache and PRNG service"],
-  ["tlsproxy_client_CAfile", "str", "$smtp_tls_CAfile", "tlsproxy(8) client side: file of trusted CA certificates for verifying SMTP servers"],
-  ["tlsproxy_client_CApath", "str", "$smtp_tls_CApath", "tlsproxy(8) client side: directory of trusted CA certificates for verifying SMTP servers"],
-  ["tlsproxy_client_cert_file", "str", "$smtp_tls_cert_file", "tlsproxy(8) client side: file with the SMTP client's RSA certificate"],
-  ["tlsproxy_client_chain_files", "str", "$smtp_tls_chain_files", "tlsproxy(8) client side: files with the SMTP client's private keys and certificate chains"],
-  ["tlsproxy_client_dcert_file", "str", "$smtp_tls_dcert_file", "tlsproxy(8) client side: file with the SMTP client's DSA certificate"],
-  ["tlsproxy_client_dkey_file", "str", "$smtp_tls_dkey_file", "tlsproxy(8) client side: file with the SMTP client's DSA private key"],
-  ["tlsproxy_client_eccert_file", "str", "$smtp_tls_eccert_file", "tlsproxy(8) client side: file with the SMTP client's ECDSA certificate"],
-  ["tlsproxy_client_eckey_file", "str", "$smtp_tls_eckey_file", "tlsproxy(8) client side: file with the SMTP client's ECDSA private key"],
-  ["tlsproxy_client_enforce_tls", "nbool", "$smtp_enforce_tls", "Obsolete: tlsproxy(8) client-side counterpart of smtp_enforce_tls"],
-  ["tlsproxy_client_fingerprint_digest", "str", "$smtp_tls_fingerprint_digest", "tlsproxy(8) client side: digest for SMTP server certificate fingerprints"],
-  ["tlsproxy_client_key_file", "str", "$smtp_tls_key_file", "tlsproxy(8) client side: file with the SMTP client's RSA private key"],
-  ["tlsproxy_client_loglevel", "str", "$smtp_tls_loglevel", "tlsproxy(8) client side: amount of SMTP client TLS logging"],
-  ["tlsproxy_client_loglevel_parameter", "str", "smtp_tls_loglevel", "Name of the parameter that holds the tlsproxy(8) client-side log level"],
-  ["tlsproxy_client_per_site", "str", "$smtp_tls_per_site", "Obsolete: tlsproxy(8) client-side counterpart of smtp_tls_per_site"],
-  ["tlsproxy_client_policy_maps", "str", "${tlsproxy_client_policy:$smtp_tls_policy_maps}", "tlsproxy(8) client side: per-destination TLS policy tables"],
-  ["tlsproxy_client_scert_verifydepth", "nint", "$smtp_tls_scert_verifydepth", "tlsproxy(8) client side: deepest SMTP server certificate chain that is verified"],
-  ["tlsproxy_client_security_level", "str", "${tlsproxy_client_level:$smtp_tls_security_level}", "tlsproxy(8) client side: default TLS security level"],
-  ["tlsproxy_client_use_tls", "nbool", "$smtp_use_tls", "Obsolete: tlsproxy(8) client-side counterpart of smtp_use_tls"],
-  ["tlsproxy_enforce_tls", "nbool", "$smtpd_enforce_tls", "Obsolete: tlsproxy(8) server-side counterpart of smtpd_enforce_tls"],
-  ["tlsproxy_service_name", "str", "tlsproxy", "Name of the tlsproxy(8) TLS proxy service"],
-  ["tlsproxy_tls_CAfile", "str", "$smtpd_tls_CAfile", "tlsproxy(8) server side: file of trusted CA certificates for verifying client certificates"],
-  ["tlsproxy_tls_CApath", "str", "$smtpd_tls_CApath", "tlsproxy(8) server-side counterpart of smtpd_tls_CApath"],
-  ["tlsproxy_tls_always_issue_session_ids", "nbool", "$smtpd_tls_always_issue_session_ids", "tlsproxy(8) server side: issue TLS session IDs even without a session cache"],
-  ["tlsproxy_tls_ask_ccert", "nbool", "$smtpd_tls_ask_ccert", "tlsproxy(8) server side: ask the client for a certificate"],
-  ["tlsproxy_tls_ccert_verifydepth", "nint", "$smtpd_tls_ccert_verifydepth", "tlsproxy(8) server side: deepest client certificate chain that is verified"],
-  ["tlsproxy_tls_cert_file", "str", "$smtpd_tls_cert_file", "tlsproxy(8) server side: file with the server's RSA certificate"],
-  ["tlsproxy_tls_chain_files", "str", "$smtpd_tls_chain_files", "tlsproxy(8) server side: files with the server's private keys and certificate chains"],
-  ["tlsproxy_tls_ciphers", "str", "$smtpd_tls_ciphers", "tlsproxy(8) server side: lowest cipher grade for opportunistic server TLS"],
-  ["tlsproxy_tls_dcert_file", "str", "$smtpd_tls_dcert_file", "tlsproxy(8) server side: file with the server's DSA certificate"],
-  ["tlsproxy_tls_dh1024_param_file", "str", "$smtpd_tls_dh1024_param_file", "tlsproxy(8) server side: file with DH parameters for non-export ciphers"],
-  ["tlsproxy_tls_dh512_param_file", "str", "$smtpd_tls_dh512_param_file", "tlsproxy(8) server side: file with DH parameters for export ciphers"],
-  ["tlsproxy_tls_dkey_file", "str", "$smtpd_tls_dkey_file", "tlsproxy(8) server side: file with the server's DSA private key"],
-  ["tlsproxy_tls_eccert_file", "str", "$smtpd_tls_eccert_file", "tlsproxy(8) server side: file with the server's ECDSA certificate"],
-  ["tlsproxy_tls_eckey_file", "str", "$smtpd_tls_eckey_file", "tlsproxy(8) server side: file with the server's ECDSA private key"],
-  ["tlsproxy_tls_eecdh_grade", "str", "$smtpd_tls_eecdh_grade", "tlsproxy(8) server side: curve grade for ephemeral ECDH key exchange"],
-  ["tlsproxy_tls_exclude_ciphers", "str", "$smtpd_tls_exclude_ciphers", "tlsproxy(8) server side: ciphers excluded from all server TLS sessions"],
-  ["tlsproxy_tls_fingerprint_digest", "str", "$smtpd_tls_fingerprint_digest", "tlsproxy(8) server side: digest for client certificate fingerprints"],
-  ["tlsproxy_tls_key_file", "str", "$smtpd_tls_key_file", "tlsproxy(8) server side: file with the server's RSA private key"],
-  ["tlsproxy_tls_loglevel", "str", "$smtpd_tls_loglevel", "tlsproxy(8) server side: amount of server TLS logging"],
-  ["tlsproxy_tls_mandatory_ciphers", "str", "$smtpd_tls_mandatory_ciphers", "tlsproxy(8) server side: lowest cipher grade when server TLS is mandatory"],
-  ["tlsproxy_tls_mandatory_exclude_ciphers", "str", "$smtpd_tls_mandatory_exclude_ciphers", "tlsproxy(8) server side: ciphers excluded when server TLS is mandatory"],
-  ["tlsproxy_tls_mandatory_protocols", "str", "$smtpd_tls_mandatory_protocols", "tlsproxy(8) server side: TLS protocol versions when server TLS is mandatory"],
-  ["tlsproxy_tls_protocols", "str", "$smtpd_tls_protocols", "tlsproxy(8) server side: TLS protocol versions for opportunistic server TLS"],
-  ["tlsproxy_tls_req_ccert", "nbool", "$smtpd_tls_req_ccert", "tlsproxy(8) server side: require a verified client certificate"],
-  ["tlsproxy_tls_security_level", "str", "$smtpd_tls_security_level", "tlsproxy(8) server side: server TLS level: none, may or encrypt"],
-  ["tlsproxy_use_tls", "nbool", "$smtpd_use_tls", "Obsolete: tlsproxy(8) server-side counterpart of smtpd_use_tls"],
-  ["tlsproxy_watchdog_timeout", "time:s", "10s", "Time tlsproxy(8) may take on one event before it aborts"],
-  ["trace_service_name", "str", "trace", "Name of the service that records delivery traces"],
-  ["transport_maps", "str", "", "Tables that map recipients to transport and next hop"],
-  ["transport_retry_time", "time:s", "60s", "Wait before the queue manager retries a failing delivery transport"],
-  ["trigger_timeout", "time:s", "10s", "Time limit for sending a wake-up trigger to a daemon"],
-  ["undisclosed_recipients_header", "str", "", "Header added when a message has no recipient headers"],
-  ["unknown_address_reject_code", "int", "450", "SMTP reply code for addresses whose domain does not resolve"],
-  ["unknown_address_tempfail_action", "str", "$reject_tempfail_action", "What to do when reject_unknown_*_domain fails temporarily"],
-  ["unknown_client_reject_code", "int", "450", "SMTP reply code when the client name does not resolve"],
-  ["unknown_helo_hostname_tempfail_action", "str", "$reject_tempfail_action", "What to do when reject_unknown_helo_hostname fails temporarily"],
-  ["unknown_hostname_reject_code", "int", "450", "SMTP reply code for unresolvable HELO host names"],
-  ["unknown_local_recipient_reject_code", "int", "550", "SMTP reply code for unknown local recipients"],
-  ["unknown_relay_recipient_reject_code", "int", "550", "SMTP reply code for unknown recipients in relay_domains"],
-  ["unknown_virtual_alias_reject_code", "int", "550", "SMTP reply code for unknown virtual alias recipients"],
-  ["unknown_virtual_mailbox_reject_code", "int", "550", "SMTP reply code for unknown virtual mailbox recipients"],
-  ["unverified_recipient_defer_code", "int", "450", "SMTP reply code when recipient verification is still pending"],
-  ["unverified_recipient_reject_code", "int", "450", "SMTP reply code when a recipient fails verification"],
-  ["unverified_recipient_reject_reason", "str", "", "Reply text when a recipient fails verification"],
-  ["unverified_recipient_tempfail_action", "str", "$reject_tempfail_action", "What to do when recipient verification fails temporarily"],
-  ["unverified_sender_defer_code", "int", "450", "SMTP reply code when sender verification is still pending"],
-  ["unverified_sender_reject_code", "int", "450", "SMTP reply code when a sender fails verification"],
-  ["unverified_sender_reject_reason", "str", "", "Reply text when a sender fails verification"],
-  ["unverified_sender_tempfail_action", "str", "$reject_tempfail_action", "What to do when sender verification fails temporarily"],
-  ["verp_delimiter_filter", "str", "-=+", "Characters allowed as VERP delimiters"],
-  ["virtual_alias_address_length_limit", "int", "1000", "Longest address that virtual alias expansion may produce"],
-  ["virtual_alias_domains", "str", "$virtual_alias_maps", "Domains served only through virtual aliases"],
-  ["virtual_alias_expansion_limit", "int", "1000", "Most addresses one virtual alias expansion may produce"],
-  ["virtual_alias_maps", "str", "$virtual_maps", "Tables that redirect recipients in any domain"],
-  ["virtual_alias_recursion_limit", "int", "1000", "Deepest nesting of virtual alias expansion"],
-  ["virtual_delivery_status_filter", "str", "$default_delivery_status_filter", "Delivery status filter for the virtual(8) delivery agent"],
-  ["virtual_gid_maps", "str", "", "Tables that give the group ID of each virtual mailbox"],
-  ["virtual_mailbox_base", "str", "", "Prefix of every virtual(8) mailbox path"],
-  ["virtual_mailbox_domains", "str", "$virtual_mailbox_maps", "Domains delivered by the virtual(8) mailbox agent"],
-  ["virtual_mailbox_limit", "long", "51200000", "Largest mailbox or maildir file virtual(8) writes; 0 means no limit"],
-  ["virtual_mailbox_lock", "str", "fcntl, dotlock", "Locking methods for virtual(8) UNIX-style mailboxes"],
-  ["virtual_mailbox_maps", "str", "", "Tables of valid virtual mailbox recipients and their paths"],
-  ["virtual_minimum_uid", "int", "100", "Lowest user ID virtual(8) accepts from virtual_uid_maps"],
-  ["virtual_transport", "str", "virtual", "Transport for domains in virtual_mailbox_domains"],
-  ["virtual_uid_maps", "str", "", "Tables that give the user ID of each virtual mailbox"],
-];
+/** The built-in parameters: "\nname\ttype\tdefault\n…" (see the header). */
+export const PARAM_TABLE =
+  "\n" +
+  "2bounce_notice_recipient\tstr\tpostmaster\n" +
+  "access_map_defer_code\tint\t450\n" +
+  "access_map_reject_code\tint\t554\n" +
+  "address_verify_cache_cleanup_interval\ttime:h\t12h\n" +
+  "address_verify_default_transport\tstr\t$default_transport\n" +
+  "address_verify_local_transport\tstr\t$local_transport\n" +
+  "address_verify_map\tstr\tbtree:$data_directory/verify_cache\n" +
+  "address_verify_negative_cache\tbool\tyes\n" +
+  "address_verify_negative_expire_time\ttime:d\t3d\n" +
+  "address_verify_negative_refresh_time\ttime:h\t3h\n" +
+  "address_verify_pending_request_limit\tint\t5000\n" +
+  "address_verify_poll_count\tnint\t${stress?{1}:{3}}\n" +
+  "address_verify_poll_delay\ttime:s\t3s\n" +
+  "address_verify_positive_expire_time\ttime:d\t31d\n" +
+  "address_verify_positive_refresh_time\ttime:d\t7d\n" +
+  "address_verify_relay_transport\tstr\t$relay_transport\n" +
+  "address_verify_relayhost\tstr\t$relayhost\n" +
+  "address_verify_sender\tstr\t$double_bounce_sender\n" +
+  "address_verify_sender_dependent_default_transport_maps\tstr\t$sender_dependent_default_transport_maps\n" +
+  "address_verify_sender_dependent_relayhost_maps\tstr\t$sender_dependent_relayhost_maps\n" +
+  "address_verify_sender_ttl\ttime:s\t0s\n" +
+  "address_verify_service_name\tstr\tverify\n" +
+  "address_verify_transport_maps\tstr\t$transport_maps\n" +
+  "address_verify_virtual_transport\tstr\t$virtual_transport\n" +
+  "alias_database\tstr\thash:/etc/aliases\n" +
+  "alias_maps\tstr\thash:/etc/aliases, nis:mail.aliases\n" +
+  "allow_mail_to_commands\tstr\talias, forward\n" +
+  "allow_mail_to_files\tstr\talias, forward\n" +
+  "allow_min_user\tbool\tno\n" +
+  "allow_percent_hack\tbool\tyes\n" +
+  "allow_untrusted_routing\tbool\tno\n" +
+  "alternate_config_directories\tstr\t\n" +
+  "always_add_missing_headers\tbool\tno\n" +
+  "always_bcc\tstr\t\n" +
+  "anvil_rate_time_unit\ttime:s\t60s\n" +
+  "anvil_status_update_time\ttime:s\t600s\n" +
+  "append_at_myorigin\tbool\tyes\n" +
+  "append_dot_mydomain\tnbool\t${{$compatibility_level} <level {1} ? {yes} : {no}}\n" +
+  "application_event_drain_time\ttime:s\t100s\n" +
+  "authorized_flush_users\tstr\tstatic:anyone\n" +
+  "authorized_mailq_users\tstr\tstatic:anyone\n" +
+  "authorized_submit_users\tstr\tstatic:anyone\n" +
+  "backwards_bounce_logfile_compatibility\tbool\tyes\n" +
+  "berkeley_db_create_buffer_size\tint\t16777216\n" +
+  "berkeley_db_read_buffer_size\tint\t131072\n" +
+  "best_mx_transport\tstr\t\n" +
+  "biff\tbool\tyes\n" +
+  "body_checks\tstr\t\n" +
+  "body_checks_size_limit\tint\t51200\n" +
+  "bounce_notice_recipient\tstr\tpostmaster\n" +
+  "bounce_queue_lifetime\ttime:d\t5d\n" +
+  "bounce_service_name\tstr\tbounce\n" +
+  "bounce_size_limit\tint\t50000\n" +
+  "bounce_template_file\tstr\t\n" +
+  "broken_sasl_auth_clients\tbool\tno\n" +
+  "canonical_classes\tstr\tenvelope_sender, envelope_recipient, header_sender, header_recipient\n" +
+  "canonical_maps\tstr\t\n" +
+  "cleanup_replace_stray_cr_lf\tbool\tyes\n" +
+  "cleanup_service_name\tstr\tcleanup\n" +
+  "command_directory\tstr\t/usr/sbin\n" +
+  "command_execution_directory\traw\t\n" +
+  "command_expansion_filter\tstr\t1234567890!@%-_=+:,./abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ\n" +
+  "command_time_limit\ttime:s\t1000s\n" +
+  "compatibility_level\tstr\t0\n" +
+  "config_directory\tstr\t/etc/postfix\n" +
+  "confirm_delay_cleared\tbool\tno\n" +
+  "connection_cache_protocol_timeout\ttime:s\t5s\n" +
+  "connection_cache_service_name\tstr\tscache\n" +
+  "connection_cache_status_update_time\ttime:s\t600s\n" +
+  "connection_cache_ttl_limit\ttime:s\t2s\n" +
+  "content_filter\tstr\t\n" +
+  "cyrus_sasl_config_path\tstr\t\n" +
+  "daemon_directory\tstr\t/usr/lib/postfix/sbin\n" +
+  "daemon_table_open_error_is_fatal\tbool\tno\n" +
+  "daemon_timeout\ttime:s\t18000s\n" +
+  "data_directory\tstr\t/var/lib/postfix\n" +
+  "debug_peer_level\tint\t2\n" +
+  "debug_peer_list\tstr\t\n" +
+  "debugger_command\tstr\t\n" +
+  "default_database_type\tstr\thash\n" +
+  "default_delivery_slot_cost\tint\t5\n" +
+  "default_delivery_slot_discount\tint\t50\n" +
+  "default_delivery_slot_loan\tint\t3\n" +
+  "default_delivery_status_filter\tstr\t\n" +
+  "default_destination_concurrency_failed_cohort_limit\tint\t1\n" +
+  "default_destination_concurrency_limit\tint\t20\n" +
+  "default_destination_concurrency_negative_feedback\tstr\t1\n" +
+  "default_destination_concurrency_positive_feedback\tstr\t1\n" +
+  "default_destination_rate_delay\ttime:s\t0s\n" +
+  "default_destination_recipient_limit\tint\t50\n" +
+  "default_extra_recipient_limit\tint\t1000\n" +
+  "default_filter_nexthop\tstr\t\n" +
+  "default_minimum_delivery_slots\tint\t3\n" +
+  "default_privs\tstr\tnobody\n" +
+  "default_process_limit\tint\t100\n" +
+  "default_rbl_reply\traw\t$rbl_code Service unavailable; $rbl_class [$rbl_what] blocked using $rbl_domain${rbl_reason?; $rbl_reason}\n" +
+  "default_recipient_limit\tint\t20000\n" +
+  "default_recipient_refill_delay\ttime:s\t5s\n" +
+  "default_recipient_refill_limit\tint\t100\n" +
+  "default_transport\tstr\tsmtp\n" +
+  "default_transport_rate_delay\ttime:s\t0s\n" +
+  "default_verp_delimiters\tstr\t+=\n" +
+  "defer_code\tint\t450\n" +
+  "defer_service_name\tstr\tdefer\n" +
+  "defer_transports\tstr\t\n" +
+  "delay_logging_resolution_limit\tint\t2\n" +
+  "delay_notice_recipient\tstr\tpostmaster\n" +
+  "delay_warning_time\ttime:h\t0h\n" +
+  "deliver_lock_attempts\tint\t20\n" +
+  "deliver_lock_delay\ttime:s\t1s\n" +
+  "destination_concurrency_feedback_debug\tbool\tno\n" +
+  "detect_8bit_encoding_header\tbool\tyes\n" +
+  "disable_dns_lookups\tbool\tno\n" +
+  "disable_mime_input_processing\tbool\tno\n" +
+  "disable_mime_output_conversion\tbool\tno\n" +
+  "disable_verp_bounces\tbool\tno\n" +
+  "disable_vrfy_command\tbool\tno\n" +
+  "dns_ncache_ttl_fix_enable\tbool\tno\n" +
+  "dnsblog_reply_delay\ttime:s\t0s\n" +
+  "dnsblog_service_name\tstr\tdnsblog\n" +
+  "dnssec_probe\tstr\tns:.\n" +
+  "dont_remove\tint\t0\n" +
+  "double_bounce_sender\tstr\tdouble-bounce\n" +
+  "duplicate_filter_limit\tint\t1000\n" +
+  "empty_address_default_transport_maps_lookup_key\tstr\t<>\n" +
+  "empty_address_local_login_sender_maps_lookup_key\tstr\t<>\n" +
+  "empty_address_recipient\tstr\tMAILER-DAEMON\n" +
+  "empty_address_relayhost_maps_lookup_key\tstr\t<>\n" +
+  "enable_idna2003_compatibility\tnbool\tno\n" +
+  "enable_long_queue_ids\tbool\tno\n" +
+  "enable_original_recipient\tbool\tyes\n" +
+  "enable_threaded_bounces\tnbool\tno\n" +
+  "error_notice_recipient\tstr\tpostmaster\n" +
+  "error_service_name\tstr\terror\n" +
+  "execution_directory_expansion_filter\tstr\t1234567890!@%-_=+:,./abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ\n" +
+  "expand_owner_alias\tbool\tno\n" +
+  "export_environment\tstr\tTZ MAIL_CONFIG LANG\n" +
+  "fallback_transport\tstr\t\n" +
+  "fallback_transport_maps\tstr\t\n" +
+  "fast_flush_domains\tstr\t$relay_domains\n" +
+  "fast_flush_purge_time\ttime:d\t7d\n" +
+  "fast_flush_refresh_time\ttime:h\t12h\n" +
+  "fault_injection_code\tint\t0\n" +
+  "flush_service_name\tstr\tflush\n" +
+  "fork_attempts\tint\t5\n" +
+  "fork_delay\ttime:s\t1s\n" +
+  "forward_expansion_filter\tstr\t1234567890!@%-_=+:,./abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ\n" +
+  "forward_path\traw\t$home/.forward${recipient_delimiter}${extension}, $home/.forward\n" +
+  "frozen_delivered_to\tbool\tyes\n" +
+  "hash_queue_depth\tint\t1\n" +
+  "hash_queue_names\tstr\tdeferred, defer\n" +
+  "header_address_token_limit\tint\t10240\n" +
+  "header_checks\tstr\t\n" +
+  "header_from_format\tstr\tstandard\n" +
+  "header_size_limit\tint\t102400\n" +
+  "helpful_warnings\tbool\tyes\n" +
+  "home_mailbox\tstr\t\n" +
+  "hopcount_limit\tint\t50\n" +
+  "html_directory\tstr\t/usr/share/doc/postfix/html\n" +
+  "ignore_mx_lookup_error\tbool\tno\n" +
+  "import_environment\tstr\tMAIL_CONFIG MAIL_DEBUG MAIL_LOGTAG TZ XAUTHORITY DISPLAY LANG=C POSTLOG_SERVICE POSTLOG_HOSTNAME\n" +
+  "in_flow_delay\ttime:s\t1s\n" +
+  "inet_interfaces\tstr\tall\n" +
+  "inet_protocols\tstr\tall\n" +
+  "info_log_address_format\tstr\texternal\n" +
+  "initial_destination_concurrency\tint\t5\n" +
+  "internal_mail_filter_classes\tstr\t\n" +
+  "invalid_hostname_reject_code\tint\t501\n" +
+  "ipc_idle\ttime:s\t5s\n" +
+  "ipc_timeout\ttime:s\t3600s\n" +
+  "ipc_ttl\ttime:s\t1000s\n" +
+  "known_tcp_ports\tstr\tlmtp=24, smtp=25, smtps=submissions=465, submission=587\n" +
+  "line_length_limit\tint\t2048\n" +
+  "lmdb_map_size\tlong\t16777216\n" +
+  "lmtp_address_preference\tstr\tany\n" +
+  "lmtp_address_verify_target\tstr\trcpt\n" +
+  "lmtp_assume_final\tbool\tno\n" +
+  "lmtp_balance_inet_protocols\tbool\tyes\n" +
+  "lmtp_bind_address\tstr\t\n" +
+  "lmtp_bind_address6\tstr\t\n" +
+  "lmtp_bind_address_enforce\tbool\tno\n" +
+  "lmtp_body_checks\tstr\t\n" +
+  "lmtp_cname_overrides_servername\tbool\tno\n" +
+  "lmtp_connect_timeout\ttime:s\t0s\n" +
+  "lmtp_connection_cache_destinations\tstr\t\n" +
+  "lmtp_connection_cache_on_demand\tbool\tyes\n" +
+  "lmtp_connection_cache_time_limit\ttime:s\t2s\n" +
+  "lmtp_connection_reuse_count_limit\tint\t0\n" +
+  "lmtp_connection_reuse_time_limit\ttime:s\t300s\n" +
+  "lmtp_data_done_timeout\ttime:s\t600s\n" +
+  "lmtp_data_init_timeout\ttime:s\t120s\n" +
+  "lmtp_data_xfer_timeout\ttime:s\t180s\n" +
+  "lmtp_defer_if_no_mx_address_found\tbool\tno\n" +
+  "lmtp_delivery_status_filter\tstr\t$default_delivery_status_filter\n" +
+  "lmtp_discard_lhlo_keyword_address_maps\tstr\t\n" +
+  "lmtp_discard_lhlo_keywords\tstr\t\n" +
+  "lmtp_dns_reply_filter\tstr\t\n" +
+  "lmtp_dns_resolver_options\tstr\t\n" +
+  "lmtp_dns_support_level\tstr\t\n" +
+  "lmtp_enforce_tls\tbool\tno\n" +
+  "lmtp_fallback_relay\tstr\t\n" +
+  "lmtp_generic_maps\tstr\t\n" +
+  "lmtp_header_checks\tstr\t\n" +
+  "lmtp_host_lookup\tstr\tdns\n" +
+  "lmtp_lhlo_name\tstr\t$myhostname\n" +
+  "lmtp_lhlo_timeout\ttime:s\t300s\n" +
+  "lmtp_line_length_limit\tint\t998\n" +
+  "lmtp_mail_timeout\ttime:s\t300s\n" +
+  "lmtp_mime_header_checks\tstr\t\n" +
+  "lmtp_min_data_rate\tint\t500\n" +
+  "lmtp_mx_address_limit\tint\t5\n" +
+  "lmtp_mx_session_limit\tint\t2\n" +
+  "lmtp_nested_header_checks\tstr\t\n" +
+  "lmtp_per_request_deadline\tnbool\t${lmtp_per_record_deadline?{$lmtp_per_record_deadline}:{no}}\n" +
+  "lmtp_pix_workaround_delay_time\ttime:s\t10s\n" +
+  "lmtp_pix_workaround_maps\tstr\t\n" +
+  "lmtp_pix_workaround_threshold_time\ttime:s\t500s\n" +
+  "lmtp_pix_workarounds\tstr\tdisable_esmtp,delay_dotcrlf\n" +
+  "lmtp_quit_timeout\ttime:s\t300s\n" +
+  "lmtp_quote_rfc821_envelope\tbool\tyes\n" +
+  "lmtp_randomize_addresses\tbool\tyes\n" +
+  "lmtp_rcpt_timeout\ttime:s\t300s\n" +
+  "lmtp_reply_filter\tstr\t\n" +
+  "lmtp_rset_timeout\ttime:s\t20s\n" +
+  "lmtp_sasl_auth_cache_name\tstr\t\n" +
+  "lmtp_sasl_auth_cache_time\ttime:d\t90d\n" +
+  "lmtp_sasl_auth_enable\tbool\tno\n" +
+  "lmtp_sasl_auth_soft_bounce\tbool\tyes\n" +
+  "lmtp_sasl_mechanism_filter\tstr\t\n" +
+  "lmtp_sasl_password_maps\tstr\t\n" +
+  "lmtp_sasl_path\tstr\t\n" +
+  "lmtp_sasl_security_options\tstr\tnoplaintext, noanonymous\n" +
+  "lmtp_sasl_tls_security_options\tstr\t$lmtp_sasl_security_options\n" +
+  "lmtp_sasl_tls_verified_security_options\tstr\t$lmtp_sasl_tls_security_options\n" +
+  "lmtp_sasl_type\tstr\tcyrus\n" +
+  "lmtp_send_dummy_mail_auth\tbool\tno\n" +
+  "lmtp_send_xforward_command\tbool\tno\n" +
+  "lmtp_sender_dependent_authentication\tbool\tno\n" +
+  "lmtp_skip_5xx_greeting\tbool\tyes\n" +
+  "lmtp_skip_quit_response\tbool\tno\n" +
+  "lmtp_starttls_timeout\ttime:s\t300s\n" +
+  "lmtp_tcp_port\tstr\t24\n" +
+  "lmtp_tls_CAfile\tstr\t\n" +
+  "lmtp_tls_CApath\tstr\t\n" +
+  "lmtp_tls_block_early_mail_reply\tbool\tno\n" +
+  "lmtp_tls_cert_file\tstr\t\n" +
+  "lmtp_tls_chain_files\tstr\t\n" +
+  "lmtp_tls_ciphers\tstr\tmedium\n" +
+  "lmtp_tls_connection_reuse\tbool\tno\n" +
+  "lmtp_tls_dcert_file\tstr\t\n" +
+  "lmtp_tls_dkey_file\tstr\t$lmtp_tls_dcert_file\n" +
+  "lmtp_tls_eccert_file\tstr\t\n" +
+  "lmtp_tls_eckey_file\tstr\t$lmtp_tls_eccert_file\n" +
+  "lmtp_tls_enforce_peername\tbool\tyes\n" +
+  "lmtp_tls_exclude_ciphers\tstr\t\n" +
+  "lmtp_tls_fingerprint_cert_match\tstr\t\n" +
+  "lmtp_tls_fingerprint_digest\tstr\t${{$compatibility_level} <level {3.6} ? {md5} : {sha256}}\n" +
+  "lmtp_tls_force_insecure_host_tlsa_lookup\tbool\tno\n" +
+  "lmtp_tls_key_file\tstr\t$lmtp_tls_cert_file\n" +
+  "lmtp_tls_loglevel\tstr\t0\n" +
+  "lmtp_tls_mandatory_ciphers\tstr\tmedium\n" +
+  "lmtp_tls_mandatory_exclude_ciphers\tstr\t\n" +
+  "lmtp_tls_mandatory_protocols\tstr\t>=TLSv1\n" +
+  "lmtp_tls_note_starttls_offer\tbool\tno\n" +
+  "lmtp_tls_per_site\tstr\t\n" +
+  "lmtp_tls_policy_maps\tstr\t\n" +
+  "lmtp_tls_protocols\tstr\t>=TLSv1\n" +
+  "lmtp_tls_scert_verifydepth\tint\t9\n" +
+  "lmtp_tls_secure_cert_match\tstr\tnexthop\n" +
+  "lmtp_tls_security_level\tstr\t\n" +
+  "lmtp_tls_servername\tstr\t\n" +
+  "lmtp_tls_session_cache_database\tstr\t\n" +
+  "lmtp_tls_session_cache_timeout\ttime:s\t3600s\n" +
+  "lmtp_tls_trust_anchor_file\tstr\t\n" +
+  "lmtp_tls_verify_cert_match\tstr\thostname\n" +
+  "lmtp_tls_wrappermode\tbool\tno\n" +
+  "lmtp_use_tls\tbool\tno\n" +
+  "lmtp_xforward_timeout\ttime:s\t300s\n" +
+  "local_command_shell\tstr\t\n" +
+  "local_delivery_status_filter\tstr\t$default_delivery_status_filter\n" +
+  "local_destination_concurrency_limit\tint\t2\n" +
+  "local_destination_recipient_limit\tint\t1\n" +
+  "local_header_rewrite_clients\tstr\tpermit_inet_interfaces\n" +
+  "local_login_sender_maps\tstr\tstatic:*\n" +
+  "local_recipient_maps\tstr\tproxy:unix:passwd.byname $alias_maps\n" +
+  "local_transport\tstr\tlocal:$myhostname\n" +
+  "luser_relay\traw\t\n" +
+  "mail_name\tstr\tPostfix\n" +
+  "mail_owner\tstr\tpostfix\n" +
+  "mail_release_date\tstr\t\n" +
+  "mail_spool_directory\tstr\t/var/mail\n" +
+  "mail_version\tstr\t\n" +
+  "mailbox_command\traw\t\n" +
+  "mailbox_command_maps\tstr\t\n" +
+  "mailbox_delivery_lock\tstr\tfcntl, dotlock\n" +
+  "mailbox_size_limit\tlong\t51200000\n" +
+  "mailbox_transport\tstr\t\n" +
+  "mailbox_transport_maps\tstr\t\n" +
+  "maillog_file\tstr\t\n" +
+  "maillog_file_compressor\tstr\tgzip\n" +
+  "maillog_file_prefixes\tstr\t/var, /dev/stdout\n" +
+  "maillog_file_rotate_suffix\tstr\t%Y%m%d-%H%M%S\n" +
+  "mailq_path\tstr\t/usr/bin/mailq\n" +
+  "manpage_directory\tstr\t/usr/share/man\n" +
+  "maps_rbl_domains\tstr\t\n" +
+  "maps_rbl_reject_code\tint\t554\n" +
+  "masquerade_classes\tstr\tenvelope_sender, header_sender, header_recipient\n" +
+  "masquerade_domains\tstr\t\n" +
+  "masquerade_exceptions\tstr\t\n" +
+  "master_service_disable\tstr\t\n" +
+  "max_idle\ttime:s\t100s\n" +
+  "max_use\tint\t100\n" +
+  "maximal_backoff_time\ttime:s\t4000s\n" +
+  "maximal_queue_lifetime\ttime:d\t5d\n" +
+  "message_drop_headers\tstr\tbcc, content-length, resent-bcc, return-path\n" +
+  "message_reject_characters\tstr\t\n" +
+  "message_size_limit\tlong\t10240000\n" +
+  "message_strip_characters\tstr\t\n" +
+  "meta_directory\tstr\t/etc/postfix\n" +
+  "milter_command_timeout\ttime:s\t30s\n" +
+  "milter_connect_macros\tstr\tj {daemon_name} {daemon_addr} v _\n" +
+  "milter_connect_timeout\ttime:s\t30s\n" +
+  "milter_content_timeout\ttime:s\t300s\n" +
+  "milter_data_macros\tstr\ti\n" +
+  "milter_default_action\tstr\ttempfail\n" +
+  "milter_end_of_data_macros\tstr\ti\n" +
+  "milter_end_of_header_macros\tstr\ti\n" +
+  "milter_header_checks\tstr\t\n" +
+  "milter_helo_macros\tstr\t{tls_version} {cipher} {cipher_bits} {cert_subject} {cert_issuer}\n" +
+  "milter_macro_daemon_name\tstr\t$myhostname\n" +
+  "milter_macro_defaults\tstr\t\n" +
+  "milter_macro_v\tstr\t$mail_name $mail_version\n" +
+  "milter_mail_macros\tstr\ti {auth_type} {auth_authen} {auth_author} {mail_addr} {mail_host} {mail_mailer}\n" +
+  "milter_protocol\tstr\t6\n" +
+  "milter_rcpt_macros\tstr\ti {rcpt_addr} {rcpt_host} {rcpt_mailer}\n" +
+  "milter_unknown_command_macros\tstr\t\n" +
+  "mime_boundary_length_limit\tint\t2048\n" +
+  "mime_header_checks\tstr\t$header_checks\n" +
+  "mime_nesting_limit\tint\t100\n" +
+  "minimal_backoff_time\ttime:s\t300s\n" +
+  "multi_instance_directories\tstr\t\n" +
+  "multi_instance_enable\tbool\tno\n" +
+  "multi_instance_group\tstr\t\n" +
+  "multi_instance_name\tstr\t\n" +
+  "multi_instance_wrapper\tstr\t\n" +
+  "multi_recipient_bounce_reject_code\tint\t550\n" +
+  "mydestination\tstr\t$myhostname, localhost.$mydomain, localhost\n" +
+  "mydomain\tstr\t\n" +
+  "myhostname\tstr\t\n" +
+  "mynetworks\tstr\t\n" +
+  "mynetworks_style\tstr\t${{$compatibility_level} <level {2} ? {subnet} : {host}}\n" +
+  "myorigin\tstr\t$myhostname\n" +
+  "nested_header_checks\tstr\t$header_checks\n" +
+  "newaliases_path\tstr\t/usr/bin/newaliases\n" +
+  "non_fqdn_reject_code\tint\t504\n" +
+  "non_smtpd_milters\tstr\t\n" +
+  "notify_classes\tstr\tresource, software\n" +
+  "openssl_path\tstr\topenssl\n" +
+  "owner_request_special\tbool\tyes\n" +
+  "parent_domain_matches_subdomains\tstr\tdebug_peer_list,fast_flush_domains,mynetworks,permit_mx_backup_networks,qmqpd_authorized_clients,relay_domains,smtpd_access_maps\n" +
+  "permit_mx_backup_networks\tstr\t\n" +
+  "pickup_service_name\tstr\tpickup\n" +
+  "pipe_delivery_status_filter\tstr\t$default_delivery_status_filter\n" +
+  "plaintext_reject_code\tint\t450\n" +
+  "postlog_service_name\tstr\tpostlog\n" +
+  "postlogd_watchdog_timeout\ttime:s\t10s\n" +
+  "postmulti_control_commands\tstr\treload flush\n" +
+  "postmulti_start_commands\tstr\tstart\n" +
+  "postmulti_stop_commands\tstr\tstop abort drain quick-stop\n" +
+  "postscreen_access_list\tstr\tpermit_mynetworks\n" +
+  "postscreen_allowlist_interfaces\tstr\t${postscreen_whitelist_interfaces?{$postscreen_whitelist_interfaces}:{static:all}}\n" +
+  "postscreen_bare_newline_action\tstr\tignore\n" +
+  "postscreen_bare_newline_enable\tbool\tno\n" +
+  "postscreen_bare_newline_ttl\ttime:d\t30d\n" +
+  "postscreen_cache_cleanup_interval\ttime:h\t12h\n" +
+  "postscreen_cache_map\tstr\tbtree:$data_directory/postscreen_cache\n" +
+  "postscreen_cache_retention_time\ttime:d\t7d\n" +
+  "postscreen_client_connection_count_limit\tnint\t$smtpd_client_connection_count_limit\n" +
+  "postscreen_command_count_limit\tint\t20\n" +
+  "postscreen_command_filter\tstr\t\n" +
+  "postscreen_command_time_limit\ttime:s\t${stress?{10}:{300}}s\n" +
+  "postscreen_denylist_action\tstr\t${postscreen_blacklist_action?{$postscreen_blacklist_action}:{ignore}}\n" +
+  "postscreen_disable_vrfy_command\tnbool\t$disable_vrfy_command\n" +
+  "postscreen_discard_ehlo_keyword_address_maps\tstr\t$smtpd_discard_ehlo_keyword_address_maps\n" +
+  "postscreen_discard_ehlo_keywords\tstr\t$smtpd_discard_ehlo_keywords\n" +
+  "postscreen_dnsbl_action\tstr\tignore\n" +
+  "postscreen_dnsbl_allowlist_threshold\tnint\t${postscreen_dnsbl_whitelist_threshold?{$postscreen_dnsbl_whitelist_threshold}:{0}}\n" +
+  "postscreen_dnsbl_max_ttl\ttime:h\t${postscreen_dnsbl_ttl?{$postscreen_dnsbl_ttl}:{1}}h\n" +
+  "postscreen_dnsbl_min_ttl\ttime:s\t60s\n" +
+  "postscreen_dnsbl_reply_map\tstr\t\n" +
+  "postscreen_dnsbl_sites\tstr\t\n" +
+  "postscreen_dnsbl_threshold\tint\t1\n" +
+  "postscreen_dnsbl_timeout\ttime:s\t10s\n" +
+  "postscreen_enforce_tls\tnbool\t$smtpd_enforce_tls\n" +
+  "postscreen_expansion_filter\traw\t$smtpd_expansion_filter\n" +
+  "postscreen_forbidden_commands\tstr\t$smtpd_forbidden_commands\n" +
+  "postscreen_greet_action\tstr\tignore\n" +
+  "postscreen_greet_banner\tstr\t$smtpd_banner\n" +
+  "postscreen_greet_ttl\ttime:d\t1d\n" +
+  "postscreen_greet_wait\ttime:s\t${stress?{2}:{6}}s\n" +
+  "postscreen_helo_required\tnbool\t$smtpd_helo_required\n" +
+  "postscreen_non_smtp_command_action\tstr\tdrop\n" +
+  "postscreen_non_smtp_command_enable\tbool\tno\n" +
+  "postscreen_non_smtp_command_ttl\ttime:d\t30d\n" +
+  "postscreen_pipelining_action\tstr\tenforce\n" +
+  "postscreen_pipelining_enable\tbool\tno\n" +
+  "postscreen_pipelining_ttl\ttime:d\t30d\n" +
+  "postscreen_post_queue_limit\tnint\t$default_process_limit\n" +
+  "postscreen_pre_queue_limit\tnint\t$default_process_limit\n" +
+  "postscreen_reject_footer\traw\t$smtpd_reject_footer\n" +
+  "postscreen_reject_footer_maps\tstr\t$smtpd_reject_footer_maps\n" +
+  "postscreen_tls_security_level\tstr\t$smtpd_tls_security_level\n" +
+  "postscreen_upstream_proxy_protocol\tstr\t\n" +
+  "postscreen_upstream_proxy_timeout\ttime:s\t5s\n" +
+  "postscreen_use_tls\tnbool\t$smtpd_use_tls\n" +
+  "postscreen_watchdog_timeout\ttime:s\t10s\n" +
+  "prepend_delivered_header\tstr\tcommand, file, forward\n" +
+  "process_id\tint\t\n" +
+  "process_id_directory\tstr\tpid\n" +
+  "process_name\tstr\t\n" +
+  "propagate_unmatched_extensions\tstr\tcanonical, virtual\n" +
+  "proxy_interfaces\tstr\t\n" +
+  "proxy_read_maps\tstr\t$local_recipient_maps $mydestination $virtual_alias_maps $virtual_alias_domains $virtual_mailbox_maps $virtual_mailbox_domains $relay_recipient_maps $relay_domains $canonical_maps $sender_canonical_maps $recipient_canonical_maps $relocated_maps $transport_maps $mynetworks $smtpd_sender_login_maps $sender_bcc_maps $recipient_bcc_maps $smtp_generic_maps $lmtp_generic_maps $alias_maps $smtpd_client_restrictions $smtpd_helo_restrictions $smtpd_sender_restrictions $smtpd_relay_restrictions $smtpd_recipient_restrictions $address_verify_sender_dependent_default_transport_maps $address_verify_sender_dependent_relayhost_maps $address_verify_transport_maps $fallback_transport_maps $lmtp_discard_lhlo_keyword_address_maps $lmtp_pix_workaround_maps $lmtp_sasl_password_maps $lmtp_tls_policy_maps $mailbox_command_maps $mailbox_transport_maps $postscreen_discard_ehlo_keyword_address_maps $rbl_reply_maps $sender_dependent_default_transport_maps $sender_dependent_relayhost_maps $smtp_discard_ehlo_keyword_address_maps $smtp_pix_workaround_maps $smtp_sasl_password_maps $smtp_tls_policy_maps $smtpd_discard_ehlo_keyword_address_maps $smtpd_milter_maps $virtual_gid_maps $virtual_uid_maps $local_login_sender_maps $postscreen_reject_footer_maps $smtpd_reject_footer_maps $tls_server_sni_maps $tlsproxy_client_policy_maps $default_delivery_status_filter $lmtp_delivery_status_filter $lmtp_dns_reply_filter $lmtp_reply_filter $local_delivery_status_filter $pipe_delivery_status_filter $postscreen_command_filter $smtp_delivery_status_filter $smtp_dns_reply_filter $smtp_reply_filter $smtpd_command_filter $smtpd_dns_reply_filter $virtual_delivery_status_filter $body_checks $header_checks $lmtp_body_checks $lmtp_header_checks $lmtp_mime_header_checks $lmtp_nested_header_checks $milter_header_checks $mime_header_checks $nested_header_checks $smtp_body_checks $smtp_header_checks $smtp_mime_header_checks $smtp_nested_header_checks\n" +
+  "proxy_write_maps\tstr\t$smtp_sasl_auth_cache_name $lmtp_sasl_auth_cache_name $address_verify_map $postscreen_cache_map\n" +
+  "proxymap_service_name\tstr\tproxymap\n" +
+  "proxywrite_service_name\tstr\tproxywrite\n" +
+  "qmgr_clog_warn_time\ttime:s\t300s\n" +
+  "qmgr_daemon_timeout\ttime:s\t1000s\n" +
+  "qmgr_fudge_factor\tint\t100\n" +
+  "qmgr_ipc_timeout\ttime:s\t60s\n" +
+  "qmgr_message_active_limit\tint\t20000\n" +
+  "qmgr_message_recipient_limit\tint\t20000\n" +
+  "qmgr_message_recipient_minimum\tint\t10\n" +
+  "qmqpd_authorized_clients\tstr\t\n" +
+  "qmqpd_client_port_logging\tbool\tno\n" +
+  "qmqpd_error_delay\ttime:s\t1s\n" +
+  "qmqpd_timeout\ttime:s\t300s\n" +
+  "queue_directory\tstr\t/var/spool/postfix\n" +
+  "queue_file_attribute_count_limit\tint\t100\n" +
+  "queue_minfree\tlong\t0\n" +
+  "queue_run_delay\ttime:s\t300s\n" +
+  "queue_service_name\tstr\tqmgr\n" +
+  "rbl_reply_maps\tstr\t\n" +
+  "readme_directory\tstr\t/usr/share/doc/postfix\n" +
+  "receive_override_options\tstr\t\n" +
+  "recipient_bcc_maps\tstr\t\n" +
+  "recipient_canonical_classes\tstr\tenvelope_recipient, header_recipient\n" +
+  "recipient_canonical_maps\tstr\t\n" +
+  "recipient_delimiter\tstr\t\n" +
+  "reject_code\tint\t554\n" +
+  "reject_tempfail_action\tstr\tdefer_if_permit\n" +
+  "relay_clientcerts\tstr\t\n" +
+  "relay_domains\tstr\t${{$compatibility_level} <level {2} ? {$mydestination} : {}}\n" +
+  "relay_domains_reject_code\tint\t554\n" +
+  "relay_recipient_maps\tstr\t\n" +
+  "relay_transport\tstr\trelay\n" +
+  "relayhost\tstr\t\n" +
+  "relocated_maps\tstr\t\n" +
+  "remote_header_rewrite_domain\tstr\t\n" +
+  "require_home_directory\tbool\tno\n" +
+  "reset_owner_alias\tbool\tno\n" +
+  "resolve_dequoted_address\tbool\tyes\n" +
+  "resolve_null_domain\tbool\tno\n" +
+  "resolve_numeric_domain\tbool\tno\n" +
+  "respectful_logging\tnbool\t${{$compatibility_level} <level {3.6} ? {no} : {yes}}\n" +
+  "rewrite_service_name\tstr\trewrite\n" +
+  "sample_directory\tstr\t/etc/postfix\n" +
+  "send_cyrus_sasl_authzid\tbool\tno\n" +
+  "sender_bcc_maps\tstr\t\n" +
+  "sender_canonical_classes\tstr\tenvelope_sender, header_sender\n" +
+  "sender_canonical_maps\tstr\t\n" +
+  "sender_dependent_default_transport_maps\tstr\t\n" +
+  "sender_dependent_relayhost_maps\tstr\t\n" +
+  "sendmail_fix_line_endings\tstr\talways\n" +
+  "sendmail_path\tstr\t/usr/sbin/sendmail\n" +
+  "service_name\tstr\t\n" +
+  "service_throttle_time\ttime:s\t60s\n" +
+  "setgid_group\tstr\tpostdrop\n" +
+  "shlib_directory\tstr\t/usr/lib/postfix\n" +
+  "show_user_unknown_table_name\tbool\tyes\n" +
+  "showq_service_name\tstr\tshowq\n" +
+  "smtp_address_preference\tstr\tany\n" +
+  "smtp_address_verify_target\tstr\trcpt\n" +
+  "smtp_always_send_ehlo\tbool\tyes\n" +
+  "smtp_balance_inet_protocols\tbool\tyes\n" +
+  "smtp_bind_address\tstr\t\n" +
+  "smtp_bind_address6\tstr\t\n" +
+  "smtp_bind_address_enforce\tbool\tno\n" +
+  "smtp_body_checks\tstr\t\n" +
+  "smtp_cname_overrides_servername\tbool\tno\n" +
+  "smtp_connect_timeout\ttime:s\t30s\n" +
+  "smtp_connection_cache_destinations\tstr\t\n" +
+  "smtp_connection_cache_on_demand\tbool\tyes\n" +
+  "smtp_connection_cache_time_limit\ttime:s\t2s\n" +
+  "smtp_connection_reuse_count_limit\tint\t0\n" +
+  "smtp_connection_reuse_time_limit\ttime:s\t300s\n" +
+  "smtp_data_done_timeout\ttime:s\t600s\n" +
+  "smtp_data_init_timeout\ttime:s\t120s\n" +
+  "smtp_data_xfer_timeout\ttime:s\t180s\n" +
+  "smtp_defer_if_no_mx_address_found\tbool\tno\n" +
+  "smtp_delivery_status_filter\tstr\t$default_delivery_status_filter\n" +
+  "smtp_discard_ehlo_keyword_address_maps\tstr\t\n" +
+  "smtp_discard_ehlo_keywords\tstr\t\n" +
+  "smtp_dns_reply_filter\tstr\t\n" +
+  "smtp_dns_resolver_options\tstr\t\n" +
+  "smtp_dns_support_level\tstr\t\n" +
+  "smtp_enforce_tls\tbool\tno\n" +
+  "smtp_fallback_relay\tstr\t$fallback_relay\n" +
+  "smtp_generic_maps\tstr\t\n" +
+  "smtp_header_checks\tstr\t\n" +
+  "smtp_helo_name\tstr\t$myhostname\n" +
+  "smtp_helo_timeout\ttime:s\t300s\n" +
+  "smtp_host_lookup\tstr\tdns\n" +
+  "smtp_line_length_limit\tint\t998\n" +
+  "smtp_mail_timeout\ttime:s\t300s\n" +
+  "smtp_mime_header_checks\tstr\t\n" +
+  "smtp_min_data_rate\tint\t500\n" +
+  "smtp_mx_address_limit\tint\t5\n" +
+  "smtp_mx_session_limit\tint\t2\n" +
+  "smtp_nested_header_checks\tstr\t\n" +
+  "smtp_never_send_ehlo\tbool\tno\n" +
+  "smtp_per_request_deadline\tnbool\t${smtp_per_record_deadline?{$smtp_per_record_deadline}:{no}}\n" +
+  "smtp_pix_workaround_delay_time\ttime:s\t10s\n" +
+  "smtp_pix_workaround_maps\tstr\t\n" +
+  "smtp_pix_workaround_threshold_time\ttime:s\t500s\n" +
+  "smtp_pix_workarounds\tstr\tdisable_esmtp,delay_dotcrlf\n" +
+  "smtp_quit_timeout\ttime:s\t300s\n" +
+  "smtp_quote_rfc821_envelope\tbool\tyes\n" +
+  "smtp_randomize_addresses\tbool\tyes\n" +
+  "smtp_rcpt_timeout\ttime:s\t300s\n" +
+  "smtp_reply_filter\tstr\t\n" +
+  "smtp_rset_timeout\ttime:s\t20s\n" +
+  "smtp_sasl_auth_cache_name\tstr\t\n" +
+  "smtp_sasl_auth_cache_time\ttime:d\t90d\n" +
+  "smtp_sasl_auth_enable\tbool\tno\n" +
+  "smtp_sasl_auth_soft_bounce\tbool\tyes\n" +
+  "smtp_sasl_mechanism_filter\tstr\t\n" +
+  "smtp_sasl_password_maps\tstr\t\n" +
+  "smtp_sasl_path\tstr\t\n" +
+  "smtp_sasl_security_options\tstr\tnoplaintext, noanonymous\n" +
+  "smtp_sasl_tls_security_options\tstr\t$smtp_sasl_security_options\n" +
+  "smtp_sasl_tls_verified_security_options\tstr\t$smtp_sasl_tls_security_options\n" +
+  "smtp_sasl_type\tstr\tcyrus\n" +
+  "smtp_send_dummy_mail_auth\tbool\tno\n" +
+  "smtp_send_xforward_command\tbool\tno\n" +
+  "smtp_sender_dependent_authentication\tbool\tno\n" +
+  "smtp_skip_5xx_greeting\tbool\tyes\n" +
+  "smtp_skip_quit_response\tbool\tyes\n" +
+  "smtp_starttls_timeout\ttime:s\t300s\n" +
+  "smtp_tcp_port\tstr\tsmtp\n" +
+  "smtp_tls_CAfile\tstr\t\n" +
+  "smtp_tls_CApath\tstr\t\n" +
+  "smtp_tls_block_early_mail_reply\tbool\tno\n" +
+  "smtp_tls_cert_file\tstr\t\n" +
+  "smtp_tls_chain_files\tstr\t\n" +
+  "smtp_tls_ciphers\tstr\tmedium\n" +
+  "smtp_tls_connection_reuse\tbool\tno\n" +
+  "smtp_tls_dane_insecure_mx_policy\tstr\t${{$smtp_tls_security_level} == {dane} ? {dane} : {may}}\n" +
+  "smtp_tls_dcert_file\tstr\t\n" +
+  "smtp_tls_dkey_file\tstr\t$smtp_tls_dcert_file\n" +
+  "smtp_tls_eccert_file\tstr\t\n" +
+  "smtp_tls_eckey_file\tstr\t$smtp_tls_eccert_file\n" +
+  "smtp_tls_enforce_peername\tbool\tyes\n" +
+  "smtp_tls_exclude_ciphers\tstr\t\n" +
+  "smtp_tls_fingerprint_cert_match\tstr\t\n" +
+  "smtp_tls_fingerprint_digest\tstr\t${{$compatibility_level} <level {3.6} ? {md5} : {sha256}}\n" +
+  "smtp_tls_force_insecure_host_tlsa_lookup\tbool\tno\n" +
+  "smtp_tls_key_file\tstr\t$smtp_tls_cert_file\n" +
+  "smtp_tls_loglevel\tstr\t0\n" +
+  "smtp_tls_mandatory_ciphers\tstr\tmedium\n" +
+  "smtp_tls_mandatory_exclude_ciphers\tstr\t\n" +
+  "smtp_tls_mandatory_protocols\tstr\t>=TLSv1\n" +
+  "smtp_tls_note_starttls_offer\tbool\tno\n" +
+  "smtp_tls_per_site\tstr\t\n" +
+  "smtp_tls_policy_maps\tstr\t\n" +
+  "smtp_tls_protocols\tstr\t>=TLSv1\n" +
+  "smtp_tls_scert_verifydepth\tint\t9\n" +
+  "smtp_tls_secure_cert_match\tstr\tnexthop, dot-nexthop\n" +
+  "smtp_tls_security_level\tstr\t\n" +
+  "smtp_tls_servername\tstr\t\n" +
+  "smtp_tls_session_cache_database\tstr\t\n" +
+  "smtp_tls_session_cache_timeout\ttime:s\t3600s\n" +
+  "smtp_tls_trust_anchor_file\tstr\t\n" +
+  "smtp_tls_verify_cert_match\tstr\thostname\n" +
+  "smtp_tls_wrappermode\tbool\tno\n" +
+  "smtp_use_tls\tbool\tno\n" +
+  "smtp_xforward_timeout\ttime:s\t300s\n" +
+  "smtpd_authorized_verp_clients\tstr\t$authorized_verp_clients\n" +
+  "smtpd_authorized_xclient_hosts\tstr\t\n" +
+  "smtpd_authorized_xforward_hosts\tstr\t\n" +
+  "smtpd_banner\tstr\t$myhostname ESMTP $mail_name\n" +
+  "smtpd_client_auth_rate_limit\tint\t0\n" +
+  "smtpd_client_connection_count_limit\tint\t50\n" +
+  "smtpd_client_connection_rate_limit\tint\t0\n" +
+  "smtpd_client_event_limit_exceptions\tstr\t${smtpd_client_connection_limit_exceptions:$mynetworks}\n" +
+  "smtpd_client_message_rate_limit\tint\t0\n" +
+  "smtpd_client_new_tls_session_rate_limit\tint\t0\n" +
+  "smtpd_client_port_logging\tbool\tno\n" +
+  "smtpd_client_recipient_rate_limit\tint\t0\n" +
+  "smtpd_client_restrictions\tstr\t\n" +
+  "smtpd_command_filter\tstr\t\n" +
+  "smtpd_data_restrictions\tstr\t\n" +
+  "smtpd_delay_open_until_valid_rcpt\tbool\tyes\n" +
+  "smtpd_delay_reject\tbool\tyes\n" +
+  "smtpd_discard_ehlo_keyword_address_maps\tstr\t\n" +
+  "smtpd_discard_ehlo_keywords\tstr\t\n" +
+  "smtpd_dns_reply_filter\tstr\t\n" +
+  "smtpd_end_of_data_restrictions\tstr\t\n" +
+  "smtpd_enforce_tls\tbool\tno\n" +
+  "smtpd_error_sleep_time\ttime:s\t1s\n" +
+  "smtpd_etrn_restrictions\tstr\t\n" +
+  "smtpd_expansion_filter\traw\t\\t\\40!\"#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\\\]^_`abcdefghijklmnopqrstuvwxyz{|}~\n" +
+  "smtpd_forbid_bare_newline\tstr\tno\n" +
+  "smtpd_forbid_bare_newline_exclusions\tstr\t$mynetworks\n" +
+  "smtpd_forbid_bare_newline_reject_code\tint\t550\n" +
+  "smtpd_forbid_unauth_pipelining\tbool\tno\n" +
+  "smtpd_forbidden_commands\tstr\tCONNECT GET POST regexp:{{/^[^A-Z]/ Bogus}}\n" +
+  "smtpd_hard_error_limit\tnint\t${stress?{1}:{20}}\n" +
+  "smtpd_helo_required\tbool\tno\n" +
+  "smtpd_helo_restrictions\tstr\t\n" +
+  "smtpd_history_flush_threshold\tint\t100\n" +
+  "smtpd_junk_command_limit\tnint\t${stress?{1}:{100}}\n" +
+  "smtpd_log_access_permit_actions\tstr\t\n" +
+  "smtpd_milter_maps\tstr\t\n" +
+  "smtpd_milters\tstr\t\n" +
+  "smtpd_min_data_rate\tint\t500\n" +
+  "smtpd_noop_commands\tstr\t\n" +
+  "smtpd_null_access_lookup_key\tstr\t<>\n" +
+  "smtpd_peername_lookup\tbool\tyes\n" +
+  "smtpd_per_request_deadline\tnbool\t${smtpd_per_record_deadline?{$smtpd_per_record_deadline}:{${stress?{yes}:{no}}}}\n" +
+  "smtpd_policy_service_default_action\tstr\t451 4.3.5 Server configuration problem\n" +
+  "smtpd_policy_service_max_idle\ttime:s\t300s\n" +
+  "smtpd_policy_service_max_ttl\ttime:s\t1000s\n" +
+  "smtpd_policy_service_policy_context\tstr\t\n" +
+  "smtpd_policy_service_request_limit\tint\t0\n" +
+  "smtpd_policy_service_retry_delay\ttime:s\t1s\n" +
+  "smtpd_policy_service_timeout\ttime:s\t100s\n" +
+  "smtpd_policy_service_try_limit\tint\t2\n" +
+  "smtpd_proxy_ehlo\tstr\t$myhostname\n" +
+  "smtpd_proxy_filter\tstr\t\n" +
+  "smtpd_proxy_options\tstr\t\n" +
+  "smtpd_proxy_timeout\ttime:s\t100s\n" +
+  "smtpd_recipient_limit\tint\t1000\n" +
+  "smtpd_recipient_overshoot_limit\tint\t1000\n" +
+  "smtpd_recipient_restrictions\tstr\t\n" +
+  "smtpd_reject_footer\traw\t\n" +
+  "smtpd_reject_footer_maps\tstr\t\n" +
+  "smtpd_reject_unlisted_recipient\tbool\tyes\n" +
+  "smtpd_reject_unlisted_sender\tbool\tno\n" +
+  "smtpd_relay_before_recipient_restrictions\tnbool\t${{$compatibility_level} <level {3.6} ? {no} : {yes}}\n" +
+  "smtpd_relay_restrictions\tstr\t${{$compatibility_level} <level {1} ? {} : {permit_mynetworks, permit_sasl_authenticated, defer_unauth_destination}}\n" +
+  "smtpd_restriction_classes\tstr\t\n" +
+  "smtpd_sasl_auth_enable\tbool\tno\n" +
+  "smtpd_sasl_authenticated_header\tbool\tno\n" +
+  "smtpd_sasl_exceptions_networks\tstr\t\n" +
+  "smtpd_sasl_local_domain\tstr\t\n" +
+  "smtpd_sasl_mechanism_filter\tstr\t!external, static:rest\n" +
+  "smtpd_sasl_path\tstr\tsmtpd\n" +
+  "smtpd_sasl_response_limit\tint\t12288\n" +
+  "smtpd_sasl_security_options\tstr\tnoanonymous\n" +
+  "smtpd_sasl_service\tstr\tsmtp\n" +
+  "smtpd_sasl_tls_security_options\tstr\t$smtpd_sasl_security_options\n" +
+  "smtpd_sasl_type\tstr\tcyrus\n" +
+  "smtpd_sender_login_maps\tstr\t\n" +
+  "smtpd_sender_restrictions\tstr\t\n" +
+  "smtpd_service_name\tstr\tsmtpd\n" +
+  "smtpd_soft_error_limit\tnint\t10\n" +
+  "smtpd_starttls_timeout\ttime:s\t${stress?{10}:{300}}s\n" +
+  "smtpd_timeout\ttime:s\t${stress?{10}:{300}}s\n" +
+  "smtpd_tls_CAfile\tstr\t\n" +
+  "smtpd_tls_CApath\tstr\t\n" +
+  "smtpd_tls_always_issue_session_ids\tbool\tyes\n" +
+  "smtpd_tls_ask_ccert\tbool\tno\n" +
+  "smtpd_tls_auth_only\tbool\tno\n" +
+  "smtpd_tls_ccert_verifydepth\tint\t9\n" +
+  "smtpd_tls_cert_file\tstr\t\n" +
+  "smtpd_tls_chain_files\tstr\t\n" +
+  "smtpd_tls_ciphers\tstr\tmedium\n" +
+  "smtpd_tls_dcert_file\tstr\t\n" +
+  "smtpd_tls_dh1024_param_file\tstr\t\n" +
+  "smtpd_tls_dh512_param_file\tstr\t\n" +
+  "smtpd_tls_dkey_file\tstr\t$smtpd_tls_dcert_file\n" +
+  "smtpd_tls_eccert_file\tstr\t\n" +
+  "smtpd_tls_eckey_file\tstr\t$smtpd_tls_eccert_file\n" +
+  "smtpd_tls_eecdh_grade\tstr\tauto\n" +
+  "smtpd_tls_exclude_ciphers\tstr\t\n" +
+  "smtpd_tls_fingerprint_digest\tstr\t${{$compatibility_level} <level {3.6} ? {md5} : {sha256}}\n" +
+  "smtpd_tls_key_file\tstr\t$smtpd_tls_cert_file\n" +
+  "smtpd_tls_loglevel\tstr\t0\n" +
+  "smtpd_tls_mandatory_ciphers\tstr\tmedium\n" +
+  "smtpd_tls_mandatory_exclude_ciphers\tstr\t\n" +
+  "smtpd_tls_mandatory_protocols\tstr\t>=TLSv1\n" +
+  "smtpd_tls_protocols\tstr\t>=TLSv1\n" +
+  "smtpd_tls_received_header\tbool\tno\n" +
+  "smtpd_tls_req_ccert\tbool\tno\n" +
+  "smtpd_tls_security_level\tstr\t\n" +
+  "smtpd_tls_session_cache_database\tstr\t\n" +
+  "smtpd_tls_session_cache_timeout\ttime:s\t3600s\n" +
+  "smtpd_tls_wrappermode\tbool\tno\n" +
+  "smtpd_upstream_proxy_protocol\tstr\t\n" +
+  "smtpd_upstream_proxy_timeout\ttime:s\t5s\n" +
+  "smtpd_use_tls\tbool\tno\n" +
+  "smtputf8_autodetect_classes\tstr\tsendmail, verify\n" +
+  "smtputf8_enable\tnbool\t${{$compatibility_level} <level {1} ? {no} : {yes}}\n" +
+  "soft_bounce\tbool\tno\n" +
+  "stale_lock_time\ttime:s\t500s\n" +
+  "stress\tstr\t\n" +
+  "strict_7bit_headers\tbool\tno\n" +
+  "strict_8bitmime\tbool\tno\n" +
+  "strict_8bitmime_body\tbool\tno\n" +
+  "strict_mailbox_ownership\tbool\tyes\n" +
+  "strict_mime_encoding_domain\tbool\tno\n" +
+  "strict_rfc821_envelopes\tbool\tno\n" +
+  "strict_smtputf8\tbool\tno\n" +
+  "sun_mailtool_compatibility\tbool\tno\n" +
+  "swap_bangpath\tbool\tyes\n" +
+  "syslog_facility\tstr\tmail\n" +
+  "syslog_name\tstr\t${multi_instance_name?{$multi_instance_name}:{postfix}}\n" +
+  "tcp_windowsize\tint\t0\n" +
+  "tls_append_default_CA\tbool\tno\n" +
+  "tls_config_file\tstr\tdefault\n" +
+  "tls_config_name\tstr\t\n" +
+  "tls_daemon_random_bytes\tint\t32\n" +
+  "tls_dane_digests\tstr\tsha512 sha256\n" +
+  "tls_disable_workarounds\tstr\t\n" +
+  "tls_eecdh_auto_curves\tstr\tX25519 X448 prime256v1 secp521r1 secp384r1\n" +
+  "tls_eecdh_strong_curve\tstr\tprime256v1\n" +
+  "tls_eecdh_ultra_curve\tstr\tsecp384r1\n" +
+  "tls_export_cipherlist\tstr\taNULL:-aNULL:HIGH:MEDIUM:LOW:EXPORT:+RC4:@STRENGTH\n" +
+  "tls_fast_shutdown_enable\tbool\tyes\n" +
+  "tls_high_cipherlist\tstr\taNULL:-aNULL:HIGH:@STRENGTH\n" +
+  "tls_legacy_public_key_fingerprints\tbool\tno\n" +
+  "tls_low_cipherlist\tstr\taNULL:-aNULL:HIGH:MEDIUM:LOW:+RC4:@STRENGTH\n" +
+  "tls_medium_cipherlist\tstr\taNULL:-aNULL:HIGH:MEDIUM:+RC4:@STRENGTH\n" +
+  "tls_null_cipherlist\tstr\teNULL:!aNULL\n" +
+  "tls_preempt_cipherlist\tbool\tno\n" +
+  "tls_random_bytes\tint\t32\n" +
+  "tls_random_exchange_name\tstr\t${data_directory}/prng_exch\n" +
+  "tls_random_prng_update_period\ttime:s\t3600s\n" +
+  "tls_random_reseed_period\ttime:s\t3600s\n" +
+  "tls_random_source\tstr\tdev:/dev/urandom\n" +
+  "tls_server_sni_maps\tstr\t\n" +
+  "tls_session_ticket_cipher\tstr\taes-256-cbc\n" +
+  "tls_ssl_options\tstr\t\n" +
+  "tls_wildcard_matches_multiple_labels\tbool\tyes\n" +
+  "tlsmgr_service_name\tstr\ttlsmgr\n" +
+  "tlsproxy_client_CAfile\tstr\t$smtp_tls_CAfile\n" +
+  "tlsproxy_client_CApath\tstr\t$smtp_tls_CApath\n" +
+  "tlsproxy_client_cert_file\tstr\t$smtp_tls_cert_file\n" +
+  "tlsproxy_client_chain_files\tstr\t$smtp_tls_chain_files\n" +
+  "tlsproxy_client_dcert_file\tstr\t$smtp_tls_dcert_file\n" +
+  "tlsproxy_client_dkey_file\tstr\t$smtp_tls_dkey_file\n" +
+  "tlsproxy_client_eccert_file\tstr\t$smtp_tls_eccert_file\n" +
+  "tlsproxy_client_eckey_file\tstr\t$smtp_tls_eckey_file\n" +
+  "tlsproxy_client_enforce_tls\tnbool\t$smtp_enforce_tls\n" +
+  "tlsproxy_client_fingerprint_digest\tstr\t$smtp_tls_fingerprint_digest\n" +
+  "tlsproxy_client_key_file\tstr\t$smtp_tls_key_file\n" +
+  "tlsproxy_client_loglevel\tstr\t$smtp_tls_loglevel\n" +
+  "tlsproxy_client_loglevel_parameter\tstr\tsmtp_tls_loglevel\n" +
+  "tlsproxy_client_per_site\tstr\t$smtp_tls_per_site\n" +
+  "tlsproxy_client_policy_maps\tstr\t${tlsproxy_client_policy:$smtp_tls_policy_maps}\n" +
+  "tlsproxy_client_scert_verifydepth\tnint\t$smtp_tls_scert_verifydepth\n" +
+  "tlsproxy_client_security_level\tstr\t${tlsproxy_client_level:$smtp_tls_security_level}\n" +
+  "tlsproxy_client_use_tls\tnbool\t$smtp_use_tls\n" +
+  "tlsproxy_enforce_tls\tnbool\t$smtpd_enforce_tls\n" +
+  "tlsproxy_service_name\tstr\ttlsproxy\n" +
+  "tlsproxy_tls_CAfile\tstr\t$smtpd_tls_CAfile\n" +
+  "tlsproxy_tls_CApath\tstr\t$smtpd_tls_CApath\n" +
+  "tlsproxy_tls_always_issue_session_ids\tnbool\t$smtpd_tls_always_issue_session_ids\n" +
+  "tlsproxy_tls_ask_ccert\tnbool\t$smtpd_tls_ask_ccert\n" +
+  "tlsproxy_tls_ccert_verifydepth\tnint\t$smtpd_tls_ccert_verifydepth\n" +
+  "tlsproxy_tls_cert_file\tstr\t$smtpd_tls_cert_file\n" +
+  "tlsproxy_tls_chain_files\tstr\t$smtpd_tls_chain_files\n" +
+  "tlsproxy_tls_ciphers\tstr\t$smtpd_tls_ciphers\n" +
+  "tlsproxy_tls_dcert_file\tstr\t$smtpd_tls_dcert_file\n" +
+  "tlsproxy_tls_dh1024_param_file\tstr\t$smtpd_tls_dh1024_param_file\n" +
+  "tlsproxy_tls_dh512_param_file\tstr\t$smtpd_tls_dh512_param_file\n" +
+  "tlsproxy_tls_dkey_file\tstr\t$smtpd_tls_dkey_file\n" +
+  "tlsproxy_tls_eccert_file\tstr\t$smtpd_tls_eccert_file\n" +
+  "tlsproxy_tls_eckey_file\tstr\t$smtpd_tls_eckey_file\n" +
+  "tlsproxy_tls_eecdh_grade\tstr\t$smtpd_tls_eecdh_grade\n" +
+  "tlsproxy_tls_exclude_ciphers\tstr\t$smtpd_tls_exclude_ciphers\n" +
+  "tlsproxy_tls_fingerprint_digest\tstr\t$smtpd_tls_fingerprint_digest\n" +
+  "tlsproxy_tls_key_file\tstr\t$smtpd_tls_key_file\n" +
+  "tlsproxy_tls_loglevel\tstr\t$smtpd_tls_loglevel\n" +
+  "tlsproxy_tls_mandatory_ciphers\tstr\t$smtpd_tls_mandatory_ciphers\n" +
+  "tlsproxy_tls_mandatory_exclude_ciphers\tstr\t$smtpd_tls_mandatory_exclude_ciphers\n" +
+  "tlsproxy_tls_mandatory_protocols\tstr\t$smtpd_tls_mandatory_protocols\n" +
+  "tlsproxy_tls_protocols\tstr\t$smtpd_tls_protocols\n" +
+  "tlsproxy_tls_req_ccert\tnbool\t$smtpd_tls_req_ccert\n" +
+  "tlsproxy_tls_security_level\tstr\t$smtpd_tls_security_level\n" +
+  "tlsproxy_use_tls\tnbool\t$smtpd_use_tls\n" +
+  "tlsproxy_watchdog_timeout\ttime:s\t10s\n" +
+  "trace_service_name\tstr\ttrace\n" +
+  "transport_maps\tstr\t\n" +
+  "transport_retry_time\ttime:s\t60s\n" +
+  "trigger_timeout\ttime:s\t10s\n" +
+  "undisclosed_recipients_header\tstr\t\n" +
+  "unknown_address_reject_code\tint\t450\n" +
+  "unknown_address_tempfail_action\tstr\t$reject_tempfail_action\n" +
+  "unknown_client_reject_code\tint\t450\n" +
+  "unknown_helo_hostname_tempfail_action\tstr\t$reject_tempfail_action\n" +
+  "unknown_hostname_reject_code\tint\t450\n" +
+  "unknown_local_recipient_reject_code\tint\t550\n" +
+  "unknown_relay_recipient_reject_code\tint\t550\n" +
+  "unknown_virtual_alias_reject_code\tint\t550\n" +
+  "unknown_virtual_mailbox_reject_code\tint\t550\n" +
+  "unverified_recipient_defer_code\tint\t450\n" +
+  "unverified_recipient_reject_code\tint\t450\n" +
+  "unverified_recipient_reject_reason\tstr\t\n" +
+  "unverified_recipient_tempfail_action\tstr\t$reject_tempfail_action\n" +
+  "unverified_sender_defer_code\tint\t450\n" +
+  "unverified_sender_reject_code\tint\t450\n" +
+  "unverified_sender_reject_reason\tstr\t\n" +
+  "unverified_sender_tempfail_action\tstr\t$reject_tempfail_action\n" +
+  "verp_delimiter_filter\tstr\t-=+\n" +
+  "virtual_alias_address_length_limit\tint\t1000\n" +
+  "virtual_alias_domains\tstr\t$virtual_alias_maps\n" +
+  "virtual_alias_expansion_limit\tint\t1000\n" +
+  "virtual_alias_maps\tstr\t$virtual_maps\n" +
+  "virtual_alias_recursion_limit\tint\t1000\n" +
+  "virtual_delivery_status_filter\tstr\t$default_delivery_status_filter\n" +
+  "virtual_gid_maps\tstr\t\n" +
+  "virtual_mailbox_base\tstr\t\n" +
+  "virtual_mailbox_domains\tstr\t$virtual_mailbox_maps\n" +
+  "virtual_mailbox_limit\tlong\t51200000\n" +
+  "virtual_mailbox_lock\tstr\tfcntl, dotlock\n" +
+  "virtual_mailbox_maps\tstr\t\n" +
+  "virtual_minimum_uid\tint\t100\n" +
+  "virtual_transport\tstr\tvirtual\n" +
+  "virtual_uid_maps\tstr\t\n";
+
+/** The table as [name, type, default] rows, for code that walks all of it (postconf's full listing, tests). */
+export function paramRows(): [string, string, string][] {
+  const rows: [string, string, string][] = [];
+  for (const line of PARAM_TABLE.split("\n")) {
+    if (line === "") continue;
+    const [n, t, d] = line.split("\t") as [string, string, string];
+    rows.push([n, t, d]);
+  }
+  return rows;
+}

@@ -1,5 +1,5 @@
 /**
- * params_table_test — holds PARAMS and COMPUTED_DEFAULTS to their format, and to Debian's Postfix 3.7 when it is
+ * params_table_test — holds PARAM_TABLE, PARAM_DOCS and COMPUTED_DEFAULTS to their format, and to Debian's Postfix 3.7 when it is
  * installed: same built-in names, and the same default for every parameter that is not computed.
  *
  * The comparison runs `/usr/sbin/postconf -c EMPTYDIR -d` with an empty main.cf and master.cf, so that
@@ -11,10 +11,20 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { COMPUTED_DEFAULTS, PARAMS, type ParamType } from "./params_table.ts";
+import { COMPUTED_DEFAULTS, paramRows, PARAM_TABLE, type ParamType } from "./params_table.ts";
+import { PARAM_DOCS, paramDescription } from "./params_doc.ts";
+
+const PARAMS = paramRows().map(([n, t, d]) => [n, t, d, paramDescription(n)] as const);
 
 const TYPES: readonly ParamType[] = ["str", "raw", "int", "long", "bool", "time", "nint", "nbool"];
 const POSTCONF = "/usr/sbin/postconf";
+
+test("PARAM_TABLE and PARAM_DOCS are newline-framed and describe the same names", () => {
+  expect(PARAM_TABLE.startsWith("\n") && PARAM_TABLE.endsWith("\n")).toBe(true);
+  expect(PARAM_DOCS.startsWith("\n") && PARAM_DOCS.endsWith("\n")).toBe(true);
+  const docNames = PARAM_DOCS.split("\n").filter(Boolean).map((l) => l.split("\t")[0]);
+  expect(docNames).toEqual(PARAMS.map((p) => p[0]));
+});
 
 test("PARAMS names are unique and sorted", () => {
   const out: string[] = [];

@@ -10,11 +10,9 @@
  * writers (daemons, postsuper, postlog) never interleave within a line. A log that cannot be written is never
  * fatal to mail processing: syslog datagrams that fail are dropped, as syslog(3) drops them.
  */
-import { closeSync, openSync, writeSync, constants, existsSync } from "node:fs";
-import { closeFd, connectUnixDgram, sendDatagram } from "../sys/libc.ts";
+import { closeFd, connectUnixDgram, openFile, sendDatagram, writeAll, O_APPEND, O_CREAT, O_WRONLY, SysError } from "../sys/libc.ts";
+import { localTimeParts } from "../sys/localtime.ts";
 
-/** O_CLOEXEC (Linux), missing from node:fs constants: descriptors never leak into delivered commands. */
-const O_CLOEXEC = 0o2000000;
 
 /** Postfix's severities, in the order of msg.h. */
 export type Level = "info" | "warning" | "error" | "fatal" | "panic";
@@ -25,7 +23,8 @@ const pad2 = (n: number) => (n < 10 ? `0${n}` : `${n}`);
 
 /** `Mmm dd hh:mm:ss` in local time. */
 export function formatLogTime(d: Date): string {
-  return `${MONTHS[d.getMonth()]} ${pad2(d.getDate())} ${pad2(d.getHours())}:${pad2(d.getMinutes())}:${pad2(d.getSeconds())}`;
+  const l = localTimeParts(d);
+  return `${MONTHS[l.month]} ${pad2(l.day)} ${pad2(l.hours)}:${pad2(l.minutes)}:${pad2(l.seconds)}`;
 }
 
 /** `TEXT` with its severity prefix (`warning: …`); info has none. Cut to 2000 bytes as Postfix does. */
@@ -61,14 +60,11 @@ export function openFileSink(path: string, host: string, tag: () => string, mode
   let fd: number | undefined;
   return {
     write(level, text) {
-      fd ??=
-        path === "/dev/stdout"
-          ? 1
-          : openSync(path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | O_CLOEXEC, mode);
-      writeSync(fd, formatFileRecord(new Date(), host, tag(), process.pid, level, text));
+      fd ??= path === "/dev/stdout" ? 1 : openFile(path, O_WRONLY | O_APPEND | O_CREAT, mode);
+      writeAll(fd, formatFileRecord(new Date(), host, tag(), process.pid, level, text));
     },
     close() {
-      if (fd !== undefined && fd > 2) closeSync(fd);
+      if (fd !== undefined && fd > 2) closeFd(fd);
       fd = undefined;
     },
   };
@@ -83,11 +79,16 @@ export function openSyslogSink(facility: number, tag: () => string, socketPath =
       if (broken) return;
       try {
         if (fd === undefined) {
-          if (!existsSync(socketPath)) {
-            broken = true;
-            return;
+          try {
+            fd = connectUnixDgram(socketPath);
+          } catch (e) {
+            // no syslog daemon listening: drop records, as syslog(3) does
+            if (e instanceof SysError) {
+              broken = true;
+              return;
+            }
+            throw e;
           }
-          fd = connectUnixDgram(socketPath);
         }
         const pri = facility * 8 + SYSLOG_SEVERITY[level];
         const rec = `<${pri}>${formatLogTime(new Date())} ${tag()}[${process.pid}]: ${levelText(level, text)}`;

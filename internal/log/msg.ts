@@ -9,7 +9,7 @@
  * Fatal errors are not logged here: code throws `FatalError` (../sys/errors.ts) and cmd/main.ts reports it
  * through `msgReport("fatal", …)`, so libraries never exit the process.
  */
-import { writeSync } from "node:fs";
+import { writeAll } from "../sys/libc.ts";
 import type { Level, MaillogSink } from "./maillog.ts";
 
 interface MsgState {
@@ -86,7 +86,7 @@ export function msgReport(level: Level, text: string): void {
   if (state.stderr) {
     const line = level === "info" ? `${state.stderrName}: ${text}\n` : `${state.stderrName}: ${level}: ${text}\n`;
     try {
-      writeSync(2, line);
+      writeAll(2, line);
     } catch {
       // stderr closed: nothing useful left to do with a diagnostic
     }

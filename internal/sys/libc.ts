@@ -1,6 +1,8 @@
 /**
  * libc — the few libc calls that node:fs and Bun do not offer, reached through bun:ffi.
  *
+ * open/read/write/close for the start-up path of one-shot tools (importing node:fs starts helper threads and
+ * costs about a millisecond, a third of a whole Postfix postlog run), gethostname(2),
  * flock(2), fcntl(2) with OFD record locks (classic POSIX locks vanish when any descriptor of the file is closed,
  * so only F_OFD_* are exposed), mkfifo(3), syncfs(2), prctl(PR_SET_NAME), and AF_UNIX datagram sockets for
  * syslog(3)'s /dev/log. Every call is non-blocking or short; none of them waits for a lock (callers retry on a
@@ -25,7 +27,8 @@ export class SysError extends PostkitError {
 }
 
 const ERRNO_NAMES: Record<number, string> = {
-  1: "EPERM", 2: "ENOENT", 4: "EINTR", 5: "EIO", 9: "EBADF", 11: "EAGAIN", 12: "ENOMEM", 13: "EACCES",
+  1: "EPERM", 2: "ENOENT", 4: "EINTR", 5: "EIO", 6: "ENXIO", 9: "EBADF", 11: "EAGAIN", 12: "ENOMEM", 13: "EACCES", 32: "EPIPE",
+  36: "ENAMETOOLONG", 40: "ELOOP", 24: "EMFILE", 27: "EFBIG", 31: "EMLINK",
   17: "EEXIST", 20: "ENOTDIR", 21: "EISDIR", 22: "EINVAL", 28: "ENOSPC", 30: "EROFS", 35: "EDEADLK",
   88: "ENOTSOCK", 91: "EPROTOTYPE", 97: "EAFNOSUPPORT", 111: "ECONNREFUSED", 107: "ENOTCONN",
 };
@@ -45,6 +48,11 @@ function openLibc() {
     connect: { args: [FFIType.i32, FFIType.ptr, FFIType.u32], returns: FFIType.i32 },
     send: { args: [FFIType.i32, FFIType.ptr, FFIType.u64, FFIType.i32], returns: FFIType.i64 },
     close: { args: [FFIType.i32], returns: FFIType.i32 },
+    open: { args: [FFIType.cstring, FFIType.i32, FFIType.u32], returns: FFIType.i32 },
+    read: { args: [FFIType.i32, FFIType.ptr, FFIType.u64], returns: FFIType.i64 },
+    write: { args: [FFIType.i32, FFIType.ptr, FFIType.u64], returns: FFIType.i64 },
+    gethostname: { args: [FFIType.ptr, FFIType.u64], returns: FFIType.i32 },
+    isatty: { args: [FFIType.i32], returns: FFIType.i32 },
   }).symbols;
 }
 
@@ -142,4 +150,75 @@ export function sendDatagram(fd: number, data: Uint8Array): void {
 /** close(2) for descriptors made here. */
 export function closeFd(fd: number): void {
   libc().close(fd);
+}
+
+export const O_RDONLY = 0;
+export const O_WRONLY = 1;
+export const O_CREAT = 0o100;
+export const O_EXCL = 0o200;
+export const O_APPEND = 0o2000;
+export const O_NONBLOCK = 0o4000;
+export const O_CLOEXEC = 0o2000000;
+
+/** open(2); returns the descriptor. */
+export function openFile(path: string, flags: number, mode = 0o600): number {
+  return check("open", libc().open(Buffer.from(`${path}\0`), flags | O_CLOEXEC, mode));
+}
+
+/** Reads a whole file with open/read/close. */
+export function readFileBytes(path: string): Buffer {
+  const l = libc();
+  const fd = openFile(path, O_RDONLY);
+  try {
+    const chunks: Buffer[] = [];
+    for (;;) {
+      const buf = Buffer.allocUnsafe(65536);
+      const n = Number(l.read(fd, ptr(buf), 65536n));
+      if (n < 0) fail("read");
+      if (n === 0) break;
+      chunks.push(buf.subarray(0, n));
+    }
+    return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+  } finally {
+    l.close(fd);
+  }
+}
+
+/** Writes all of `data` to `fd`, retrying short writes and EINTR; throws SysError (EPIPE, EAGAIN …). */
+export function writeAll(fd: number, data: string | Uint8Array): void {
+  const buf = typeof data === "string" ? Buffer.from(data) : data;
+  const l = libc();
+  let off = 0;
+  while (off < buf.length) {
+    const n = Number(l.write(fd, ptr(buf, off), BigInt(buf.length - off)));
+    if (n < 0) {
+      const errno = read.i32(l.__errno_location()!, 0);
+      if (errno === 4) continue;
+      fail("write");
+    }
+    off += n;
+  }
+}
+
+/** gethostname(2). */
+export function hostName(): string {
+  const buf = Buffer.alloc(256);
+  check("gethostname", libc().gethostname(ptr(buf), 256n));
+  const end = buf.indexOf(0);
+  return buf.toString("utf8", 0, end < 0 ? 256 : end);
+}
+
+/** One read(2) into `buf`; returns the byte count (0 at end of file). */
+export function readSome(fd: number, buf: Uint8Array): number {
+  const l = libc();
+  for (;;) {
+    const n = Number(l.read(fd, ptr(buf), BigInt(buf.length)));
+    if (n >= 0) return n;
+    if (read.i32(l.__errno_location()!, 0) !== 4) fail("read");
+  }
+}
+
+/** isatty(3). */
+export function isTerminal(fd: number): boolean {
+  return libc().isatty(fd) === 1;
 }
