@@ -29,6 +29,7 @@ dist/postkit: node_modules/.installed $(SOURCES)
 	$(BUN) build.ts dist/postkit
 
 test: dist/postkit
+	@bash .ci/test-deps.sh
 	@set -o pipefail; mkdir -p .test-tmp; \
 	POSTKIT_BIN=$(CURDIR)/dist/postkit $(BUN) test --timeout 60000 2>&1 | tee .test-tmp/test.log; status=$$?; \
 	pass=$$(grep -E '^ *[0-9]+ pass$$' .test-tmp/test.log | awk '{s+=$$1} END {print s+0}'); \

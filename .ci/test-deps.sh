@@ -1,0 +1,28 @@
+#!/bin/bash
+# .ci/test-deps.sh: installs the real programs the tests compare postkit with or talk to (Debian's Postfix and its
+# map modules, tinycdb, dotlockfile), when they are missing and we are root with apt. `make test` runs it first.
+# Debian's Postfix is installed with service start-up disabled (policy-rc.d), so it never listens on port 25.
+# Without root or apt nothing is installed; the tests that need a missing program print why they skip.
+set -u
+need=()
+[ -x /usr/sbin/postconf ] || need+=(postfix)
+[ -e /usr/lib/postfix/postfix-cdb.so ] || need+=(postfix-cdb)
+[ -e /usr/lib/postfix/postfix-lmdb.so ] || need+=(postfix-lmdb)
+command -v cdb >/dev/null || need+=(tinycdb)
+command -v dotlockfile >/dev/null || need+=(liblockfile-bin)
+command -v flock >/dev/null || need+=(util-linux)
+[ ${#need[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
+  echo "test-deps: not installing ${need[*]} (needs root and apt-get); tests that use them will skip"
+  exit 0
+fi
+echo "test-deps: installing ${need[*]}"
+policy=/usr/sbin/policy-rc.d
+made_policy=0
+if [ ! -e $policy ]; then printf '#!/bin/sh\nexit 101\n' >$policy && chmod +x $policy && made_policy=1; fi
+export DEBIAN_FRONTEND=noninteractive
+echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections 2>/dev/null || true
+{ apt-get update -q && apt-get install -y -q --no-install-recommends "${need[@]}"; } >/tmp/postkit-test-deps.log 2>&1 ||
+  echo "test-deps: apt-get failed (see /tmp/postkit-test-deps.log); tests that need ${need[*]} will skip"
+[ $made_policy = 1 ] && rm -f $policy
+exit 0
