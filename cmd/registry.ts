@@ -27,6 +27,7 @@ export interface ToolEntry {
 
 export const TOOLS: Record<string, ToolEntry> = {
   postconf: { summary: "show or edit the main.cf and master.cf configuration", load: () => import("./postconf.ts") },
+  postkick: { summary: "send a wake-up request to a mail system service", load: () => import("./postkick.ts") },
   postlock: { summary: "lock a mail folder and run a command", load: () => import("./postlock.ts"), fatalExit: 75 },
   postlog: { summary: "write a record to the mail log", load: () => import("./postlog.ts"), stderrIfTty: true },
 };

@@ -1,0 +1,122 @@
+/**
+ * trigger — Postfix's wake-up requests: one or more request bytes sent to a service's FIFO or UNIX socket under
+ * `$queue_directory/{public,private}/`, as postkick(1), postdrop and the master send them.
+ *
+ * Client (`sendTrigger`): a FIFO gets the bytes written with O_NONBLOCK (no reader: ENXIO, "nobody listens"); a
+ * UNIX stream socket gets the bytes plus one NUL, as Postfix's stream trigger does. Server (`listenFifoTrigger`):
+ * creates the FIFO (mode 0622, so any local user may wake the service) when it is missing and reads it through a
+ * descriptor opened read-write, which never sees end-of-file and is driven by epoll (bun.md §2); bytes from
+ * several writers may arrive together, so the handler gets each chunk as a set of requests.
+ *
+ * Contract: `sendTrigger` never throws for a missing or deaf service; it returns a `TriggerFailure` with Postfix's
+ * wording so callers print it. Listening throws `SysError` when the FIFO cannot be made or opened.
+ */
+import { closeSync, constants, lstatSync, openSync, writeSync, chmodSync } from "node:fs";
+import { createConnection } from "node:net";
+import { mkfifo } from "../sys/libc.ts";
+import { errnoText } from "../sys/errno.ts";
+
+/** Why a trigger could not be delivered: `lookup` is Postfix's first warning, if any. */
+export interface TriggerFailure {
+  lookup?: string;
+  contact: string;
+}
+
+/** Sends `request` to `$queueDir/cls/service`; undefined on success. */
+export async function sendTrigger(queueDir: string, cls: string, service: string, request: Uint8Array, timeoutMs = 10000): Promise<TriggerFailure | undefined> {
+  const rel = `${cls}/${service}`;
+  const path = `${queueDir}/${rel}`;
+  const contact = `Cannot contact class ${cls} service ${service} - perhaps the mail system is down`;
+  let st;
+  try {
+    st = lstatSync(path);
+  } catch (e) {
+    return { lookup: `unable to look up ${rel}: ${errnoText(e)}`, contact };
+  }
+  if (st.isFIFO()) {
+    let fd: number;
+    try {
+      fd = openSync(path, constants.O_WRONLY | constants.O_NONBLOCK);
+    } catch {
+      return { contact };
+    }
+    try {
+      if (request.length > 0) writeSync(fd, request);
+    } catch {
+      return { contact };
+    } finally {
+      closeSync(fd);
+    }
+    return undefined;
+  }
+  if (st.isSocket()) {
+    return new Promise((resolve) => {
+      const sock = createConnection(path);
+      const timer = setTimeout(() => {
+        sock.destroy();
+        resolve({ contact });
+      }, timeoutMs);
+      sock.on("connect", () => {
+        sock.end(Buffer.concat([request, Buffer.from([0])]));
+      });
+      sock.on("error", (e: NodeJS.ErrnoException) => {
+        clearTimeout(timer);
+        // the server may close before our NUL arrives: the request was delivered all the same
+        resolve(e.code === "EPIPE" || e.code === "ECONNRESET" ? undefined : { contact });
+      });
+      sock.on("close", () => {
+        clearTimeout(timer);
+        resolve(undefined);
+      });
+    });
+  }
+  return { lookup: `unable to look up ${rel}: not a FIFO or socket`, contact };
+}
+
+/** A listening FIFO trigger; `close()` stops reading. */
+export interface TriggerListener {
+  close(): void;
+}
+
+/** Creates `path` as a FIFO (0622) if needed and calls `onRequest` with every chunk of request bytes. */
+export function listenFifoTrigger(path: string, onRequest: (bytes: Uint8Array) => void): TriggerListener {
+  let st;
+  try {
+    st = lstatSync(path);
+  } catch {
+    st = undefined;
+  }
+  if (!st) {
+    mkfifo(path, 0o622);
+    chmodSync(path, 0o622);
+  } else if (!st.isFIFO()) {
+    throw new Error(`open ${path}: not a FIFO`);
+  }
+  // read-write: we are our own writer, so the FIFO never reports end-of-file between wake-ups
+  const fd = openSync(path, constants.O_RDWR | constants.O_NONBLOCK);
+  let closed = false;
+  const reader = Bun.file(fd).stream().getReader();
+  (async () => {
+    try {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done || closed) break;
+        if (value && value.length > 0) onRequest(value);
+      }
+    } catch {
+      // closed under us
+    }
+  })();
+  return {
+    close() {
+      if (closed) return;
+      closed = true;
+      reader.cancel().catch(() => {});
+      try {
+        closeSync(fd);
+      } catch {
+        // already closed
+      }
+    },
+  };
+}
