@@ -26,11 +26,18 @@ export interface ToolEntry {
 }
 
 export const TOOLS: Record<string, ToolEntry> = {
+  master: { summary: "the resident process of the mail system", load: () => import("./master.ts"), daemon: true },
+  postfix: { summary: "start, stop and control the mail system", load: () => import("./postfix.ts"), stderrIfTty: true },
   postconf: { summary: "show or edit the main.cf and master.cf configuration", load: () => import("./postconf.ts") },
   postkick: { summary: "send a wake-up request to a mail system service", load: () => import("./postkick.ts") },
   postlock: { summary: "lock a mail folder and run a command", load: () => import("./postlock.ts"), fatalExit: 75 },
   postlog: { summary: "write a record to the mail log", load: () => import("./postlog.ts"), stderrIfTty: true },
 };
+
+/** Names of the daemons the master can start. */
+export function daemonNames(): string[] {
+  return Object.keys(TOOLS).filter((n) => TOOLS[n]!.daemon);
+}
 
 /** Names of the user-facing tools, in the order `postkit --help` lists them. */
 export function toolNames(): string[] {

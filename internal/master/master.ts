@@ -1,0 +1,254 @@
+/**
+ * master — the resident process of a running postkit instance (Postfix's master(8)).
+ *
+ * PROCESS MODEL
+ *   master (root, or the instance owner)
+ *     ├─ qmgr    one process: pickup, cleanup, the queue manager, bounce/defer notices, and the discard and error
+ *     │          transports. Runs as mail_owner when the master is root. Woken through public/pickup and
+ *     │          public/qmgr (FIFOs, created here so postkick and sendmail find them even while it restarts).
+ *     ├─ local, virtual, pipe   delivery agents (master.cf `unpriv` = n): stay root when the master is root,
+ *     │          because they deliver with each recipient's uid; listen on private/<service>.
+ *     └─ smtp, lmtp, relay …    network delivery agents: run as mail_owner; listen on private/<service>.
+ *   Each child is `postkit` itself, started with argv0 = the daemon name and `-S service -t type -o …` from its
+ *   master.cf line. Untrusted input (maildrop files, SMTP, the network) is only ever parsed in children that do
+ *   not hold root, except local delivery, which must be root to become the recipient and reads only queue files
+ *   that the qmgr wrote.
+ *   master.cf services that postkit implements inside the qmgr process (pickup, cleanup, bounce, defer, trace,
+ *   discard, error, retry, rewrite, showq) or does not need (tlsmgr, anvil, scache, verify, proxymap, flush,
+ *   postlog) start no process of their own.
+ *
+ * LIFE
+ *   start: lock pid/master.pid (a second master fails), create missing queue directories and FIFOs, start the
+ *   children, send each service its wake-up (`W`) every master.cf wakeup seconds, signal readiness to
+ *   `postfix start`, log `daemon started -- version V, configuration DIR`.
+ *   A child that exits unexpectedly is logged (`process NAME pid N exit status S`) and restarted, after a delay
+ *   that grows while it keeps failing within seconds of its start (1 s doubling to 60 s).
+ *   SIGHUP: `reload -- version V, configuration DIR`; main.cf and master.cf are read again and every child is
+ *   asked to finish its work and exit (SIGTERM); each is started again with the new configuration.
+ *   SIGTERM: `terminating on signal 15`; children finish in-flight work (drain), then the master exits.
+ *   SIGQUIT: children are killed at once (postfix abort); queue files are crash-safe, so nothing is lost.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { chmodSync, lstatSync, mkdirSync, writeSync } from "node:fs";
+import { join } from "node:path";
+import { bindLogToConfig, loadConfig, type Config } from "../config/config.ts";
+import type { MasterEntry } from "../config/master_cf.ts";
+import { serviceOverrides } from "../config/master_cf.ts";
+import { msgInfo, msgWarn } from "../log/msg.ts";
+import { FatalError } from "../sys/errors.ts";
+import { getpwnam } from "../sys/passwd.ts";
+import { mkfifo } from "../sys/libc.ts";
+import { lockPidFile, LockError } from "../fsx/lock.ts";
+import { ensureQueueDirs } from "../queue/index.ts";
+import { sendTrigger } from "../ipc/trigger.ts";
+import { MAIL_VERSION } from "../config/version.ts";
+
+/** master.cf commands that run as a process of their own, and whether they are network (unprivileged) agents. */
+const AGENT_COMMANDS: Record<string, { privileged: boolean }> = {
+  local: { privileged: true },
+  virtual: { privileged: true },
+  pipe: { privileged: true },
+  smtp: { privileged: false },
+  lmtp: { privileged: false },
+};
+
+/** One child process the master keeps running. */
+interface ChildSpec {
+  key: string;
+  daemon: string;
+  args: string[];
+  uid?: number;
+  gid?: number;
+}
+
+interface Running {
+  spec: ChildSpec;
+  proc: ChildProcess;
+  started: number;
+  failures: number;
+}
+
+/** Options for runMaster(). */
+export interface MasterOptions {
+  configDir?: string;
+  /** Descriptor to write one byte to once the master is ready (postfix start waits for it). */
+  readyFd?: number;
+  /** Names of the daemons this binary contains (from cmd/registry.ts). */
+  available: ReadonlySet<string>;
+}
+
+function childSpecs(cfg: Config, available: ReadonlySet<string>, owner: { uid: number; gid: number } | undefined): ChildSpec[] {
+  const specs: ChildSpec[] = [];
+  const master: MasterEntry[] = cfg.master();
+  if (master.some((e) => e.command === "qmgr" || e.command === "pickup")) {
+    specs.push({ key: "qmgr", daemon: "qmgr", args: ["-S", "qmgr", "-t", "unix"], ...(owner ?? {}) });
+  }
+  for (const e of master) {
+    const agent = AGENT_COMMANDS[e.command];
+    if (!agent) continue; // embedded in the qmgr process (EMBEDDED), or a service postkit does not need
+    if (e.type !== "unix") continue;
+    if (!available.has(e.command)) {
+      msgWarn(`service "${e.service}": command "${e.command}" is not available in this build of postkit; not started`);
+      continue;
+    }
+    const args = ["-S", e.service, "-t", e.type];
+    for (const [k, v] of serviceOverrides(e)) args.push("-o", `${k}=${v}`);
+    const privileged = agent.privileged && e.unpriv === "n";
+    specs.push({ key: `${e.service}/${e.type}`, daemon: e.command, args, ...(privileged ? {} : (owner ?? {})) });
+  }
+  return specs;
+}
+
+function ensureFifo(path: string): void {
+  try {
+    const st = lstatSync(path);
+    if (st.isFIFO()) return;
+    throw new FatalError(`${path}: not a FIFO`);
+  } catch (e) {
+    if (e instanceof FatalError) throw e;
+  }
+  mkfifo(path, 0o622);
+  chmodSync(path, 0o622);
+}
+
+/** Creates the queue directories, public/ private/ pid/ and the trigger FIFOs. */
+export function prepareQueueDirectory(queueDir: string): void {
+  ensureQueueDirs(queueDir, { modes: { maildrop: 0o1733 } });
+  for (const [d, mode] of [["public", 0o755], ["private", 0o700], ["pid", 0o755]] as const) {
+    mkdirSync(join(queueDir, d), { recursive: true, mode });
+  }
+  ensureFifo(join(queueDir, "public", "pickup"));
+  ensureFifo(join(queueDir, "public", "qmgr"));
+}
+
+/** Runs the master until it is stopped; resolves to the exit status. */
+export async function runMaster(opts: MasterOptions): Promise<number> {
+  let cfg = loadConfig({ configDir: opts.configDir });
+  bindLogToConfig(cfg);
+  const queueDir = cfg.get("queue_directory");
+  prepareQueueDirectory(queueDir);
+  let pid;
+  try {
+    pid = lockPidFile(join(queueDir, "pid", "master.pid"));
+  } catch (e) {
+    if (e instanceof LockError) throw new FatalError(`open lock file pid/master.pid: ${e.message}`);
+    throw e;
+  }
+  let owner: { uid: number; gid: number } | undefined;
+  if (process.getuid?.() === 0) {
+    const pw = getpwnam(cfg.get("mail_owner"));
+    if (!pw) throw new FatalError(`file has unknown owner: mail_owner = ${cfg.get("mail_owner")}`);
+    owner = { uid: pw.uid, gid: pw.gid };
+  }
+
+  const running = new Map<string, Running>();
+  let specs = childSpecs(cfg, opts.available, owner);
+  let state: "running" | "stopping" | "aborting" = "running";
+  const env = (): Record<string, string> => {
+    const e: Record<string, string> = { MAIL_CONFIG: cfg.configDir, PATH: process.env.PATH ?? "/usr/bin:/bin", LANG: "C" };
+    if (process.env.TZ !== undefined) e.TZ = process.env.TZ;
+    return e;
+  };
+
+  const start = (spec: ChildSpec, failures = 0) => {
+    const proc = spawn(process.execPath, spec.args, {
+      argv0: spec.daemon,
+      env: env(),
+      stdio: ["ignore", "ignore", "inherit"],
+      ...(spec.uid !== undefined ? { uid: spec.uid, gid: spec.gid } : {}),
+    });
+    const r: Running = { spec, proc, started: Date.now(), failures };
+    running.set(spec.key, r);
+    proc.on("exit", (code, signal) => {
+      if (running.get(spec.key)?.proc === proc) running.delete(spec.key);
+      if (state !== "running") {
+        if (running.size === 0) allExited?.();
+        return;
+      }
+      const wanted = specs.find((s) => s.key === spec.key);
+      if (!wanted) return;
+      const quick = Date.now() - r.started < 10_000;
+      const clean = code === 0 && signal === null;
+      if (!clean) {
+        msgWarn(`process ${spec.daemon} pid ${proc.pid} ${signal ? `killed by signal ${signalNumber(signal)}` : `exit status ${code}`}`);
+      }
+      const nextFailures = clean ? 0 : quick ? r.failures + 1 : 0;
+      const delay = clean ? 0 : Math.min(60_000, 1000 * 2 ** Math.max(0, nextFailures - 1));
+      if (nextFailures > 1) msgWarn(`${spec.daemon}: bad command startup -- throttling`);
+      setTimeout(() => {
+        if (state === "running" && !running.has(spec.key)) start(wanted, nextFailures);
+      }, delay);
+    });
+  };
+  for (const s of specs) start(s);
+
+  // wake-ups from master.cf's wakeup column (pickup 60 s, qmgr 300 s)
+  let timers: ReturnType<typeof setInterval>[] = [];
+  const armWakeups = () => {
+    for (const t of timers) clearInterval(t);
+    timers = [];
+    for (const e of cfg.master()) {
+      const m = /^(\d+)\??$/.exec(e.wakeup);
+      if (!m || Number(m[1]) === 0 || (e.command !== "pickup" && e.command !== "qmgr")) continue;
+      const fifo = e.command;
+      timers.push(setInterval(() => void sendTrigger(queueDir, "public", fifo, Buffer.from("W")), Number(m[1]) * 1000));
+    }
+  };
+  armWakeups();
+
+  msgInfo(`daemon started -- version ${MAIL_VERSION}, configuration ${cfg.configDir}`);
+  if (opts.readyFd !== undefined) {
+    try {
+      writeSync(opts.readyFd, "R");
+    } catch {
+      // the starter went away; keep running
+    }
+  }
+
+  let allExited: (() => void) | undefined;
+  const done = new Promise<number>((resolve) => {
+    const terminate = (how: "stopping" | "aborting", sig: number) => {
+      if (state !== "running") {
+        if (how === "aborting") for (const r of running.values()) r.proc.kill("SIGKILL");
+        return;
+      }
+      state = how;
+      msgInfo(`terminating on signal ${sig}`);
+      for (const t of timers) clearInterval(t);
+      for (const r of running.values()) r.proc.kill(how === "aborting" ? "SIGKILL" : "SIGTERM");
+      const finish = () => {
+        pid.release();
+        resolve(0);
+      };
+      if (running.size === 0) finish();
+      else allExited = finish;
+    };
+    process.on("SIGTERM", () => terminate("stopping", 15));
+    process.on("SIGINT", () => terminate("stopping", 2));
+    process.on("SIGQUIT", () => terminate("aborting", 3));
+    process.on("SIGHUP", () => {
+      if (state !== "running") return;
+      try {
+        const next = loadConfig({ configDir: opts.configDir });
+        next.master();
+        cfg = next;
+        bindLogToConfig(cfg);
+      } catch (e) {
+        msgWarn(`reload failed, keeping the old configuration: ${e instanceof Error ? e.message : String(e)}`);
+        return;
+      }
+      msgInfo(`reload -- version ${MAIL_VERSION}, configuration ${cfg.configDir}`);
+      specs = childSpecs(cfg, opts.available, owner);
+      armWakeups();
+      // every child finishes its work and exits; the exit handler starts it again with the new configuration
+      for (const r of running.values()) r.proc.kill("SIGTERM");
+      for (const s of specs) if (!running.has(s.key)) start(s);
+    });
+  });
+  return done;
+}
+
+function signalNumber(sig: NodeJS.Signals): number {
+  const n: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGILL: 4, SIGABRT: 6, SIGKILL: 9, SIGSEGV: 11, SIGPIPE: 13, SIGTERM: 15 };
+  return n[sig] ?? 0;
+}
