@@ -1,0 +1,774 @@
+/**
+ * queue_file — postkit's queue file format: its records, reading a file's envelope without its body, streaming
+ * its content, listing its records for postcat, and appending status records as the queue manager works.
+ * Corresponds to Postfix's rec_type.h / record.c / qmgr_message.c reading side and deliver_completed().
+ * Files are created by queue_writer.ts; moved, deleted and scanned by queue_ops.ts.
+ *
+ * FORMAT (version 1)
+ *
+ * A queue file is a sequence of records with nothing between them. Each record is ONE msgpack array whose first
+ * element is the record kind, a one-character string; the other elements are positional fields. All records are
+ * encoded by the single codec of _codec.ts. Strings are UTF-8, content is msgpack `bin`. Readers ignore extra
+ * trailing fields, so a later version may add fields at the end of a record without changing the version; any
+ * other change raises the version, and a reader refuses newer versions (`QueueError` `unsupported`).
+ *
+ * The file has four parts, always in this order (the kind letters are Postfix's where Postfix has the record):
+ *
+ * 1. Envelope, starting at offset 0:
+ *    | kind | fields                                        | Postfix equivalent / postcat label               |
+ *    | ---- | --------------------------------------------- | ------------------------------------------------ |
+ *    | `C`  | version, messageSize, contentOffset,          | `message_size:` (C). Always the first record.    |
+ *    |      | extractedOffset, bodyOffset, rcptCount        | All fields but version are msgpack int64 (9      |
+ *    |      |                                               | bytes each), so the writer can rewrite the record |
+ *    |      |                                               | in place once the content is known.              |
+ *    | `T`  | sec, usec                                     | `message_arrival_time:` (T)                      |
+ *    | `A`  | name, value (strings)                         | `named_attribute: name=value` (A); `create_time` |
+ *    |      |                                               | prints as `create_time: <asctime>`               |
+ *    | `F`  | fullName                                      | `sender_fullname:` (F)                           |
+ *    | `S`  | sender ("" = null sender)                     | `sender:` (S)                                    |
+ *    | `R`  | address, origAddress, notify, orcpt           | Postfix's group `A notify_flags=N` (when N > 0), |
+ *    |      |                                               | `A dsn_orig_rcpt=X` (when set), `O`, `R`:        |
+ *    |      |                                               | postcat prints those four lines                  |
+ *    | `W`  | sec (0 = send no delay warning)               | `warning_message_time:` (W)                      |
+ *    Well-known attribute names (ATTR): create_time, rewrite_context, envelope_id (DSN ENVID), ret_flags (DSN RET:
+ *    1 FULL, 2 HDRS), encoding (7bit/8bit), log_client_name, log_client_address, log_client_port,
+ *    log_message_origin, log_helo_name, log_protocol_name, trace_flags, sendopts — Postfix's names — and
+ *    postkit's own submit_uid (uid of a local submitter) and expire_time (absolute time after which the
+ *    message bounces; absent = arrival time + maximal_queue_lifetime). notify is a bit set (DSN_NOTIFY: 1 NEVER,
+ *    2 SUCCESS, 4 FAILURE, 8 DELAY; 0 = not given); orcpt is the DSN ORCPT as `type;address`, "" if none.
+ * 2. Content: `M` (no fields; its offset is contentOffset; postcat `*** MESSAGE CONTENTS path ***`), then `N`
+ *    records (one field: up to 64 KiB of message bytes, not aligned to lines; the concatenation is the message,
+ *    headers and body, messageSize bytes, LF line ends), then `X` (no fields; its offset is extractedOffset;
+ *    postcat `*** HEADER EXTRACTED path ***`). bodyOffset is the content-relative offset of the first body byte
+ *    (the empty line after the headers), -1 when the writer did not mark it.
+ * 3. Extracted information: `R` and `A` records found after the envelope was written (sendmail -t recipients,
+ *    milter-added recipients), then `E` (no fields; postcat `*** MESSAGE FILE END path ***`). rcptCount counts
+ *    the `R` records of both sections.
+ * 4. Appended records, written after `E` while the message is in the queue, each with one write(2) on an
+ *    O_APPEND descriptor followed by fsync(2):
+ *    | `D` | rcptOffset, time, dsn, reason | recipient delivered (final)                    |
+ *    | `b` | rcptOffset, time, dsn, reason | recipient bounced (final; bounce log written)  |
+ *    | `d` | rcptOffset, time, dsn, reason | recipient deferred (latest one wins)           |
+ *    | `W` | sec                           | new warning_message_time (latest one wins)     |
+ *    A recipient is identified by rcptOffset, the byte offset of its `R` record (as Postfix's defer logs
+ *    carry `offset=`). A final record is never undone by a later `d`.
+ *
+ * A queue file therefore starts with the bytes `97 A1 43` (a 7-element array, then "C"); anything else is not a
+ * postkit queue file (a Postfix queue file starts with `C` itself). postcat's `-o` offsets are record offsets
+ * (one per content chunk, not one per line as in Postfix).
+ *
+ * Reading the envelope reads records from offset 0 up to `M` through a 64 KiB buffer (so at most one buffer of
+ * content bytes is read with it), then jumps to extractedOffset (from `C`) and reads from `X` to the end of the
+ * file: the content is never read as such, whatever its size.
+ *
+ * WHAT IS CORRUPT, WHAT IS REPAIRED
+ *
+ * - A file is complete only if every record up to and including `E` decodes, has a kind allowed in its part, has
+ *   well-typed fields, `C` is first, `M` is at contentOffset, `X` at extractedOffset, and the counts agree. Anything
+ *   else — a missing `E` (truncated file), garbage, a bad `C` — is `QueueError` code `corrupt`; the caller moves the
+ *   file with moveToCorrupt() (queue_ops.ts) and logs it. Such a file was never acknowledged: the writer renames a
+ *   file into a queue only after writing `E` and fsyncing.
+ * - After `E`, the first bytes that are not a complete, valid appended record start a torn tail: a crash during an
+ *   append (a partial record, or zeros from a file extended but not written). That append was never acknowledged
+ *   (its fsync did not return), so the file is repaired by truncating it back to the end of the last complete
+ *   record, with a warning, by a process holding the exclusive lock (queue_lock.ts). Records after a torn one are
+ *   dropped too; at worst a recipient is delivered twice, never lost. A read-only reader just ignores the tail
+ *   (envelope.tornTail says where it is).
+ *
+ * Contract: functions throw `QueueError` (`notfound`, `corrupt`, `unsupported`, `torn`, `locked`, `state`,
+ * `invalid`, `io`); files are opened with O_NOFOLLOW and must be regular files.
+ */
+import { closeSync, constants, fstatSync, fsyncSync, ftruncateSync, openSync, writeSync } from "node:fs";
+import { msgWarn } from "../log/msg.ts";
+import { codec, RecordStream, MAX_RECORD_SIZE } from "./_codec.ts";
+import { QueueError, errnoCode, queueIoError } from "./queue_error.ts";
+import { O_CLOEXEC } from "./_fs.ts";
+import type { QueueTime } from "./queue_id.ts";
+import { lockQueueFile, type QueueLockMode } from "./queue_lock.ts";
+
+/** The format version this code writes and the newest it reads. */
+export const QUEUE_FILE_VERSION = 1;
+
+/** Largest content chunk the writer puts in one `N` record. */
+export const CONTENT_CHUNK_SIZE = 64 * 1024;
+
+/** Record kinds (see the header). */
+export const REC = {
+  SIZE: "C",
+  TIME: "T",
+  ATTR: "A",
+  FULLNAME: "F",
+  SENDER: "S",
+  RCPT: "R",
+  WARN: "W",
+  CONTENT: "M",
+  TEXT: "N",
+  XTRA: "X",
+  END: "E",
+  DELIVERED: "D",
+  BOUNCED: "b",
+  DEFERRED: "d",
+} as const;
+
+/** One of the REC letters. */
+export type RecordKind = (typeof REC)[keyof typeof REC];
+
+/** Well-known attribute names of `A` records. */
+export const ATTR = {
+  CREATE_TIME: "create_time",
+  REWRITE_CONTEXT: "rewrite_context",
+  DSN_ENVID: "envelope_id",
+  DSN_RET: "ret_flags",
+  ENCODING: "encoding",
+  LOG_CLIENT_NAME: "log_client_name",
+  LOG_CLIENT_ADDR: "log_client_address",
+  LOG_CLIENT_PORT: "log_client_port",
+  LOG_ORIGIN: "log_message_origin",
+  LOG_HELO_NAME: "log_helo_name",
+  LOG_PROTO_NAME: "log_protocol_name",
+  TRACE_FLAGS: "trace_flags",
+  SENDOPTS: "sendopts",
+  SUBMIT_UID: "submit_uid",
+  EXPIRE_TIME: "expire_time",
+  NOTIFY_FLAGS: "notify_flags",
+  DSN_ORCPT: "dsn_orig_rcpt",
+} as const;
+
+/** DSN NOTIFY bits of `R` records (Postfix dsn_mask.h). */
+export const DSN_NOTIFY = { NEVER: 1, SUCCESS: 2, FAILURE: 4, DELAY: 8 } as const;
+
+/** DSN RET values of the `ret_flags` attribute. */
+export const DSN_RET = { FULL: 1, HDRS: 2 } as const;
+
+/** Postfix's record names, for postcat (`-d` prints the kind's character code). */
+export const RECORD_NAMES: Readonly<Record<RecordKind, string>> = {
+  C: "message_size",
+  T: "message_arrival_time",
+  A: "named_attribute",
+  F: "sender_fullname",
+  S: "sender",
+  R: "recipient",
+  W: "warning_message_time",
+  M: "message_content",
+  N: "regular_text",
+  X: "extracted_info",
+  E: "message_end",
+  D: "done_recipient",
+  b: "bounced_recipient",
+  d: "deferred_recipient",
+};
+
+/** What an appended status record says about a recipient. */
+export type RecipientStatusKind = "delivered" | "bounced" | "deferred";
+
+const STATUS_KIND: Readonly<Record<RecipientStatusKind, "D" | "b" | "d">> = { delivered: "D", bounced: "b", deferred: "d" };
+const KIND_STATUS: Readonly<Record<string, RecipientStatusKind>> = { D: "delivered", b: "bounced", d: "deferred" };
+
+/** A decoded record. */
+export type QueueRecord =
+  | {
+      kind: "C";
+      version: number;
+      messageSize: number;
+      contentOffset: number;
+      extractedOffset: number;
+      bodyOffset: number;
+      rcptCount: number;
+    }
+  | { kind: "T"; sec: number; usec: number }
+  | { kind: "A"; name: string; value: string }
+  | { kind: "F"; fullName: string }
+  | { kind: "S"; sender: string }
+  | { kind: "R"; address: string; origAddress: string; notify: number; orcpt: string }
+  | { kind: "W"; sec: number }
+  | { kind: "M" }
+  | { kind: "N"; data: Uint8Array }
+  | { kind: "X" }
+  | { kind: "E" }
+  | { kind: "D" | "b" | "d"; rcptOffset: number; time: number; dsn: string; reason: string };
+
+/** A decoded record with its byte offset and encoded size in the file (postcat -o). */
+export type LocatedRecord = QueueRecord & { offset: number; size: number };
+
+/** The latest appended status of a recipient. */
+export interface RecipientStatus {
+  status: RecipientStatusKind;
+  time: number;
+  dsn: string;
+  reason: string;
+  /** Offset of the status record itself. */
+  offset: number;
+}
+
+/** One recipient of a queue file. */
+export interface QueueRecipient {
+  /** Position among the file's recipients, from 0. */
+  index: number;
+  /** Byte offset of its `R` record: the recipient's identity in status records and defer logs. */
+  offset: number;
+  address: string;
+  origAddress: string;
+  /** DSN NOTIFY bits, 0 when not given. */
+  notify: number;
+  /** DSN ORCPT (`rfc822;addr`), "" when not given. */
+  orcpt: string;
+  /** True when it came from the extracted section (after the content). */
+  extracted: boolean;
+  /** True once delivered or bounced: nothing left to do for it. */
+  done: boolean;
+  /** The latest appended status record, if any. */
+  status: RecipientStatus | undefined;
+}
+
+/** Everything a queue file says except its content. */
+export interface QueueEnvelope {
+  version: number;
+  /** Size of the file when it was read. */
+  fileSize: number;
+  /** Bytes of message content (headers and body), what mailq shows. */
+  messageSize: number;
+  /** Offset of the `M` record. */
+  contentOffset: number;
+  /** Offset of the `X` record. */
+  extractedOffset: number;
+  /** Offset of the `E` record. */
+  endOffset: number;
+  /** Content-relative offset of the first body byte (the empty line), -1 when unknown. */
+  bodyOffset: number;
+  rcptCount: number;
+  arrivalTime: QueueTime;
+  /** Seconds; from the `create_time` attribute. */
+  createTime: number | undefined;
+  sender: string;
+  fullName: string | undefined;
+  recipients: QueueRecipient[];
+  /** Every `A` record (envelope, then extracted), the later one winning for a repeated name. */
+  attributes: Map<string, string>;
+  /** DSN ENVID (`envelope_id`). */
+  dsnEnvid: string | undefined;
+  /** DSN RET (`ret_flags`): DSN_RET.FULL or DSN_RET.HDRS, 0 when not given. */
+  dsnRet: number;
+  /** Uid of a local submitter (`submit_uid`). */
+  uid: number | undefined;
+  /** Seconds (`expire_time`), undefined when the default lifetime applies. */
+  expireTime: number | undefined;
+  /** Latest warning_message_time, 0 when none. */
+  warningTime: number;
+  /** Where a torn appended tail starts (left alone by a read-only reader), if there is one. */
+  tornTail: { offset: number; size: number } | undefined;
+  /** Bytes read from the file to get this envelope. */
+  bytesRead: number;
+}
+
+/** One recipient status to append. */
+export interface RecipientStatusUpdate {
+  /** The recipient, or the offset of its `R` record. */
+  recipient: QueueRecipient | number;
+  status: RecipientStatusKind;
+  /** Enhanced status code, `2.0.0`, `4.4.1`, `5.1.1`. */
+  dsn: string;
+  reason: string;
+  /** Seconds; now when omitted. */
+  time?: number;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Encoding
+
+function i64(n: number): bigint {
+  return BigInt(n);
+}
+
+/** Encodes one record with the queue codec. The `C` record always has the same size whatever its values. */
+export function encodeRecord(rec: QueueRecord): Buffer {
+  let arr: unknown[];
+  switch (rec.kind) {
+    case "C":
+      arr = ["C", rec.version, i64(rec.messageSize), i64(rec.contentOffset), i64(rec.extractedOffset), i64(rec.bodyOffset), i64(rec.rcptCount)];
+      break;
+    case "T":
+      arr = ["T", rec.sec, rec.usec];
+      break;
+    case "A":
+      arr = ["A", rec.name, rec.value];
+      break;
+    case "F":
+      arr = ["F", rec.fullName];
+      break;
+    case "S":
+      arr = ["S", rec.sender];
+      break;
+    case "R":
+      arr = ["R", rec.address, rec.origAddress, rec.notify, rec.orcpt];
+      break;
+    case "W":
+      arr = ["W", rec.sec];
+      break;
+    case "N":
+      arr = ["N", rec.data];
+      break;
+    case "M":
+    case "X":
+    case "E":
+      arr = [rec.kind];
+      break;
+    case "D":
+    case "b":
+    case "d":
+      arr = [rec.kind, rec.rcptOffset, rec.time, rec.dsn, rec.reason];
+      break;
+  }
+  const out = codec.pack(arr);
+  if (out.length > MAX_RECORD_SIZE) throw new QueueError("invalid", `queue file record ${rec.kind}: longer than ${MAX_RECORD_SIZE} bytes`);
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Decoding
+
+function isCount(v: unknown): v is number {
+  return typeof v === "number" && Number.isSafeInteger(v) && v >= 0;
+}
+
+function isStr(v: unknown): v is string {
+  return typeof v === "string";
+}
+
+/** Validates a decoded msgpack value as a record; undefined when it is not one (wrong shape or field types). */
+export function decodeRecord(value: unknown): QueueRecord | undefined {
+  if (!Array.isArray(value) || value.length === 0) return undefined;
+  const [k, a, b, c, d, e, f] = value as unknown[];
+  switch (k) {
+    case "C":
+      if (!isCount(a) || a < 1 || !isCount(b) || !isCount(c) || !isCount(d) || typeof e !== "number" || !Number.isSafeInteger(e) || e < -1 || !isCount(f))
+        return undefined;
+      return { kind: "C", version: a, messageSize: b, contentOffset: c, extractedOffset: d, bodyOffset: e, rcptCount: f };
+    case "T":
+      return isCount(a) && isCount(b) && b < 1_000_000 ? { kind: "T", sec: a, usec: b } : undefined;
+    case "A":
+      return isStr(a) && a.length > 0 && isStr(b) ? { kind: "A", name: a, value: b } : undefined;
+    case "F":
+      return isStr(a) ? { kind: "F", fullName: a } : undefined;
+    case "S":
+      return isStr(a) ? { kind: "S", sender: a } : undefined;
+    case "R":
+      return isStr(a) && isStr(b) && isCount(c) && isStr(d) ? { kind: "R", address: a, origAddress: b, notify: c, orcpt: d } : undefined;
+    case "W":
+      return isCount(a) ? { kind: "W", sec: a } : undefined;
+    case "N":
+      return a instanceof Uint8Array ? { kind: "N", data: a } : undefined;
+    case "M":
+    case "X":
+    case "E":
+      return { kind: k };
+    case "D":
+    case "b":
+    case "d":
+      return isCount(a) && isCount(b) && isStr(c) && isStr(d) ? { kind: k, rcptOffset: a, time: b, dsn: c, reason: d } : undefined;
+    default:
+      return undefined;
+  }
+}
+
+const ENVELOPE_KINDS: ReadonlySet<string> = new Set(["T", "A", "F", "S", "R", "W"]);
+const EXTRACTED_KINDS: ReadonlySet<string> = new Set(["A", "R"]);
+const APPENDED_KINDS: ReadonlySet<string> = new Set(["D", "b", "d", "W"]);
+
+/** The `message_size:` fields postcat prints (Postfix's six `C` fields) for an envelope. */
+export function postfixSizeFields(env: Pick<QueueEnvelope, "messageSize" | "contentOffset" | "rcptCount">): number[] {
+  return [env.messageSize, env.contentOffset, env.rcptCount, 0, env.messageSize, 0];
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Reading
+
+/** How to open a queue file. */
+export interface OpenQueueFileOptions {
+  /** Open read-write (O_APPEND) to append status records. */
+  write?: boolean;
+  /** Take this lock (queue_lock.ts) right after opening; `locked` if it is busy. */
+  lock?: QueueLockMode;
+}
+
+function corrupt(path: string, offset: number, reason: string): QueueError {
+  return new QueueError("corrupt", `${path}: corrupt queue file: ${reason} at offset ${offset}`, { path });
+}
+
+/** An open queue file. Close it (or use `using`) when done; closing releases its lock. */
+export class QueueFile implements Disposable {
+  private env: QueueEnvelope | undefined;
+  private closed = false;
+
+  private constructor(
+    /** The path it was opened by. */
+    readonly path: string,
+    /** The descriptor (for fstat, futimes). */
+    readonly fd: number,
+    private readonly writable: boolean,
+    private lockMode: QueueLockMode | undefined,
+  ) {}
+
+  /** Opens `path` (see OpenQueueFileOptions); throws `notfound`, `locked`, `io`, or `corrupt` for a non-regular file. */
+  static open(path: string, opts: OpenQueueFileOptions = {}): QueueFile {
+    const flags = (opts.write ? constants.O_RDWR | constants.O_APPEND : constants.O_RDONLY) | constants.O_NOFOLLOW | O_CLOEXEC;
+    let fd: number;
+    try {
+      fd = openSync(path, flags);
+    } catch (e) {
+      if (errnoCode(e) === "ELOOP") throw new QueueError("corrupt", `open queue file ${path}: is a symbolic link`, { path, cause: e });
+      throw queueIoError("open queue file", path, e);
+    }
+    try {
+      if (!fstatSync(fd).isFile()) throw new QueueError("corrupt", `${path}: not a regular file`, { path });
+      if (opts.lock) lockQueueFile(fd, opts.lock, path);
+    } catch (e) {
+      closeSync(fd);
+      throw e instanceof QueueError ? e : queueIoError("open queue file", path, e);
+    }
+    return new QueueFile(path, fd, opts.write === true, opts.lock);
+  }
+
+  /**
+   * Converts this file's lock to `mode` without waiting (`locked` if busy). flock(2) conversion is not atomic:
+   * another process may take the file in between, so take "exclusive" first and downgrade, not the other way.
+   */
+  relock(mode: QueueLockMode): void {
+    this.check();
+    lockQueueFile(this.fd, mode, this.path);
+    this.lockMode = mode;
+  }
+
+  private check(): void {
+    if (this.closed) throw new QueueError("state", `${this.path}: queue file is closed`, { path: this.path });
+  }
+
+  /**
+   * The envelope (read once, then cached; `reread` to see what other appenders added since): envelope records,
+   * extracted records and appended records, never the content. A torn appended tail is repaired when the file is open for writing under an exclusive lock, refused
+   * (`torn`) when open for writing otherwise, and ignored when read-only.
+   */
+  envelope(opts: { reread?: boolean } = {}): QueueEnvelope {
+    this.check();
+    if (this.env && !opts.reread) return this.env;
+    const env = readEnvelopeFd(this.fd, this.path);
+    if (env.tornTail && this.writable) {
+      if (this.lockMode !== "exclusive") {
+        throw new QueueError("torn", `${this.path}: torn record at offset ${env.tornTail.offset}: an exclusive lock is needed to repair it`, {
+          path: this.path,
+        });
+      }
+      try {
+        ftruncateSync(this.fd, env.tornTail.offset);
+        fsyncSync(this.fd);
+      } catch (e) {
+        throw queueIoError("truncate queue file", this.path, e);
+      }
+      msgWarn(`${this.path}: removed ${env.tornTail.size} bytes of an incomplete record at offset ${env.tornTail.offset} (interrupted update)`);
+      env.fileSize = env.tornTail.offset;
+      env.tornTail = undefined;
+    }
+    this.env = env;
+    return env;
+  }
+
+  /**
+   * The message content, chunk by chunk (each at most CONTENT_CHUNK_SIZE bytes, not aligned to lines), read with a
+   * bounded buffer. Throws `corrupt` if the content section does not match the envelope.
+   */
+  *content(): Generator<Uint8Array> {
+    this.check();
+    const env = this.envelope();
+    const s = new RecordStream(this.fd, env.contentOffset, env.extractedOffset + 64);
+    let total = 0;
+    let first = true;
+    for (;;) {
+      const step = s.next();
+      if (step.type !== "record") throw corrupt(this.path, step.offset, step.type === "bad" ? step.reason : "content ends early");
+      const rec = decodeRecord(step.value);
+      if (first) {
+        if (rec?.kind !== "M") throw corrupt(this.path, step.offset, "no content record");
+        first = false;
+        continue;
+      }
+      if (rec?.kind === "N") {
+        total += rec.data.length;
+        yield rec.data;
+        continue;
+      }
+      if (rec?.kind === "X" && step.offset === env.extractedOffset && total === env.messageSize) return;
+      throw corrupt(this.path, step.offset, rec ? `unexpected record ${rec.kind} in content` : "bad record in content");
+    }
+  }
+
+  /**
+   * Every record in file order from byte `start` (default 0), content chunks and appended records included,
+   * without checking which part a record belongs to (postcat, postcat -r / -s). Stops at the end of the file;
+   * throws `corrupt` at the first bytes that are not a record, after yielding the records before them.
+   */
+  *records(start = 0): Generator<LocatedRecord> {
+    this.check();
+    const s = new RecordStream(this.fd, start);
+    for (;;) {
+      const step = s.next();
+      if (step.type === "eof") return;
+      if (step.type === "torn") throw corrupt(this.path, step.offset, "incomplete record");
+      if (step.type === "bad") throw corrupt(this.path, step.offset, step.reason);
+      const rec = decodeRecord(step.value);
+      if (!rec) throw corrupt(this.path, step.offset, "invalid record");
+      yield { ...rec, offset: step.offset, size: step.size };
+    }
+  }
+
+  /**
+   * Appends status records for one or more recipients with one write(2) and one fsync(2), and applies them to
+   * envelope(). Needs `write`; throws `invalid` for an offset that is not a recipient of this file.
+   */
+  appendRecipientStatus(updates: RecipientStatusUpdate | readonly RecipientStatusUpdate[]): void {
+    const list = Array.isArray(updates) ? (updates as readonly RecipientStatusUpdate[]) : [updates as RecipientStatusUpdate];
+    const env = this.envelope();
+    const byOffset = new Map(env.recipients.map((r) => [r.offset, r]));
+    const now = Math.floor(Date.now() / 1000);
+    const recs: QueueRecord[] = [];
+    for (const u of list) {
+      const offset = typeof u.recipient === "number" ? u.recipient : u.recipient.offset;
+      if (!byOffset.has(offset)) throw new QueueError("invalid", `${this.path}: no recipient at offset ${offset}`, { path: this.path });
+      const kind = STATUS_KIND[u.status];
+      if (!kind || !isStr(u.dsn) || !isStr(u.reason)) throw new QueueError("invalid", `${this.path}: bad recipient status`, { path: this.path });
+      const time = u.time ?? now;
+      if (!isCount(time)) throw new QueueError("invalid", `${this.path}: bad status time ${time}`, { path: this.path });
+      recs.push({ kind, rcptOffset: offset, time, dsn: u.dsn, reason: u.reason });
+    }
+    const offsets = this.append(recs);
+    recs.forEach((r, i) => applyAppended(env, r, offsets[i]!, byOffset));
+  }
+
+  /** Appends a new warning_message_time (0 = no more warnings); needs `write`. */
+  appendWarningTime(sec: number): void {
+    if (!isCount(sec)) throw new QueueError("invalid", `${this.path}: bad warning time ${sec}`, { path: this.path });
+    const env = this.envelope();
+    this.append([{ kind: "W", sec }]);
+    env.warningTime = sec;
+  }
+
+  private append(recs: QueueRecord[]): number[] {
+    this.check();
+    if (!this.writable) throw new QueueError("state", `${this.path}: queue file not open for writing`, { path: this.path });
+    if (recs.length === 0) return [];
+    const env = this.envelope();
+    const parts = recs.map(encodeRecord);
+    const buf = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+    let start: number;
+    try {
+      start = fstatSync(this.fd).size;
+      const n = writeSync(this.fd, buf);
+      if (n !== buf.length) throw Object.assign(new Error(`short write (${n} of ${buf.length} bytes)`), { code: "EIO" });
+      fsyncSync(this.fd);
+    } catch (e) {
+      throw queueIoError("append to queue file", this.path, e);
+    }
+    // With other appenders (shared lock) the position may differ from `start`; offsets then are best effort.
+    const offsets: number[] = [];
+    let o = start;
+    for (const p of parts) {
+      offsets.push(o);
+      o += p.length;
+    }
+    env.fileSize = Math.max(env.fileSize, o);
+    return offsets;
+  }
+
+  /** Closes the file, releasing its lock. Idempotent. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    closeSync(this.fd);
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+}
+
+/** Opens a queue file; see QueueFile.open(). */
+export function openQueueFile(path: string, opts: OpenQueueFileOptions = {}): QueueFile {
+  return QueueFile.open(path, opts);
+}
+
+/** Reads the envelope of the queue file at `path`, read-only and without locking, then closes it. */
+export function readEnvelope(path: string): QueueEnvelope {
+  const f = QueueFile.open(path);
+  try {
+    return f.envelope();
+  } finally {
+    f.close();
+  }
+}
+
+function applyAppended(env: QueueEnvelope, rec: QueueRecord, offset: number, byOffset: Map<number, QueueRecipient>): boolean {
+  if (rec.kind === "W") {
+    env.warningTime = rec.sec;
+    return true;
+  }
+  if (rec.kind !== "D" && rec.kind !== "b" && rec.kind !== "d") return false;
+  const r = byOffset.get(rec.rcptOffset);
+  if (!r) return false;
+  if (r.done) return true; // a final status is never undone
+  r.status = { status: KIND_STATUS[rec.kind]!, time: rec.time, dsn: rec.dsn, reason: rec.reason, offset };
+  if (rec.kind !== "d") r.done = true;
+  return true;
+}
+
+/** Reads the envelope of open file `fd` (see QueueFile.envelope()); `path` names it in errors. */
+export function readEnvelopeFd(fd: number, path: string): QueueEnvelope {
+  let fileSize: number;
+  try {
+    fileSize = fstatSync(fd).size;
+  } catch (e) {
+    throw queueIoError("stat queue file", path, e);
+  }
+  try {
+    return parseEnvelope(fd, path, fileSize);
+  } catch (e) {
+    throw e instanceof QueueError ? e : queueIoError("read queue file", path, e);
+  }
+}
+
+function parseEnvelope(fd: number, path: string, fileSize: number): QueueEnvelope {
+  // Part 1: the envelope, from offset 0 up to M.
+  const head = new RecordStream(fd, 0, fileSize);
+  const first = head.next();
+  if (first.type === "eof") throw corrupt(path, 0, "empty file");
+  if (first.type !== "record") throw corrupt(path, 0, "not a postkit queue file");
+  const c = decodeRecord(first.value);
+  if (c?.kind !== "C") {
+    const v = first.value;
+    const versionOk = Array.isArray(v) && v[0] === "C" && typeof v[1] === "number" && v[1] > QUEUE_FILE_VERSION;
+    if (versionOk) throw new QueueError("unsupported", `${path}: queue file format version ${v[1]} is newer than ${QUEUE_FILE_VERSION}`, { path });
+    throw corrupt(path, 0, "not a postkit queue file");
+  }
+  if (c.version > QUEUE_FILE_VERSION) {
+    throw new QueueError("unsupported", `${path}: queue file format version ${c.version} is newer than ${QUEUE_FILE_VERSION}`, { path });
+  }
+  if (!(c.contentOffset >= first.size && c.extractedOffset > c.contentOffset && c.extractedOffset < fileSize)) {
+    throw corrupt(path, 0, "bad size record");
+  }
+  if (c.bodyOffset > c.messageSize) throw corrupt(path, 0, "bad body offset");
+
+  const env: QueueEnvelope = {
+    version: c.version,
+    fileSize,
+    messageSize: c.messageSize,
+    contentOffset: c.contentOffset,
+    extractedOffset: c.extractedOffset,
+    endOffset: -1,
+    bodyOffset: c.bodyOffset,
+    rcptCount: c.rcptCount,
+    arrivalTime: { sec: 0, usec: 0 },
+    createTime: undefined,
+    sender: "",
+    fullName: undefined,
+    recipients: [],
+    attributes: new Map(),
+    dsnEnvid: undefined,
+    dsnRet: 0,
+    uid: undefined,
+    expireTime: undefined,
+    warningTime: 0,
+    tornTail: undefined,
+    bytesRead: 0,
+  };
+  let sawTime = false;
+  let sawSender = false;
+  const addRecipient = (r: Extract<QueueRecord, { kind: "R" }>, offset: number, extracted: boolean) => {
+    env.recipients.push({
+      index: env.recipients.length,
+      offset,
+      address: r.address,
+      origAddress: r.origAddress,
+      notify: r.notify,
+      orcpt: r.orcpt,
+      extracted,
+      done: false,
+      status: undefined,
+    });
+  };
+  for (;;) {
+    const step = head.next();
+    if (step.type !== "record") throw corrupt(path, step.offset, step.type === "bad" ? step.reason : "envelope ends early");
+    const rec = decodeRecord(step.value);
+    if (rec?.kind === "M") {
+      if (step.offset !== c.contentOffset) throw corrupt(path, step.offset, "content record not where the size record says");
+      break;
+    }
+    if (!rec || !ENVELOPE_KINDS.has(rec.kind)) throw corrupt(path, step.offset, rec ? `record ${rec.kind} in envelope` : "invalid envelope record");
+    switch (rec.kind) {
+      case "T":
+        env.arrivalTime = { sec: rec.sec, usec: rec.usec };
+        sawTime = true;
+        break;
+      case "A":
+        env.attributes.set(rec.name, rec.value);
+        break;
+      case "F":
+        env.fullName = rec.fullName;
+        break;
+      case "S":
+        env.sender = rec.sender;
+        sawSender = true;
+        break;
+      case "R":
+        addRecipient(rec, step.offset, false);
+        break;
+      case "W":
+        env.warningTime = rec.sec;
+        break;
+    }
+  }
+  if (!sawTime || !sawSender) throw corrupt(path, head.offset, sawTime ? "no sender record" : "no arrival time record");
+
+  // Part 3: from X (skipping the content) to E.
+  const tail = new RecordStream(fd, c.extractedOffset, fileSize);
+  const x = tail.next();
+  if (x.type !== "record" || decodeRecord(x.value)?.kind !== "X") throw corrupt(path, c.extractedOffset, "no extracted-information record where the size record says");
+  for (;;) {
+    const step = tail.next();
+    if (step.type !== "record") throw corrupt(path, step.offset, step.type === "bad" ? step.reason : "no end record (truncated file)");
+    const rec = decodeRecord(step.value);
+    if (rec?.kind === "E") {
+      env.endOffset = step.offset;
+      break;
+    }
+    if (!rec || !EXTRACTED_KINDS.has(rec.kind)) throw corrupt(path, step.offset, rec ? `record ${rec.kind} in extracted information` : "invalid record");
+    if (rec.kind === "A") env.attributes.set(rec.name, rec.value);
+    else if (rec.kind === "R") addRecipient(rec, step.offset, true);
+  }
+  if (env.recipients.length !== c.rcptCount) throw corrupt(path, 0, `size record counts ${c.rcptCount} recipients, file has ${env.recipients.length}`);
+
+  // Part 4: appended records, up to the end of the file or a torn tail.
+  const byOffset = new Map(env.recipients.map((r) => [r.offset, r]));
+  for (;;) {
+    const step = tail.next();
+    if (step.type === "eof") break;
+    if (step.type === "record") {
+      const rec = decodeRecord(step.value);
+      if (rec && APPENDED_KINDS.has(rec.kind) && applyAppended(env, rec, step.offset, byOffset)) continue;
+    }
+    const size = Math.max(fstatSync(fd).size, fileSize); // an appender may have added bytes meanwhile
+    env.fileSize = size;
+    env.tornTail = { offset: step.offset, size: size - step.offset };
+    break;
+  }
+  env.bytesRead = head.bytesRead + tail.bytesRead;
+
+  const attr = env.attributes;
+  const num = (name: string): number | undefined => {
+    const v = attr.get(name);
+    return v !== undefined && /^\d{1,15}$/.test(v) ? Number(v) : undefined;
+  };
+  env.createTime = num(ATTR.CREATE_TIME);
+  env.dsnEnvid = attr.get(ATTR.DSN_ENVID);
+  env.dsnRet = num(ATTR.DSN_RET) ?? 0;
+  env.uid = num(ATTR.SUBMIT_UID);
+  env.expireTime = num(ATTR.EXPIRE_TIME);
+  return env;
+}

@@ -1,0 +1,445 @@
+/**
+ * queue_writer — creates a queue file the way cleanup, smtpd's in-process cleanup and postdrop need it: envelope
+ * first, then the content streamed chunk by chunk (never the whole message in memory), then extracted
+ * information, then a durable, atomic entry into the queue. Postfix's mail_queue_enter() + mail_stream.c.
+ *
+ * Life of a writer (createQueueFile()):
+ * 1. open: creates `QUEUE/<usec>.<pid>` (O_EXCL, mode 0600; the `.` keeps it out of every scan and lookup,
+ *    since it is not a valid queue ID) in the top directory of the queue, takes its inode and the time, and derives
+ *    the queue ID at once (queue_id.ts), so the caller can log it and put it in Received:/Message-Id: while
+ *    writing. The inode stays in use until the rename, so the ID stays unique.
+ * 2. writeEnvelope(), once: `C` (a fixed-size placeholder), `T`, the attributes, `F`, `S`, `R`..., `W`, `M`.
+ * 3. writeContent(), any number of times, markBodyStart() once where the headers end: bytes are gathered into
+ *    64 KiB `N` records and written out as they fill; memory use is bounded whatever the message size.
+ * 4. addExtracted(), optional, any number of times: `X` (first time), then `R`/`A` records.
+ * 5. finish(): `X` if not yet written, `E`, the real `C` rewritten in place at offset 0, fchmod to the final mode
+ *    (0700 by default: the owner-execute bit is Postfix's "complete" mark), fsync, close, rename to
+ *    `QUEUE/[hash/]ID` (creating hash directories), fsync of the directories. Returns the queue ID. Only then may
+ *    the caller acknowledge the message (250 Ok, postdrop exit 0) and trigger the next service.
+ *    With `durable: false` the two fsyncs are skipped, for group commit: finish several files, call
+ *    syncQueueFileSystem() once, then acknowledge them all (bun.md §4).
+ * abort(): closes and unlinks the temporary file; allowed at any time before finish() returns, idempotent,
+ * and done automatically when finish() fails or when a `using` writer goes out of scope unfinished.
+ *
+ * Contract: throws `QueueError`: `invalid` for values the format cannot hold (non-string addresses, NUL in an
+ * address, bad numbers, attribute names with `=`), `state` for calls out of order, `notfound` when the queue
+ * directory is missing, `io` for file-system failures (the temporary file is removed first).
+ */
+import { closeSync, constants, fchmodSync, fstatSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync, existsSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fsyncDir } from "../fsx/atomic.ts";
+import { syncfs } from "../sys/libc.ts";
+import { QueueError, errnoCode, queueIoError } from "./queue_error.ts";
+import { O_CLOEXEC } from "./_fs.ts";
+import { makeQueueId, queueIdClock, type QueueTime } from "./queue_id.ts";
+import { assertQueueName, DEFAULT_HASH_QUEUE_NAMES, ensureQueueFileDirs, queuePath, queueTopDir, type HashQueueNames, type QueueName } from "./queue_path.ts";
+import { ATTR, CONTENT_CHUNK_SIZE, encodeRecord, QUEUE_FILE_VERSION, type QueueRecord } from "./queue_file.ts";
+
+/** Where and how to create a queue file. */
+export interface CreateQueueFileOptions {
+  queueDir: string;
+  queueName: QueueName;
+  /** hash_queue_names (default `deferred, defer`). */
+  hashQueues?: HashQueueNames;
+  /** hash_queue_depth (default 1). */
+  hashDepth?: number;
+  /** enable_long_queue_ids (default false). */
+  longIds?: boolean;
+  /** Mode of the finished file (default 0700; Postfix's maildrop files are 0744 when complete). */
+  mode?: number;
+}
+
+/** One recipient to write. */
+export interface RecipientInput {
+  address: string;
+  /** The address as first received, before rewriting; defaults to `address`. */
+  origAddress?: string;
+  /** DSN NOTIFY bits (DSN_NOTIFY), 0 or absent when not given. */
+  notify?: number;
+  /** DSN ORCPT as `type;address`. */
+  orcpt?: string;
+}
+
+/** The envelope to write. Typed fields become the records and well-known attributes of queue_file.ts. */
+export interface EnvelopeInput {
+  sender: string;
+  fullName?: string;
+  recipients: readonly RecipientInput[];
+  /** Default: the time the writer was created (the time part of the queue ID). */
+  arrivalTime?: QueueTime;
+  /** Seconds; default: the writer's creation time. Written as the `create_time` attribute. */
+  createTime?: number;
+  /** DSN ENVID (`envelope_id`). */
+  dsnEnvid?: string;
+  /** DSN RET (`ret_flags`), DSN_RET.FULL or DSN_RET.HDRS. */
+  dsnRet?: number;
+  /** Uid of a local submitter (`submit_uid`). */
+  uid?: number;
+  /** Seconds (`expire_time`). */
+  expireTime?: number;
+  /** warning_message_time in seconds; 0 or absent: none. */
+  warningTime?: number;
+  /** Other named attributes in the order given: rewrite_context, log_client_name, encoding, ... */
+  attributes?: Iterable<readonly [string, string]> | Readonly<Record<string, string>>;
+}
+
+/** What finish() returns. */
+export interface FinishedQueueFile {
+  queueId: string;
+  queueName: QueueName;
+  path: string;
+  messageSize: number;
+  fileSize: number;
+}
+
+type WriterState = "new" | "content" | "extracted" | "done" | "aborted";
+
+const MAX_FIELD_LENGTH = 256 * 1024;
+
+function bad(what: string): QueueError {
+  return new QueueError("invalid", `queue file ${what}`);
+}
+
+function checkText(what: string, v: unknown, allowEmpty = true): string {
+  if (typeof v !== "string") throw bad(`${what}: not a string`);
+  if (!allowEmpty && v.length === 0) throw bad(`${what}: empty`);
+  if (v.length > MAX_FIELD_LENGTH) throw bad(`${what}: longer than ${MAX_FIELD_LENGTH} characters`);
+  return v;
+}
+
+function checkAddress(what: string, v: unknown): string {
+  const s = checkText(what, v);
+  if (s.includes("\0")) throw bad(`${what}: contains NUL`);
+  return s;
+}
+
+function checkCount(what: string, v: unknown): number {
+  if (typeof v !== "number" || !Number.isSafeInteger(v) || v < 0) throw bad(`${what}: not a non-negative integer: ${String(v)}`);
+  return v;
+}
+
+function attributeRecord(name: unknown, value: unknown): QueueRecord {
+  const n = checkText("attribute name", name, false);
+  if (n.includes("=") || n.includes("\0")) throw bad(`attribute name ${JSON.stringify(n)}`);
+  return { kind: "A", name: n, value: checkText(`attribute ${n}`, value) };
+}
+
+function recipientRecord(r: RecipientInput): QueueRecord {
+  if (typeof r !== "object" || r === null) throw bad("recipient: not an object");
+  const address = checkAddress("recipient", r.address);
+  return {
+    kind: "R",
+    address,
+    origAddress: checkAddress("original recipient", r.origAddress ?? address),
+    notify: checkCount("notify flags", r.notify ?? 0),
+    orcpt: checkText("ORCPT", r.orcpt ?? ""),
+  };
+}
+
+function attributeEntries(a: EnvelopeInput["attributes"]): Iterable<readonly [string, string]> {
+  if (a === undefined) return [];
+  if (typeof (a as Iterable<unknown>)[Symbol.iterator] === "function") return a as Iterable<readonly [string, string]>;
+  return Object.entries(a as Record<string, string>);
+}
+
+/** A queue file being written; see the header. */
+export class QueueFileWriter implements Disposable {
+  /** The queue ID, known from the start. */
+  readonly queueId: string;
+  /** The time the ID was made from (the default arrival time). */
+  readonly time: QueueTime;
+  /** Where the file will be after finish(). */
+  readonly path: string;
+  /** The temporary file while writing. */
+  readonly tempPath: string;
+
+  private state: WriterState = "new";
+  private offset = 0; // bytes written to the file so far
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  private chunk = Buffer.allocUnsafe(CONTENT_CHUNK_SIZE);
+  private chunkLength = 0;
+  private messageSize = 0;
+  private bodyOffset = -1;
+  private contentOffset = 0;
+  private extractedOffset = 0;
+  private rcptCount = 0;
+  private headSize = 0;
+
+  private constructor(
+    readonly queueName: QueueName,
+    private readonly topDir: string,
+    private fd: number,
+    tempPath: string,
+    queueId: string,
+    time: QueueTime,
+    path: string,
+    private readonly mode: number,
+  ) {
+    this.tempPath = tempPath;
+    this.queueId = queueId;
+    this.time = time;
+    this.path = path;
+  }
+
+  /** Creates the temporary file and the queue ID; see createQueueFile(). */
+  static create(opts: CreateQueueFileOptions): QueueFileWriter {
+    assertQueueName(opts.queueName);
+    const top = queueTopDir(opts.queueDir, opts.queueName);
+    const mode = opts.mode ?? 0o700;
+    if (!Number.isInteger(mode) || mode < 0 || mode > 0o7777) throw bad(`mode ${mode}`);
+    for (let attempt = 0; ; attempt++) {
+      const time = queueIdClock();
+      const tempPath = join(top, `${time.usec}.${process.pid}`);
+      let fd: number;
+      try {
+        fd = openSync(tempPath, constants.O_RDWR | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW | O_CLOEXEC, 0o600);
+      } catch (e) {
+        if (errnoCode(e) === "EEXIST" && attempt < 1000) continue;
+        throw queueIoError("create queue file", tempPath, e);
+      }
+      try {
+        const inode = fstatSync(fd, { bigint: true }).ino;
+        const id = makeQueueId(inode, time, opts.longIds ?? false);
+        const path = queuePath(opts.queueDir, opts.queueName, id, opts.hashQueues ?? DEFAULT_HASH_QUEUE_NAMES, opts.hashDepth ?? 1);
+        return new QueueFileWriter(opts.queueName, top, fd, tempPath, id, time, path, mode);
+      } catch (e) {
+        closeSync(fd);
+        try {
+          unlinkSync(tempPath);
+        } catch {
+          // already gone
+        }
+        throw e instanceof QueueError ? e : queueIoError("create queue file", tempPath, e);
+      }
+    }
+  }
+
+  private expect(...states: WriterState[]): void {
+    if (!states.includes(this.state)) {
+      throw new QueueError("state", `queue file ${this.queueId}: not allowed now (writer is ${this.state})`, { path: this.tempPath });
+    }
+  }
+
+  private emit(rec: QueueRecord): number {
+    const buf = encodeRecord(rec);
+    const at = this.offset;
+    this.pending.push(buf);
+    this.pendingBytes += buf.length;
+    this.offset += buf.length;
+    if (this.pendingBytes >= CONTENT_CHUNK_SIZE) this.flush();
+    return at;
+  }
+
+  private flush(): void {
+    if (this.pendingBytes === 0) return;
+    const buf = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending, this.pendingBytes);
+    let position = this.offset - this.pendingBytes;
+    this.pending = [];
+    this.pendingBytes = 0;
+    this.io("write", () => {
+      for (let done = 0; done < buf.length; ) {
+        const n = writeSync(this.fd, buf, done, buf.length - done, position);
+        done += n;
+        position += n;
+      }
+    });
+  }
+
+  private io<T>(action: string, f: () => T): T {
+    try {
+      return f();
+    } catch (e) {
+      this.abort();
+      throw queueIoError(`${action} queue file`, this.tempPath, e);
+    }
+  }
+
+  private sizeRecord(): QueueRecord {
+    return {
+      kind: "C",
+      version: QUEUE_FILE_VERSION,
+      messageSize: this.messageSize,
+      contentOffset: this.contentOffset,
+      extractedOffset: this.extractedOffset,
+      bodyOffset: this.bodyOffset,
+      rcptCount: this.rcptCount,
+    };
+  }
+
+  /** Writes the envelope section, ending with `M`. Once, before any content. */
+  writeEnvelope(env: EnvelopeInput): void {
+    this.expect("new");
+    if (typeof env !== "object" || env === null) throw bad("envelope: not an object");
+    // Validate everything before the first byte is written.
+    const arrival = env.arrivalTime ?? this.time;
+    if (typeof arrival !== "object" || arrival === null) throw bad("arrival time: not an object");
+    checkCount("arrival time", arrival.sec);
+    checkCount("arrival microseconds", arrival.usec);
+    if (arrival.usec >= 1_000_000) throw bad(`arrival microseconds: ${arrival.usec}`);
+    const recs: QueueRecord[] = [{ kind: "T", sec: arrival.sec, usec: arrival.usec }];
+    recs.push(attributeRecord(ATTR.CREATE_TIME, String(checkCount("create time", env.createTime ?? this.time.sec))));
+    if (env.dsnEnvid !== undefined) recs.push(attributeRecord(ATTR.DSN_ENVID, env.dsnEnvid));
+    if (env.dsnRet !== undefined && env.dsnRet !== 0) recs.push(attributeRecord(ATTR.DSN_RET, String(checkCount("DSN RET", env.dsnRet))));
+    if (env.uid !== undefined) recs.push(attributeRecord(ATTR.SUBMIT_UID, String(checkCount("uid", env.uid))));
+    if (env.expireTime !== undefined) recs.push(attributeRecord(ATTR.EXPIRE_TIME, String(checkCount("expire time", env.expireTime))));
+    for (const [name, value] of attributeEntries(env.attributes)) recs.push(attributeRecord(name, value));
+    if (env.fullName !== undefined) recs.push({ kind: "F", fullName: checkText("full name", env.fullName) });
+    recs.push({ kind: "S", sender: checkAddress("sender", env.sender) });
+    if (!Array.isArray(env.recipients)) throw bad("recipients: not an array");
+    for (const r of env.recipients) recs.push(recipientRecord(r));
+    if (env.warningTime) recs.push({ kind: "W", sec: checkCount("warning time", env.warningTime) });
+    const encoded = recs.map(encodeRecord); // throws `invalid` for an oversized record before anything is written
+
+    this.emit(this.sizeRecord());
+    this.headSize = this.offset;
+    for (let i = 0; i < recs.length; i++) {
+      if (recs[i]!.kind === "R") this.rcptCount++;
+      this.pending.push(encoded[i]!);
+      this.pendingBytes += encoded[i]!.length;
+      this.offset += encoded[i]!.length;
+    }
+    this.contentOffset = this.emit({ kind: "M" });
+    this.state = "content";
+  }
+
+  /** Appends message bytes (strings are written as UTF-8). Memory use stays at one 64 KiB chunk. */
+  writeContent(data: Uint8Array | string): void {
+    this.expect("content");
+    const bytes = typeof data === "string" ? Buffer.from(data, "utf8") : data;
+    let i = 0;
+    while (i < bytes.length) {
+      const n = Math.min(bytes.length - i, CONTENT_CHUNK_SIZE - this.chunkLength);
+      this.chunk.set(bytes.subarray(i, i + n), this.chunkLength);
+      this.chunkLength += n;
+      i += n;
+      if (this.chunkLength === CONTENT_CHUNK_SIZE) this.emitChunk();
+    }
+    this.messageSize += bytes.length;
+  }
+
+  private emitChunk(): void {
+    if (this.chunkLength === 0) return;
+    this.emit({ kind: "N", data: this.chunk.subarray(0, this.chunkLength) }); // the codec copies it
+    this.chunkLength = 0;
+  }
+
+  /** Marks the current content position as the start of the body (the empty line after the headers). */
+  markBodyStart(): void {
+    this.expect("content");
+    this.bodyOffset = this.messageSize;
+  }
+
+  private endContent(): void {
+    if (this.state !== "content") return;
+    this.emitChunk();
+    this.extractedOffset = this.emit({ kind: "X" });
+    this.state = "extracted";
+  }
+
+  /** Adds recipients and attributes found after the envelope was written (sendmail -t, milters). Ends the content. */
+  addExtracted(extra: { recipients?: readonly RecipientInput[]; attributes?: EnvelopeInput["attributes"] }): void {
+    this.expect("content", "extracted");
+    const recs: QueueRecord[] = [];
+    for (const r of extra.recipients ?? []) recs.push(recipientRecord(r));
+    for (const [name, value] of attributeEntries(extra.attributes)) recs.push(attributeRecord(name, value));
+    const encoded = recs.map(encodeRecord);
+    this.endContent();
+    for (let i = 0; i < recs.length; i++) {
+      if (recs[i]!.kind === "R") this.rcptCount++;
+      this.pending.push(encoded[i]!);
+      this.pendingBytes += encoded[i]!.length;
+      this.offset += encoded[i]!.length;
+    }
+    if (this.pendingBytes >= CONTENT_CHUNK_SIZE) this.flush();
+  }
+
+  /**
+   * Completes the file and enters it into its queue (see the header); returns where it is. After an error the
+   * temporary file (or the half-entered file) is gone and the message is not queued.
+   */
+  finish(opts: { durable?: boolean } = {}): FinishedQueueFile {
+    this.expect("content", "extracted");
+    const durable = opts.durable ?? true;
+    this.endContent();
+    this.emit({ kind: "E" });
+    this.flush();
+    const head = encodeRecord(this.sizeRecord());
+    if (head.length !== this.headSize) {
+      this.abort();
+      throw new QueueError("state", `queue file ${this.queueId}: size record changed length (${this.headSize} -> ${head.length})`);
+    }
+    this.io("write", () => {
+      writeSync(this.fd, head, 0, head.length, 0);
+      fchmodSync(this.fd, this.mode);
+      if (durable) fsyncSync(this.fd);
+      closeSync(this.fd);
+      this.fd = -1;
+    });
+    const dir = dirname(this.path);
+    this.io("rename", () => {
+      if (dir !== this.topDir) ensureQueueFileDirs(this.path);
+      if (existsSync(this.path)) throw new QueueError("exists", `rename ${this.tempPath} to ${this.path}: file exists`, { path: this.path });
+      renameSync(this.tempPath, this.path);
+    });
+    this.state = "done";
+    if (durable) {
+      try {
+        fsyncDir(dir);
+        if (dir !== this.topDir) fsyncDir(this.topDir);
+      } catch (e) {
+        try {
+          unlinkSync(this.path);
+        } catch {
+          // nothing more we can do; the caller reports the failure and the sender retries
+        }
+        throw queueIoError("fsync queue directory", dir, e);
+      }
+    }
+    return { queueId: this.queueId, queueName: this.queueName, path: this.path, messageSize: this.messageSize, fileSize: this.offset };
+  }
+
+  /** Discards the file being written. Idempotent; a no-op after finish(). */
+  abort(): void {
+    if (this.state === "done" || this.state === "aborted") return;
+    this.state = "aborted";
+    if (this.fd >= 0) {
+      try {
+        closeSync(this.fd);
+      } catch {
+        // already closed
+      }
+      this.fd = -1;
+    }
+    try {
+      unlinkSync(this.tempPath);
+    } catch {
+      // never created or already gone
+    }
+  }
+
+  [Symbol.dispose](): void {
+    this.abort();
+  }
+}
+
+/** Starts a new queue file in `opts.queueName`; see QueueFileWriter and the header. */
+export function createQueueFile(opts: CreateQueueFileOptions): QueueFileWriter {
+  return QueueFileWriter.create(opts);
+}
+
+/**
+ * syncfs(2) on the file system of `queueDir`: makes every file finished with `durable: false` (and its rename)
+ * durable at once. Call it before acknowledging those messages.
+ */
+export function syncQueueFileSystem(queueDir: string): void {
+  let fd = -1;
+  try {
+    fd = openSync(queueDir, constants.O_RDONLY | constants.O_DIRECTORY | O_CLOEXEC);
+    syncfs(fd);
+  } catch (e) {
+    throw queueIoError("syncfs", queueDir, e);
+  } finally {
+    if (fd >= 0) closeSync(fd);
+  }
+}
