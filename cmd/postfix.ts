@@ -39,7 +39,7 @@ import { msgError, msgInfo, msgWarn, setMsgStderrName, setMsgTag, setMsgVerbose 
 import { bindLogToConfig, loadConfig, resolveConfigDir, type Config } from "../internal/config/config.ts";
 import { isPidFileLocked, readPidFile } from "../internal/fsx/lock.ts";
 import { readFileBytes } from "../internal/sys/libc.ts";
-import { sendTrigger } from "../internal/ipc/trigger.ts";
+import { requestFlush } from "../internal/ipc/flush.ts";
 
 export const USAGE = "postfix [-c config_dir] [-Dv] command";
 
@@ -65,12 +65,6 @@ export function masterPid(queueDir: string): number | undefined {
   } catch {
     return undefined;
   }
-}
-
-/** Asks the queue manager to deliver everything now (postqueue -f, postfix flush); false when it is down. */
-export async function requestFlush(queueDir: string): Promise<boolean> {
-  // flush dead destinations, ignore retry times, scan deferred and incoming: Postfix's mail_flush_deferred()
-  return (await sendTrigger(queueDir, "public", "qmgr", Buffer.from("FADI"))) === undefined;
 }
 
 function checkPrivilege(cfg: Config): void {
