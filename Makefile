@@ -44,6 +44,7 @@ check: node_modules/.installed
 	$(BUN) test internal/layering_test.ts
 
 run: dist/postkit
+	@[ -f run/etc/main.cf ] || ./dist/postkit init $(CURDIR)/run
 	./dist/postkit postfix -c $(CURDIR)/run/etc start-fg
 
 install: dist/postkit

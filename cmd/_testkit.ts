@@ -9,6 +9,7 @@
 import { existsSync, mkdtempSync, mkdirSync, readFileSync, writeFileSync, rmSync, realpathSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { tmpdir } from "node:os";
+import { getpwuid } from "../internal/sys/passwd.ts";
 
 /** Path of the binary under test: $POSTKIT_BIN (set by `make test`) or dist/postkit. */
 export const BIN = process.env.POSTKIT_BIN ?? resolve(import.meta.dir, "..", "dist", "postkit");
@@ -65,7 +66,7 @@ export function makeInstance(mainCf = ""): Instance {
     join(config, "main.cf"),
     `queue_directory = ${queue}\ndata_directory = ${join(dir, "data")}\nmail_spool_directory = ${join(dir, "mail")}\n` +
       `maillog_file_prefixes = ${dir}, /dev/stdout\nmaillog_file = ${join(dir, "log", "maillog")}\n` +
-      `myhostname = host.example.test\n${mainCf}`,
+      `myhostname = host.example.test\nmail_owner = ${getpwuid(process.getuid!())?.name ?? "root"}\n${mainCf}`,
   );
   return { dir, config, queue, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }

@@ -5,6 +5,7 @@
  * SYNOPSIS
  *   postkit TOOL [options] [arguments]
  *   TOOL [options] [arguments]          (the binary started through a symlink or hard link named TOOL)
+ *   postkit init DIR [--port N]        create an instance directory (cmd/postkit.ts)
  *   postkit --help | --version
  *
  * DESCRIPTION
@@ -43,6 +44,7 @@ function topHelp(): string {
     `usage: postkit TOOL [options] [arguments]\n` +
     `       TOOL [options] [arguments]   (through a link named TOOL)\n\n` +
     `tools:\n${lines.join("\n")}\n\n` +
+    `commands:\n  init DIR [--port N]  create an instance directory that an ordinary user can run\n\n` +
     `Run "postkit TOOL --help" for a tool's options.\n`
   );
 }
@@ -97,6 +99,15 @@ async function main(): Promise<number> {
       writeOut(`postkit ${VERSION}\n`);
       flushOut();
       return 0;
+    }
+    if (first === "init") {
+      initMsg("postkit");
+      try {
+        return await (await import("./postkit.ts")).runTopLevel([first, ...argv]);
+      } catch (e) {
+        msgReport("fatal", e instanceof Error ? e.message : String(e));
+        return 1;
+      }
     }
     if (!Object.hasOwn(TOOLS, first)) die(`postkit: fatal: unknown command "${first}"; run "postkit --help" for the list\n`, EX_USAGE);
     name = first;

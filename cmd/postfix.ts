@@ -35,7 +35,7 @@ import { statSync } from "node:fs";
 import { join } from "node:path";
 import { getopt } from "../internal/text/getopt.ts";
 import { FatalError, UsageError } from "../internal/sys/errors.ts";
-import { msgError, msgInfo, msgWarn, setMsgStderrName, setMsgTag, setMsgVerbose } from "../internal/log/msg.ts";
+import { initMsg, msgError, msgInfo, msgWarn, setMsgStderrName, setMsgTag, setMsgVerbose } from "../internal/log/msg.ts";
 import { bindLogToConfig, loadConfig, resolveConfigDir, type Config } from "../internal/config/config.ts";
 import { isPidFileLocked, readPidFile } from "../internal/fsx/lock.ts";
 import { readFileBytes } from "../internal/sys/libc.ts";
@@ -118,8 +118,8 @@ export async function run(argv: string[]): Promise<number> {
     case "start":
     case "start-fg": {
       if (pid() !== undefined) throw new FatalError("the Postfix mail system is already running");
-      const { prepareQueueDirectory } = await import("../internal/master/master.ts");
-      prepareQueueDirectory(queueDir);
+      const { prepareQueueDirectory, mailOwner } = await import("../internal/master/master.ts");
+      prepareQueueDirectory(queueDir, mailOwner(cfg));
       cfg.master();
       msgInfo("starting the Postfix mail system");
       if (command === "start") {
@@ -129,6 +129,7 @@ export async function run(argv: string[]): Promise<number> {
       const { runMaster } = await import("../internal/master/master.ts");
       const { daemonNames } = await import("./registry.ts");
       process.env.MAIL_CONFIG = configDir;
+      initMsg("master"); // from here on this process is the master, as Postfix's start-fg execs it
       return runMaster({ configDir, available: new Set(daemonNames()) });
     }
     case "stop":
@@ -168,8 +169,8 @@ export async function run(argv: string[]): Promise<number> {
       if (!(await requestFlush(queueDir))) throw new FatalError("Cannot flush mail queue - mail system is down");
       return 0;
     case "check": {
-      const { prepareQueueDirectory } = await import("../internal/master/master.ts");
-      prepareQueueDirectory(queueDir);
+      const { prepareQueueDirectory, mailOwner } = await import("../internal/master/master.ts");
+      prepareQueueDirectory(queueDir, mailOwner(cfg));
       cfg.master();
       return 0;
     }

@@ -248,7 +248,10 @@ export function bindLogToConfig(cfg: Config, opts: { tag?: string } = {}): void 
     }
     const host = cfg.get("myhostname").split(".")[0]!;
     const mode = Number.parseInt(cfg.get("maillog_file_permissions") || "0600", 8);
-    setMsgSink(openFileSink(file, host, tag, mode));
+    // a daemon whose master already opened the log (and may hold privileges the daemon lacks) inherits it
+    const inherited = process.env.POSTKIT_MAILLOG_FD;
+    const fd = inherited !== undefined && process.env.POSTKIT_MAILLOG === file ? Number(inherited) : undefined;
+    setMsgSink(openFileSink(file, host, tag, mode, fd));
     return;
   }
   const facility = syslogFacility(cfg.get("syslog_facility")) ?? 2;

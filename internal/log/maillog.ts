@@ -56,8 +56,8 @@ export interface MaillogSink {
 }
 
 /** Appends records to a file (maillog_file; `/dev/stdout` works for containers). */
-export function openFileSink(path: string, host: string, tag: () => string, mode = 0o600): MaillogSink {
-  let fd: number | undefined;
+export function openFileSink(path: string, host: string, tag: () => string, mode = 0o600, inheritedFd?: number): MaillogSink {
+  let fd: number | undefined = inheritedFd;
   return {
     write(level, text) {
       fd ??= path === "/dev/stdout" ? 1 : openFile(path, O_WRONLY | O_APPEND | O_CREAT, mode);

@@ -29,7 +29,7 @@
  *   SIGQUIT: children are killed at once (postfix abort); queue files are crash-safe, so nothing is lost.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { chmodSync, lstatSync, mkdirSync, writeSync } from "node:fs";
+import { chmodSync, closeSync, constants, lchownSync, lstatSync, mkdirSync, openSync, readdirSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { bindLogToConfig, loadConfig, type Config } from "../config/config.ts";
 import type { MasterEntry } from "../config/master_cf.ts";
@@ -111,14 +111,38 @@ function ensureFifo(path: string): void {
   chmodSync(path, 0o622);
 }
 
-/** Creates the queue directories, public/ private/ pid/ and the trigger FIFOs. */
-export function prepareQueueDirectory(queueDir: string): void {
+/**
+ * Creates the queue directories, public/ private/ pid/ and the trigger FIFOs. With `owner` (a root master whose
+ * mail_owner is not root), everything but the queue directory itself and pid/ is given to mail_owner, as
+ * Postfix's set-permissions does, so the unprivileged qmgr and agents can use them.
+ */
+export function prepareQueueDirectory(queueDir: string, owner?: { uid: number; gid: number }): void {
   ensureQueueDirs(queueDir, { modes: { maildrop: 0o1733 } });
   for (const [d, mode] of [["public", 0o755], ["private", 0o700], ["pid", 0o755]] as const) {
     mkdirSync(join(queueDir, d), { recursive: true, mode });
   }
   ensureFifo(join(queueDir, "public", "pickup"));
   ensureFifo(join(queueDir, "public", "qmgr"));
+  if (owner && owner.uid !== 0) {
+    for (const name of readdirSync(queueDir)) {
+      if (name === "pid") continue;
+      chownTree(join(queueDir, name), owner.uid, owner.gid);
+    }
+  }
+}
+
+function chownTree(path: string, uid: number, gid: number): void {
+  const st = lstatSync(path);
+  if (st.uid !== uid || st.gid !== gid) lchownSync(path, uid, gid);
+  if (st.isDirectory()) for (const n of readdirSync(path)) chownTree(join(path, n), uid, gid);
+}
+
+/** mail_owner's uid and gid when running as root; undefined otherwise (everything runs as the instance owner). */
+export function mailOwner(cfg: Config): { uid: number; gid: number } | undefined {
+  if (process.getuid?.() !== 0) return undefined;
+  const pw = getpwnam(cfg.get("mail_owner"));
+  if (!pw) throw new FatalError(`unknown mail_owner user: ${cfg.get("mail_owner")}`);
+  return { uid: pw.uid, gid: pw.gid };
 }
 
 /** Runs the master until it is stopped; resolves to the exit status. */
@@ -126,7 +150,8 @@ export async function runMaster(opts: MasterOptions): Promise<number> {
   let cfg = loadConfig({ configDir: opts.configDir });
   bindLogToConfig(cfg);
   const queueDir = cfg.get("queue_directory");
-  prepareQueueDirectory(queueDir);
+  const owner = mailOwner(cfg);
+  prepareQueueDirectory(queueDir, owner);
   let pid;
   try {
     pid = lockPidFile(join(queueDir, "pid", "master.pid"));
@@ -134,19 +159,30 @@ export async function runMaster(opts: MasterOptions): Promise<number> {
     if (e instanceof LockError) throw new FatalError(`open lock file pid/master.pid: ${e.message}`);
     throw e;
   }
-  let owner: { uid: number; gid: number } | undefined;
-  if (process.getuid?.() === 0) {
-    const pw = getpwnam(cfg.get("mail_owner"));
-    if (!pw) throw new FatalError(`file has unknown owner: mail_owner = ${cfg.get("mail_owner")}`);
-    owner = { uid: pw.uid, gid: pw.gid };
-  }
 
   const running = new Map<string, Running>();
   let specs = childSpecs(cfg, opts.available, owner);
   let state: "running" | "stopping" | "aborting" = "running";
+  // The master opens maillog_file for its children: an unprivileged daemon could not open a root-owned log
+  // (Postfix solves this with its postlogd service).
+  let logFd: number | undefined;
+  let logPath = "";
+  const openLog = () => {
+    if (logFd !== undefined) closeSync(logFd);
+    logFd = undefined;
+    logPath = cfg.get("maillog_file");
+    if (logPath !== "" && logPath !== "/dev/stdout") {
+      logFd = openSync(logPath, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT, Number.parseInt(cfg.get("maillog_file_permissions") || "0600", 8));
+    }
+  };
+  openLog();
   const env = (): Record<string, string> => {
     const e: Record<string, string> = { MAIL_CONFIG: cfg.configDir, PATH: process.env.PATH ?? "/usr/bin:/bin", LANG: "C" };
     if (process.env.TZ !== undefined) e.TZ = process.env.TZ;
+    if (logFd !== undefined) {
+      e.POSTKIT_MAILLOG_FD = "3";
+      e.POSTKIT_MAILLOG = logPath;
+    }
     return e;
   };
 
@@ -154,7 +190,7 @@ export async function runMaster(opts: MasterOptions): Promise<number> {
     const proc = spawn(process.execPath, spec.args, {
       argv0: spec.daemon,
       env: env(),
-      stdio: ["ignore", "ignore", "inherit"],
+      stdio: logFd !== undefined ? ["ignore", "ignore", "inherit", logFd] : ["ignore", "ignore", "inherit"],
       ...(spec.uid !== undefined ? { uid: spec.uid, gid: spec.gid } : {}),
     });
     const r: Running = { spec, proc, started: Date.now(), failures };
@@ -233,6 +269,7 @@ export async function runMaster(opts: MasterOptions): Promise<number> {
         next.master();
         cfg = next;
         bindLogToConfig(cfg);
+        openLog();
       } catch (e) {
         msgWarn(`reload failed, keeping the old configuration: ${e instanceof Error ? e.message : String(e)}`);
         return;

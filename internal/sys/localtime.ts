@@ -1,37 +1,199 @@
 /**
- * localtime — the local time of day for log records, without waking up ICU.
+ * localtime — local time, UTC offset and zone abbreviation as glibc's localtime() gives them, without waking up ICU.
  *
  * Problem: the first local-time operation on a JS Date (getHours(), getTimezoneOffset()) loads ICU's time zone
- * data, which costs about 5 ms: more than a whole Postfix postlog run. Solution: read the zone's UTC offset from
- * the TZif file ourselves (TZ=:/path, TZ=Area/City, else /etc/localtime) once per process. Zones that have
- * daylight-saving rules after their last listed transition, and anything we cannot read, fall back to Date's
- * own local time, which is always correct, only slower.
+ * data, which costs about 5 ms: more than a whole Postfix postlog run. And ICU does not give the zone abbreviation
+ * that Postfix prints in `Date:` headers (`+0200 (CEST)`). Solution: do what glibc does, once per TZ value:
  *
- * `localTimeParts(date)` returns month (0-11), day, hours, minutes and seconds in local time. Never throws.
+ * - TZ unset: the TZif file /etc/localtime (UTC, named "UTC", if it cannot be read).
+ * - TZ empty or ":": UTC, named "UTC".
+ * - Otherwise (a leading ":" is dropped): first the TZif file of that name (an absolute path, or a name under
+ *   $TZDIR, default /usr/share/zoneinfo); then the value as a POSIX TZ string (`EST5`, `<+03>-3`,
+ *   `CET-1CEST,M3.5.0,M10.5.0/3`, with the `Jn`, `n` and `Mm.w.d` date forms; daylight time without a rule uses
+ *   today's US rule `M3.2.0,M11.1.0`); then, like glibc, UTC named after the alphabetic start of the
+ *   value (`Nowhere/Land` prints as `+0000 (Nowhere)`), or with an empty name when there is none.
+ * - Times after the last transition of a TZif file follow the POSIX TZ string in its footer.
+ *
+ * Known differences from glibc, all outside what a mail system meets: names containing `..` are never opened as
+ * files (glibc sometimes does), leap-second ("right/") zones ignore leap seconds, a POSIX string with daylight
+ * time but no rule (`EST5EDT4`) always follows today's US rule where glibc borrows the history of its
+ * "posixrules" file, and glibc's handling of some malformed POSIX strings is not reproduced.
+ *
+ * `localTimeParts(date, tz?)` returns the broken-down local time, the UTC offset in seconds east of UTC, and the
+ * zone abbreviation (`%Z`). `tz` defaults to process.env.TZ; zones are cached per TZ value. Never throws.
  */
 import { readFileBytes } from "./libc.ts";
 
+/** Broken-down local time, as struct tm plus tm_gmtoff and tm_zone. */
+export interface LocalTime {
+  year: number;
+  /** 0-11 */
+  month: number;
+  /** Day of the month, 1-31. */
+  day: number;
+  /** Day of the week, 0 = Sunday. */
+  weekday: number;
+  hours: number;
+  minutes: number;
+  seconds: number;
+  /** Seconds east of UTC (`+0200` is 7200). */
+  offset: number;
+  /** Zone abbreviation, what strftime's `%Z` prints (`CEST`, `UTC`, `+03`; may be empty). */
+  zone: string;
+}
+
+/** A date in a POSIX TZ rule: `Jn` (1-365, never Feb 29), `n` (0-365), or `Mm.w.d`; `time` is seconds after 00:00 local time. */
+interface RuleDate {
+  form: "J" | "n" | "M";
+  day: number;
+  week: number;
+  month: number;
+  time: number;
+}
+
+/** A POSIX TZ string: standard time, and daylight time with the rule that says when it is in force. */
+interface PosixZone {
+  stdName: string;
+  stdOffset: number;
+  dst: { name: string; offset: number; start: RuleDate; end: RuleDate } | undefined;
+}
+
+/** A time zone: TZif transitions (possibly none) and what holds after the last one. */
 interface Zone {
-  /** Transition times (seconds since the epoch) and the UTC offset in force from each. */
   times: number[];
-  offsets: number[];
-  /** Offset before the first transition, and after the last when `fixedAfter` is true. */
-  initial: number;
-  fixedAfter: number | undefined;
+  /** Local time type in force from each transition. */
+  types: number[];
+  typeOffsets: number[];
+  typeNames: string[];
+  /** Type in force before the first transition. */
+  firstType: number;
+  /** What holds after the last transition (or always, when there are none): a POSIX zone, or a type index. */
+  after: PosixZone | number;
 }
 
-let zone: Zone | null | undefined;
+const zones = new Map<string | undefined, Zone>();
 
-function parsePosixFixed(tz: string): number | undefined {
-  // "UTC0", "EST5", "<+03>-3": a fixed offset (POSIX sign is inverted), no DST rule
-  const m = /^(?:[A-Za-z]{3,}|<[^>]+>)([+-]?)(\d{1,2})(?::(\d{2}))?(?::(\d{2}))?$/.exec(tz);
-  if (!m) return /^(UTC|GMT|UCT|Z)$/i.test(tz) ? 0 : undefined;
-  const secs = Number(m[2]) * 3600 + Number(m[3] ?? 0) * 60 + Number(m[4] ?? 0);
-  return m[1] === "-" ? secs : -secs;
+const UTC_ZONE = (name: string): Zone => ({ times: [], types: [], typeOffsets: [0], typeNames: [name], firstType: 0, after: 0 });
+
+// --- POSIX TZ strings ---------------------------------------------------------------------------------------------
+
+/** A cursor over a POSIX TZ string. Every parse method returns undefined (and leaves `i` alone) when it fails. */
+class TzCursor {
+  i = 0;
+  constructor(readonly s: string) {}
+
+  name(): string | undefined {
+    const s = this.s;
+    if (s[this.i] === "<") {
+      const close = s.indexOf(">", this.i);
+      if (close < 0) return undefined;
+      const name = s.slice(this.i + 1, close);
+      if (!/^[A-Za-z0-9+-]+$/.test(name)) return undefined;
+      this.i = close + 1;
+      return name;
+    }
+    let j = this.i;
+    while (j < s.length && /[A-Za-z]/.test(s[j]!)) j++;
+    if (j - this.i < 3) return undefined;
+    const name = s.slice(this.i, j);
+    this.i = j;
+    return name;
+  }
+
+  /** `[+-]hh[:mm[:ss]]` as seconds (hours up to `maxHours`), sign as written. */
+  time(maxHours: number): number | undefined {
+    const m = /^([+-]?)(\d{1,3})(?::(\d{1,2}))?(?::(\d{1,2}))?/.exec(this.s.slice(this.i));
+    if (!m) return undefined;
+    const secs = Math.min(Number(m[2]), maxHours) * 3600 + Math.min(Number(m[3] ?? 0), 59) * 60 + Math.min(Number(m[4] ?? 0), 59);
+    this.i += m[0].length;
+    return m[1] === "-" ? -secs : secs;
+  }
+
+  ruleDate(): RuleDate | undefined {
+    const m = /^(?:J(\d{1,3})|M(\d{1,2})\.(\d)\.(\d)|(\d{1,3}))/.exec(this.s.slice(this.i));
+    if (!m) return undefined;
+    let d: RuleDate;
+    if (m[1] !== undefined) d = { form: "J", day: Number(m[1]), week: 0, month: 0, time: 7200 };
+    else if (m[2] !== undefined) d = { form: "M", day: Number(m[4]), week: Number(m[3]), month: Number(m[2]), time: 7200 };
+    else d = { form: "n", day: Number(m[5]), week: 0, month: 0, time: 7200 };
+    if ((d.form === "J" && (d.day < 1 || d.day > 365)) || (d.form === "n" && d.day > 365)) return undefined;
+    if (d.form === "M" && (d.month < 1 || d.month > 12 || d.week < 1 || d.week > 5 || d.day > 6)) return undefined;
+    this.i += m[0].length;
+    if (this.s[this.i] === "/") {
+      this.i++;
+      const t = this.time(167);
+      if (t === undefined) return undefined;
+      d.time = t;
+    }
+    return d;
+  }
 }
 
-function parseTzif(buf: Buffer): Zone | null {
-  if (buf.length < 44 || buf.toString("latin1", 0, 4) !== "TZif") return null;
+const US_START: RuleDate = { form: "M", month: 3, week: 2, day: 0, time: 7200 };
+const US_END: RuleDate = { form: "M", month: 11, week: 1, day: 0, time: 7200 };
+
+/** Parses a POSIX TZ string as leniently as glibc: undefined only when not even a zone name is there. */
+function parsePosixTz(s: string): PosixZone | undefined {
+  const c = new TzCursor(s);
+  const stdName = c.name();
+  if (stdName === undefined) return undefined;
+  const stdTime = c.time(24);
+  if (stdTime === undefined) return { stdName, stdOffset: 0, dst: undefined };
+  const stdOffset = -stdTime || 0;
+  const dstName = c.name();
+  if (dstName === undefined) return { stdName, stdOffset, dst: undefined };
+  const dstTime = c.time(24);
+  const offset = dstTime === undefined ? stdOffset + 3600 : -dstTime || 0;
+  let start = US_START;
+  let end = US_END;
+  if (s[c.i] === ",") {
+    c.i++;
+    const a = c.ruleDate();
+    if (a !== undefined && s[c.i] === ",") {
+      c.i++;
+      const b = c.ruleDate();
+      if (b !== undefined) {
+        start = a;
+        end = b;
+      }
+    }
+  }
+  return { stdName, stdOffset, dst: { name: dstName, offset, start, end } };
+}
+
+const isLeap = (y: number) => (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
+const DAY = 86400;
+const CUMULATIVE_DAYS = [0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334];
+
+/** Seconds from 00:00 UTC of January 1 of `year` to 00:00 of the rule's day (in the same clock). */
+function ruleDaySeconds(d: RuleDate, year: number): number {
+  if (d.form === "J") return (d.day - 1 + (isLeap(year) && d.day >= 60 ? 1 : 0)) * DAY;
+  if (d.form === "n") return d.day * DAY;
+  const monthStart = CUMULATIVE_DAYS[d.month - 1]! + (isLeap(year) && d.month > 2 ? 1 : 0);
+  const monthDays = [31, isLeap(year) ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][d.month - 1]!;
+  const firstWeekday = (new Date(Date.UTC(year, 0, 1)).getUTCDay() + monthStart) % 7;
+  let mday = ((d.day - firstWeekday + 7) % 7) + (d.week - 1) * 7;
+  if (mday >= monthDays) mday -= 7;
+  return (monthStart + mday) * DAY;
+}
+
+/** Offset and name in force at `t` (seconds since the epoch) under a POSIX zone. */
+function posixAt(z: PosixZone, t: number): [number, string] {
+  const dst = z.dst;
+  if (dst === undefined) return [z.stdOffset, z.stdName];
+  const year = new Date((t + z.stdOffset) * 1000).getUTCFullYear();
+  const jan1 = Date.UTC(year, 0, 1) / 1000;
+  // The start is given in standard time, the end in daylight time.
+  const start = jan1 + ruleDaySeconds(dst.start, year) + dst.start.time - z.stdOffset;
+  const end = jan1 + ruleDaySeconds(dst.end, year) + dst.end.time - dst.offset;
+  const inDst = start < end ? t >= start && t < end : !(t >= end && t < start);
+  return inDst ? [dst.offset, dst.name] : [z.stdOffset, z.stdName];
+}
+
+// --- TZif files ---------------------------------------------------------------------------------------------------
+
+function parseTzif(buf: Buffer): Zone | undefined {
+  if (buf.length < 44 || buf.toString("latin1", 0, 4) !== "TZif") return undefined;
   const counts = (off: number) => [0, 1, 2, 3, 4, 5].map((i) => buf.readUInt32BE(off + 20 + i * 4)) as [number, number, number, number, number, number];
   let [isut, isstd, leap, timecnt, typecnt, charcnt] = counts(0);
   let off = 44;
@@ -43,70 +205,95 @@ function parseTzif(buf: Buffer): Zone | null {
     off += 44;
     timeSize = 8;
   }
+  if (typecnt === 0) return undefined;
   const times: number[] = [];
   for (let i = 0; i < timecnt; i++) {
     times.push(timeSize === 8 ? Number(buf.readBigInt64BE(off + i * 8)) : buf.readInt32BE(off + i * 4));
   }
   const idxOff = off + timecnt * timeSize;
   const typeOff = idxOff + timecnt;
-  const typeOffset = (t: number) => buf.readInt32BE(typeOff + t * 6);
-  const offsets = times.map((_, i) => typeOffset(buf[idxOff + i]!));
-  let initial = typeOffset(0);
-  let fixedAfter: number | undefined = timecnt === 0 ? initial : offsets[offsets.length - 1];
+  const charsOff = typeOff + typecnt * 6;
+  const types = times.map((_, i) => Math.min(buf[idxOff + i]!, typecnt - 1));
+  const typeOffsets: number[] = [];
+  const typeNames: string[] = [];
+  for (let t = 0; t < typecnt; t++) {
+    typeOffsets.push(buf.readInt32BE(typeOff + t * 6));
+    const start = charsOff + buf[typeOff + t * 6 + 5]!;
+    const nul = buf.indexOf(0, start);
+    typeNames.push(buf.toString("latin1", start, nul < 0 || nul > charsOff + charcnt ? charsOff + charcnt : nul));
+  }
+  let after: PosixZone | number = timecnt === 0 ? 0 : types[timecnt - 1]!;
   if (timeSize === 8) {
-    const footerOff = typeOff + typecnt * 6 + charcnt + leap * 12 + isstd + isut;
+    const footerOff = charsOff + charcnt + leap * 12 + isstd + isut;
     const footer = buf.toString("latin1", footerOff).split("\n")[1] ?? "";
-    if (footer.includes(",")) fixedAfter = undefined; // DST rules after the last transition
-    else if (footer !== "") {
-      const f = parsePosixFixed(footer);
-      if (f === undefined) fixedAfter = undefined;
-      else {
-        fixedAfter = f;
-        if (timecnt === 0) initial = f;
-      }
-    }
+    const rule = footer === "" ? undefined : parsePosixTz(footer);
+    if (rule !== undefined) after = rule;
   }
-  return { times, offsets, initial, fixedAfter };
+  return { times, types, typeOffsets, typeNames, firstType: 0, after };
 }
 
-function loadZone(): Zone | null {
-  let tz = process.env.TZ;
+function readTzif(path: string): Zone | undefined {
   try {
-    if (tz === undefined) return parseTzif(readFileBytes("/etc/localtime"));
-    if (tz === "") return { times: [], offsets: [], initial: 0, fixedAfter: 0 };
-    if (tz.startsWith(":")) tz = tz.slice(1);
-    const fixed = parsePosixFixed(tz);
-    if (fixed !== undefined && !tz.includes("/")) return { times: [], offsets: [], initial: fixed, fixedAfter: fixed };
-    if (tz.includes("..")) return null;
-    return parseTzif(readFileBytes(tz.startsWith("/") ? tz : `/usr/share/zoneinfo/${tz}`));
+    return parseTzif(readFileBytes(path));
   } catch {
-    return null;
+    return undefined;
   }
 }
 
-/** Local time fields of `d`: month 0-11, day of month, hours, minutes, seconds. */
-export function localTimeParts(d: Date): { month: number; day: number; hours: number; minutes: number; seconds: number } {
-  if (zone === undefined) zone = loadZone();
-  const t = Math.floor(d.getTime() / 1000);
-  let offset: number | undefined;
-  if (zone) {
-    const n = zone.times.length;
-    if (n === 0 || t < zone.times[0]!) offset = zone.initial;
-    else if (t >= zone.times[n - 1]!) offset = zone.fixedAfter;
-    else {
-      let lo = 0;
-      let hi = n - 1;
-      while (lo < hi) {
-        const mid = (lo + hi + 1) >>> 1;
-        if (zone.times[mid]! <= t) lo = mid;
-        else hi = mid - 1;
-      }
-      offset = zone.offsets[lo];
+function loadZone(tzValue: string | undefined): Zone {
+  if (tzValue === undefined) return readTzif("/etc/localtime") ?? UTC_ZONE("UTC");
+  const tz = tzValue.startsWith(":") ? tzValue.slice(1) : tzValue;
+  if (tz === "") return UTC_ZONE("UTC");
+  if (!tz.split("/").includes("..")) {
+    const dir = process.env.TZDIR || "/usr/share/zoneinfo";
+    const zone = readTzif(tz.startsWith("/") ? tz : `${dir}/${tz}`);
+    if (zone) return zone;
+  }
+  const posix = parsePosixTz(tz);
+  if (posix === undefined) return UTC_ZONE("");
+  return { times: [], types: [], typeOffsets: [0], typeNames: [""], firstType: 0, after: posix };
+}
+
+/** Offset (seconds east) and abbreviation in force at `t` (seconds since the epoch). */
+function zoneAt(zone: Zone, t: number): [number, string] {
+  const n = zone.times.length;
+  let type: number;
+  if (n > 0 && t < zone.times[0]!) type = zone.firstType;
+  else if (n === 0 || t >= zone.times[n - 1]!) {
+    if (typeof zone.after !== "number") return posixAt(zone.after, t);
+    type = zone.after;
+  } else {
+    let lo = 0;
+    let hi = n - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >>> 1;
+      if (zone.times[mid]! <= t) lo = mid;
+      else hi = mid - 1;
     }
+    type = zone.types[lo]!;
   }
-  if (offset === undefined) {
-    return { month: d.getMonth(), day: d.getDate(), hours: d.getHours(), minutes: d.getMinutes(), seconds: d.getSeconds() };
+  return [zone.typeOffsets[type]!, zone.typeNames[type]!];
+}
+
+/** Local time of `d` in the zone that TZ (`tz`, default process.env.TZ) names, with its UTC offset and abbreviation. */
+export function localTimeParts(d: Date, tz: string | undefined = process.env.TZ): LocalTime {
+  let zone = zones.get(tz);
+  if (zone === undefined) {
+    zone = loadZone(tz);
+    zones.set(tz, zone);
   }
+  const t = Math.floor(d.getTime() / 1000);
+  const [offset, name] = zoneAt(zone, t);
   const l = new Date((t + offset) * 1000);
-  return { month: l.getUTCMonth(), day: l.getUTCDate(), hours: l.getUTCHours(), minutes: l.getUTCMinutes(), seconds: l.getUTCSeconds() };
+  return {
+    year: l.getUTCFullYear(),
+    month: l.getUTCMonth(),
+    day: l.getUTCDate(),
+    weekday: l.getUTCDay(),
+    hours: l.getUTCHours(),
+    minutes: l.getUTCMinutes(),
+    seconds: l.getUTCSeconds(),
+    offset,
+    zone: name,
+  };
 }

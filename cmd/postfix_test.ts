@@ -1,0 +1,150 @@
+/**
+ * The running mail system, end to end through the compiled binary: postfix start/status/reload/stop, a message
+ * dropped into maildrop going through pickup, cleanup and qmgr to the discard and error transports, bounces,
+ * deferral and retry, and recovery of the active queue after a crash.
+ */
+import { test, expect, describe, afterAll, beforeAll } from "bun:test";
+import { readFileSync, writeFileSync, existsSync, chmodSync } from "node:fs";
+import { join } from "node:path";
+import { makeInstance, runTool, type Instance } from "./_testkit.ts";
+import { createQueueFile, scanQueue, openQueueFile, queueLayout, layoutPath } from "../internal/queue/index.ts";
+import { stockMasterCf } from "../internal/config/stock_config.ts";
+
+/** Drops a message into maildrop the way sendmail does (a complete queue file, owned by us). */
+function drop(inst: Instance, sender: string, rcpts: string[], content: string): string {
+  const w = createQueueFile({ queueDir: inst.queue, queueName: "maildrop", mode: 0o744 });
+  w.writeEnvelope({ sender, recipients: rcpts.map((address) => ({ address })), uid: process.getuid!(), attributes: [["rewrite_context", "local"]] });
+  w.writeContent(content);
+  return w.finish().queueId;
+}
+
+function log(inst: Instance): string {
+  const p = join(inst.dir, "log", "maillog");
+  return existsSync(p) ? readFileSync(p, "utf8") : "";
+}
+
+async function waitFor(what: string, pred: () => boolean, ms = 10000): Promise<void> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (pred()) return;
+    await Bun.sleep(25);
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+function ids(inst: Instance, queue: "incoming" | "active" | "deferred" | "maildrop" | "hold" | "corrupt"): string[] {
+  return [...scanQueue(inst.queue, queue, { missingOk: true })].map((e) => e.id);
+}
+
+describe("postfix start, status, stop", () => {
+  let inst: Instance;
+  beforeAll(() => {
+    inst = makeInstance("local_transport = discard:delivered locally\ndefault_transport = error:5.1.2 no remote delivery here\n");
+    writeFileSync(join(inst.config, "master.cf"), stockMasterCf("127.0.0.1:0"));
+  });
+  afterAll(() => {
+    runTool("postfix", ["-c", inst.config, "abort"]);
+    inst.cleanup();
+  });
+
+  test("status is 1 before start; start creates the queue and runs the master; a second start fails", async () => {
+    expect(runTool("postfix", ["-c", inst.config, "status"]).status).toBe(1);
+    expect(log(inst)).toContain("postfix/postfix-script[");
+    expect(log(inst)).toContain("the Postfix mail system is not running");
+    const r = runTool("postfix", ["-c", inst.config, "start"]);
+    expect(r.status).toBe(0);
+    for (const q of ["maildrop", "incoming", "active", "deferred", "hold", "corrupt", "public", "private", "pid"]) {
+      expect(existsSync(join(inst.queue, q))).toBe(true);
+    }
+    expect(runTool("postfix", ["-c", inst.config, "status"]).status).toBe(0);
+    expect(log(inst)).toMatch(/postfix\/master\[\d+\]: daemon started -- version 3\.7\.11, configuration /);
+    expect(log(inst)).toMatch(/the Postfix mail system is running: PID: \d+/);
+    const again = runTool("postfix", ["-c", inst.config, "start"]);
+    expect(again.status).toBe(1);
+    expect(log(inst)).toContain("fatal: the Postfix mail system is already running");
+  });
+
+  test("a dropped message is picked up, delivered, bounced, and the bounce delivered", async () => {
+    const id = drop(inst, "alice", ["bob", "carol@remote.example"], "Subject: hello\nTo: bob\n\nbody line\n");
+    expect(runTool("postkick", ["-c", inst.config, "public", "pickup", "W"]).status).toBe(0);
+    await waitFor("the bounce to be delivered", () => /sender non-delivery notification: (\w+)/.test(log(inst)) && /to=<alice@host\.example\.test>, relay=none.*status=sent/.test(log(inst)));
+    const l = log(inst);
+    const newId = /(\w+): uid=\d+ from=<alice>/.exec(l)![1]!;
+    expect(newId).not.toBe(id);
+    expect(l).toContain(`${newId}: message-id=<`);
+    expect(l).toContain(`${newId}: from=<alice@host.example.test>, size=`);
+    expect(l).toMatch(new RegExp(`${newId}: to=<bob@host\\.example\\.test>, orig_to=<bob>, relay=none, delay=[\\d.]+, delays=[\\d./]+, dsn=2\\.0\\.0, status=sent \\(delivered locally\\)`));
+    expect(l).toMatch(new RegExp(`${newId}: to=<carol@remote\\.example>, relay=none, .*dsn=5\\.1\\.2, status=bounced \\(no remote delivery here\\)`));
+    expect(l).toContain(`${newId}: removed`);
+    await waitFor("an empty queue", () => ids(inst, "incoming").length + ids(inst, "active").length + ids(inst, "maildrop").length === 0);
+  });
+
+  test("reload rereads main.cf: a transport change applies to the next message", async () => {
+    writeFileSync(join(inst.config, "main.cf"), readFileSync(join(inst.config, "main.cf"), "utf8") + "defer_transports = discard\n");
+    expect(runTool("postfix", ["-c", inst.config, "reload"]).status).toBe(0);
+    await waitFor("the reload", () => /reload -- version 3\.7\.11, configuration/.test(log(inst)));
+    await Bun.sleep(300);
+    drop(inst, "dave", ["erin"], "Subject: later\n\nx\n");
+    runTool("postkick", ["-c", inst.config, "public", "pickup", "W"]);
+    await waitFor("the message to be deferred", () => ids(inst, "deferred").length === 1);
+    expect(log(inst)).toMatch(/to=<erin@host\.example\.test>, orig_to=<erin>, relay=none, .*dsn=4\.3\.2, status=deferred \(deferred transport\)/);
+    const id = ids(inst, "deferred")[0]!;
+    using f = openQueueFile(layoutPath(queueLayout(inst.queue), "deferred", id));
+    expect(f.envelope().recipients[0]!.status?.reason).toBe("deferred transport");
+  });
+
+  test("postfix flush retries deferred mail at once", async () => {
+    writeFileSync(join(inst.config, "main.cf"), readFileSync(join(inst.config, "main.cf"), "utf8").replace("defer_transports = discard\n", ""));
+    expect(runTool("postfix", ["-c", inst.config, "reload"]).status).toBe(0);
+    await Bun.sleep(500);
+    expect(runTool("postfix", ["-c", inst.config, "flush"]).status).toBe(0);
+    await waitFor("the deferred message to be delivered", () => ids(inst, "deferred").length === 0 && /to=<erin@host\.example\.test>.*status=sent/.test(log(inst)));
+  });
+
+  test("stop drains and ends the master; status is 1 again; stop again fails", async () => {
+    expect(runTool("postfix", ["-c", inst.config, "stop"]).status).toBe(0);
+    expect(runTool("postfix", ["-c", inst.config, "status"]).status).toBe(1);
+    expect(log(inst)).toContain("postfix/master[");
+    expect(log(inst)).toContain("terminating on signal 15");
+    expect(runTool("postfix", ["-c", inst.config, "stop"]).status).toBe(1);
+  });
+});
+
+describe("crash recovery", () => {
+  test("a message left in active by a crash is delivered after the restart, and maildrop waits while the system is down", async () => {
+    const inst = makeInstance("local_transport = discard:ok\n");
+    writeFileSync(join(inst.config, "master.cf"), stockMasterCf("127.0.0.1:0"));
+    try {
+      expect(runTool("postfix", ["-c", inst.config, "check"]).status).toBe(0);
+      // a queue file in active, as a crashed qmgr leaves it
+      const w = createQueueFile({ queueDir: inst.queue, queueName: "active" });
+      w.writeEnvelope({ sender: "x@host.example.test", recipients: [{ address: "y@host.example.test" }] });
+      w.writeContent("Subject: crash\n\nbody\n");
+      const crashed = w.finish().queueId;
+      const dropped = drop(inst, "z", ["w"], "Subject: waiting\n\nbody\n");
+      chmodSync(join(inst.queue, "maildrop"), 0o1733);
+      expect(ids(inst, "maildrop")).toEqual([dropped]);
+      expect(runTool("postfix", ["-c", inst.config, "start"]).status).toBe(0);
+      await waitFor("both messages delivered", () => log(inst).includes(`${crashed}: removed`) && /to=<w@host\.example\.test>.*status=sent/.test(log(inst)));
+    } finally {
+      runTool("postfix", ["-c", inst.config, "stop"]);
+      inst.cleanup();
+    }
+  });
+});
+
+test("postfix refuses unknown commands and relative -c like Postfix", () => {
+  const inst = makeInstance();
+  try {
+    writeFileSync(join(inst.config, "master.cf"), stockMasterCf("127.0.0.1:0"));
+    const r = runTool("postfix", ["-c", inst.config, "bogus"]);
+    expect(r.status).toBe(1);
+    expect(log(inst)).toContain(
+      "fatal: unknown command: 'bogus'. Usage: postfix start (or stop, reload, abort, flush, check, status, set-permissions, upgrade-configuration, logrotate)",
+    );
+    const rel = runTool("postfix", ["-c", "etc", "status"]);
+    expect(rel.status).toBe(1);
+  } finally {
+    inst.cleanup();
+  }
+});

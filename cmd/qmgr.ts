@@ -1,0 +1,45 @@
+/**
+ * NAME
+ *   qmgr — the queue manager process (started by the master)
+ *
+ * SYNOPSIS
+ *   qmgr -S service -t type [-v] [-o name=value]...
+ *
+ * DESCRIPTION
+ *   One process that runs pickup, cleanup, the queue manager, sender notices, and the discard and error
+ *   transports: see internal/qmgr/. It listens on $queue_directory/public/pickup and public/qmgr and stops
+ *   after draining its in-flight deliveries when the master sends SIGTERM (or SIGHUP, to restart with a new
+ *   configuration).
+ *
+ * EXIT STATUS
+ *   0 after a requested stop; 1 for a fatal configuration error.
+ */
+import { parseDaemonArgs, waitForStop } from "../internal/daemon/service.ts";
+import { bindLogToConfig, loadConfig } from "../internal/config/config.ts";
+import { setMsgVerbose } from "../internal/log/msg.ts";
+import { setProcessName } from "../internal/sys/libc.ts";
+import { Cleanup } from "../internal/cleanup/cleanup.ts";
+import { startQmgrHost, layoutFromConfig } from "../internal/qmgr/host.ts";
+import { BounceNotifier } from "../internal/qmgr/bounce.ts";
+import { Pickup, instanceOwnerUid } from "../internal/qmgr/pickup.ts";
+
+export const USAGE = "qmgr -S service -t type [-v] [-o name=value]...";
+export const HELP = `usage: ${USAGE}\n\nThe queue manager process of a running mail system; the master starts it.\n`;
+
+/** qmgr's entry point. */
+export async function run(argv: string[]): Promise<number> {
+  const args = parseDaemonArgs("qmgr", argv);
+  setMsgVerbose(args.verbose);
+  setProcessName("qmgr");
+  const cfg = loadConfig({ overrides: args.overrides });
+  bindLogToConfig(cfg);
+  const stop = waitForStop();
+  const cleanup = await Cleanup.create(cfg);
+  const notifier = new BounceNotifier(cfg, cleanup);
+  let host: Awaited<ReturnType<typeof startQmgrHost>> | undefined;
+  const pickup = new Pickup(layoutFromConfig(cfg), cleanup, instanceOwnerUid(cfg.get("queue_directory")), () => host?.qmgr.requestScan("incoming"));
+  host = await startQmgrHost(cfg, { notifier, pickup: () => pickup.scan() });
+  await stop;
+  await host.stop();
+  return 0;
+}

@@ -1,0 +1,334 @@
+/**
+ * cleanup — turns a submitted message into a queue file in `incoming` (Postfix's cleanup(8)), as a library:
+ * pickup (local submissions and requeued mail), the bounce notifier, and smtpd call it in their own process.
+ *
+ * What it does, in Postfix's order:
+ *   envelope   an unqualified sender or recipient gets `@$myorigin` in the local context (append_at_myorigin);
+ *              sender_canonical_maps then canonical_maps rewrite the sender; recipient_canonical_maps then
+ *              canonical_maps, then virtual_alias_maps (recursive, virtual_alias_recursion_limit deep and at most
+ *              virtual_alias_expansion_limit addresses, an address that maps to itself stays) rewrite recipients;
+ *              duplicates are removed (the first one wins; duplicate_filter_limit).
+ *   headers    for local submissions (and any message when always_add_missing_headers = yes): pickup's
+ *              `Received: by …` first; then the message's headers, minus message_drop_headers (Bcc, Return-Path,
+ *              Content-Length …); unqualified addresses in address headers get `@$myorigin` and canonical
+ *              rewriting (a header is re-written only when one of its addresses changes, otherwise it is kept
+ *              byte for byte); then, if missing, Message-Id, Date, From and (with undisclosed_recipients_header)
+ *              To, in that order. More than hopcount_limit Received headers is refused.
+ *   body       copied unchanged; the whole content may not exceed message_size_limit.
+ * The queue file is written as the content streams in (queue_writer.ts) and entered into incoming durably; only
+ * then does process() resolve. Logs `QID: message-id=<…>` (or `message-id=<>`).
+ *
+ * Contract: process() throws CleanupError with Postfix's DSN and text for a message that is refused
+ * (`5.3.4 message file too big`, `5.4.6 too many hops`, `5.1.3 no recipients specified` …; `temporary` for
+ * table lookup failures and file system trouble), after removing its partial queue file.
+ */
+import type { Config } from "../config/config.ts";
+import { PostkitError } from "../sys/errors.ts";
+import { logMessageId } from "../log/events.ts";
+import { msgWarn } from "../log/msg.ts";
+import { createQueueFile, ATTR, type RecipientInput } from "../queue/index.ts";
+import { openMap, MapError, type LookupTable } from "../maps/index.ts";
+import { HeaderParser, makeHeaderTable, makeMessageId, makeReceivedHeader, makeDateHeader, makeFromHeader, type Header } from "../message/index.ts";
+import { parseAddressTree, addressTokens, addressInternal, externalizeTokens, type AddressToken } from "../address/tok822.ts";
+import { quoteLocalPart } from "../address/quote_local.ts";
+import { compileDomainList, type DomainList } from "../resolve/match_list.ts";
+
+/** A refused or failed message. */
+export class CleanupError extends PostkitError {
+  constructor(
+    readonly dsn: string,
+    message: string,
+    temporary = false,
+  ) {
+    super(message, { temporary });
+  }
+}
+
+/** One recipient as submitted. */
+export interface CleanupRecipient {
+  address: string;
+  origAddress?: string;
+  notify?: number;
+  orcpt?: string;
+}
+
+/** A message to clean up. */
+export interface CleanupRequest {
+  sender: string;
+  fullName?: string;
+  recipients: CleanupRecipient[];
+  /** Recipients taken from the headers (sendmail -t); written to the extracted section. */
+  extracted?: CleanupRecipient[];
+  /** Attributes to keep (rewrite_context, envelope_id, ret_flags, log_client_* …). */
+  attributes?: ReadonlyMap<string, string>;
+  /** Uid of a local submitter: pickup adds `Received: by HOST (Postfix, from userid UID)`. */
+  uid?: number;
+  /** local: sendmail/pickup rules (qualify addresses, add missing headers); remote: SMTP. */
+  context: "local" | "remote";
+  /** A message requeued by postsuper -r. */
+  requeued?: boolean;
+  /** The message: headers and body, LF line ends. */
+  content: Iterable<Uint8Array> | AsyncIterable<Uint8Array>;
+  /** When the message was submitted (the Received: and Date: time); default now. */
+  date?: Date;
+  /** Called with the new queue ID as soon as it exists (pickup logs `QID: uid=… from=<…>` then). */
+  onQueueId?: (id: string) => void;
+  /** Lines to put before the message's headers (smtpd's Received:), without newlines. */
+  prepend?: string[];
+}
+
+/** What process() made. */
+export interface CleanupResult {
+  queueId: string;
+  size: number;
+  nrcpt: number;
+}
+
+const ADDRESS_HEADERS = new Set([
+  "from", "sender", "reply-to", "to", "cc", "bcc", "resent-from", "resent-sender", "resent-reply-to", "resent-to",
+  "resent-cc", "resent-bcc", "errors-to", "return-receipt-to", "disposition-notification-to",
+]);
+const SENDER_HEADERS = new Set(["from", "sender", "reply-to", "resent-from", "resent-sender", "resent-reply-to", "errors-to", "return-receipt-to", "disposition-notification-to"]);
+
+/** The message-cleaning service for one configuration. */
+export class Cleanup {
+  private constructor(
+    private readonly cfg: Config,
+    private readonly canonical: LookupTable[],
+    private readonly senderCanonical: LookupTable[],
+    private readonly recipientCanonical: LookupTable[],
+    private readonly virtualAlias: LookupTable[],
+    private readonly localDomains: DomainList,
+  ) {}
+
+  /** Opens the tables of `cfg`. */
+  static async create(cfg: Config): Promise<Cleanup> {
+    const open = async (p: string) => {
+      const out: LookupTable[] = [];
+      for (const spec of cfg.getList(p)) out.push(await openMap(spec));
+      return out;
+    };
+    const local = await compileDomainList(cfg.get("mydestination"), "mydestination", cfg.get("parent_domain_matches_subdomains"));
+    return new Cleanup(cfg, await open("canonical_maps"), await open("sender_canonical_maps"), await open("recipient_canonical_maps"), await open("virtual_alias_maps"), local);
+  }
+
+  /** Appends @myorigin to an unqualified address in the local context. */
+  private qualify(addr: string, local: boolean): string {
+    if (addr === "" || addr.includes("@") || !local || !this.cfg.getBool("append_at_myorigin")) return addr;
+    return `${addr}@${this.cfg.get("myorigin")}`;
+  }
+
+  /** Postfix's canonical/virtual lookup keys: user@domain, user (local domains only), @domain. */
+  private lookupAddress(tables: LookupTable[], addr: string): string | undefined {
+    if (tables.length === 0) return undefined;
+    const at = addr.lastIndexOf("@");
+    const user = at < 0 ? addr : addr.slice(0, at);
+    const domain = at < 0 ? "" : addr.slice(at + 1).toLowerCase();
+    const keys = [addr.toLowerCase()];
+    if (domain === "" || this.localDomains.matches(domain)) keys.push(user.toLowerCase());
+    if (domain !== "") keys.push(`@${domain}`);
+    for (const t of tables) {
+      for (let i = 0; i < keys.length; i++) {
+        if (!t.fixed && i > 0) break;
+        const v = t.lookup(keys[i]!);
+        if (v === undefined) continue;
+        const val = v.trim();
+        // `@domain` results keep the user part (canonical maps)
+        if (val.startsWith("@")) return `${user}${val}`;
+        return val;
+      }
+    }
+    return undefined;
+  }
+
+  private canonicalize(addr: string, first: LookupTable[]): string {
+    let a = addr;
+    const s = this.lookupAddress(first, a);
+    if (s !== undefined && s !== "") a = s;
+    const c = this.lookupAddress(this.canonical, a);
+    if (c !== undefined && c !== "") a = c;
+    return a;
+  }
+
+  /** Expands one recipient through virtual_alias_maps. */
+  private expandVirtual(addr: string): string[] {
+    if (this.virtualAlias.length === 0) return [addr];
+    const recursionLimit = this.cfg.getInt("virtual_alias_recursion_limit");
+    const expansionLimit = this.cfg.getInt("virtual_alias_expansion_limit");
+    const out: string[] = [];
+    const walk = (a: string, depth: number, seen: Set<string>) => {
+      if (out.length >= expansionLimit) {
+        msgWarn(`${a}: virtual_alias_expansion_limit exceeded`);
+        return;
+      }
+      const v = depth >= recursionLimit ? undefined : this.lookupAddress(this.virtualAlias, a);
+      if (depth >= recursionLimit) msgWarn(`${a}: virtual_alias_recursion_limit exceeded`);
+      if (v === undefined) {
+        out.push(a);
+        return;
+      }
+      for (const next of v.split(/[\s,]+/).filter(Boolean)) {
+        const q = this.qualify(next, true);
+        if (q.toLowerCase() === a.toLowerCase() || seen.has(q.toLowerCase())) out.push(q);
+        else walk(q, depth + 1, new Set([...seen, a.toLowerCase()]));
+      }
+    };
+    walk(addr, 0, new Set());
+    return out;
+  }
+
+  private rewriteRecipients(list: CleanupRecipient[], local: boolean, seen: Set<string>): RecipientInput[] {
+    const out: RecipientInput[] = [];
+    const limit = this.cfg.getInt("duplicate_filter_limit");
+    for (const r of list) {
+      const orig = r.origAddress ?? r.address;
+      const canon = this.canonicalize(this.qualify(r.address, local), this.recipientCanonical);
+      for (const a of this.expandVirtual(canon)) {
+        const key = a.toLowerCase();
+        if (seen.has(key)) continue;
+        if (seen.size < limit) seen.add(key);
+        out.push({ address: a, origAddress: orig, notify: r.notify ?? 0, orcpt: r.orcpt ?? "" });
+      }
+    }
+    return out;
+  }
+
+  /** Rewrites the addresses of an address header; undefined when nothing changes (keep it as it was). */
+  private rewriteHeader(h: Header, local: boolean): string | undefined {
+    const name = h.name.toLowerCase();
+    if (!ADDRESS_HEADERS.has(name)) return undefined;
+    const tree = parseAddressTree(h.value, this.cfg.getInt("header_address_token_limit"));
+    let changed = false;
+    const visit = (toks: AddressToken[]) => {
+      for (const addr of addressTokens(toks)) {
+        const internal = addressInternal(addr);
+        if (internal === "") continue;
+        let next = this.qualify(internal, local);
+        next = this.canonicalize(next, SENDER_HEADERS.has(name) ? this.senderCanonical : this.recipientCanonical);
+        if (next !== internal) {
+          changed = true;
+          // replace the address token's children with the new address, as one atom in external form
+          addr.children = [{ kind: "atom", text: quoteLocalPart(next), children: [], start: -1, end: -1 }];
+        }
+      }
+    };
+    visit(tree);
+    if (!changed) return undefined;
+    return `${h.name}: ${externalizeTokens(tree)}`;
+  }
+
+  /** Cleans one message and enters it into incoming. */
+  async process(req: CleanupRequest): Promise<CleanupResult> {
+    const cfg = this.cfg;
+    const local = req.context === "local";
+    const addHeaders = local || cfg.getBool("always_add_missing_headers");
+    const date = req.date ?? new Date();
+    let sender: string;
+    let recipients: RecipientInput[];
+    let extracted: RecipientInput[];
+    try {
+      sender = req.sender === "" ? "" : this.canonicalize(this.qualify(req.sender, local), this.senderCanonical);
+      const seen = new Set<string>();
+      recipients = this.rewriteRecipients(req.recipients, local, seen);
+      extracted = this.rewriteRecipients(req.extracted ?? [], local, seen);
+    } catch (e) {
+      if (e instanceof MapError) throw new CleanupError("4.3.0", `table lookup failure: ${e.message}`, true);
+      throw e;
+    }
+    if (recipients.length + extracted.length === 0) throw new CleanupError("5.1.3", "no recipients specified");
+
+    const longIds = cfg.getBool("enable_long_queue_ids");
+    const writer = createQueueFile({
+      queueDir: cfg.get("queue_directory"), queueName: "incoming", hashQueues: cfg.getList("hash_queue_names"),
+      hashDepth: cfg.getInt("hash_queue_depth"), longIds,
+    });
+    try {
+      const attributes = new Map<string, string>(req.attributes ?? []);
+      attributes.set(ATTR.REWRITE_CONTEXT, req.context);
+      for (const k of [ATTR.DSN_ENVID, ATTR.DSN_RET, "submit_uid", "expire_time", ATTR.CREATE_TIME]) attributes.delete(k);
+      const envid = req.attributes?.get(ATTR.DSN_ENVID);
+      const ret = Number(req.attributes?.get(ATTR.DSN_RET) ?? 0) || 0;
+      writer.writeEnvelope({
+        sender, fullName: req.fullName, recipients, createTime: Math.floor(date.getTime() / 1000),
+        ...(envid ? { dsnEnvid: envid } : {}), ...(ret ? { dsnRet: ret } : {}),
+        ...(req.uid !== undefined ? { uid: req.uid } : {}), attributes,
+      });
+      req.onQueueId?.(writer.queueId);
+
+      const sizeLimit = cfg.getInt("message_size_limit");
+      const hopLimit = cfg.getInt("hopcount_limit");
+      let size = 0;
+      const emit = (line: string) => {
+        const b = Buffer.from(`${line}\n`, "latin1");
+        size += b.length;
+        if (sizeLimit > 0 && size > sizeLimit) throw new CleanupError("5.3.4", "message file too big");
+        writer.writeContent(b);
+      };
+      for (const l of req.prepend ?? []) emit(l);
+      if (req.uid !== undefined && local) {
+        for (const l of makeReceivedHeader({ myhostname: cfg.get("myhostname"), mailName: cfg.get("mail_name"), uid: req.uid, queueId: writer.queueId, date })) emit(l);
+      }
+      const seen = new Set<string>();
+      let hops = 0;
+      let resent = false;
+      let messageId: string | undefined;
+      const table = makeHeaderTable(cfg.get("message_drop_headers"));
+      const parser = new HeaderParser(
+        {
+          header: (h) => {
+            const name = h.name.toLowerCase();
+            if (h.info?.drop) return;
+            seen.add(name);
+            if (name === "received" || name === "delivered-to") hops++;
+            if (name.startsWith("resent-")) resent = true;
+            if (name === "message-id" && messageId === undefined) messageId = h.value.trim();
+            const rewritten = this.rewriteHeader(h, local);
+            for (const l of (rewritten ?? h.text).split("\n")) emit(l);
+          },
+          endOfHeaders: () => {
+            if (hops > hopLimit) throw new CleanupError("5.4.6", "too many hops");
+            const p = resent ? "resent-" : "";
+            if (addHeaders && !seen.has(`${p}message-id`)) {
+              messageId = makeMessageId(writer.queueId, cfg.get("myhostname"), date, longIds);
+              emit(`${resent ? "Resent-" : ""}Message-Id: ${messageId}`);
+            }
+            if (addHeaders && !seen.has(`${p}date`)) emit(makeDateHeader(date, { resent }));
+            if (addHeaders && !seen.has(`${p}from`)) emit(makeFromHeader(sender, req.fullName, { resent, format: cfg.get("header_from_format") === "obsolete" ? "obsolete" : "standard" }));
+            const undisclosed = cfg.get("undisclosed_recipients_header");
+            if (addHeaders && undisclosed !== "" && !seen.has("to") && !seen.has("cc") && !seen.has("resent-to") && !seen.has("resent-cc")) emit(undisclosed);
+            writer.markBodyStart();
+          },
+          body: (text, partial) => {
+            const b = Buffer.from(partial ? text : `${text}\n`, "latin1");
+            size += b.length;
+            if (sizeLimit > 0 && size > sizeLimit) throw new CleanupError("5.3.4", "message file too big");
+            writer.writeContent(b);
+          },
+        },
+        { headerSizeLimit: cfg.getInt("header_size_limit"), table },
+      );
+      // split the content into lines; a line without newline at the very end stays unterminated (partial)
+      let pending = "";
+      for await (const chunk of req.content as AsyncIterable<Uint8Array>) {
+        const s = pending + Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength).toString("latin1");
+        let start = 0;
+        for (let nl = s.indexOf("\n"); nl >= 0; nl = s.indexOf("\n", start)) {
+          parser.push(s.slice(start, nl));
+          start = nl + 1;
+        }
+        pending = s.slice(start);
+      }
+      if (pending !== "") parser.push(pending, true);
+      parser.finish();
+      logMessageId(writer.queueId, messageId ?? "<>");
+      if (extracted.length > 0) writer.addExtracted({ recipients: extracted });
+      const done = writer.finish();
+      return { queueId: done.queueId, size: done.messageSize, nrcpt: recipients.length + extracted.length };
+    } catch (e) {
+      writer.abort();
+      if (e instanceof CleanupError) throw e;
+      if (e instanceof MapError) throw new CleanupError("4.3.0", `table lookup failure: ${e.message}`, true);
+      throw new CleanupError("4.3.0", `error writing queue file: ${(e as Error).message}`, true);
+    }
+  }
+}

@@ -1,0 +1,9 @@
+/**
+ * message — message content as Postfix's cleanup sees it: header names and classes (header_table.ts), the
+ * streaming primary-header reader (header_parser.ts), the Date: format (mail_date.ts) and the headers added to
+ * local submissions (added_headers.ts). Layer 1.
+ */
+export * from "./header_table.ts";
+export * from "./header_parser.ts";
+export * from "./mail_date.ts";
+export * from "./added_headers.ts";

@@ -1,0 +1,43 @@
+/**
+ * local_transports — the delivery agents that run inside the queue manager process: discard(8), error(8) and
+ * retry (error(8) started as `retry`), which never read the message content.
+ *
+ *   discard   every recipient is `sent`, with the next-hop text as the reason (Postfix: `status=sent (TEXT)`)
+ *   error     every recipient is `bounced` with the next-hop text; a leading enhanced status code (`5.1.1 text`)
+ *             becomes the DSN code, else 5.0.0
+ *   retry     the same, deferred: default code 4.0.0
+ * Each logs the `to=<…>, relay=none, …` line, as the real agents do.
+ */
+import { logRecipient } from "../log/events.ts";
+import type { DeliveryReply, DeliveryRequest } from "../daemon/agent_protocol.ts";
+import type { Deliverer } from "./qmgr.ts";
+
+/** Splits `X.Y.Z text` into code and text, with `def` when there is no code (Postfix's dsn_split()). */
+export function dsnSplit(def: string, text: string): { dsn: string; text: string } {
+  const m = /^([245])\.(\d{1,3})\.(\d{1,3})(?:\s+|$)/.exec(text);
+  if (!m) return { dsn: def, text };
+  return { dsn: `${m[1]}.${m[2]}.${m[3]}`, text: text.slice(m[0].length) };
+}
+
+function deliverAll(req: DeliveryRequest, status: "sent" | "bounced" | "deferred", defDsn: string): DeliveryReply {
+  const { dsn, text } = dsnSplit(defDsn, req.nexthop);
+  const now = Date.now();
+  const results = req.recipients.map((r) => {
+    logRecipient({
+      queueId: req.queueId, to: r.address, origTo: r.origAddress, relay: "none", dsn, status, reason: text,
+      times: { arrival: req.arrival, active: req.active, handoff: now, done: now },
+    });
+    return { offset: r.offset, status, dsn, reason: text, relay: "none" };
+  });
+  return { results };
+}
+
+/** The in-process deliverer for master.cf command `discard`, `error` (service `retry` defers), or undefined. */
+export function inProcessTransport(command: string, service: string): Deliverer | undefined {
+  if (command === "discard") return { deliver: async (req) => deliverAll(req, "sent", "2.0.0") };
+  if (command === "error") {
+    const retry = service === "retry";
+    return { deliver: async (req) => deliverAll(req, retry ? "deferred" : "bounced", retry ? "4.0.0" : "5.0.0") };
+  }
+  return undefined;
+}

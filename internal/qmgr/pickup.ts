@@ -1,0 +1,150 @@
+/**
+ * pickup — takes messages that local users dropped into the maildrop queue and hands them to cleanup
+ * (Postfix's pickup(8)), inside the queue manager process.
+ *
+ * WHY THE MAILDROP NEEDS NO SET-GID PROGRAM
+ *   maildrop is mode 1733: anybody may create a file there, nobody may list it, and the sticky bit stops users
+ *   from removing or replacing each other's files. sendmail writes a complete queue file under a temporary name
+ *   and renames it into place (queue_writer.ts). Pickup trusts nothing in such a file that the kernel does not
+ *   vouch for:
+ *   - only regular files with one link and the "complete" mode bit (owner execute), opened with O_NOFOLLOW, are
+ *     taken; anything else is left alone (temporary files, in-progress writes) or, when it is damaged, moved to
+ *     the corrupt queue with a warning;
+ *   - the submitter is the file's owner (st_uid). The `submit_uid` the file claims must be the same uid, or the
+ *     file is refused (moved to corrupt). A file owned by the instance owner (mail_owner, or the unprivileged
+ *     instance's user) is a requeued message (postsuper -r) and keeps its recorded submitter;
+ *   - the content is parsed by the queue file decoder, which accepts only its grammar (queue_file.ts), and then
+ *     rewritten by cleanup like any other message: headers, sizes and recipients are checked there.
+ *   The file is removed only after cleanup made the new queue file durable in incoming, so a crash at any point
+ *   leaves the message in one queue or the other (at worst in both: delivered twice, never lost).
+ *
+ * A scan repeats until a pass finds nothing new; it runs on every trigger of public/pickup and every 60 s (the
+ * master's wakeup). Logs `QID: uid=UID from=<SENDER>` (and ` orig_id=OLD` for requeued mail) with the new ID.
+ */
+import { closeSync, fstatSync, lstatSync, openSync, unlinkSync, constants } from "node:fs";
+import { dirname } from "node:path";
+import { fsyncDir } from "../fsx/atomic.ts";
+import { msgWarn } from "../log/msg.ts";
+import { logPickup } from "../log/events.ts";
+import { ATTR, openQueueFile, moveToCorrupt, scanQueue, QueueError, type QueueLayout } from "../queue/index.ts";
+import type { Cleanup } from "../cleanup/cleanup.ts";
+
+/** Scans the maildrop and feeds cleanup. */
+export class Pickup {
+  constructor(
+    private readonly layout: QueueLayout,
+    private readonly cleanup: Cleanup,
+    /** The uid that owns the instance (requeued files belong to it). */
+    private readonly ownerUid: number,
+    /** Called after each message reached incoming. */
+    private readonly onQueued: () => void,
+  ) {}
+
+  /** One scan of the maildrop, repeated while it keeps finding messages. */
+  async scan(): Promise<void> {
+    for (let pass = 0; pass < 100; pass++) {
+      let found = 0;
+      for (const e of scanQueue(this.layout.queueDir, "maildrop", { missingOk: true })) {
+        if (await this.take(e.id, e.path)) found++;
+      }
+      if (found === 0) break;
+    }
+  }
+
+  private refuse(id: string, why: string): void {
+    msgWarn(`maildrop/${id}: ${why}`);
+    try {
+      moveToCorrupt(this.layout, "maildrop", id);
+    } catch (e) {
+      msgWarn(`maildrop/${id}: cannot move to corrupt: ${(e as Error).message}`);
+    }
+  }
+
+  /** Takes one maildrop file; true when it was handed to cleanup. */
+  private async take(id: string, path: string): Promise<boolean> {
+    let st;
+    try {
+      st = lstatSync(path);
+    } catch {
+      return false;
+    }
+    if (!st.isFile()) {
+      this.refuse(id, "not a regular file");
+      return false;
+    }
+    if ((st.mode & 0o100) === 0) return false; // still being written, or given up by its writer
+    if (st.nlink !== 1) {
+      this.refuse(id, `file has ${st.nlink} hard links`);
+      return false;
+    }
+    let file;
+    try {
+      file = openQueueFile(path, { lock: "exclusive" });
+    } catch (e) {
+      if (e instanceof QueueError && (e.code === "locked" || e.code === "notfound")) return false;
+      this.refuse(id, (e as Error).message);
+      return false;
+    }
+    try {
+      const fst = fstatSync(file.fd);
+      if (fst.ino !== st.ino || fst.nlink !== 1) return false;
+      let env;
+      try {
+        env = file.envelope();
+      } catch (e) {
+        file.close();
+        this.refuse(id, (e as Error).message);
+        return false;
+      }
+      const requeued = fst.uid === this.ownerUid && env.uid !== fst.uid;
+      if (!requeued && env.uid !== undefined && env.uid !== fst.uid) {
+        file.close();
+        this.refuse(id, `submitter uid ${env.uid} does not match file owner uid ${fst.uid}`);
+        return false;
+      }
+      const uid = requeued ? (env.uid ?? fst.uid) : fst.uid;
+      const content = file.content();
+      await this.cleanup.process({
+        sender: env.sender,
+        fullName: env.fullName,
+        recipients: env.recipients.filter((r) => !r.extracted && !r.done).map((r) => ({ address: r.address, origAddress: r.origAddress, notify: r.notify, orcpt: r.orcpt })),
+        extracted: env.recipients.filter((r) => r.extracted && !r.done).map((r) => ({ address: r.address, origAddress: r.origAddress, notify: r.notify, orcpt: r.orcpt })),
+        attributes: env.attributes,
+        uid,
+        context: requeued ? (env.attributes.get(ATTR.REWRITE_CONTEXT) === "remote" ? "remote" : "local") : "local",
+        requeued,
+        content,
+        onQueueId: (newId) => logPickup(newId, uid, env.sender, requeued ? id : undefined),
+      });
+    } catch (e) {
+      // cleanup refused the message (too big, no recipients …) or failed: a refusal is final for a local
+      // submission only after the sender was told; cleanup does that by bouncing. Temporary failures leave
+      // the file for the next scan.
+      if ((e as { temporary?: boolean }).temporary) {
+        msgWarn(`maildrop/${id}: ${(e as Error).message}; will try again`);
+        return false;
+      }
+      msgWarn(`maildrop/${id}: ${(e as Error).message}`);
+    } finally {
+      file.close();
+    }
+    try {
+      unlinkSync(path);
+      fsyncDir(dirname(path));
+    } catch (e) {
+      msgWarn(`remove maildrop/${id}: ${(e as Error).message}`);
+    }
+    this.onQueued();
+    return true;
+  }
+}
+
+/** The uid that owns the instance: the queue directory's owner. */
+export function instanceOwnerUid(queueDir: string): number {
+  const fd = openSync(queueDir, constants.O_RDONLY | constants.O_DIRECTORY);
+  try {
+    return fstatSync(fd).uid;
+  } finally {
+    closeSync(fd);
+  }
+}

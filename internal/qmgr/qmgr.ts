@@ -1,0 +1,527 @@
+/**
+ * qmgr — the queue manager (Postfix's qmgr(8)): moves messages from incoming and deferred into active, resolves
+ * every pending recipient to a transport and next hop, hands recipients to delivery agents within the concurrency
+ * limits, records each result in the queue file, and then removes the message, returns it to its sender, or moves
+ * it to deferred with its next retry time.
+ *
+ * Queues and time stamps (as Postfix):
+ *   incoming → active   on a trigger (I, W) or a periodic scan; at most qmgr_message_active_limit messages active
+ *   deferred → active   when the file's mtime (its next retry time) has passed, on a deferred scan (D, or every
+ *                       queue_run_delay); `A` ignores the retry times once (postqueue -f)
+ *   active → deferred   mtime set to now + backoff, backoff = the message's age clamped to
+ *                       [minimal_backoff_time, maximal_backoff_time]
+ *   hold                never touched
+ *   At start-up, files left in active by a crash go back to incoming: recipients that were already recorded as
+ *   delivered or bounced are skipped, the others are tried again (at-least-once delivery).
+ *
+ * Scheduling: a job is (message, transport, next hop, up to `<transport>_destination_recipient_limit`
+ * recipients). A transport runs at most its master.cf process limit (or default_process_limit) jobs at once, and
+ * at most `<transport>_destination_concurrency_limit` per next hop. defer_transports are deferred without a
+ * delivery attempt (`deferred transport`).
+ *
+ * Results: the agent logs the `to=<…>` line; qmgr appends D/b/d records (queue_file.ts) with one fsync per job.
+ * A message whose recipients are all final is removed (`QID: removed`) after bounces are handed to the
+ * notifier. Deferred recipients of a message older than maximal_queue_lifetime (bounce_queue_lifetime for
+ * the null sender), or one forced to expire (postsuper -e), are returned to the sender.
+ *
+ * Contract: nothing here throws out of the event loop; a queue file that cannot be read is moved to corrupt
+ * (`warning: QID: … moved to corrupt`); a file that disappeared (postsuper -d) is forgotten.
+ */
+import { statSync } from "node:fs";
+import type { Config } from "../config/config.ts";
+import { msgWarn, msgVerbose } from "../log/msg.ts";
+import { logQueueActive, logRecipient, logRemoved } from "../log/events.ts";
+import {
+  openQueueFile, moveMessage, moveToCorrupt, deleteMessage, layoutPath, scanQueue, QueueError,
+  type QueueLayout, type QueueFile, type QueueRecipient, type QueueEnvelope, type RecipientStatusUpdate,
+} from "../queue/index.ts";
+import type { Resolver } from "../resolve/resolve.ts";
+import { AgentError, type DeliveryReply, type DeliveryRequest, type RecipientResult } from "../daemon/agent_protocol.ts";
+
+/** Something that delivers a request: an in-process transport or a client of an agent socket. */
+export interface Deliverer {
+  deliver(req: DeliveryRequest): Promise<DeliveryReply>;
+}
+
+/** How a transport name becomes a deliverer, with its limits. */
+export interface TransportInfo {
+  deliverer: Deliverer | undefined;
+  /** Jobs running at once for the whole transport. */
+  processLimit: number;
+}
+
+/** Returns sender notices for recipients that bounced (and delay warnings); implemented by the bounce module. */
+export interface Notifier {
+  /** Sends a non-delivery notice for `bounced` recipients; resolves to false when it must be retried later. */
+  bounce(msg: ActiveMessageView, bounced: BouncedRecipient[]): Promise<boolean>;
+  /** Sends a delay warning for recipients still deferred. */
+  delayWarning(msg: ActiveMessageView, deferred: BouncedRecipient[]): Promise<boolean>;
+}
+
+/** What the notifier needs to know of a message. */
+export interface ActiveMessageView {
+  id: string;
+  path: string;
+  envelope: QueueEnvelope;
+}
+
+/** A recipient with its final (or latest) status, for notices. */
+export interface BouncedRecipient {
+  recipient: QueueRecipient;
+  dsn: string;
+  reason: string;
+  relay: string;
+  time: number;
+}
+
+interface ActiveMessage {
+  id: string;
+  path: string;
+  file: QueueFile;
+  env: QueueEnvelope;
+  activeAt: number;
+  jobs: number;
+  results: { r: QueueRecipient; res: RecipientResult }[];
+  expired: boolean;
+}
+
+interface Job {
+  msg: ActiveMessage;
+  transport: string;
+  nexthop: string;
+  recipients: QueueRecipient[];
+}
+
+interface TransportQueue {
+  name: string;
+  info: TransportInfo;
+  destLimit: number;
+  rcptLimit: number;
+  busy: number;
+  destBusy: Map<string, number>;
+  waiting: Job[];
+}
+
+/** Queue manager settings read from main.cf. */
+export interface QmgrSettings {
+  activeLimit: number;
+  queueRunDelay: number;
+  minBackoff: number;
+  maxBackoff: number;
+  maxLifetime: number;
+  bounceLifetime: number;
+  delayWarningTime: number;
+  deferTransports: Set<string>;
+}
+
+/** Reads the queue manager's parameters. */
+export function qmgrSettings(cfg: Config): QmgrSettings {
+  return {
+    activeLimit: cfg.getInt("qmgr_message_active_limit"),
+    queueRunDelay: cfg.getTime("queue_run_delay"),
+    minBackoff: cfg.getTime("minimal_backoff_time"),
+    maxBackoff: cfg.getTime("maximal_backoff_time"),
+    maxLifetime: cfg.getTime("maximal_queue_lifetime"),
+    bounceLifetime: cfg.getTime("bounce_queue_lifetime"),
+    delayWarningTime: cfg.getTime("delay_warning_time"),
+    deferTransports: new Set(cfg.getList("defer_transports")),
+  };
+}
+
+const nowSec = () => Date.now() / 1000;
+
+/** The queue manager. */
+export class QueueManager {
+  private active = new Map<string, ActiveMessage>();
+  private transports = new Map<string, TransportQueue>();
+  private scanning = { incoming: false, deferred: false };
+  private again = { incoming: false, deferred: false };
+  private ignoreRetryTimes = false;
+  private stopping = false;
+  private idleWaiters: (() => void)[] = [];
+  private deferredTimer: ReturnType<typeof setInterval> | undefined;
+
+  constructor(
+    private readonly cfg: Config,
+    private readonly layout: QueueLayout,
+    private readonly resolver: Resolver,
+    private readonly transportInfo: (name: string) => TransportInfo,
+    private readonly notifier: Notifier,
+    private readonly settings: QmgrSettings = qmgrSettings(cfg),
+  ) {}
+
+  /** Recovers active files from a crash, then scans both queues and keeps scanning deferred periodically. */
+  start(): void {
+    for (const e of scanQueue(this.layout.queueDir, "active", { missingOk: true })) {
+      try {
+        moveMessage(this.layout, e.id, "active", "incoming");
+      } catch (err) {
+        msgWarn(`${e.id}: cannot return to incoming after restart: ${(err as Error).message}`);
+      }
+    }
+    this.requestScan("incoming");
+    this.requestScan("deferred");
+    this.deferredTimer = setInterval(() => this.requestScan("deferred"), Math.max(1, this.settings.queueRunDelay) * 1000);
+  }
+
+  /** Handles trigger bytes from public/qmgr (W I D A F). */
+  onTrigger(bytes: Uint8Array): void {
+    const s = Buffer.from(bytes).toString("latin1");
+    if (s.includes("A")) this.ignoreRetryTimes = true;
+    if (s.includes("D")) this.requestScan("deferred");
+    if (s.includes("I") || s.includes("W")) this.requestScan("incoming");
+    if (s.includes("A") && !s.includes("D")) this.requestScan("deferred");
+  }
+
+  /** Scans a queue now (or again as soon as the running scan ends). */
+  requestScan(queue: "incoming" | "deferred"): void {
+    if (this.stopping) return;
+    if (this.scanning[queue]) {
+      this.again[queue] = true;
+      return;
+    }
+    this.scanning[queue] = true;
+    queueMicrotask(() => this.scan(queue));
+  }
+
+  private scan(queue: "incoming" | "deferred"): void {
+    try {
+      const now = nowSec();
+      const ignoreTimes = queue === "deferred" && this.ignoreRetryTimes;
+      if (queue === "deferred") this.ignoreRetryTimes = false;
+      for (const e of scanQueue(this.layout.queueDir, queue, { missingOk: true })) {
+        if (this.stopping || this.active.size >= this.settings.activeLimit) {
+          this.again[queue] = true;
+          break;
+        }
+        if (this.active.has(e.id)) continue;
+        if (queue === "deferred" && !ignoreTimes) {
+          try {
+            const st = statSync(e.path);
+            const forced = (st.mode & 0o010) !== 0;
+            if (st.mtimeMs / 1000 > now && !forced) continue;
+          } catch {
+            continue;
+          }
+        }
+        this.activate(e.id, queue);
+      }
+    } catch (err) {
+      msgWarn(`scan ${queue} queue: ${(err as Error).message}`);
+    } finally {
+      this.scanning[queue] = false;
+      if (this.again[queue] && this.active.size < this.settings.activeLimit) {
+        this.again[queue] = false;
+        this.requestScan(queue);
+      }
+    }
+  }
+
+  private activate(id: string, from: "incoming" | "deferred"): void {
+    let path: string;
+    try {
+      path = moveMessage(this.layout, id, from, "active");
+    } catch (err) {
+      if (err instanceof QueueError && (err.code === "notfound" || err.code === "locked")) return;
+      msgWarn(`${id}: cannot move to active: ${(err as Error).message}`);
+      return;
+    }
+    let file: QueueFile;
+    let env: QueueEnvelope;
+    try {
+      file = openQueueFile(path, { write: true, lock: "shared" });
+      env = file.envelope();
+    } catch (err) {
+      this.corrupt(id, err);
+      return;
+    }
+    const forced = (() => {
+      try {
+        return (statSync(path).mode & 0o010) !== 0;
+      } catch {
+        return false;
+      }
+    })();
+    const msg: ActiveMessage = { id, path, file, env, activeAt: Date.now(), jobs: 0, results: [], expired: forced || this.isExpired(env) };
+    this.active.set(id, msg);
+    const pending = env.recipients.filter((r) => !r.done);
+    logQueueActive(id, env.sender, env.messageSize, env.rcptCount);
+    if (msg.expired) {
+      // too old: what is still deferred goes back to the sender with its last reason
+      for (const r of pending) {
+        this.record(msg, r, { offset: r.offset, status: "bounced", dsn: r.status?.dsn ?? "4.0.0", reason: r.status?.reason ?? "message expired", relay: "none" }, "expired, returned to sender");
+      }
+      this.finish(msg);
+      return;
+    }
+    const groups = new Map<string, Job>();
+    for (const r of pending) {
+      let res;
+      try {
+        res = this.resolver.resolve(r.address);
+      } catch (err) {
+        this.record(msg, r, { offset: r.offset, status: "deferred", dsn: "4.3.0", reason: `address resolver failure: ${(err as Error).message}`, relay: "none" });
+        continue;
+      }
+      if (this.settings.deferTransports.has(res.transport)) {
+        this.record(msg, r, { offset: r.offset, status: "deferred", dsn: "4.3.2", reason: "deferred transport", relay: "none" });
+        continue;
+      }
+      const q = this.transport(res.transport);
+      const key = `${res.transport}\0${res.nexthop}`;
+      let job = groups.get(key);
+      if (!job || job.recipients.length >= q.rcptLimit) {
+        if (job) this.enqueue(q, job);
+        job = { msg, transport: res.transport, nexthop: res.nexthop, recipients: [] };
+        groups.set(key, job);
+      }
+      job.recipients.push(r);
+    }
+    for (const job of groups.values()) this.enqueue(this.transport(job.transport), job);
+    if (msg.jobs === 0) this.finish(msg);
+  }
+
+  private isExpired(env: QueueEnvelope): boolean {
+    const lifetime = env.sender === "" ? this.settings.bounceLifetime : this.settings.maxLifetime;
+    const expires = env.expireTime ?? env.arrivalTime.sec + lifetime;
+    return nowSec() >= expires && env.recipients.some((r) => r.status?.status === "deferred");
+  }
+
+  private transport(name: string): TransportQueue {
+    let q = this.transports.get(name);
+    if (!q) {
+      const info = this.transportInfo(name);
+      q = {
+        name, info, busy: 0, destBusy: new Map(), waiting: [],
+        destLimit: Math.max(1, this.cfg.getInt(`${name}_destination_concurrency_limit`) || 1),
+        rcptLimit: Math.max(1, this.cfg.getInt(`${name}_destination_recipient_limit`) || 1),
+      };
+      this.transports.set(name, q);
+    }
+    return q;
+  }
+
+  private enqueue(q: TransportQueue, job: Job): void {
+    if (job.recipients.length === 0) return;
+    job.msg.jobs++;
+    q.waiting.push(job);
+    this.dispatch(q);
+  }
+
+  private dispatch(q: TransportQueue): void {
+    for (let i = 0; i < q.waiting.length && q.busy < q.info.processLimit; ) {
+      const job = q.waiting[i]!;
+      const db = q.destBusy.get(job.nexthop) ?? 0;
+      if (db >= q.destLimit) {
+        i++;
+        continue;
+      }
+      q.waiting.splice(i, 1);
+      q.busy++;
+      q.destBusy.set(job.nexthop, db + 1);
+      void this.run(q, job).finally(() => {
+        q.busy--;
+        const n = (q.destBusy.get(job.nexthop) ?? 1) - 1;
+        if (n <= 0) q.destBusy.delete(job.nexthop);
+        else q.destBusy.set(job.nexthop, n);
+        this.dispatch(q);
+      });
+    }
+  }
+
+  private async run(q: TransportQueue, job: Job): Promise<void> {
+    const { msg } = job;
+    const req: DeliveryRequest = {
+      queueName: "active", queueId: msg.id, sender: msg.env.sender, nexthop: job.nexthop, service: job.transport,
+      recipients: job.recipients.map((r) => ({ address: r.address, origAddress: r.origAddress, offset: r.offset, notify: r.notify, orcpt: r.orcpt })),
+      arrival: msg.env.arrivalTime.sec * 1000 + Math.floor(msg.env.arrivalTime.usec / 1000), active: msg.activeAt,
+      size: msg.env.messageSize, envid: msg.env.dsnEnvid ?? "", ret: msg.env.dsnRet, flags: 0,
+    };
+    let reply: DeliveryReply;
+    if (!q.info.deliverer) {
+      reply = {
+        results: req.recipients.map((r) => ({ offset: r.offset, status: "deferred" as const, dsn: "4.3.0", reason: "mail transport unavailable", relay: "none" })),
+      };
+      this.logByQmgr(msg, job, reply);
+    } else {
+      try {
+        reply = await q.info.deliverer.deliver(req);
+      } catch (err) {
+        const reason = err instanceof AgentError ? `delivery temporarily suspended: ${err.message}` : `delivery failed: ${(err as Error).message}`;
+        reply = { results: req.recipients.map((r) => ({ offset: r.offset, status: "deferred" as const, dsn: "4.3.0", reason, relay: "none" })) };
+        this.logByQmgr(msg, job, reply);
+      }
+    }
+    const byOffset = new Map(reply.results.map((r) => [r.offset, r]));
+    const updates: RecipientStatusUpdate[] = [];
+    for (const r of job.recipients) {
+      const res = byOffset.get(r.offset) ?? { offset: r.offset, status: "deferred" as const, dsn: "4.3.0", reason: "delivery agent gave no result", relay: "none" };
+      msg.results.push({ r, res });
+      updates.push({ recipient: r, status: res.status === "sent" ? "delivered" : res.status, dsn: res.dsn, reason: res.reason });
+    }
+    this.append(msg, updates);
+    msg.jobs--;
+    if (msg.jobs === 0) this.finish(msg);
+  }
+
+  /** Logs a result that no agent logged (transport unavailable, agent died). */
+  private logByQmgr(msg: ActiveMessage, job: Job, reply: DeliveryReply): void {
+    for (const res of reply.results) {
+      const r = job.recipients.find((x) => x.offset === res.offset);
+      if (!r) continue;
+      logRecipient({
+        queueId: msg.id, to: r.address, origTo: r.origAddress, relay: res.relay, dsn: res.dsn, status: res.status, reason: res.reason,
+        times: { arrival: msg.env.arrivalTime.sec * 1000 + msg.env.arrivalTime.usec / 1000, active: msg.activeAt },
+      });
+    }
+  }
+
+  /** Records a result decided by qmgr itself (deferred transport, resolver failure, expiry) and logs it. */
+  private record(msg: ActiveMessage, r: QueueRecipient, res: RecipientResult, logStatus: string = res.status): void {
+    msg.results.push({ r, res });
+    this.append(msg, [{ recipient: r, status: res.status === "sent" ? "delivered" : res.status, dsn: res.dsn, reason: res.reason }]);
+    logRecipient({
+      queueId: msg.id, to: r.address, origTo: r.origAddress, relay: res.relay, dsn: res.dsn, status: logStatus, reason: res.reason,
+      times: { arrival: msg.env.arrivalTime.sec * 1000 + msg.env.arrivalTime.usec / 1000, active: msg.activeAt },
+    });
+  }
+
+  private append(msg: ActiveMessage, updates: RecipientStatusUpdate[]): void {
+    if (updates.length === 0) return;
+    try {
+      msg.file.appendRecipientStatus(updates);
+    } catch (err) {
+      msgWarn(`${msg.id}: cannot record delivery status: ${(err as Error).message}`);
+    }
+  }
+
+  private async finish(msg: ActiveMessage): Promise<void> {
+    let env: QueueEnvelope;
+    try {
+      env = msg.file.envelope({ reread: true });
+    } catch (err) {
+      msg.file.close();
+      this.active.delete(msg.id);
+      if (err instanceof QueueError && err.code === "notfound") return;
+      this.corrupt(msg.id, err);
+      return;
+    }
+    const view: ActiveMessageView = { id: msg.id, path: msg.path, envelope: env };
+    const latest = new Map(msg.results.map((x) => [x.r.offset, x.res]));
+    const bounced: BouncedRecipient[] = [];
+    for (const r of env.recipients) {
+      const st = r.status;
+      if (st?.status !== "bounced") continue;
+      // only the ones bounced in this pass; earlier ones had their notice already
+      const res = latest.get(r.offset);
+      if (!res || res.status !== "bounced") continue;
+      bounced.push({ recipient: r, dsn: st.dsn, reason: st.reason, relay: res.relay, time: st.time });
+    }
+    if (bounced.length > 0 && env.sender !== "") {
+      const ok = await this.notifier.bounce(view, bounced).catch((e) => {
+        msgWarn(`${msg.id}: cannot send non-delivery notification: ${(e as Error).message}`);
+        return false;
+      });
+      if (!ok) {
+        // keep the message: the bounce is retried at the next attempt (the b records stay)
+        this.deferMessage(msg, env);
+        return;
+      }
+      this.requestScan("incoming"); // the notice is in incoming now
+    }
+    const undone = env.recipients.filter((r) => !r.done);
+    if (undone.length === 0) {
+      msg.file.close();
+      try {
+        deleteMessage(this.layout, "active", msg.id);
+        logRemoved(msg.id);
+      } catch (err) {
+        if (!(err instanceof QueueError && err.code === "notfound")) msgWarn(`${msg.id}: remove: ${(err as Error).message}`);
+      }
+      this.active.delete(msg.id);
+      this.wakeIdle();
+      return;
+    }
+    if (this.settings.delayWarningTime > 0 && env.warningTime === 0 && env.sender !== "") {
+      const due = env.arrivalTime.sec + this.settings.delayWarningTime;
+      if (nowSec() >= due) {
+        const deferred = undone.map((r) => ({ recipient: r, dsn: r.status?.dsn ?? "4.0.0", reason: r.status?.reason ?? "", relay: "none", time: r.status?.time ?? 0 }));
+        const ok = await this.notifier.delayWarning(view, deferred).catch(() => false);
+        if (ok) {
+          this.requestScan("incoming");
+          try {
+            msg.file.appendWarningTime(Math.floor(nowSec()));
+          } catch (err) {
+            msgWarn(`${msg.id}: cannot record delay warning: ${(err as Error).message}`);
+          }
+        }
+      }
+    }
+    this.deferMessage(msg, env);
+  }
+
+  private deferMessage(msg: ActiveMessage, env: QueueEnvelope): void {
+    msg.file.close();
+    const age = Math.max(0, nowSec() - env.arrivalTime.sec);
+    const backoff = Math.min(this.settings.maxBackoff, Math.max(this.settings.minBackoff, age));
+    // stopping: recipients that were never tried go back to incoming, to be tried at once after the restart
+    const untried = env.recipients.some((r) => !r.done && r.status === undefined);
+    try {
+      if (this.stopping && untried) moveMessage(this.layout, msg.id, "active", "incoming");
+      else moveMessage(this.layout, msg.id, "active", "deferred", { time: Math.floor(nowSec() + backoff) });
+    } catch (err) {
+      if (!(err instanceof QueueError && err.code === "notfound")) msgWarn(`${msg.id}: cannot move to deferred: ${(err as Error).message}`);
+    }
+    this.active.delete(msg.id);
+    this.wakeIdle();
+  }
+
+  private corrupt(id: string, err: unknown): void {
+    this.active.delete(id);
+    if (err instanceof QueueError && err.code === "notfound") return;
+    msgWarn(`${id}: ${(err as Error).message}`);
+    try {
+      moveToCorrupt(this.layout, "active", id);
+      msgWarn(`${id}: moved to corrupt queue`);
+    } catch (e2) {
+      msgWarn(`${id}: cannot move to corrupt: ${(e2 as Error).message}`);
+    }
+  }
+
+  private wakeIdle(): void {
+    if (this.active.size < this.settings.activeLimit) {
+      if (this.again.incoming) this.requestScan("incoming");
+      if (this.again.deferred) this.requestScan("deferred");
+    }
+    if (this.active.size === 0) {
+      for (const w of this.idleWaiters.splice(0)) w();
+    }
+  }
+
+  /** Number of messages in the active queue. */
+  activeCount(): number {
+    return this.active.size;
+  }
+
+  /** Stops taking new work and resolves when every active message is finished (postfix stop). */
+  async drain(): Promise<void> {
+    this.stopping = true;
+    if (this.deferredTimer) clearInterval(this.deferredTimer);
+    for (const q of this.transports.values()) {
+      // jobs not yet started stay for the next run: their messages are deferred by finish() as the waiting
+      // jobs are dropped here
+      for (const job of q.waiting.splice(0)) {
+        job.msg.jobs--;
+        if (job.msg.jobs === 0) void this.finish(job.msg);
+      }
+    }
+    if (this.active.size === 0) return;
+    await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+    msgVerbose("queue manager drained");
+  }
+
+  /** The path of an active message (for agents in the same process). */
+  activePath(id: string): string {
+    return layoutPath(this.layout, "active", id);
+  }
+}
