@@ -24,7 +24,7 @@
  *   -M  master.cf services (-Mf folds -o options onto continuation lines); -F fields; -P `-o` parameters
  *   -C  parameter classes: builtin, service, user, all
  *   -o  override a parameter for this run       -c  configuration directory (else $MAIL_CONFIG, /etc/postfix)
- *   -l  mailbox lock methods       -m  lookup table types    -a/-A  SASL plug-in types (postkit has none)
+ *   -l  mailbox lock methods       -m  lookup table types postkit supports    -a/-A  SASL plug-in types (none)
  *   -T  TLS library: compile-version, run-version, public-key-algorithms
  *   -b, -t  bounce templates (not available in this release: a fatal error says so)
  *   --json (beyond Postfix)  one JSON object per parameter: name, value, default, source (`default`,
@@ -413,7 +413,9 @@ export async function run(argv: string[]): Promise<number> {
     throw new FatalError("bounce templates are not available in this release of postkit");
   }
   if (mode.has("m")) {
-    throw new FatalError("lookup tables are not available in this build");
+    const { MAP_TYPES } = await import("../internal/maps/open_map.ts");
+    for (const t of MAP_TYPES) writeOut(`${t}\n`);
+    return 0;
   }
   if (mode.has("l")) {
     writeOut("flock\nfcntl\ndotlock\n");

@@ -38,6 +38,7 @@ const golden: [string, string[]][] = [
   ["params", ["-P"]],
   ["params-x", ["-Px", "relay"]],
   ["locks", ["-l"]],
+  ["maps", ["-m"]],
   ["usage", ["-Z"]],
   ["missing-arg", ["-c"]],
   ["incompatible", ["-n", "-d"]],
