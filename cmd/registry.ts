@@ -33,6 +33,9 @@ export const TOOLS: Record<string, ToolEntry> = {
   postkick: { summary: "send a wake-up request to a mail system service", load: () => import("./postkick.ts") },
   postlock: { summary: "lock a mail folder and run a command", load: () => import("./postlock.ts"), fatalExit: 75 },
   postlog: { summary: "write a record to the mail log", load: () => import("./postlog.ts"), stderrIfTty: true },
+  postmap: { summary: "build, query, list and edit lookup tables", load: () => import("./postmap.ts") },
+  postalias: { summary: "build, query, list and edit alias tables", load: () => import("./postalias.ts") },
+  newaliases: { summary: "rebuild the alias tables listed in alias_database", load: () => import("./newaliases.ts") },
 };
 
 /** Names of the daemons the master can start. */
