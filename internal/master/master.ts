@@ -114,7 +114,8 @@ function ensureFifo(path: string): void {
 /**
  * Creates the queue directories, public/ private/ pid/ and the trigger FIFOs. With `owner` (a root master whose
  * mail_owner is not root), everything but the queue directory itself and pid/ is given to mail_owner, as
- * Postfix's set-permissions does, so the unprivileged qmgr and agents can use them.
+ * Postfix's set-permissions does, so the unprivileged qmgr and agents can use them, and maildrop becomes
+ * set-gid (3733) so that submitted files carry mail_owner's group.
  */
 export function prepareQueueDirectory(queueDir: string, owner?: { uid: number; gid: number }): void {
   ensureQueueDirs(queueDir, { modes: { maildrop: 0o1733 } });
@@ -128,6 +129,9 @@ export function prepareQueueDirectory(queueDir: string, owner?: { uid: number; g
       if (name === "pid") continue;
       chownTree(join(queueDir, name), owner.uid, owner.gid);
     }
+    // set-gid maildrop: files users drop there get mail_owner's group, so pickup can read them (mode 0740)
+    // while other users cannot (see internal/submit/maildrop.ts)
+    chmodSync(join(queueDir, "maildrop"), 0o3733);
   }
 }
 
