@@ -127,7 +127,9 @@ export function prepareQueueDirectory(queueDir: string, owner?: { uid: number; g
   if (owner && owner.uid !== 0) {
     for (const name of readdirSync(queueDir)) {
       if (name === "pid") continue;
-      chownTree(join(queueDir, name), owner.uid, owner.gid);
+      // maildrop's files belong to their submitters: the owner is what pickup trusts
+      if (name === "maildrop") lchownSync(join(queueDir, name), owner.uid, owner.gid);
+      else chownTree(join(queueDir, name), owner.uid, owner.gid);
     }
     // set-gid maildrop: files users drop there get mail_owner's group, so pickup can read them (mode 0740)
     // while other users cannot (see internal/submit/maildrop.ts)
