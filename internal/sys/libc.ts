@@ -33,20 +33,15 @@ const ERRNO_NAMES: Record<number, string> = {
   88: "ENOTSOCK", 91: "EPROTOTYPE", 97: "EAFNOSUPPORT", 111: "ECONNREFUSED", 107: "ENOTCONN",
 };
 
-let lib: ReturnType<typeof openLibc> | undefined;
+// Two groups, each opened on first use: bun:ffi compiles a trampoline per symbol, so a one-shot tool that only
+// reads a file and writes a line should not pay for locks and sockets.
+let core: ReturnType<typeof openCore> | undefined;
+let extra: ReturnType<typeof openExtra> | undefined;
 
-function openLibc() {
+function openCore() {
   return dlopen("libc.so.6", {
     __errno_location: { args: [], returns: FFIType.ptr },
     strerror: { args: [FFIType.i32], returns: FFIType.ptr },
-    flock: { args: [FFIType.i32, FFIType.i32], returns: FFIType.i32 },
-    fcntl: { args: [FFIType.i32, FFIType.i32, FFIType.ptr], returns: FFIType.i32 },
-    mkfifo: { args: [FFIType.cstring, FFIType.u32], returns: FFIType.i32 },
-    syncfs: { args: [FFIType.i32], returns: FFIType.i32 },
-    prctl: { args: [FFIType.i32, FFIType.ptr, FFIType.u64, FFIType.u64, FFIType.u64], returns: FFIType.i32 },
-    socket: { args: [FFIType.i32, FFIType.i32, FFIType.i32], returns: FFIType.i32 },
-    connect: { args: [FFIType.i32, FFIType.ptr, FFIType.u32], returns: FFIType.i32 },
-    send: { args: [FFIType.i32, FFIType.ptr, FFIType.u64, FFIType.i32], returns: FFIType.i64 },
     close: { args: [FFIType.i32], returns: FFIType.i32 },
     open: { args: [FFIType.cstring, FFIType.i32, FFIType.u32], returns: FFIType.i32 },
     read: { args: [FFIType.i32, FFIType.ptr, FFIType.u64], returns: FFIType.i64 },
@@ -56,8 +51,25 @@ function openLibc() {
   }).symbols;
 }
 
+function openExtra() {
+  return dlopen("libc.so.6", {
+    flock: { args: [FFIType.i32, FFIType.i32], returns: FFIType.i32 },
+    fcntl: { args: [FFIType.i32, FFIType.i32, FFIType.ptr], returns: FFIType.i32 },
+    mkfifo: { args: [FFIType.cstring, FFIType.u32], returns: FFIType.i32 },
+    syncfs: { args: [FFIType.i32], returns: FFIType.i32 },
+    prctl: { args: [FFIType.i32, FFIType.ptr, FFIType.u64, FFIType.u64, FFIType.u64], returns: FFIType.i32 },
+    socket: { args: [FFIType.i32, FFIType.i32, FFIType.i32], returns: FFIType.i32 },
+    connect: { args: [FFIType.i32, FFIType.ptr, FFIType.u32], returns: FFIType.i32 },
+    send: { args: [FFIType.i32, FFIType.ptr, FFIType.u64, FFIType.i32], returns: FFIType.i64 },
+  }).symbols;
+}
+
 function libc() {
-  return (lib ??= openLibc());
+  return (core ??= openCore());
+}
+
+function libx() {
+  return (extra ??= openExtra());
 }
 
 function fail(syscall: string): never {
@@ -79,7 +91,7 @@ export const LOCK_UN = 8;
 
 /** flock(2); with LOCK_NB a held lock throws SysError code EAGAIN. */
 export function flock(fd: number, op: number): void {
-  check("flock", libc().flock(fd, op));
+  check("flock", libx().flock(fd, op));
 }
 
 const F_OFD_GETLK = 36;
@@ -99,40 +111,40 @@ function flockStruct(type: number): Uint8Array {
 /** Takes (F_RDLCK/F_WRLCK) or releases (F_UNLCK) an OFD lock on the whole file without waiting; EAGAIN if held. */
 export function fcntlLock(fd: number, type: number): void {
   const buf = flockStruct(type);
-  check("fcntl", libc().fcntl(fd, F_OFD_SETLK, ptr(buf)));
+  check("fcntl", libx().fcntl(fd, F_OFD_SETLK, ptr(buf)));
 }
 
 /** True when another open file description holds a conflicting fcntl lock of `type` on the file. */
 export function fcntlIsLocked(fd: number, type: number = F_WRLCK): boolean {
   const buf = flockStruct(type);
-  check("fcntl", libc().fcntl(fd, F_OFD_GETLK, ptr(buf)));
+  check("fcntl", libx().fcntl(fd, F_OFD_GETLK, ptr(buf)));
   return new DataView(buf.buffer).getInt16(0, true) !== F_UNLCK;
 }
 
 /** mkfifo(3) followed by an explicit chmod by the caller (the umask applies here). */
 export function mkfifo(path: string, mode: number): void {
-  check("mkfifo", libc().mkfifo(Buffer.from(`${path}\0`), mode));
+  check("mkfifo", libx().mkfifo(Buffer.from(`${path}\0`), mode));
 }
 
 /** syncfs(2): flushes the whole file system that holds `fd` (group commit of many queue files). */
 export function syncfs(fd: number): void {
-  check("syncfs", libc().syncfs(fd));
+  check("syncfs", libx().syncfs(fd));
 }
 
 /** Sets the kernel's command name of this process (what `ps -o comm` shows), at most 15 bytes. */
 export function setProcessName(name: string): void {
   const buf = Buffer.from(`${name.slice(0, 15)}\0`);
-  libc().prctl(15, ptr(buf), 0n, 0n, 0n);
+  libx().prctl(15, ptr(buf), 0n, 0n, 0n);
 }
 
 /** Opens an AF_UNIX SOCK_DGRAM socket connected to `path` (for /dev/log); returns the descriptor. */
 export function connectUnixDgram(path: string): number {
   const l = libc();
-  const fd = check("socket", l.socket(1, 2 | 0o2000000, 0)); // AF_UNIX, SOCK_DGRAM|SOCK_CLOEXEC
+  const fd = check("socket", libx().socket(1, 2 | 0o2000000, 0)); // AF_UNIX, SOCK_DGRAM|SOCK_CLOEXEC
   const addr = new Uint8Array(110);
   addr[0] = 1; // sa_family = AF_UNIX, little-endian u16
   addr.set(Buffer.from(path), 2);
-  if (l.connect(fd, ptr(addr), 2 + Buffer.byteLength(path) + 1) < 0) {
+  if (libx().connect(fd, ptr(addr), 2 + Buffer.byteLength(path) + 1) < 0) {
     try {
       fail("connect");
     } finally {
@@ -144,7 +156,7 @@ export function connectUnixDgram(path: string): number {
 
 /** Sends one datagram on a connected socket. */
 export function sendDatagram(fd: number, data: Uint8Array): void {
-  check("send", libc().send(fd, ptr(data), BigInt(data.length), 0x4000)); // MSG_NOSIGNAL
+  check("send", libx().send(fd, ptr(data), BigInt(data.length), 0x4000)); // MSG_NOSIGNAL
 }
 
 /** close(2) for descriptors made here. */
