@@ -36,6 +36,14 @@ export const TOOLS: Record<string, ToolEntry> = {
   postmap: { summary: "build, query, list and edit lookup tables", load: () => import("./postmap.ts") },
   postalias: { summary: "build, query, list and edit alias tables", load: () => import("./postalias.ts") },
   newaliases: { summary: "rebuild the alias tables listed in alias_database", load: () => import("./newaliases.ts") },
+  postqueue: { summary: "list the mail queue, deliver queued mail now", load: () => import("./postqueue.ts"), fatalExit: 69 },
+  mailq: {
+    summary: "list the mail queue (postqueue -p)",
+    load: () => import("./postqueue.ts").then((m) => ({ HELP: m.MAILQ_HELP, run: m.runMailq })),
+    fatalExit: 69,
+  },
+  postsuper: { summary: "delete, hold, release, requeue and repair queued mail", load: () => import("./postsuper.ts") },
+  postcat: { summary: "show the contents of queue files", load: () => import("./postcat.ts") },
 };
 
 /** Names of the daemons the master can start. */
