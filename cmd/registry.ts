@@ -43,6 +43,8 @@ export const TOOLS: Record<string, ToolEntry> = {
     fatalExit: 69,
   },
   postsuper: { summary: "delete, hold, release, requeue and repair queued mail", load: () => import("./postsuper.ts") },
+  sendmail: { summary: "submit mail (Sendmail compatibility interface)", load: () => import("./sendmail.ts"), fatalExit: 75 },
+  postdrop: { summary: "put a message record stream into the maildrop queue", load: () => import("./postdrop.ts") },
   postcat: { summary: "show the contents of queue files", load: () => import("./postcat.ts") },
 };
 

@@ -2,6 +2,7 @@
  * split_address_test — address extensions against Debian's Postfix 3.7: the STRIP and SPLIT rows were produced by
  * Postfix's own strip_addr_internal() and split_addr_internal() (libpostfix-global.so, double_bounce_sender =
  * double-bounce, owner_request_special = yes unless noted) for each input and delimiter set.
+ * The driver that ran Postfix is testdata/postfix_oracle.c.
  */
 import { test, expect, describe } from "bun:test";
 import { splitAddress, splitLocalPart, stripAddressExtension } from "./split_address.ts";

@@ -4,6 +4,7 @@
  * MIME_OPT_DISABLE_MIME and header_size_limit as given) and recording its head_out, head_end and body_out
  * call-backs. `h:` is a header (`Info|` when header_opts_find() knows its name, ` [truncated]` when Postfix
  * reported MIME_ERR_TRUNC_HEADER for it), `end` the end of the headers, `b:` a body record and `b+:` a partial one.
+ * The driver that ran Postfix is ../address/testdata/postfix_oracle.c.
  */
 import { test, expect, describe } from "bun:test";
 import { HeaderParser, DEFAULT_HEADER_SIZE_LIMIT, type Header } from "./header_parser.ts";

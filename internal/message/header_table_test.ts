@@ -1,6 +1,7 @@
 /**
  * header_table_test — the known header names and classes (Postfix 3.7 header_opts.c, checked against
  * header_opts_find() of Debian's libpostfix-global.so), message_drop_headers, and is_header().
+ * The driver that ran Postfix is ../address/testdata/postfix_oracle.c.
  */
 import { test, expect, describe } from "bun:test";
 import { DEFAULT_DROP_HEADERS, findHeaderInfo, headerNameLength, makeHeaderTable } from "./header_table.ts";

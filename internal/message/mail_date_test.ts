@@ -3,6 +3,7 @@
  * Postfix's own mail_date() (libpostfix-global.so) under each TZ, for 1970, 2023, 2024 (summer and the last
  * second of the year) and 1900 (local mean time, where Postfix's whole-minute offset shows). The date(1) tests
  * compare many instants with `date '+%a, %e %b %Y %H:%M:%S %z (%Z)'`, the strftime format Postfix 3.7 uses.
+ * The driver that ran Postfix is ../address/testdata/postfix_oracle.c.
  */
 import { test, expect, describe } from "bun:test";
 import { formatRfc2822Date } from "./mail_date.ts";

@@ -142,6 +142,25 @@ function attributeEntries(a: EnvelopeInput["attributes"]): Iterable<readonly [st
   return Object.entries(a as Record<string, string>);
 }
 
+/**
+ * fsync(2) of `dir` after `file` was renamed into it. Problem: a local submitter cannot open the world-writable
+ * maildrop (mode 1733, no read permission) to fsync it. Solution: syncfs(2) through the file just renamed, which
+ * the submitter owns; it commits the rename with everything else on that file system.
+ */
+function syncDirOf(dir: string, file: string): void {
+  try {
+    fsyncDir(dir);
+  } catch (e) {
+    if (errnoCode(e) !== "EACCES") throw e;
+    const fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW | O_CLOEXEC);
+    try {
+      syncfs(fd);
+    } finally {
+      closeSync(fd);
+    }
+  }
+}
+
 /** A queue file being written; see the header. */
 export class QueueFileWriter implements Disposable {
   /** The queue ID, known from the start. */
@@ -385,7 +404,7 @@ export class QueueFileWriter implements Disposable {
     this.state = "done";
     if (durable) {
       try {
-        fsyncDir(dir);
+        syncDirOf(dir, this.path);
         if (dir !== this.topDir) fsyncDir(this.topDir);
       } catch (e) {
         try {

@@ -1,0 +1,227 @@
+/**
+ * NAME
+ *   sendmail — Postfix to Sendmail compatibility interface: submit mail, or run mailq, newaliases, a queue flush
+ *
+ * SYNOPSIS
+ *   sendmail [options] [recipient ...]
+ *   mailq [options]          (when the binary is started under that name and no other tool claims it)
+ *   newaliases [options]     (likewise)
+ *
+ * DESCRIPTION
+ *   By default (`-bm`) sendmail reads a message from standard input and queues it: it writes a complete queue
+ *   file into the maildrop queue and wakes the pickup service, which passes it to cleanup (headers, rewriting,
+ *   size checks) and on to the queue manager. This works whether or not the mail system runs: the message waits
+ *   in maildrop until pickup takes it (when nothing answers at public/pickup, sendmail prints Postfix's
+ *   `postdrop: warning: unable to look up public/pickup: No such file or directory` and still exits 0).
+ *   The binary is never set-uid or set-gid, so the message is written with the caller's own privileges into a
+ *   world-writable, sticky maildrop; internal/submit/maildrop.ts explains why that is safe.
+ *
+ *   The stored file holds: `submit_uid` (the real uid), `rewrite_context=local` (`remote` with -G), the full name,
+ *   the sender, the command-line recipients, the DSN values of -N/-R/-V, the message content as read (after the
+ *   input processing of internal/submit/sendmail_input.ts: line endings per sendmail_fix_line_endings, leading
+ *   `From ` lines dropped, the lone-dot rule without -i), and with -t the header recipients in the extracted
+ *   section. sendmail does no header rewriting: Bcc stays in the file and cleanup removes it.
+ *
+ *   Other modes run other postkit tools (re-executing this binary under their name) and exit with their status:
+ *   `-bp` and the name mailq run `postqueue -p`, `-q` runs `postqueue -f`, `-qRsite` `postqueue -s site`,
+ *   `-qIqueueid` `postqueue -i queueid`, `-bi`, `-I` and the name newaliases run `postalias` on alias_database (or
+ *   on the -oA table), `-bd`/`-bl` start `postfix start` in the background.
+ *
+ * OPTIONS
+ *   -bm            enqueue (default)             -bp   list the queue          -bi, -I  rebuild aliases
+ *   -bs            stand-alone SMTP on stdin/stdout (not available yet: fatal)
+ *   -bd, -bl       start the mail system         -bh, -bH  ignored (exit 0)    -bv  not supported (fatal)
+ *   -B type        body type 8BITMIME or 7BIT
+ *   -C path        main.cf or its directory (else $MAIL_CONFIG, else /etc/postfix)
+ *   -F name        sender full name (else $NAME, else the GECOS field)
+ *   -f sender, -r sender   envelope sender; `<>` or '' is the null sender (default: the login name)
+ *   -G             gateway submission: rewrite_context=remote
+ *   -i, -oi        a line with a single `.` does not end the message
+ *   -N dsn         DSN notify: never, or a list of success, failure, delay
+ *   -R ret         DSN return: full or hdrs
+ *   -V envid       DSN envelope ID
+ *   -oAtable       alias table for -bi
+ *   -q             flush the queue; -qRsite, -qIqueueid; -q<interval> is ignored (exit 0)
+ *   -t             also take recipients from To, Cc, Bcc (or Resent-To/Cc/Bcc)
+ *   -v             once: ask for a delivery report (trace_flags); more: verbose logging
+ *   -A -c -e -h -L -m -O -o7 -o8 -om -p -U -x   accepted and ignored, as in Postfix
+ *   -n             fatal (`-n option not supported`), as in Postfix; -XV (VERP) is not supported (fatal)
+ *
+ * EXIT STATUS
+ *   0 when the message is queued; 75 (EX_TEMPFAIL) for every fatal error, as Postfix's sendmail (its cleanup hook
+ *   turns every status into 75): usage errors, no recipients, a user not in authorized_submit_users, write errors.
+ *   In the other modes, the status of the tool that ran.
+ *
+ * DIAGNOSTICS (Postfix's texts)
+ *   `sendmail: fatal: SENDER(UID): No recipient addresses found in message header` (-t),
+ *   `...: Recipient addresses must be specified on the command line or via the -t option`,
+ *   `User NAME(UID) is not allowed to submit mail`, `SENDER(UID): error writing queue file: REASON`,
+ *   `SENDER(UID): message file too big` (message_size_limit), `SENDER(UID): unable to extract recipients: message
+ *   header length exceeds safety limit` (-t, header_size_limit), `no login name found for user ID N`,
+ *   warnings `-f option specified malformed sender: X`, `bad -N option value -- ignored`, `bad -R option value
+ *   -- ignored`, `bad syntax in -V option value -- ignored`, `too long -V option value -- ignored`.
+ *
+ * CONFIGURATION PARAMETERS
+ *   queue_directory, authorized_submit_users (static:anyone), sendmail_fix_line_endings (always),
+ *   line_length_limit, header_size_limit, message_size_limit, enable_long_queue_ids, alias_database,
+ *   trigger_timeout.
+ *
+ * FILES
+ *   $queue_directory/maildrop (mode 1733), $queue_directory/public/pickup.
+ *
+ * SEE ALSO
+ *   postdrop(1), postqueue(1), postalias(1), internal/submit/maildrop.ts.
+ */
+import { msgInfo, msgProgName, msgWarn, setMsgStderrName, setMsgVerbose } from "../internal/log/msg.ts";
+import { FatalError } from "../internal/sys/errors.ts";
+import { writeAll } from "../internal/sys/libc.ts";
+import { flushOut, writeOut } from "../internal/sys/stdout.ts";
+import { bindLogToConfig, loadConfig, splitList, type Config } from "../internal/config/config.ts";
+import { parseSendmailArgs, sendmailConfigDir, type SendmailArgs } from "../internal/submit/sendmail_options.ts";
+
+export const USAGE = "sendmail [options]";
+
+export const HELP = `usage: sendmail [options] [recipient ...]
+
+Submit a message read from standard input (Postfix's sendmail compatibility interface).
+  -t             also take recipients from To/Cc/Bcc headers
+  -i, -oi        a line with a single "." does not end the message
+  -f sender      envelope sender ("<>" for the null sender); -r is the same
+  -F name        sender full name
+  -N dsn         never, or success,failure,delay      -R full|hdrs      -V envid
+  -C config      main.cf or its directory              -B 8BITMIME|7BIT  -G  gateway submission
+  -v             ask for a delivery report (twice: verbose logging)
+  -bp            list the queue (mailq)    -q  flush the queue  (-qRsite, -qIqueueid)
+  -bi, -I        rebuild the aliases (newaliases)      -bd  start the mail system
+`;
+
+/** sendmail's entry point (also mailq and newaliases when the registry maps those names here). */
+export async function run(argv: string[]): Promise<number> {
+  const prog = msgProgName();
+  const report = {
+    warn: msgWarn,
+    info: msgInfo,
+    getoptDiagnostic: (text: string) => writeAll(2, `${prog}: ${text}\n`),
+  };
+  const configDir = sendmailConfigDir(argv, report);
+  const cfg = loadConfig({ configDir });
+  bindLogToConfig(cfg);
+  const args = parseSendmailArgs(argv, prog, report, { verbose: process.env.MAIL_VERBOSE ? 1 : 0 });
+  setMsgVerbose(args.verbose);
+  if (args.queueInterval !== undefined && args.mode !== "daemon") return 0;
+  const v = Array.from({ length: args.verbose }, () => "-v");
+  const noRecipients = (what: string) => {
+    if (args.recipients.length > 0) throw new FatalError(`${what} requires no recipient`);
+  };
+  switch (args.mode) {
+    case "enqueue":
+      if (args.flushSite !== undefined) {
+        noRecipients("flush site");
+        return execTool(cfg, "postqueue", ["-s", args.flushSite, ...v]);
+      }
+      if (args.flushId !== undefined) {
+        noRecipients("flush queue_id");
+        return execTool(cfg, "postqueue", ["-i", args.flushId, ...v]);
+      }
+      return enqueue(cfg, args);
+    case "mailq":
+      noRecipients("display queue mode");
+      return execTool(cfg, "postqueue", ["-p", ...v]);
+    case "flushq":
+      noRecipients("flush queue mode");
+      return execTool(cfg, "postqueue", ["-f", ...v]);
+    case "daemon":
+      noRecipients("daemon mode");
+      return startInBackground(cfg, "postfix", [...v, "start"]);
+    case "newaliases": {
+      noRecipients("alias initialization mode");
+      const maps = args.aliasMap !== undefined ? [args.aliasMap] : splitList(cfg.get("alias_database"));
+      if (maps.length === 0) return 0;
+      return execTool(cfg, "postalias", [...v, "--", ...maps]);
+    }
+    case "user": {
+      noRecipients("stand-alone mode");
+      await checkSubmitter(cfg);
+      throw new FatalError("stand-alone SMTP mode (-bs) is not available yet in postkit");
+    }
+    case "ignore":
+      return 0;
+  }
+}
+
+/** authorized_submit_users; advisory here (pickup enforces it on the file owner). */
+async function checkSubmitter(cfg: Config): Promise<void> {
+  const uid = process.getuid!();
+  const acl = cfg.get("authorized_submit_users");
+  if (acl.startsWith("static:")) return;
+  const { checkUserAcl } = await import("../internal/submit/user_acl.ts");
+  const denied = await checkUserAcl("authorized_submit_users", acl, uid);
+  if (denied !== undefined) throw new FatalError(`User ${denied}(${uid}) is not allowed to submit mail`);
+}
+
+/** Queues the message on standard input (internal/submit/enqueue.ts). */
+async function enqueue(cfg: Config, args: SendmailArgs): Promise<number> {
+  await checkSubmitter(cfg);
+  const { enqueueMessage, SubmitError } = await import("../internal/submit/enqueue.ts");
+  let r;
+  try {
+    r = await enqueueMessage(
+      args,
+      {
+        queueDir: cfg.get("queue_directory"),
+        longIds: cfg.getBool("enable_long_queue_ids"),
+        fixLineEndings: cfg.get("sendmail_fix_line_endings"),
+        lineLimit: cfg.getInt("line_length_limit"),
+        headerSizeLimit: cfg.getInt("header_size_limit"),
+        sizeLimit: cfg.getInt("message_size_limit"),
+        triggerTimeoutMs: cfg.getTime("trigger_timeout") * 1000,
+      },
+      { uid: process.getuid!(), nameEnv: process.env.NAME, warn: msgWarn },
+    );
+  } catch (e) {
+    if (e instanceof SubmitError) throw new FatalError(e.message);
+    throw e;
+  }
+  if (args.traceFlags) writeOut(`Mail Delivery Status Report will be mailed to <${r.sender}>.\n`);
+  if (r.pickupWarning !== undefined) {
+    // Postfix's sendmail leaves this to postdrop, whose name is on the line; scripts see the same text
+    const name = msgProgName();
+    setMsgStderrName("postdrop");
+    msgWarn(r.pickupWarning);
+    setMsgStderrName(name);
+  }
+  return 0;
+}
+
+/** The command that runs postkit tool `tool`: this binary under that name (or the source entry when not compiled). */
+function toolCommand(tool: string, args: string[]): string[] {
+  return Bun.main.startsWith("/$bunfs/") ? [process.execPath, ...args] : [process.execPath, Bun.main, tool, ...args];
+}
+
+function childEnv(cfg: Config): Record<string, string | undefined> {
+  return { ...process.env, MAIL_CONFIG: cfg.configDir };
+}
+
+/** Runs another postkit tool in the foreground, as Postfix's mail_run_replace(); resolves to its exit status. */
+async function execTool(cfg: Config, tool: string, args: string[]): Promise<number> {
+  flushOut();
+  const p = Bun.spawn({ cmd: toolCommand(tool, args), argv0: tool, env: childEnv(cfg), stdio: ["inherit", "inherit", "inherit"] });
+  const code = await p.exited;
+  if (p.signalCode) {
+    const { constants } = await import("node:os");
+    return 128 + (constants.signals[p.signalCode as keyof typeof constants.signals] ?? 0);
+  }
+  return code;
+}
+
+/** Starts another postkit tool without waiting for it, as Postfix's mail_run_background(). */
+function startInBackground(cfg: Config, tool: string, args: string[]): number {
+  try {
+    const p = Bun.spawn({ cmd: toolCommand(tool, args), argv0: tool, env: childEnv(cfg), stdio: ["ignore", "inherit", "inherit"] });
+    p.unref();
+    return 0;
+  } catch (e) {
+    msgWarn(`${tool}: ${(e as Error).message}`);
+    return 1;
+  }
+}
