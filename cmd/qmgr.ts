@@ -37,7 +37,8 @@ export async function run(argv: string[]): Promise<number> {
   const cleanup = await Cleanup.create(cfg);
   const notifier = new BounceNotifier(cfg, cleanup);
   let host: Awaited<ReturnType<typeof startQmgrHost>> | undefined;
-  const pickup = new Pickup(layoutFromConfig(cfg), cleanup, instanceOwnerUid(cfg.get("queue_directory")), () => host?.qmgr.requestScan("incoming"));
+  const acl = cfg.get("authorized_submit_users");
+  const pickup = new Pickup(layoutFromConfig(cfg), cleanup, instanceOwnerUid(cfg.get("queue_directory")), () => host?.qmgr.requestScan("incoming"), acl.startsWith("static:") ? undefined : acl);
   host = await startQmgrHost(cfg, { notifier, pickup: () => pickup.scan() });
   await stop;
   await host.stop();

@@ -13,6 +13,8 @@
  *   - the submitter is the file's owner (st_uid). The `submit_uid` the file claims must be the same uid, or the
  *     file is refused (moved to corrupt). A file owned by the instance owner (mail_owner, or the unprivileged
  *     instance's user) is a requeued message (postsuper -r) and keeps its recorded submitter;
+ *   - authorized_submit_users is checked here, against the file's owner (sendmail's own check is advisory,
+ *     since anybody can write into maildrop directly);
  *   - the content is parsed by the queue file decoder, which accepts only its grammar (queue_file.ts), and then
  *     rewritten by cleanup like any other message: headers, sizes and recipients are checked there.
  *   The file is removed only after cleanup made the new queue file durable in incoming, so a crash at any point
@@ -28,6 +30,7 @@ import { msgWarn } from "../log/msg.ts";
 import { logPickup } from "../log/events.ts";
 import { ATTR, openQueueFile, moveToCorrupt, scanQueue, QueueError, type QueueLayout } from "../queue/index.ts";
 import type { Cleanup } from "../cleanup/cleanup.ts";
+import { checkUserAcl } from "../submit/user_acl.ts";
 
 /** Scans the maildrop and feeds cleanup. */
 export class Pickup {
@@ -38,6 +41,8 @@ export class Pickup {
     private readonly ownerUid: number,
     /** Called after each message reached incoming. */
     private readonly onQueued: () => void,
+    /** authorized_submit_users, or undefined when everybody may submit. */
+    private readonly submitAcl?: string,
   ) {}
 
   /** One scan of the maildrop, repeated while it keeps finding messages. */
@@ -103,6 +108,15 @@ export class Pickup {
         return false;
       }
       const uid = requeued ? (env.uid ?? fst.uid) : fst.uid;
+      if (!requeued && this.submitAcl !== undefined) {
+        // anybody can write into maildrop, so authorized_submit_users is enforced here, on the file's owner
+        const denied = await checkUserAcl("authorized_submit_users", this.submitAcl, fst.uid);
+        if (denied !== undefined) {
+          file.close();
+          this.refuse(id, `User ${denied}(${fst.uid}) is not allowed to submit mail`);
+          return false;
+        }
+      }
       const content = file.content();
       await this.cleanup.process({
         sender: env.sender,
