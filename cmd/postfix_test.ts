@@ -148,3 +148,27 @@ test("postfix refuses unknown commands and relative -c like Postfix", () => {
     inst.cleanup();
   }
 });
+
+describe("deferral, delay warnings and expiry", () => {
+  test("a deferred message gets one delay warning, then expires back to its sender", async () => {
+    const inst = makeInstance(
+      "local_transport = discard:ok\ndefault_transport = retry:4.4.1 host unreachable\n" +
+        "delay_warning_time = 1s\nmaximal_queue_lifetime = 3s\nminimal_backoff_time = 1s\nmaximal_backoff_time = 1s\nqueue_run_delay = 1s\n",
+    );
+    writeFileSync(join(inst.config, "master.cf"), stockMasterCf("127.0.0.1:0"));
+    try {
+      expect(runTool("postfix", ["-c", inst.config, "start"]).status).toBe(0);
+      drop(inst, "alice", ["far@remote.example"], "Subject: slow\n\nbody\n");
+      runTool("postkick", ["-c", inst.config, "public", "pickup", "W"]);
+      await waitFor("the first deferral", () => /to=<far@remote\.example>, relay=none, .*dsn=4\.4\.1, status=deferred \(host unreachable\)/.test(log(inst)));
+      await waitFor("the delay warning", () => /sender delay notification: \w+/.test(log(inst)), 15000);
+      await waitFor("expiry", () => /to=<far@remote\.example>, relay=none, .*status=expired, returned to sender \(host unreachable\)/.test(log(inst)), 20000);
+      await waitFor("the non-delivery notice", () => /sender non-delivery notification: \w+/.test(log(inst)));
+      expect(log(inst).match(/sender delay notification/g)!.length).toBe(1);
+      await waitFor("an empty queue", () => ids(inst, "deferred").length + ids(inst, "active").length + ids(inst, "incoming").length === 0);
+    } finally {
+      runTool("postfix", ["-c", inst.config, "abort"]);
+      inst.cleanup();
+    }
+  }, 60000);
+});
