@@ -1,0 +1,97 @@
+import { test, expect, beforeAll, afterAll } from "bun:test";
+import { mkdtempSync, rmSync, writeFileSync, realpathSync } from "node:fs";
+import { join } from "node:path";
+import { tmpdir } from "node:os";
+import { loadConfig } from "../config/config.ts";
+import { ensureQueueDirs, openQueueFile, queueLayout, layoutPath } from "../queue/index.ts";
+import { Cleanup, CleanupError, type CleanupRequest } from "./cleanup.ts";
+
+let dir = "";
+
+beforeAll(async () => {
+  dir = realpathSync(mkdtempSync(join(tmpdir(), "cleanup-test-")));
+  ensureQueueDirs(join(dir, "queue"));
+  writeFileSync(join(dir, "virtual"), "group@example.test alice@example.test, bob@example.test\nloop@example.test loop@example.test, carol@example.test\n");
+  writeFileSync(join(dir, "canonical"), "@old.example @new.example\nsender@example.test Sender.Name@example.test\n");
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+async function clean(mainCf: string, req: Partial<CleanupRequest> & { content: string }) {
+  writeFileSync(join(dir, "main.cf"), `queue_directory = ${dir}/queue\nmyhostname = host.example.test\nmydomain = example.test\nmyorigin = example.test\n${mainCf}`);
+  const cfg = loadConfig({ configDir: dir, warn: false });
+  const c = await Cleanup.create(cfg);
+  const res = await c.process({
+    sender: "alice", recipients: [{ address: "bob" }], context: "local", uid: 1000, date: new Date(Date.UTC(2026, 10, 25, 5, 26, 10)),
+    ...req, content: [Buffer.from(req.content)],
+  });
+  using f = openQueueFile(layoutPath(queueLayout(join(dir, "queue")), "incoming", res.queueId));
+  const env = f.envelope();
+  const content = Buffer.concat([...f.content()].map((b) => Buffer.from(b))).toString();
+  return { res, env, content };
+}
+
+test("Cleanup qualifies local addresses and adds Received, Message-Id, Date and From", async () => {
+  const { res, env, content } = await clean("", { content: "Subject: hi\n\nbody\n" });
+  expect(env.sender).toBe("alice@example.test");
+  expect(env.recipients.map((r) => [r.address, r.origAddress])).toEqual([["bob@example.test", "bob"]]);
+  const lines = content.split("\n");
+  expect(lines[0]).toBe("Received: by host.example.test (Postfix, from userid 1000)");
+  expect(lines[1]).toMatch(new RegExp(`^\\tid ${res.queueId}; \\w{3}, [ \\d]\\d \\w{3} 2026 \\d\\d:\\d\\d:\\d\\d [+-]\\d{4} \\(\\w+\\)$`));
+  expect(lines[2]).toBe("Subject: hi");
+  expect(lines[3]).toBe(`Message-Id: <20261125052610.${res.queueId}@host.example.test>`);
+  expect(lines[4]).toMatch(/^Date: /);
+  expect(lines[5]).toBe("From: alice@example.test");
+  expect(lines.slice(6)).toEqual(["", "body", ""]);
+});
+
+test("Cleanup keeps existing headers byte for byte and drops Bcc, Return-Path and Content-Length", async () => {
+  const msg = "From: Alice <alice@example.test>\nTo: Bob  <bob@example.test>,\n  carol@example.test\nBcc: secret@example.test\nReturn-Path: <x@y>\nContent-Length: 5\nMessage-Id: <m@x>\nDate: Mon, 1 Jan 2024 00:00:00 +0000\n\nbody\n";
+  const { content } = await clean("", { content: msg, uid: undefined, context: "remote" });
+  expect(content).toBe("From: Alice <alice@example.test>\nTo: Bob  <bob@example.test>,\n  carol@example.test\nMessage-Id: <m@x>\nDate: Mon, 1 Jan 2024 00:00:00 +0000\n\nbody\n");
+});
+
+test("Cleanup rewrites unqualified header addresses in the local context only", async () => {
+  const local = await clean("", { content: "To: bob, carol@example.test\n\nx\n" });
+  expect(local.content).toContain("To: bob@example.test, carol@example.test\n");
+  const remote = await clean("", { content: "To: bob, carol@example.test\n\nx\n", context: "remote", uid: undefined });
+  expect(remote.content).toContain("To: bob, carol@example.test\n");
+});
+
+test("Cleanup applies canonical maps to envelope and headers", async () => {
+  const { env, content } = await clean(`canonical_maps = texthash:${dir}/canonical\n`, {
+    sender: "sender@example.test", recipients: [{ address: "user@old.example" }], content: "From: sender@example.test\nTo: user@old.example\n\nx\n",
+  });
+  expect(env.sender).toBe("Sender.Name@example.test");
+  expect(env.recipients[0]!.address).toBe("user@new.example");
+  expect(env.recipients[0]!.origAddress).toBe("user@old.example");
+  expect(content).toContain("From: Sender.Name@example.test\n");
+  expect(content).toContain("To: user@new.example\n");
+});
+
+test("Cleanup expands virtual aliases recursively, keeps self-references, and removes duplicates", async () => {
+  const { env } = await clean(`virtual_alias_maps = texthash:${dir}/virtual\n`, {
+    recipients: [{ address: "group@example.test" }, { address: "alice@example.test" }, { address: "loop@example.test" }], content: "\nx\n",
+  });
+  expect(env.recipients.map((r) => r.address)).toEqual(["alice@example.test", "bob@example.test", "loop@example.test", "carol@example.test"]);
+  expect(env.recipients[0]!.origAddress).toBe("group@example.test");
+});
+
+test("Cleanup refuses a message over message_size_limit and leaves no file behind", async () => {
+  let err: unknown;
+  try {
+    await clean("message_size_limit = 100\n", { content: `Subject: big\n\n${"x".repeat(200)}\n` });
+  } catch (e) {
+    err = e;
+  }
+  expect(err).toBeInstanceOf(CleanupError);
+  expect((err as CleanupError).dsn).toBe("5.3.4");
+  expect((err as CleanupError).message).toBe("message file too big");
+  const left = [...new Bun.Glob("**/*").scanSync({ cwd: join(dir, "queue", "incoming") })].filter((n) => n.includes("."));
+  expect(left).toEqual([]);
+});
+
+test("Cleanup refuses too many hops and a message without recipients", async () => {
+  const received = "Received: from a by b; x\n".repeat(51);
+  await expect(clean("", { content: `${received}\nx\n` })).rejects.toThrow("too many hops");
+  await expect(clean("", { recipients: [], content: "\nx\n" })).rejects.toThrow("no recipients specified");
+});
