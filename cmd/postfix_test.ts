@@ -172,3 +172,27 @@ describe("deferral, delay warnings and expiry", () => {
     }
   }, 60000);
 });
+
+test("the master restarts a daemon that dies, and mail keeps flowing", async () => {
+  const inst = makeInstance("local_transport = discard:ok\n");
+  writeFileSync(join(inst.config, "master.cf"), stockMasterCf("127.0.0.1:0"));
+  try {
+    expect(runTool("postfix", ["-c", inst.config, "start"]).status).toBe(0);
+    const master = Number(readFileSync(join(inst.queue, "pid", "master.pid"), "utf8").trim());
+    const childOf = () => {
+      const p = Bun.spawnSync({ cmd: ["pgrep", "-P", String(master)], stdout: "pipe" });
+      return p.stdout.toString().trim().split("\n").filter(Boolean).map(Number);
+    };
+    await waitFor("the qmgr process", () => childOf().length > 0);
+    const [qmgr] = childOf();
+    process.kill(qmgr!, "SIGKILL");
+    await waitFor("the restart warning", () => new RegExp(`warning: process qmgr pid ${qmgr} killed by signal 9`).test(log(inst)));
+    await waitFor("a new qmgr", () => childOf().some((p) => p !== qmgr));
+    drop(inst, "a", ["b"], "Subject: after\n\nx\n");
+    runTool("postkick", ["-c", inst.config, "public", "pickup", "W"]);
+    await waitFor("delivery", () => /to=<b@host\.example\.test>.*status=sent/.test(log(inst)));
+  } finally {
+    runTool("postfix", ["-c", inst.config, "abort"]);
+    inst.cleanup();
+  }
+}, 30000);
