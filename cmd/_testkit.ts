@@ -4,12 +4,12 @@
  * `runTool("postconf", ["-n"], {config})` starts dist/postkit with argv0 set to the tool name (exactly what a
  * symlink named `postconf` gives), waits for it, and returns stdout, stderr and the exit status. `makeInstance()`
  * creates a throw-away instance directory (etc/, queue/, mail/, log/) owned by the current user, with a main.cf
- * that keeps everything inside it. Tests only; never imported by the binary.
+ * that keeps everything inside it (mail_owner stays Postfix's default, so tests run as root exercise the
+ * privileged process model: daemons as mail_owner, set-gid maildrop). Tests only; never imported by the binary.
  */
-import { existsSync, mkdtempSync, mkdirSync, readFileSync, writeFileSync, rmSync, realpathSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, mkdirSync, readFileSync, writeFileSync, rmSync, realpathSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { tmpdir } from "node:os";
-import { getpwuid } from "../internal/sys/passwd.ts";
 
 /** Path of the binary under test: $POSTKIT_BIN (set by `make test`) or dist/postkit. */
 export const BIN = process.env.POSTKIT_BIN ?? resolve(import.meta.dir, "..", "dist", "postkit");
@@ -59,6 +59,8 @@ export interface Instance {
 /** Creates an instance directory whose main.cf keeps queue, mail and log inside it; `mainCf` lines are appended. */
 export function makeInstance(mainCf = ""): Instance {
   const dir = realpathSync(mkdtempSync(join(tmpdir(), "postkit-test-")));
+  // as root, the mail system's daemons run as mail_owner: they must be able to reach the instance
+  chmodSync(dir, 0o755);
   const config = join(dir, "etc");
   const queue = join(dir, "queue");
   for (const d of [config, queue, join(dir, "mail"), join(dir, "log")]) mkdirSync(d, { recursive: true });
@@ -66,7 +68,7 @@ export function makeInstance(mainCf = ""): Instance {
     join(config, "main.cf"),
     `queue_directory = ${queue}\ndata_directory = ${join(dir, "data")}\nmail_spool_directory = ${join(dir, "mail")}\n` +
       `maillog_file_prefixes = ${dir}, /dev/stdout\nmaillog_file = ${join(dir, "log", "maillog")}\n` +
-      `myhostname = host.example.test\nmail_owner = ${getpwuid(process.getuid!())?.name ?? "root"}\n${mainCf}`,
+      `myhostname = host.example.test\n${mainCf}`,
   );
   return { dir, config, queue, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
