@@ -29,6 +29,12 @@ export const TOOLS: Record<string, ToolEntry> = {
   master: { summary: "the resident process of the mail system", load: () => import("./master.ts"), daemon: true },
   postfix: { summary: "start, stop and control the mail system", load: () => import("./postfix.ts"), stderrIfTty: true },
   qmgr: { summary: "the queue manager process", load: () => import("./qmgr.ts"), daemon: true },
+  smtp: { summary: "SMTP client: delivery to remote mail servers", load: () => import("./smtp.ts"), daemon: true },
+  lmtp: {
+    summary: "LMTP client: delivery to local mail stores",
+    load: () => import("./smtp.ts").then((m) => ({ HELP: m.LMTP_HELP, run: m.runLmtp })),
+    daemon: true,
+  },
   postconf: { summary: "show or edit the main.cf and master.cf configuration", load: () => import("./postconf.ts") },
   postkick: { summary: "send a wake-up request to a mail system service", load: () => import("./postkick.ts") },
   postlock: { summary: "lock a mail folder and run a command", load: () => import("./postlock.ts"), fatalExit: 75 },

@@ -48,6 +48,7 @@ function openCore() {
     write: { args: [FFIType.i32, FFIType.ptr, FFIType.u64], returns: FFIType.i64 },
     gethostname: { args: [FFIType.ptr, FFIType.u64], returns: FFIType.i32 },
     isatty: { args: [FFIType.i32], returns: FFIType.i32 },
+    poll: { args: [FFIType.ptr, FFIType.u64, FFIType.i32], returns: FFIType.i32 },
   }).symbols;
 }
 
@@ -233,4 +234,17 @@ export function readSome(fd: number, buf: Uint8Array): number {
 /** isatty(3). */
 export function isTerminal(fd: number): boolean {
   return libc().isatty(fd) === 1;
+}
+
+/** poll(2) for one descriptor: true when `fd` is readable (or at end of file / error) within `timeoutMs`. */
+export function pollReadable(fd: number, timeoutMs: number): boolean {
+  const pfd = new Uint8Array(8);
+  const view = new DataView(pfd.buffer);
+  view.setInt32(0, fd, true);
+  view.setInt16(4, 1, true); // POLLIN
+  for (;;) {
+    const n = libc().poll(ptr(pfd), 1n, timeoutMs);
+    if (n >= 0) return n > 0;
+    if (read.i32(libc().__errno_location()!, 0) !== 4) fail("poll");
+  }
 }

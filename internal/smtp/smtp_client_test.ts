@@ -1,0 +1,537 @@
+/**
+ * The SMTP/LMTP client engine against real servers on 127.0.0.x (a scriptable test server, a test DNS server):
+ * every fault ends each recipient sent, deferred or bounced exactly once, with the reason text Postfix 3.7 gives
+ * (observed on Debian's Postfix 3.7.11 against the same faulty servers). Logs are captured in memory.
+ */
+import { test, expect, beforeAll, afterAll, describe } from "bun:test";
+import { mkdtempSync, mkdirSync, writeFileSync, readFileSync, rmSync, existsSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { tmpdir } from "node:os";
+import { createServer } from "node:net";
+import { loadConfig } from "../config/config.ts";
+import { setMsgSink, setMsgStderr } from "../log/msg.ts";
+import { createQueueFile, ensureQueueDirs, queueLayout, DSN_NOTIFY, DSN_RET } from "../queue/index.ts";
+import { StubResolver, parseResolvConf } from "../dns/index.ts";
+import { startTestDnsServer, type TestDnsServer } from "../dns/_test_server.ts";
+import type { DeliveryRequest, RecipientResult } from "../daemon/agent_protocol.ts";
+import { SmtpClient } from "./smtp_client.ts";
+import { readSmtpSettings } from "./settings.ts";
+import { loadTlsContext } from "./tls_client.ts";
+import { startTestSmtpServer, DROP, SILENT, type TestSmtpOptions, type TestSmtpServer } from "./_test_smtp_server.ts";
+
+const TLS_DIR = resolve(import.meta.dir, "..", "..", "testdata", "smtp");
+const tlsFiles = { key: readFileSync(join(TLS_DIR, "server.key"), "utf8"), cert: readFileSync(join(TLS_DIR, "server.pem"), "utf8") };
+
+let dir: string;
+let queueDir: string;
+let dns: TestDnsServer;
+let resolvConf: string;
+const log: string[] = [];
+const servers: TestSmtpServer[] = [];
+let nconf = 0;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), "postkit-smtp-"));
+  queueDir = join(dir, "queue");
+  ensureQueueDirs(queueDir);
+  setMsgStderr(false);
+  setMsgSink({ write: (level, text) => log.push(level === "info" ? text : `${level}: ${text}`), close() {} });
+  dns = await startTestDnsServer({});
+  resolvConf = join(dir, "resolv.conf");
+  writeFileSync(resolvConf, dns.resolvConf({ timeout: 1, attempts: 1 }));
+});
+
+afterAll(async () => {
+  for (const s of servers) await s.close();
+  dns.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function server(opts: TestSmtpOptions = {}): Promise<TestSmtpServer> {
+  const s = await startTestSmtpServer(opts);
+  servers.push(s);
+  return s;
+}
+
+/** A port with nothing listening on `host`. */
+async function closedPort(host = "127.0.0.1"): Promise<number> {
+  const srv = createServer();
+  const port = await new Promise<number>((r) => srv.listen(0, host, () => r((srv.address() as { port: number }).port)));
+  await new Promise((r) => srv.close(r));
+  return port;
+}
+
+interface Run {
+  results: RecipientResult[];
+  log: string[];
+  byRcpt: Record<string, RecipientResult>;
+  client: SmtpClient;
+}
+
+function client(main: string, command: "smtp" | "lmtp" = "smtp"): SmtpClient {
+  const etc = join(dir, `etc${++nconf}`);
+  mkdirSync(etc);
+  writeFileSync(
+    join(etc, "main.cf"),
+    `queue_directory = ${queueDir}\nmyhostname = client.example.test\ninet_protocols = ipv4\n` +
+      `smtp_helo_timeout = 1s\nsmtp_rcpt_timeout = 1s\nsmtp_mail_timeout = 2s\nsmtp_data_init_timeout = 1s\nsmtp_data_done_timeout = 1s\nsmtp_connect_timeout = 2s\n` +
+      `lmtp_lhlo_timeout = 2s\nlmtp_data_done_timeout = 2s\n${main}`,
+  );
+  const cfg = loadConfig({ configDir: etc });
+  const settings = readSmtpSettings(cfg, command);
+  return new SmtpClient({
+    settings,
+    dns: new StubResolver(parseResolvConf(readFileSync(resolvConf, "utf8"))),
+    layout: queueLayout(queueDir),
+    service: command,
+    tlsContext: loadTlsContext(settings.tls),
+  });
+}
+
+function message(rcpts: { address: string; notify?: number; orcpt?: string }[], content: string, env: { sender?: string; attrs?: [string, string][]; envid?: string; ret?: number } = {}) {
+  const w = createQueueFile({ queueDir, queueName: "active" });
+  w.writeEnvelope({ sender: env.sender ?? "alice@example.test", recipients: rcpts, attributes: env.attrs ?? [], dsnEnvid: env.envid, dsnRet: env.ret });
+  w.writeContent(content);
+  const done = w.finish({ durable: false });
+  return done;
+}
+
+async function deliver(c: SmtpClient, nexthop: string, rcpts: (string | { address: string; notify?: number; orcpt?: string })[], content = "Subject: test\n\nbody\n", env: Parameters<typeof message>[2] = {}): Promise<Run> {
+  const list = rcpts.map((r) => (typeof r === "string" ? { address: r } : r));
+  const m = message(list, content, env);
+  const { openQueueFile } = await import("../queue/index.ts");
+  const f = openQueueFile(m.path);
+  const envl = f.envelope();
+  f.close();
+  const req: DeliveryRequest = {
+    queueName: "active", queueId: m.queueId, sender: envl.sender, nexthop, service: "smtp",
+    recipients: envl.recipients.map((r) => ({ address: r.address, origAddress: r.origAddress, offset: r.offset, notify: r.notify, orcpt: r.orcpt })),
+    arrival: Date.now() - 10, active: Date.now() - 5, size: m.messageSize, envid: envl.dsnEnvid ?? "", ret: envl.dsnRet, flags: 0,
+  };
+  const start = log.length;
+  const reply = await c.deliver(req);
+  const byRcpt: Record<string, RecipientResult> = {};
+  for (const r of reply.results) byRcpt[envl.recipients.find((x) => x.offset === r.offset)!.address] = r;
+  // exactly one result per recipient
+  expect(reply.results.map((r) => r.offset).sort()).toEqual(req.recipients.map((r) => r.offset).sort());
+  return { results: reply.results, log: log.slice(start), byRcpt, client: c };
+}
+
+const noCache = "smtp_connection_cache_on_demand = no\n";
+
+describe("one server, replies at every stage", () => {
+  test("delivered: sent with the server's reply, the log line, SIZE and BODY, dot-stuffed CRLF data", async () => {
+    const s = await server({ host: "127.0.0.2" });
+    const r = await deliver(client(noCache), `[127.0.0.2]:${s.port}`, ["a@x.test", "b@x.test"], "Subject: t\n\n.dot\nend\n", { attrs: [["encoding", "8bit"]] });
+    const relay = `127.0.0.2[127.0.0.2]:${s.port}`;
+    expect(r.byRcpt["a@x.test"]).toMatchObject({ status: "sent", dsn: "2.0.0", reason: "250 2.0.0 Ok: queued as TEST", relay });
+    expect(r.byRcpt["b@x.test"]!.status).toBe("sent");
+    expect(r.log.join("\n")).toMatch(new RegExp(`: to=<a@x\\.test>, relay=127\\.0\\.0\\.2\\[127\\.0\\.0\\.2\\]:${s.port}, delay=[\\d.]+, delays=[\\d.]+/[\\d.]+/[\\d.]+/[\\d.]+, dsn=2\\.0\\.0, status=sent \\(250 2\\.0\\.0 Ok: queued as TEST\\)`));
+    expect(s.messages).toHaveLength(1);
+    expect(s.messages[0]!.data).toBe("Subject: t\r\n\r\n.dot\r\nend\r\n");
+    expect(s.messages[0]!.rcpts).toEqual(["a@x.test", "b@x.test"]);
+    expect(s.commands).toContain(`1 MAIL FROM:<alice@example.test> SIZE=${Buffer.byteLength("Subject: t\n\n.dot\nend\n")} BODY=8BITMIME`);
+    expect(s.commands.at(-1)).toBe("1 QUIT");
+  });
+
+  const cases: { label: string; opts: TestSmtpOptions; status: string; dsn: string; reason: string; relay?: boolean }[] = [
+    { label: "5xx greeting (deferred: smtp_skip_5xx_greeting)", opts: { greeting: "554 5.7.1 go away" }, status: "deferred", dsn: "4.7.1", reason: "host H refused to talk to me: 554 5.7.1 go away" },
+    { label: "421 greeting", opts: { greeting: "421 4.3.2 busy now" }, status: "deferred", dsn: "4.3.2", reason: "host H refused to talk to me: 421 4.3.2 busy now" },
+    { label: "421 to EHLO", opts: { reply: (c) => (c.startsWith("EHLO") ? "421 4.7.0 closing" : undefined) }, status: "deferred", dsn: "4.7.0", reason: "host H refused to talk to me: 421 4.7.0 closing" },
+    {
+      label: "HELO refused after EHLO", opts: { reply: (c) => (c.startsWith("EHLO") ? "502 5.5.2 no" : c.startsWith("HELO") ? "501 5.5.4 bad helo" : undefined) },
+      status: "bounced", dsn: "5.5.4", reason: "host H refused to talk to me: 501 5.5.4 bad helo",
+    },
+    { label: "4xx to MAIL", opts: { reply: (c) => (c.startsWith("MAIL") ? "451 4.3.0 try later" : undefined) }, status: "deferred", dsn: "4.3.0", reason: "host H said: 451 4.3.0 try later (in reply to MAIL FROM command)" },
+    { label: "5xx to MAIL", opts: { reply: (c) => (c.startsWith("MAIL") ? "553 5.1.8 bad sender" : undefined) }, status: "bounced", dsn: "5.1.8", reason: "host H said: 553 5.1.8 bad sender (in reply to MAIL FROM command)" },
+    { label: "5xx to DATA", opts: { reply: (c) => (c === "DATA" ? "554 5.5.1 no data" : undefined) }, status: "bounced", dsn: "5.5.1", reason: "host H said: 554 5.5.1 no data (in reply to DATA command)" },
+    { label: "5xx at the end of data", opts: { reply: (c) => (c === "." ? "552 5.3.4 too big" : undefined) }, status: "bounced", dsn: "5.3.4", reason: "host H said: 552 5.3.4 too big (in reply to end of DATA command)" },
+    { label: "4xx at the end of data", opts: { reply: (c) => (c === "." ? "451 4.3.0 queue error" : undefined) }, status: "deferred", dsn: "4.3.0", reason: "host H said: 451 4.3.0 queue error (in reply to end of DATA command)" },
+    {
+      label: "connection dropped at the end of data", opts: { reply: (c) => (c === "." ? DROP : undefined) },
+      status: "deferred", dsn: "4.4.2", reason: "lost connection with H while sending end of data -- message may be sent more than once",
+    },
+    { label: "connection dropped after EHLO", opts: { reply: (c) => (c.startsWith("EHLO") ? DROP : undefined) }, status: "deferred", dsn: "4.4.2", reason: "lost connection with H while performing the EHLO handshake" },
+    { label: "no greeting (timeout)", opts: { greeting: SILENT }, status: "deferred", dsn: "4.4.2", reason: "conversation with H timed out while receiving the initial server greeting" },
+    { label: "a greeting that is not a reply (timeout)", opts: { greeting: "hello world" }, status: "deferred", dsn: "4.4.2", reason: "conversation with H timed out while receiving the initial server greeting" },
+    { label: "no reply to RCPT (timeout)", opts: { reply: (c) => (c.startsWith("RCPT") ? SILENT : undefined) }, status: "deferred", dsn: "4.4.2", reason: "conversation with H timed out while sending RCPT TO" },
+    {
+      label: "no reply at the end of data (timeout)", opts: { reply: (c) => (c === "." ? SILENT : undefined) },
+      status: "deferred", dsn: "4.4.2", reason: "conversation with H timed out while sending end of data -- message may be sent more than once",
+    },
+    {
+      label: "a malformed RCPT reply is read together with the next reply", opts: { reply: (c) => (c.startsWith("RCPT") ? "xyz" : undefined) },
+      status: "bounced", dsn: "5.5.1", reason: "host H said: xyz 554 5.5.1 Error: no valid recipients (in reply to RCPT TO command)",
+    },
+    { label: "a SIZE limit below the message size", opts: { ehloKeywords: ["SIZE 10", "PIPELINING"] }, status: "bounced", dsn: "5.3.4", reason: `message size ${Buffer.byteLength("Subject: test\n\nbody\n")} exceeds size limit 10 of server H` },
+    { label: "a 250 reply to DATA is a protocol error", opts: { reply: (c) => (c === "DATA" ? "250 2.0.0 what" : undefined) }, status: "bounced", dsn: "5.5.0", reason: "Protocol error: host H said: 250 2.0.0 what (in reply to DATA command)" },
+  ];
+  let n = 10;
+  for (const c of cases) {
+    const host = `127.0.0.${n++}`;
+    test(c.label, async () => {
+      const s = await server({ ...c.opts, host });
+      const r = await deliver(client(noCache), `[${host}]:${s.port}`, ["u@x.test"]);
+      const H = `${host}[${host}]`;
+      expect(r.byRcpt["u@x.test"]).toEqual({ offset: r.results[0]!.offset, status: c.status as never, dsn: c.dsn, reason: c.reason.replace("H", H), relay: `${H}:${s.port}` });
+      expect(r.log.join("\n")).toContain(`, dsn=${c.dsn}, status=${c.status} (${c.reason.replace("H", H)})`);
+    });
+  }
+
+  test("EHLO refused: HELO, then delivery", async () => {
+    const s = await server({ host: "127.0.0.40", reply: (c) => (c.startsWith("EHLO") ? "502 5.5.2 no ehlo" : undefined) });
+    const r = await deliver(client(noCache), `[127.0.0.40]:${s.port}`, ["u@x.test"]);
+    expect(r.byRcpt["u@x.test"]!.status).toBe("sent");
+    expect(s.commands.slice(0, 3)).toEqual(["1 EHLO client.example.test", "1 HELO client.example.test", "1 MAIL FROM:<alice@example.test>"]);
+  });
+
+  test("per recipient: 2xx sent, 4xx deferred, 5xx bounced (multi-line reply on one line)", async () => {
+    const s = await server({
+      host: "127.0.0.41",
+      reply: (c) => (c.includes("<bad@") ? "550 5.1.1 <bad@x.test>: Recipient address rejected: User unknown" : c.includes("<tmp@") ? "450 4.2.1 mailbox busy" : c.includes("<multi@") ? "550-5.1.1 line one\r\n550 5.1.1 line two" : undefined),
+    });
+    const r = await deliver(client(noCache), `[127.0.0.41]:${s.port}`, ["ok@x.test", "bad@x.test", "tmp@x.test", "multi@x.test"]);
+    const H = "127.0.0.41[127.0.0.41]";
+    expect(r.byRcpt["ok@x.test"]).toMatchObject({ status: "sent", reason: "250 2.0.0 Ok: queued as TEST" });
+    expect(r.byRcpt["bad@x.test"]).toMatchObject({ status: "bounced", dsn: "5.1.1", reason: `host ${H} said: 550 5.1.1 <bad@x.test>: Recipient address rejected: User unknown (in reply to RCPT TO command)` });
+    expect(r.byRcpt["tmp@x.test"]).toMatchObject({ status: "deferred", dsn: "4.2.1", reason: `host ${H} said: 450 4.2.1 mailbox busy (in reply to RCPT TO command)` });
+    expect(r.byRcpt["multi@x.test"]).toMatchObject({ status: "bounced", dsn: "5.1.1", reason: `host ${H} said: 550-5.1.1 line one 550 5.1.1 line two (in reply to RCPT TO command)` });
+    expect(s.messages[0]!.rcpts).toEqual(["ok@x.test"]);
+  });
+
+  test("without PIPELINING each command waits for its reply; all recipients rejected: RSET, no DATA", async () => {
+    const s = await server({ host: "127.0.0.42", ehloKeywords: ["8BITMIME"], reply: (c) => (c.startsWith("RCPT") ? "550 5.1.1 no" : undefined) });
+    const r = await deliver(client(noCache), `[127.0.0.42]:${s.port}`, ["a@x.test", "b@x.test"]);
+    expect(r.results.map((x) => x.status)).toEqual(["bounced", "bounced"]);
+    expect(s.commands.map((c) => c.split(" ")[1])).toEqual(["EHLO", "MAIL", "RCPT", "RCPT", "RSET", "QUIT"]);
+  });
+
+  test("DSN: ENVID, RET, NOTIFY and ORCPT go to a DSN server", async () => {
+    const s = await server({ host: "127.0.0.43" });
+    await deliver(client(noCache), `[127.0.0.43]:${s.port}`, [{ address: "a@x.test", notify: DSN_NOTIFY.SUCCESS | DSN_NOTIFY.FAILURE, orcpt: "rfc822;A+B@x.test" }], "x\n", {
+      envid: "id 1",
+      ret: DSN_RET.HDRS,
+    });
+    expect(s.commands[1]).toBe("1 MAIL FROM:<alice@example.test> SIZE=2 ENVID=id+201 RET=HDRS");
+    expect(s.commands[2]).toBe("1 RCPT TO:<a@x.test> ORCPT=rfc822;A+2BB@x.test NOTIFY=SUCCESS,FAILURE");
+  });
+
+  test("a long line is broken with CRLF SPACE, and that is logged once", async () => {
+    const s = await server({ host: "127.0.0.44" });
+    const r = await deliver(client(noCache + "smtp_line_length_limit = 10\n"), `[127.0.0.44]:${s.port}`, ["a@x.test"], "Subject: 0123456789abc\n\nx\n");
+    expect(s.messages[0]!.data).toBe("Subject: \r\n 0123456789\r\n abc\r\n\r\nx\r\n".replace("Subject: \r\n 0123456789", "Subject: 0\r\n 123456789"));
+    expect(r.log.filter((l) => l.includes("breaking line > 10 bytes with <CR><LF>SPACE"))).toHaveLength(1);
+  });
+
+  test("soft_bounce turns a bounce into a deferral", async () => {
+    const s = await server({ host: "127.0.0.45", reply: (c) => (c.startsWith("RCPT") ? "550 5.1.1 no" : undefined) });
+    const r = await deliver(client(noCache + "soft_bounce = yes\n"), `[127.0.0.45]:${s.port}`, ["a@x.test"]);
+    expect(r.byRcpt["a@x.test"]).toMatchObject({ status: "deferred", dsn: "4.1.1" });
+  });
+
+  test("smtp_bind_address chooses the source address", async () => {
+    const s = await server({ host: "127.0.0.46" });
+    await deliver(client(noCache + "smtp_bind_address = 127.0.0.47\n"), `[127.0.0.46]:${s.port}`, ["a@x.test"]);
+    expect(s.sessionList[0]!.remote).toBe("127.0.0.47");
+  });
+});
+
+describe("connections", () => {
+  test("connection refused: deferred with relay=none, and the attempt is logged", async () => {
+    const port = await closedPort("127.0.0.50");
+    const r = await deliver(client(noCache), `[127.0.0.50]:${port}`, ["a@x.test"]);
+    const reason = `connect to 127.0.0.50[127.0.0.50]:${port}: Connection refused`;
+    expect(r.byRcpt["a@x.test"]).toMatchObject({ status: "deferred", dsn: "4.4.1", reason, relay: "none" });
+    expect(r.log).toContain(reason);
+    expect(r.log.join("\n")).toMatch(/to=<a@x\.test>, relay=none, delay=[\d.]+, delays=[\d./]+, dsn=4\.4\.1, status=deferred \(connect to/);
+  });
+
+  test("connection timeout (smtp_connect_timeout)", async () => {
+    // A listener whose accept queue is full drops further SYNs: the connect never completes.
+    const py = Bun.which("python3");
+    if (!py) {
+      console.warn("skip: connection timeout test: python3 is not installed");
+      return;
+    }
+    const port = await closedPort("127.0.0.51");
+    const proc = Bun.spawn([py, "-c", `
+import socket, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("127.0.0.51", ${port})); s.listen(0)
+cs = []
+for i in range(4):
+    c = socket.socket(); c.setblocking(False)
+    try: c.connect(("127.0.0.51", ${port}))
+    except BlockingIOError: pass
+    cs.append(c)
+print("ready", flush=True)
+time.sleep(20)
+`], { stdout: "pipe" });
+    try {
+      const reader = proc.stdout.getReader();
+      await reader.read();
+      const r = await deliver(client(noCache + "smtp_connect_timeout = 1s\n"), `[127.0.0.51]:${port}`, ["a@x.test"]);
+      expect(r.byRcpt["a@x.test"]).toMatchObject({ status: "deferred", dsn: "4.4.1", reason: `connect to 127.0.0.51[127.0.0.51]:${port}: Connection timed out` });
+    } finally {
+      proc.kill();
+    }
+  });
+
+  test("connection reuse: the second delivery reuses the session (RSET, conn_use=2)", async () => {
+    const s = await server({ host: "127.0.0.52" });
+    const c = client("");
+    await deliver(c, `[127.0.0.52]:${s.port}`, ["a@x.test"]);
+    expect(c.idleSessions()).toBe(1);
+    const r = await deliver(c, `[127.0.0.52]:${s.port}`, ["b@x.test"]);
+    expect(r.byRcpt["b@x.test"]!.status).toBe("sent");
+    expect(r.log.join("\n")).toMatch(/to=<b@x\.test>, relay=127\.0\.0\.52\[127\.0\.0\.52\]:\d+, conn_use=2, delay=/);
+    expect(s.sessions()).toBe(1);
+    expect(s.commands.filter((x) => x.endsWith("RSET"))).toHaveLength(1);
+    c.close();
+    await Bun.sleep(50);
+    expect(s.commands.at(-1)).toBe("1 QUIT");
+  });
+
+  test("an idle session is closed with QUIT after smtp_connection_cache_time_limit", async () => {
+    const s = await server({ host: "127.0.0.53" });
+    const c = client("smtp_connection_cache_time_limit = 1s\n");
+    await deliver(c, `[127.0.0.53]:${s.port}`, ["a@x.test"]);
+    expect(c.idleSessions()).toBe(1);
+    await Bun.sleep(1300);
+    expect(c.idleSessions()).toBe(0);
+    expect(s.commands.at(-1)).toBe("1 QUIT");
+  });
+
+  test("a cached session the server closed is replaced by a new one", async () => {
+    const s = await server({ host: "127.0.0.54", reply: (c, sess) => (c === "RSET" && sess.id === 1 ? DROP : undefined) });
+    const c = client("");
+    await deliver(c, `[127.0.0.54]:${s.port}`, ["a@x.test"]);
+    const r = await deliver(c, `[127.0.0.54]:${s.port}`, ["b@x.test"]);
+    expect(r.byRcpt["b@x.test"]!.status).toBe("sent");
+    expect(s.sessions()).toBe(2);
+    c.close();
+  });
+});
+
+describe("DNS and MX", () => {
+  let port: number;
+  let a: TestSmtpServer;
+  let b: TestSmtpServer;
+  beforeAll(async () => {
+    a = await server({ host: "127.0.0.60", hostname: "a.example.test" });
+    port = a.port;
+    b = await server({ host: "127.0.0.61", port, hostname: "b.example.test" });
+    Object.assign(dns.zone, {
+      "mx.test": { MX: [[10, "mx1.mx.test"], [20, "mx2.mx.test"]] },
+      "mx1.mx.test": { A: ["127.0.0.62"] },
+      "mx2.mx.test": { A: ["127.0.0.60"] },
+      "nomx.test": { A: ["127.0.0.61"] },
+      "nullmx.test": { MX: [[0, "."]] },
+      "fail.test": { rcode: "SERVFAIL" },
+      "slow.test": { drop: true },
+      "mxnoaddr.test": { MX: [[10, "noaddr.mx.test"]] },
+      "equal.test": { MX: [[10, "e1.equal.test"], [10, "e2.equal.test"]] },
+      "e1.equal.test": { A: ["127.0.0.60"] },
+      "e2.equal.test": { A: ["127.0.0.61"] },
+      "three.test": { MX: [[10, "t1.three.test"], [20, "t2.three.test"], [30, "t3.three.test"]] },
+      "t1.three.test": { A: ["127.0.0.63"] },
+      "t2.three.test": { A: ["127.0.0.64"] },
+      "t3.three.test": { A: ["127.0.0.65"] },
+      "nodata.test": { TXT: ["x"] },
+    });
+  });
+
+  test("MX by preference: the first MX refuses the connection, the second gets the mail", async () => {
+    const r = await deliver(client(noCache), `mx.test:${port}`, ["a@mx.test"]);
+    expect(r.byRcpt["a@mx.test"]).toMatchObject({ status: "sent", relay: `mx2.mx.test[127.0.0.60]:${port}` });
+    expect(r.log).toContain(`connect to mx1.mx.test[127.0.0.62]:${port}: Connection refused`);
+  });
+
+  test("no MX record: the domain's A record", async () => {
+    const r = await deliver(client(noCache), `nomx.test:${port}`, ["a@nomx.test"]);
+    expect(r.byRcpt["a@nomx.test"]).toMatchObject({ status: "sent", relay: `nomx.test[127.0.0.61]:${port}` });
+  });
+
+  test("equal preferences are tried in random order", async () => {
+    const c = client(noCache);
+    const before = [a.sessions(), b.sessions()];
+    for (let i = 0; i < 16; i++) await deliver(c, `equal.test:${port}`, ["a@equal.test"]);
+    expect(a.sessions() - before[0]!).toBeGreaterThan(0);
+    expect(b.sessions() - before[1]!).toBeGreaterThan(0);
+  });
+
+  const dnsCases: { label: string; nexthop: string; main?: string; status: string; dsn: string; reason: string; warn?: string }[] = [
+    { label: "null MX bounces", nexthop: "nullmx.test", status: "bounced", dsn: "5.1.0", reason: "Domain nullmx.test does not accept mail (nullMX)" },
+    { label: "NXDOMAIN bounces (ipv4: type=A)", nexthop: "nx.test", status: "bounced", dsn: "5.4.4", reason: "Host or domain name not found. Name service error for name=nx.test type=A: Host not found" },
+    {
+      label: "NXDOMAIN bounces (all: the AAAA lookup is reported, as Postfix does)", nexthop: "nx.test", main: "inet_protocols = all\n",
+      status: "bounced", dsn: "5.4.4", reason: "Host or domain name not found. Name service error for name=nx.test type=AAAA: Host not found",
+    },
+    {
+      label: "no MX and no address bounces", nexthop: "nodata.test", status: "bounced", dsn: "5.4.4",
+      reason: "Host or domain name not found. Name service error for name=nodata.test type=A: Host found but no data record of requested type",
+    },
+    { label: "SERVFAIL defers", nexthop: "fail.test", status: "deferred", dsn: "4.4.3", reason: "Host or domain name not found. Name service error for name=fail.test type=MX: Host not found, try again" },
+    { label: "DNS timeout defers", nexthop: "slow.test", status: "deferred", dsn: "4.4.3", reason: "Host or domain name not found. Name service error for name=slow.test type=MX: Host not found, try again" },
+    {
+      label: "MX hosts without addresses", nexthop: "mxnoaddr.test", status: "bounced", dsn: "5.4.4",
+      reason: "Host or domain name not found. Name service error for name=noaddr.mx.test type=A: Host not found", warn: "warning: no MX host for mxnoaddr.test has a valid address record",
+    },
+    {
+      label: "a relayhost that does not resolve is a configuration problem, not a bounce", nexthop: "[nx.test]", main: "relayhost = [nx.test]\n",
+      status: "deferred", dsn: "4.3.5", reason: "Host or domain name not found. Name service error for name=nx.test type=A: Host not found", warn: "warning: relayhost configuration problem",
+    },
+  ];
+  for (const c of dnsCases) {
+    test(c.label, async () => {
+      const r = await deliver(client(noCache + (c.main ?? "")), c.nexthop, ["u@x.test"]);
+      expect(r.byRcpt["u@x.test"]).toMatchObject({ status: c.status, dsn: c.dsn, reason: c.reason, relay: "none" });
+      if (c.warn) expect(r.log).toContain(c.warn);
+    });
+  }
+
+  test("smtp_mx_address_limit: only so many addresses are tried", async () => {
+    const r = await deliver(client(noCache + "smtp_mx_address_limit = 2\n"), `three.test:${port}`, ["u@x.test"]);
+    expect(r.byRcpt["u@x.test"]).toMatchObject({ status: "deferred", reason: `connect to t2.three.test[127.0.0.64]:${port}: Connection refused` });
+    expect(r.log.filter((l) => l.startsWith("connect to"))).toHaveLength(2);
+  });
+
+  test("smtp_mx_session_limit: a 4xx at the first sessions, the third server is not tried", async () => {
+    const rej: TestSmtpOptions["reply"] = (c) => (c.startsWith("RCPT") ? "450 4.2.0 later" : undefined);
+    const t1 = await server({ host: "127.0.0.63", port, reply: rej });
+    const t2 = await server({ host: "127.0.0.64", port, reply: rej });
+    const t3 = await server({ host: "127.0.0.65", port });
+    const r = await deliver(client(noCache), `three.test:${port}`, ["u@x.test"]);
+    expect(r.byRcpt["u@x.test"]).toMatchObject({ status: "deferred", reason: `host t2.three.test[127.0.0.64] said: 450 4.2.0 later (in reply to RCPT TO command)` });
+    expect(r.log.some((l) => l.endsWith(`: host t1.three.test[127.0.0.63] said: 450 4.2.0 later (in reply to RCPT TO command)`))).toBe(true);
+    expect([t1.sessions(), t2.sessions(), t3.sessions()]).toEqual([1, 1, 0]);
+  });
+
+  test("smtp_fallback_relay gets the mail the next hop refused", async () => {
+    const closed = await closedPort("127.0.0.66");
+    const r = await deliver(client(noCache + `smtp_fallback_relay = [127.0.0.60]:${port}\n`), `[127.0.0.66]:${closed}`, ["u@x.test"]);
+    expect(r.byRcpt["u@x.test"]).toMatchObject({ status: "sent", relay: `127.0.0.60[127.0.0.60]:${port}` });
+  });
+});
+
+describe("LMTP", () => {
+  test("over a UNIX socket: one reply per recipient after DATA, relay=HOST[/path]", async () => {
+    const path = join(dir, "lmtp.sock");
+    const s = await server({ lmtp: true, unixPath: path, reply: (c, _s, r) => (c === "." && r?.startsWith("full") ? "452 4.2.2 mailbox full" : c === "." && r?.startsWith("bad") ? "550 5.1.1 no such user" : undefined) });
+    const r = await deliver(client("", "lmtp"), `unix:${path}`, ["ok@x.test", "full@x.test", "bad@x.test"]);
+    const H = `client.example.test[${path}]`;
+    expect(r.byRcpt["ok@x.test"]).toMatchObject({ status: "sent", dsn: "2.0.0", reason: "250 2.0.0 <ok@x.test> Ok", relay: H });
+    expect(r.byRcpt["full@x.test"]).toMatchObject({ status: "deferred", dsn: "4.2.2", reason: `host ${H} said: 452 4.2.2 mailbox full (in reply to end of DATA command)` });
+    expect(r.byRcpt["bad@x.test"]).toMatchObject({ status: "bounced", dsn: "5.1.1", reason: `host ${H} said: 550 5.1.1 no such user (in reply to end of DATA command)` });
+    expect(s.commands[0]).toBe("1 LHLO client.example.test");
+  });
+
+  test("over TCP (inet:host:port)", async () => {
+    const s = await server({ lmtp: true, host: "127.0.0.70" });
+    const r = await deliver(client("", "lmtp"), `inet:127.0.0.70:${s.port}`, ["a@x.test"]);
+    expect(r.byRcpt["a@x.test"]).toMatchObject({ status: "sent", relay: `127.0.0.70[127.0.0.70]:${s.port}` });
+  });
+
+  test("a missing socket defers", async () => {
+    const path = join(dir, "none.sock");
+    const r = await deliver(client("", "lmtp"), `unix:${path}`, ["a@x.test"]);
+    expect(r.byRcpt["a@x.test"]).toMatchObject({ status: "deferred", dsn: "4.4.1", reason: `connect to client.example.test[${path}]: No such file or directory`, relay: "none" });
+    expect(existsSync(path)).toBe(false);
+  });
+});
+
+describe("STARTTLS", () => {
+  let tlsPort: number;
+  beforeAll(async () => {
+    const s = await server({ host: "127.0.0.80", tls: tlsFiles });
+    tlsPort = s.port;
+    await server({ host: "127.0.0.81", port: tlsPort });
+    await server({ host: "127.0.0.82", port: tlsPort, tls: tlsFiles, reply: (c) => (c === "STARTTLS" ? "454 4.7.0 TLS not available due to local problem" : undefined) });
+    Object.assign(dns.zone, { "tls.test": { A: ["127.0.0.80"] }, "wrongname.test": { A: ["127.0.0.80"] }, "notls.test": { A: ["127.0.0.81"] } });
+  });
+  const ca = `smtp_tls_CAfile = ${join(TLS_DIR, "ca.pem")}\n`;
+  const lg = "smtp_tls_loglevel = 1\n";
+
+  const tlsCases: { label: string; main: string; host: string; status: string; dsn?: string; reason?: string; logs?: string[] }[] = [
+    { label: "may: an untrusted certificate is fine", main: `smtp_tls_security_level = may\n${lg}`, host: "tls.test", status: "sent", logs: ["Untrusted TLS connection established to tls.test[127.0.0.80]:P: TLSv1.3 with cipher "] },
+    { label: "may with the CA: Trusted", main: `smtp_tls_security_level = may\n${lg}${ca}`, host: "tls.test", status: "sent", logs: ["Trusted TLS connection established to tls.test[127.0.0.80]:P: TLSv1"] },
+    { label: "verify with the CA: Verified", main: `smtp_tls_security_level = verify\n${lg}${ca}`, host: "tls.test", status: "sent", logs: ["Verified TLS connection established to tls.test[127.0.0.80]:P: TLSv1"] },
+    { label: "secure matches the next hop", main: `smtp_tls_security_level = secure\n${lg}${ca}`, host: "tls.test", status: "sent", logs: ["Verified TLS connection established to tls.test[127.0.0.80]:P: "] },
+    {
+      label: "verify, wrong name: deferred", main: `smtp_tls_security_level = verify\n${lg}${ca}`, host: "wrongname.test", status: "deferred", dsn: "4.7.5", reason: "Server certificate not verified",
+      logs: ["server certificate verification failed for wrongname.test[127.0.0.80]:P: num=62:hostname mismatch", "Untrusted TLS connection established to wrongname.test[127.0.0.80]:P: "],
+    },
+    {
+      label: "verify without a CA: untrusted issuer", main: `smtp_tls_security_level = verify\n${lg}`, host: "tls.test", status: "deferred", dsn: "4.7.5", reason: "Server certificate not verified",
+      logs: ["certificate verification failed for tls.test[127.0.0.80]:P: untrusted issuer /CN=Postkit Test CA"],
+    },
+    { label: "encrypt, no STARTTLS offered", main: "smtp_tls_security_level = encrypt\n", host: "notls.test", status: "deferred", dsn: "4.7.4", reason: "TLS is required, but was not offered by host notls.test[127.0.0.81]" },
+    {
+      label: "encrypt, STARTTLS refused", main: "smtp_tls_security_level = encrypt\n", host: "127.0.0.82", status: "deferred", dsn: "4.7.0",
+      reason: "TLS is required, but host 127.0.0.82[127.0.0.82] refused to start TLS: 454 4.7.0 TLS not available due to local problem",
+    },
+    { label: "may, STARTTLS refused: plaintext", main: "smtp_tls_security_level = may\n", host: "127.0.0.82", status: "sent" },
+  ];
+  for (const c of tlsCases) {
+    test(c.label, async () => {
+      const r = await deliver(client(noCache + c.main), `[${c.host}]:${tlsPort}`, ["u@x.test"]);
+      const res = r.byRcpt["u@x.test"]!;
+      expect(res.status).toBe(c.status as never);
+      if (c.dsn) expect(res.dsn).toBe(c.dsn);
+      if (c.reason) expect(res.reason).toBe(c.reason);
+      for (const l of c.logs ?? []) expect(r.log.some((x) => x.startsWith(l.replace(":P:", `:${tlsPort}:`)))).toBe(true);
+    });
+  }
+
+  test("the message went through TLS", () => {
+    const s = servers.find((x) => x.host === "127.0.0.80")!;
+    expect(s.messages.length).toBeGreaterThan(0);
+    expect(s.messages.every((m) => m.tls)).toBe(true);
+  });
+});
+
+describe("interoperability", () => {
+  test("STARTTLS with aiosmtpd (Python's ssl over OpenSSL), verify level with the test CA", async () => {
+    const py = "/usr/bin/python3";
+    if (!existsSync(py) || Bun.spawnSync([py, "-c", "import aiosmtpd"]).exitCode !== 0) {
+      console.warn("skip: aiosmtpd test: python3-aiosmtpd is not installed (.ci/test-deps.sh installs it)");
+      return;
+    }
+    const port = await closedPort("127.0.0.90");
+    Object.assign(dns.zone, { "mx.tls.test": { A: ["127.0.0.90"] } });
+    const script = `
+import asyncio, ssl, sys, time
+from aiosmtpd.controller import Controller
+class H:
+    async def handle_DATA(self, server, session, envelope):
+        print("MSG", envelope.mail_from, ",".join(envelope.rcpt_tos), session.ssl is not None, flush=True)
+        return "250 2.0.0 Ok: queued by aiosmtpd"
+ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+ctx.load_cert_chain(${JSON.stringify(join(TLS_DIR, "server.pem"))}, ${JSON.stringify(join(TLS_DIR, "server.key"))})
+c = Controller(H(), hostname="127.0.0.90", port=${port}, tls_context=ctx, require_starttls=True)
+c.start()
+print("READY", flush=True)
+time.sleep(30)
+`;
+    const proc = Bun.spawn([py, "-c", script], { stdout: "pipe", stderr: "ignore" });
+    try {
+      const reader = proc.stdout.getReader();
+      let out = "";
+      while (!out.includes("READY")) {
+        const { value, done } = await reader.read();
+        if (done) throw new Error("aiosmtpd did not start");
+        out += new TextDecoder().decode(value);
+      }
+      const r = await deliver(client(`${noCache}smtp_tls_security_level = verify\nsmtp_tls_loglevel = 1\nsmtp_tls_CAfile = ${join(TLS_DIR, "ca.pem")}\n`), `[mx.tls.test]:${port}`, ["u@x.test"]);
+      expect(r.byRcpt["u@x.test"]).toMatchObject({ status: "sent", reason: "250 2.0.0 Ok: queued by aiosmtpd", relay: `mx.tls.test[127.0.0.90]:${port}` });
+      expect(r.log.some((l) => l.startsWith(`Verified TLS connection established to mx.tls.test[127.0.0.90]:${port}: TLSv1.3 with cipher `))).toBe(true);
+      while (!out.includes("MSG")) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        out += new TextDecoder().decode(value);
+      }
+      expect(out).toContain("MSG alice@example.test u@x.test True");
+    } finally {
+      proc.kill();
+    }
+  });
+});
