@@ -204,7 +204,21 @@ export class Config {
 
 /** Splits a Postfix list value on commas and whitespace. */
 export function splitList(value: string): string[] {
-  return value.split(/[\s,]+/).filter((s) => s !== "");
+  if (!value.includes("{")) return value.split(/[\s,]+/).filter((s) => s !== "");
+  // `{…}` groups (inline:{ a=b, c=d }, -o { … }) stay one item, as Postfix's mystrtokq() keeps them
+  const out: string[] = [];
+  let cur = "";
+  let depth = 0;
+  for (const c of value) {
+    if (c === "{") depth++;
+    else if (c === "}" && depth > 0) depth--;
+    if (depth === 0 && (c === "," || c === " " || c === "\t" || c === "\n" || c === "\r")) {
+      if (cur !== "") out.push(cur);
+      cur = "";
+    } else cur += c;
+  }
+  if (cur !== "") out.push(cur);
+  return out;
 }
 
 /** Reads main.cf from the configuration directory and applies overrides. */

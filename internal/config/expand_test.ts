@@ -71,3 +71,10 @@ for (const [label, input, want] of errors) {
 test("referencedNames() finds every form without expanding", () => {
   expect(referencedNames("$a ${b} $(c) ${d?x} $$e ${f:{$g}}")).toEqual(["a", "b", "c", "d", "f", "g"]);
 });
+
+test("splitList() keeps {…} groups together", async () => {
+  const { splitList } = await import("./config.ts");
+  expect(splitList("a, b  c")).toEqual(["a", "b", "c"]);
+  expect(splitList("inline:{ a=b, c=d }, hash:/x")).toEqual(["inline:{ a=b, c=d }", "hash:/x"]);
+  expect(splitList("static:{ x y }")).toEqual(["static:{ x y }"]);
+});

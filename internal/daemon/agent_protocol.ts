@@ -160,7 +160,11 @@ interface Conn {
 export class AgentClient {
   private idle: Conn[] = [];
 
-  constructor(readonly path: string) {}
+  constructor(
+    readonly path: string,
+    /** Extra connection attempts, 200 ms apart, while the agent is not listening yet. */
+    private readonly connectAttempts = 15,
+  ) {}
 
   private async connect(): Promise<Conn> {
     const conn: Conn = {} as Conn;
@@ -202,11 +206,13 @@ export class AgentClient {
   /** Sends a request and waits for its reply. Throws AgentError when the agent is unreachable or dies. */
   async deliver(req: DeliveryRequest): Promise<DeliveryReply> {
     let conn = this.idle.pop();
-    if (!conn) {
+    // an agent that is (re)starting has no socket for a moment: keep trying for a few seconds before deferring
+    for (let attempt = 0; !conn; attempt++) {
       try {
         conn = await this.connect();
       } catch (e) {
-        throw new AgentError(`connect to delivery agent ${this.path}: ${(e as Error).message}`);
+        if (attempt >= this.connectAttempts) throw new AgentError(`connect to delivery agent ${this.path}: ${(e as Error).message}`);
+        await Bun.sleep(200);
       }
     }
     const c = conn;

@@ -46,12 +46,25 @@ test("a throwing handler defers the recipients instead of killing the agent", as
 
 test("a missing agent or one that dies mid-request is an AgentError", async () => {
   const dir = mkdtempSync(join(tmpdir(), "agent-"));
-  const missing = new AgentClient(join(dir, "nobody"));
+  const missing = new AgentClient(join(dir, "nobody"), 0);
   await expect(missing.deliver(request(1))).rejects.toBeInstanceOf(AgentError);
   const path = join(dir, "dies");
   const server = Bun.listen({ unix: path, socket: { data(s) { s.end(); } } });
-  const client = new AgentClient(path);
+  const client = new AgentClient(path, 0);
   await expect(client.deliver(request(2))).rejects.toBeInstanceOf(AgentError);
   server.stop(true);
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test("AgentClient waits for an agent that starts listening a moment later", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "agent-"));
+  const path = join(dir, "late");
+  const client = new AgentClient(path);
+  const pending = client.deliver(request(7));
+  await Bun.sleep(300);
+  const server = serveAgent(path, async (req) => ({ results: req.recipients.map((r) => ({ offset: r.offset, status: "sent" as const, dsn: "2.0.0", reason: "late ok", relay: "x" })) }));
+  expect((await pending).results[0]!.reason).toBe("late ok");
+  client.close();
+  await server.close();
   rmSync(dir, { recursive: true, force: true });
 });
