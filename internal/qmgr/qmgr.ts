@@ -181,10 +181,11 @@ export class QueueManager {
       return;
     }
     this.scanning[queue] = true;
-    queueMicrotask(() => this.scan(queue));
+    queueMicrotask(() => void this.scan(queue));
   }
 
-  private scan(queue: "incoming" | "deferred"): void {
+  private async scan(queue: "incoming" | "deferred"): Promise<void> {
+    let taken = 0;
     try {
       const now = nowSec();
       const ignoreTimes = queue === "deferred" && this.ignoreRetryTimes;
@@ -205,6 +206,8 @@ export class QueueManager {
           }
         }
         this.activate(e.id, queue);
+        // let deliveries start (and results come back) while a large queue is being read
+        if (++taken % 32 === 0) await new Promise((r) => setImmediate(r));
       }
     } catch (err) {
       msgWarn(`scan ${queue} queue: ${(err as Error).message}`);
@@ -396,18 +399,19 @@ export class QueueManager {
   }
 
   private async finish(msg: ActiveMessage): Promise<void> {
-    let env: QueueEnvelope;
-    try {
-      env = msg.file.envelope({ reread: true });
-    } catch (err) {
-      msg.file.close();
-      this.active.delete(msg.id);
-      if (err instanceof QueueError && err.code === "notfound") return;
-      this.corrupt(msg.id, err);
-      return;
-    }
-    const view: ActiveMessageView = { id: msg.id, path: msg.path, envelope: env };
+    // the envelope as read at activation plus the results recorded since: no need to read the file again
     const latest = new Map(msg.results.map((x) => [x.r.offset, x.res]));
+    const now = Math.floor(nowSec());
+    const env: QueueEnvelope = {
+      ...msg.env,
+      recipients: msg.env.recipients.map((r) => {
+        const res = latest.get(r.offset);
+        if (!res) return r;
+        const status = res.status === "sent" ? ("delivered" as const) : res.status;
+        return { ...r, done: status !== "deferred", status: { status, time: now, dsn: res.dsn, reason: res.reason, offset: -1 } };
+      }),
+    };
+    const view: ActiveMessageView = { id: msg.id, path: msg.path, envelope: env };
     const bounced: BouncedRecipient[] = [];
     for (const r of env.recipients) {
       const st = r.status;
