@@ -1,7 +1,7 @@
 #!/bin/bash
 # .ci/test-deps.sh: installs the real programs the tests compare postkit with or talk to (Debian's Postfix and its
 # map modules, tinycdb, dotlockfile, Python's aiosmtpd for the SMTP client's interoperability test, the mail readers
-# python3 and s-nail for the delivery tests, swaks, openssl and dnsmasq for the SMTP server's tests), when they are missing and we are root with apt. `make test` runs it first.
+# python3 and s-nail for the delivery tests, swaks, openssl, dnsmasq and pflogsumm for the SMTP server's tests), when they are missing and we are root with apt. `make test` runs it first.
 # Debian's Postfix is installed with service start-up disabled (policy-rc.d), so it never listens on port 25.
 # Without root or apt nothing is installed; the tests that need a missing program print why they skip.
 set -u
@@ -20,6 +20,7 @@ command -v s-nail >/dev/null || need+=(s-nail)
 command -v swaks >/dev/null || need+=(swaks)
 command -v openssl >/dev/null || need+=(openssl)
 [ -x /usr/sbin/dnsmasq ] || need+=(dnsmasq-base)
+[ -x /usr/sbin/pflogsumm ] || need+=(pflogsumm)
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
   echo "test-deps: not installing ${need[*]} (needs root and apt-get); tests that use them will skip"

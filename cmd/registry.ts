@@ -29,6 +29,8 @@ export const TOOLS: Record<string, ToolEntry> = {
   master: { summary: "the resident process of the mail system", load: () => import("./master.ts"), daemon: true },
   postfix: { summary: "start, stop and control the mail system", load: () => import("./postfix.ts"), stderrIfTty: true },
   qmgr: { summary: "the queue manager process", load: () => import("./qmgr.ts"), daemon: true },
+  local: { summary: "local mail delivery", load: () => import("./local.ts"), daemon: true },
+  virtual: { summary: "virtual domain mail delivery", load: () => import("./virtual.ts"), daemon: true },
   smtp: { summary: "SMTP client: delivery to remote mail servers", load: () => import("./smtp.ts"), daemon: true },
   lmtp: {
     summary: "LMTP client: delivery to local mail stores",

@@ -3,7 +3,7 @@
  * general library, never the other way round, and programs never import each other.
  *
  *   layer 0 (knows no mail): sys fsx log text
- *   layer 1 (mail library):  config address queue maps dsn ipc message daemon dns resolve cleanup submit
+ *   layer 1 (mail library):  config address queue maps dsn ipc message daemon dns resolve cleanup submit mailbox
  *   layer 2 (programs):      everything else under internal/
  *   cmd/ may import anything under internal/; internal/ never imports cmd/.
  */
@@ -13,7 +13,7 @@ import { join, dirname, resolve, relative, sep } from "node:path";
 
 const ROOT = resolve(import.meta.dir, "..");
 const LAYER0 = new Set(["sys", "fsx", "log", "text"]);
-const LAYER1 = new Set(["config", "address", "queue", "maps", "dsn", "ipc", "message", "daemon", "dns", "resolve", "cleanup", "submit"]);
+const LAYER1 = new Set(["config", "address", "queue", "maps", "dsn", "ipc", "message", "daemon", "dns", "resolve", "cleanup", "submit", "mailbox"]);
 
 function layerOf(folder: string): number {
   if (LAYER0.has(folder)) return 0;

@@ -193,31 +193,36 @@ function createDotLock(lock: string): string | undefined {
  * `retry.staleTime` seconds between tries. Only "file exists" is retried. Throws LockError
  * `unable to create lock file PATH.lock: File exists` (code "busy") or with the other error's text.
  */
-export async function dotLockFile(path: string, retry: LockRetry): Promise<void> {
+export async function dotLockFile(path: string, retry: LockRetry & { runAs?: <T>(fn: () => T) => T }): Promise<void> {
   const lock = dotLockPath(path);
   const attempts = Math.max(1, Math.floor(retry.attempts));
+  const runAs = retry.runAs ?? ((fn) => fn());
   let err: string | undefined;
   for (let i = 1; ; i++) {
-    err = createDotLock(lock);
+    err = runAs(() => createDotLock(lock));
     if (err === undefined) return;
     if (i >= attempts || err !== "EEXIST") break;
     // Break the lock when it is too old. Postfix judges by ctime only: a dead holder's pid is no reason.
-    let st: Stats | undefined;
-    try {
-      st = statSync(lock);
-    } catch {
-      // gone meanwhile: just try again
-    }
-    if (st && Date.now() > st.ctimeMs + retry.staleTime * 1000) {
+    const broken = runAs((): string | undefined => {
+      let st: Stats | undefined;
       try {
-        unlinkSync(lock);
-      } catch (e) {
-        const code = errnoCode(e);
-        if (code !== "ENOENT") {
-          err = code ?? "EIO";
-          break;
+        st = statSync(lock);
+      } catch {
+        // gone meanwhile: just try again
+      }
+      if (st && Date.now() > st.ctimeMs + retry.staleTime * 1000) {
+        try {
+          unlinkSync(lock);
+        } catch (e) {
+          const code = errnoCode(e);
+          if (code !== "ENOENT") return code ?? "EIO";
         }
       }
+      return undefined;
+    });
+    if (broken !== undefined) {
+      err = broken;
+      break;
     }
     await lockDelay(retry.delay);
   }
@@ -338,6 +343,13 @@ export interface OpenLockOptions extends LockRetry {
   dotlockMayFail?: boolean;
   /** Receives warnings (Postfix's msg_warn() texts); default: dropped. */
   onWarning?: (text: string) => void;
+  /**
+   * Runs each synchronous file-system step (dot lock create/stat/remove, careful open) and the removal of the dot
+   * lock at release; a privileged caller passes a function that takes the recipient's rights around `fn`
+   * (Postfix's set_eugid() around mbox_open(); see internal/mailbox/identity.ts). Waiting between attempts
+   * happens outside it. Default: call `fn` as is.
+   */
+  runAs?: <T>(fn: () => T) => T;
 }
 
 /** An open, locked file. Release it exactly once; release() is idempotent. */
@@ -351,6 +363,7 @@ export class LockedFile {
     readonly stat: Stats,
     /** The locks actually held, in the order they were taken. */
     readonly held: readonly LockStyle[],
+    private readonly runAs: <T>(fn: () => T) => T = (fn) => fn(),
   ) {}
 
   /** Drops the locks in reverse order (fcntl, flock), closes the file, then removes the dot lock. */
@@ -365,7 +378,7 @@ export class LockedFile {
     } catch {
       // closing can only fail for a descriptor that is already gone
     }
-    if (this.held.includes("dotlock")) dotUnlockFile(this.path);
+    if (this.held.includes("dotlock")) this.runAs(() => dotUnlockFile(this.path));
   }
 
   [Symbol.dispose](): void {
@@ -382,9 +395,10 @@ export async function openLockedFile(path: string, opts: OpenLockOptions): Promi
   const styles = new Set(opts.styles);
   const flags = (opts.flags ?? constants.O_APPEND | constants.O_WRONLY | constants.O_CREAT) | constants.O_NONBLOCK;
   const held: LockStyle[] = [];
+  const runAs = opts.runAs ?? ((fn) => fn());
 
   // The dot lock comes before the open; stat() follows symlinks, so /dev/null never gets a /dev/null.lock.
-  if (styles.has("dotlock") && isRegularOrMissing(path)) {
+  if (styles.has("dotlock") && runAs(() => isRegularOrMissing(path))) {
     try {
       await dotLockFile(path, opts);
       held.push("dotlock");
@@ -394,13 +408,13 @@ export async function openLockedFile(path: string, opts: OpenLockOptions): Promi
     }
   }
   const dropDotLock = () => {
-    if (held.includes("dotlock")) dotUnlockFile(path);
+    if (held.includes("dotlock")) runAs(() => dotUnlockFile(path));
   };
 
   let fd: number;
   let st: Stats;
   try {
-    ({ fd, st } = safeOpen(path, flags, opts.mode ?? 0o600, opts.owner));
+    ({ fd, st } = runAs(() => safeOpen(path, flags, opts.mode ?? 0o600, opts.owner)));
   } catch (e) {
     dropDotLock();
     throw e;
@@ -425,7 +439,7 @@ export async function openLockedFile(path: string, opts: OpenLockOptions): Promi
     dropDotLock();
     throw e;
   }
-  return new LockedFile(path, fd, st, held);
+  return new LockedFile(path, fd, st, held, runAs);
 }
 
 /** stat() of a path that is a regular file or does not exist (the only paths that get a dot lock). */

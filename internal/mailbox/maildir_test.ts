@@ -1,0 +1,78 @@
+/**
+ * maildir_test — delivery into a maildir: the file appears complete in new/ under a unique name, tmp/ is left
+ * empty, missing directories are made, and failures carry Postfix's text.
+ */
+import { test, expect, describe, beforeEach, afterEach } from "bun:test";
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { tmpdir } from "node:os";
+import { deliverToMaildir, maildirHostname, type MaildirDelivery } from "./maildir.ts";
+import { MailboxError } from "./mailbox_error.ts";
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), "postkit-maildir-"));
+});
+afterEach(() => {
+  chmodSync(dir, 0o755);
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const opts = (md: string, data: string, more: Partial<MaildirDelivery> = {}): MaildirDelivery => ({
+  dir: md, data: () => [Buffer.from(data)], hostname: "host.example", defDsn: "5.2.0", ...more,
+});
+
+describe("deliverToMaildir()", () => {
+  test("creates tmp, new and cur, and leaves one complete file in new/ named TIME.VdevIinoMusec.HOST", () => {
+    const md = join(dir, "Maildir/");
+    const r = deliverToMaildir(opts(md, "Return-Path: <a@b>\n\nhi\n"));
+    expect(readdirSync(join(md, "tmp"))).toEqual([]);
+    expect(readdirSync(join(md, "cur"))).toEqual([]);
+    const files = readdirSync(join(md, "new"));
+    expect(files.length).toBe(1);
+    expect(files[0]).toMatch(/^\d{10}\.V[0-9a-f]+I[0-9a-f]+M\d{1,6}\.host\.example$/);
+    expect(r.path).toBe(join(md, "new", files[0]!));
+    expect(readFileSync(r.path, "utf8")).toBe("Return-Path: <a@b>\n\nhi\n");
+    expect(statSync(r.path).mode & 0o777).toBe(0o600);
+    expect(statSync(join(md, "new")).mode & 0o777).toBe(0o700);
+  });
+
+  test("many deliveries in one process get distinct names", () => {
+    const md = join(dir, "m");
+    for (let i = 0; i < 50; i++) deliverToMaildir(opts(md, `n ${i}\n`));
+    expect(readdirSync(join(md, "new")).length).toBe(50);
+  });
+
+  test("host names with / and : are written as \\057 and \\072", () => {
+    expect(maildirHostname("a/b:c")).toBe("a\\057b\\072c");
+  });
+
+  test("a file over the size limit is refused with 5.2.2 and not left behind", () => {
+    const md = join(dir, "m");
+    let e: unknown;
+    try {
+      deliverToMaildir(opts(md, "x".repeat(100), { sizeLimit: 50 }));
+    } catch (err) {
+      e = err;
+    }
+    expect(e).toBeInstanceOf(MailboxError);
+    expect([(e as MailboxError).dsn, (e as MailboxError).message]).toEqual(["5.2.2", "error writing message: File too large"]);
+    expect(readdirSync(join(md, "tmp"))).toEqual([]);
+  });
+
+  test.skipIf(process.getuid?.() === 0)("a maildir the user cannot write to fails with the default status and Postfix's text", () => {
+    const md = join(dir, "ro");
+    mkdirSync(join(md, "tmp"), { recursive: true });
+    chmodSync(join(md, "tmp"), 0o500);
+    let e: MailboxError | undefined;
+    try {
+      deliverToMaildir(opts(md, "x\n"));
+    } catch (err) {
+      e = err as MailboxError;
+    }
+    chmodSync(join(md, "tmp"), 0o700);
+    expect(e?.dsn).toBe("5.2.0");
+    expect(e?.errno).toBe("EACCES");
+    expect(e?.message).toMatch(/^create maildir file .*\/ro\/tmp\/\d+\.P\d+Q\d+\.host\.example: Permission denied$/);
+  });
+});
