@@ -51,6 +51,8 @@ export class Pickup {
       let found = 0;
       for (const e of scanQueue(this.layout.queueDir, "maildrop", { missingOk: true })) {
         if (await this.take(e.id, e.path)) found++;
+        // give the queue manager and its deliveries a turn: a large maildrop must not hold up delivery
+        await new Promise((r) => setImmediate(r));
       }
       if (found === 0) break;
     }

@@ -16,7 +16,8 @@
  *
  * Scheduling: a job is (message, transport, next hop, up to `<transport>_destination_recipient_limit`
  * recipients). A transport runs at most its master.cf process limit (or default_process_limit) jobs at once, and
- * at most `<transport>_destination_concurrency_limit` per next hop. defer_transports are deferred without a
+ * at most `<transport>_destination_concurrency_limit` per next hop (per recipient when the recipient limit is 1,
+ * as Postfix counts local deliveries). defer_transports are deferred without a
  * delivery attempt (`deferred transport`).
  *
  * Results: the agent logs the `to=<…>` line; qmgr appends D/b/d records (queue_file.ts) with one fsync per job.
@@ -89,6 +90,8 @@ interface Job {
   msg: ActiveMessage;
   transport: string;
   nexthop: string;
+  /** What per-destination concurrency counts: the next hop, or the recipient when the recipient limit is 1. */
+  dest: string;
   recipients: QueueRecipient[];
 }
 
@@ -275,7 +278,9 @@ export class QueueManager {
       let job = groups.get(key);
       if (!job || job.recipients.length >= q.rcptLimit) {
         if (job) this.enqueue(q, job);
-        job = { msg, transport: res.transport, nexthop: res.nexthop, recipients: [] };
+        // a recipient limit of 1 turns the per-destination concurrency into concurrency per recipient (Postfix)
+        const dest = q.rcptLimit === 1 ? `${res.nexthop}\0${r.address.toLowerCase()}` : res.nexthop;
+        job = { msg, transport: res.transport, nexthop: res.nexthop, dest, recipients: [] };
         groups.set(key, job);
       }
       job.recipients.push(r);
@@ -314,19 +319,19 @@ export class QueueManager {
   private dispatch(q: TransportQueue): void {
     for (let i = 0; i < q.waiting.length && q.busy < q.info.processLimit; ) {
       const job = q.waiting[i]!;
-      const db = q.destBusy.get(job.nexthop) ?? 0;
+      const db = q.destBusy.get(job.dest) ?? 0;
       if (db >= q.destLimit) {
         i++;
         continue;
       }
       q.waiting.splice(i, 1);
       q.busy++;
-      q.destBusy.set(job.nexthop, db + 1);
+      q.destBusy.set(job.dest, db + 1);
       void this.run(q, job).finally(() => {
         q.busy--;
-        const n = (q.destBusy.get(job.nexthop) ?? 1) - 1;
-        if (n <= 0) q.destBusy.delete(job.nexthop);
-        else q.destBusy.set(job.nexthop, n);
+        const n = (q.destBusy.get(job.dest) ?? 1) - 1;
+        if (n <= 0) q.destBusy.delete(job.dest);
+        else q.destBusy.set(job.dest, n);
         this.dispatch(q);
       });
     }
