@@ -73,8 +73,14 @@ export interface CleanupRequest {
   date?: Date;
   /** Called with the new queue ID as soon as it exists (pickup logs `QID: uid=… from=<…>` then). */
   onQueueId?: (id: string) => void;
-  /** Lines to put before the message's headers (smtpd's Received:), without newlines. */
-  prepend?: string[];
+  /** Lines to put before the message's headers (smtpd's Received:), without newlines; a function gets the queue ID. */
+  prepend?: string[] | ((queueId: string) => string[]);
+  /** false: skip the fsyncs of the finished file (the caller syncs a batch with syncQueueFileSystem()). */
+  durable?: boolean;
+  /** Put the message in the hold queue instead of incoming (an access table HOLD action). */
+  hold?: boolean;
+  /** Read and check the message, then throw it away (an access table DISCARD action); the ID is still returned. */
+  discard?: boolean;
 }
 
 /** What process() made. */
@@ -82,6 +88,8 @@ export interface CleanupResult {
   queueId: string;
   size: number;
   nrcpt: number;
+  /** Where the queue file is (absent for a discarded message). */
+  path?: string;
 }
 
 const ADDRESS_HEADERS = new Set([
@@ -239,7 +247,7 @@ export class Cleanup {
 
     const longIds = cfg.getBool("enable_long_queue_ids");
     const writer = createQueueFile({
-      queueDir: cfg.get("queue_directory"), queueName: "incoming", hashQueues: cfg.getList("hash_queue_names"),
+      queueDir: cfg.get("queue_directory"), queueName: req.hold ? "hold" : "incoming", hashQueues: cfg.getList("hash_queue_names"),
       hashDepth: cfg.getInt("hash_queue_depth"), longIds,
     });
     try {
@@ -264,7 +272,7 @@ export class Cleanup {
         if (sizeLimit > 0 && size > sizeLimit) throw new CleanupError("5.3.4", "message file too big");
         writer.writeContent(b);
       };
-      for (const l of req.prepend ?? []) emit(l);
+      for (const l of typeof req.prepend === "function" ? req.prepend(writer.queueId) : (req.prepend ?? [])) emit(l);
       if (req.uid !== undefined && local) {
         for (const l of makeReceivedHeader({ myhostname: cfg.get("myhostname"), mailName: cfg.get("mail_name"), uid: req.uid, queueId: writer.queueId, date })) emit(l);
       }
@@ -322,8 +330,12 @@ export class Cleanup {
       parser.finish();
       logMessageId(writer.queueId, messageId ?? "<>");
       if (extracted.length > 0) writer.addExtracted({ recipients: extracted });
-      const done = writer.finish();
-      return { queueId: done.queueId, size: done.messageSize, nrcpt: recipients.length + extracted.length };
+      if (req.discard) {
+        writer.abort();
+        return { queueId: writer.queueId, size, nrcpt: recipients.length + extracted.length };
+      }
+      const done = writer.finish({ durable: req.durable ?? true });
+      return { queueId: done.queueId, size: done.messageSize, nrcpt: recipients.length + extracted.length, path: done.path };
     } catch (e) {
       writer.abort();
       if (e instanceof CleanupError) throw e;

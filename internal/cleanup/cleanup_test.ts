@@ -16,7 +16,7 @@ beforeAll(async () => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-async function clean(mainCf: string, req: Partial<CleanupRequest> & { content: string }) {
+async function clean(mainCf: string, req: Omit<Partial<CleanupRequest>, "content"> & { content: string }) {
   writeFileSync(join(dir, "main.cf"), `queue_directory = ${dir}/queue\nmyhostname = host.example.test\nmydomain = example.test\nmyorigin = example.test\n${mainCf}`);
   const cfg = loadConfig({ configDir: dir, warn: false });
   const c = await Cleanup.create(cfg);

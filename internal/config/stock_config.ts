@@ -15,10 +15,10 @@
  *   DIR/log/maillog                      maillog_file
  */
 
-/** The services of the stock master.cf (Postfix 3.7's defaults). */
-export function stockMasterCf(smtpListen = "smtp"): string {
+/** The services of the stock master.cf (Postfix 3.7's defaults); `smtpListen` null leaves the SMTP server out. */
+export function stockMasterCf(smtpListen: string | null = "smtp"): string {
   const rows = [
-    [smtpListen, "inet", "n", "-", "n", "-", "-", "smtpd"],
+    ...(smtpListen === null ? [] : [[smtpListen, "inet", "n", "-", "n", "-", "-", "smtpd"]]),
     ["pickup", "unix", "n", "-", "n", "60", "1", "pickup"],
     ["cleanup", "unix", "n", "-", "n", "-", "0", "cleanup"],
     ["qmgr", "unix", "n", "-", "n", "300", "1", "qmgr"],

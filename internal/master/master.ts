@@ -8,7 +8,13 @@
  *     │          public/qmgr (FIFOs, created here so postkick and sendmail find them even while it restarts).
  *     ├─ local, virtual, pipe   delivery agents (master.cf `unpriv` = n): stay root when the master is root,
  *     │          because they deliver with each recipient's uid; listen on private/<service>.
- *     └─ smtp, lmtp, relay …    network delivery agents: run as mail_owner; listen on private/<service>.
+ *     ├─ smtp, lmtp, relay …    network delivery agents: run as mail_owner; listen on private/<service>.
+ *     └─ smtpd   one process per master.cf `inet … smtpd` service (smtp, submission, host:port); started as root
+ *                when the master is root, it loads keys and tables and then drops to mail_owner before it accepts.
+ *                The master binds the service's listening socket(s) itself (inet_listener.ts) and keeps them open
+ *                across restarts and reloads; the child gets them as inherited descriptors named in
+ *                POSTKIT_LISTEN_FD and accepts on them (net.Server.listen({fd})). The master.cf maxproc column
+ *                does not apply: one event-driven process serves every connection of the service.
  *   Each child is `postkit` itself, started with argv0 = the daemon name and `-S service -t type -o …` from its
  *   master.cf line. Untrusted input (maildrop files, SMTP, the network) is only ever parsed in children that do
  *   not hold root, except local delivery, which must be root to become the recipient and reads only queue files
@@ -42,6 +48,7 @@ import { lockPidFile, LockError } from "../fsx/lock.ts";
 import { ensureQueueDirs } from "../queue/index.ts";
 import { sendTrigger } from "../ipc/trigger.ts";
 import { MAIL_VERSION } from "../config/version.ts";
+import { closeInetListener, openInetListener, parseInetListen, type ListenAddress } from "./inet_listener.ts";
 
 /** master.cf commands that run as a process of their own, and whether they are network (unprivileged) agents. */
 const AGENT_COMMANDS: Record<string, { privileged: boolean }> = {
@@ -59,6 +66,8 @@ interface ChildSpec {
   args: string[];
   uid?: number;
   gid?: number;
+  /** inet services: the addresses whose listening sockets the child inherits. */
+  listen?: ListenAddress[];
 }
 
 interface Running {
@@ -84,6 +93,20 @@ function childSpecs(cfg: Config, available: ReadonlySet<string>, owner: { uid: n
     specs.push({ key: "qmgr", daemon: "qmgr", args: ["-S", "qmgr", "-t", "unix"], ...(owner ?? {}) });
   }
   for (const e of master) {
+    if (e.type === "inet" && e.command === "smtpd") {
+      if (!available.has("smtpd")) {
+        msgWarn(`service "${e.service}": command "smtpd" is not available in this build of postkit; not started`);
+        continue;
+      }
+      const args = ["-S", e.service, "-t", e.type];
+      for (const [k, v] of serviceOverrides(e)) args.push("-o", `${k}=${v}`);
+      const local = new Map(serviceOverrides(e));
+      const interfaces = local.get("inet_interfaces") ?? cfg.get("inet_interfaces");
+      // started with the master's identity: smtpd reads its TLS keys and tables (root-only files, like Postfix's
+      // smtpd does before it drops privileges), then becomes mail_owner itself before it accepts a connection
+      specs.push({ key: `${e.service}/inet`, daemon: "smtpd", args, listen: parseInetListen(e.service, interfaces) });
+      continue;
+    }
     const agent = AGENT_COMMANDS[e.command];
     if (!agent) continue; // embedded in the qmgr process (EMBEDDED), or a service postkit does not need
     if (e.type !== "unix") continue;
@@ -158,6 +181,10 @@ export async function runMaster(opts: MasterOptions): Promise<number> {
   const queueDir = cfg.get("queue_directory");
   const owner = mailOwner(cfg);
   prepareQueueDirectory(queueDir, owner);
+  // The master keeps the trigger FIFOs open (and never reads them), as Postfix's master owns its services'
+  // endpoints: a postkick or sendmail wake-up is accepted while the daemon behind it is (re)starting, and the
+  // daemon reads it once it is up.
+  const heldFifos = ["pickup", "qmgr"].map((n) => openSync(join(queueDir, "public", n), constants.O_RDWR | constants.O_NONBLOCK));
   let pid;
   try {
     pid = lockPidFile(join(queueDir, "pid", "master.pid"));
@@ -192,11 +219,51 @@ export async function runMaster(opts: MasterOptions): Promise<number> {
     return e;
   };
 
+  // listening sockets of inet services, by "host port"; opened before the first child needs them
+  const listeners = new Map<string, number>();
+  const listenerFds = (spec: ChildSpec): number[] => {
+    const fds: number[] = [];
+    for (const a of spec.listen ?? []) {
+      const k = `${a.host} ${a.port}`;
+      let fd = listeners.get(k);
+      if (fd === undefined) {
+        fd = openInetListener(a);
+        listeners.set(k, fd);
+      }
+      fds.push(fd);
+    }
+    return fds;
+  };
+  const closeUnusedListeners = () => {
+    const wanted = new Set<string>();
+    for (const sp of specs) for (const a of sp.listen ?? []) wanted.add(`${a.host} ${a.port}`);
+    for (const [k, fd] of listeners) {
+      if (wanted.has(k)) continue;
+      closeInetListener(fd);
+      listeners.delete(k);
+    }
+  };
+  for (const sp of specs) listenerFds(sp); // bind failures at start-up are fatal, as in Postfix
+
   const start = (spec: ChildSpec, failures = 0) => {
+    let inherit: number[] = [];
+    try {
+      inherit = listenerFds(spec);
+    } catch (e) {
+      msgWarn(`service ${spec.key}: ${(e as Error).message}; not started`);
+      return;
+    }
+    const stdio: (number | "ignore" | "inherit")[] = ["ignore", "ignore", "inherit"];
+    if (logFd !== undefined) stdio.push(logFd);
+    const childEnv = env();
+    if (inherit.length > 0) {
+      childEnv.POSTKIT_LISTEN_FD = inherit.map((_, i) => String(stdio.length + i)).join(",");
+      stdio.push(...inherit);
+    }
     const proc = spawn(process.execPath, spec.args, {
       argv0: spec.daemon,
-      env: env(),
-      stdio: logFd !== undefined ? ["ignore", "ignore", "inherit", logFd] : ["ignore", "ignore", "inherit"],
+      env: childEnv,
+      stdio,
       ...(spec.uid !== undefined ? { uid: spec.uid, gid: spec.gid } : {}),
     });
     const r: Running = { spec, proc, started: Date.now(), failures };
@@ -259,6 +326,9 @@ export async function runMaster(opts: MasterOptions): Promise<number> {
       for (const t of timers) clearInterval(t);
       for (const r of running.values()) r.proc.kill(how === "aborting" ? "SIGKILL" : "SIGTERM");
       const finish = () => {
+        for (const fd of heldFifos) closeSync(fd);
+        for (const fd of listeners.values()) closeInetListener(fd);
+        listeners.clear();
         pid.release();
         resolve(0);
       };
@@ -282,6 +352,7 @@ export async function runMaster(opts: MasterOptions): Promise<number> {
       }
       msgInfo(`reload -- version ${MAIL_VERSION}, configuration ${cfg.configDir}`);
       specs = childSpecs(cfg, opts.available, owner);
+      closeUnusedListeners();
       armWakeups();
       // every child finishes its work and exits; the exit handler starts it again with the new configuration
       for (const r of running.values()) r.proc.kill("SIGTERM");

@@ -1,0 +1,1375 @@
+/**
+ * session — the SMTP protocol engine: one client conversation from the greeting to QUIT, as Postfix 3.7's smtpd
+ * speaks it (smtpd.c): the same replies, the same reply codes and enhanced status codes, the same log lines.
+ *
+ * Commands: HELO, EHLO, XCLIENT, XFORWARD, STARTTLS, AUTH (refused: no SASL), MAIL, RCPT, DATA, BDAT, RSET, NOOP,
+ * VRFY, ETRN, QUIT. Replies are written when the server is about to wait for the client, so a pipelining client
+ * gets all replies of its batch in one packet. Every command goes through the restriction stages of
+ * restrictions.ts (not in stand-alone mode, `sendmail -bs`, where Postfix skips them too).
+ *
+ * The message is streamed: DATA lines (dot-unstuffed, CRLF turned into LF) and BDAT chunks go to the message
+ * sink as they arrive (cleanup, then the queue file), never held whole in memory; `250 2.0.0 Ok: queued as ID`
+ * is sent only after the sink has made the queue file durable. Nothing that was not acknowledged is left in a
+ * queue: an aborted transfer (EOF, timeout, a refused message) removes its file.
+ *
+ * Limits as Postfix: smtpd_timeout per read, line_length_limit (a longer command is cut, logged `request longer
+ * than N: …`, and the rest skipped), smtpd_recipient_limit, message_size_limit, smtpd_soft_error_limit (then
+ * smtpd_error_sleep_time before each reply), smtpd_hard_error_limit (then `421 4.7.0 HOST Error: too many
+ * errors`), smtpd_junk_command_limit, smtpd_forbid_bare_newline (a bare `<LF>.<LF>` never ends DATA, so no
+ * second message can be smuggled in), smtpd_forbid_unauth_pipelining.
+ *
+ * Log lines: `connect from NAME[ADDR]`, `QID: client=NAME[ADDR]`, restriction rejects (restrictions.ts),
+ * `lost connection after CMD from NAME[ADDR]`, `timeout after CMD from …`, `too many errors after CMD from …`,
+ * `disconnect from NAME[ADDR] ehlo=1 mail=1 rcpt=1 data=1 quit=1 commands=5`.
+ */
+import type { Config } from "../config/config.ts";
+import { msgInfo, msgWarn, msgVerbose } from "../log/msg.ts";
+import { formatRfc2822Date } from "../message/mail_date.ts";
+import { quoteLocalPart } from "../address/quote_local.ts";
+import { ATTR, DSN_NOTIFY, DSN_RET } from "../queue/index.ts";
+import { SmtpStream, SmtpEofError, SmtpTimeoutError } from "./smtp_stream.ts";
+import { tokenizeCommand, extractAddress, xtextDecode, allPrintable, type SmtpWord } from "./smtpd_token.ts";
+import type { Restrictions, CheckSession, PeerStatus } from "./restrictions.ts";
+import type { HostList } from "./host_list.ts";
+import { isValidHostname, isValidMailhostLiteral } from "../address/valid_hostname.ts";
+import { compileDomainList } from "../resolve/match_list.ts";
+import { requestFlush } from "../ipc/flush.ts";
+
+/** What the sink needs to queue one message. */
+export interface MessageRequest {
+  sender: string;
+  recipients: { address: string; origAddress?: string; notify?: number; orcpt?: string }[];
+  attributes: Map<string, string>;
+  content: AsyncIterable<Uint8Array>;
+  /** The header lines to put first (PREPEND actions, our Received:), given the queue ID. */
+  prepend: (queueId: string) => string[];
+  onQueueId: (queueId: string) => void;
+  context: "local" | "remote";
+  hold?: string;
+  discard?: boolean;
+}
+
+/** A refusal from the sink: reply code, DSN and text (`552 5.3.4 Error: message file too big`). */
+export interface SinkRefusal {
+  code: number;
+  dsn: string;
+  text: string;
+}
+
+/** Where accepted messages go: resolves with the queue ID once durable, or a refusal. */
+export interface MessageSink {
+  deliver(req: MessageRequest): Promise<{ queueId: string } | { refused: SinkRefusal }>;
+}
+
+/** TLS as the session sees it. */
+export interface TlsInfo {
+  protocol: string;
+  cipher: string;
+  bits: number;
+  algBits: number;
+  /** `key-exchange X25519 server-signature RSA-PSS (2048 bits) server-digest SHA256`, when known. */
+  details?: string;
+}
+
+/** STARTTLS support offered to a session. */
+export interface TlsSupport {
+  /** smtpd_tls_security_level = encrypt: commands other than EHLO/HELO/STARTTLS/NOOP/QUIT need TLS first. */
+  required: boolean;
+  /** Wraps the connection; resolves to what was negotiated, or an error text (the session then ends). */
+  start(stream: SmtpStream): Promise<TlsInfo | { error: string }>;
+}
+
+/** Everything a session shares with the others of its process. */
+export interface SessionEnv {
+  cfg: Config;
+  /** Absent in stand-alone mode (sendmail -bs): no restrictions, as in Postfix. */
+  restrictions?: Restrictions;
+  sink: MessageSink;
+  tls?: TlsSupport;
+  xclientHosts?: HostList;
+  xforwardHosts?: HostList;
+  verpClients?: HostList;
+  bareLfExclusions?: HostList;
+  /** master.cf service name (for logs and the policy protocol). */
+  service: string;
+  standalone: boolean;
+  /** Called after each accepted message (wakes the queue manager). */
+  onQueued?: (queueId: string) => void;
+}
+
+/** The client of a session. */
+export interface ClientInfo {
+  name: string;
+  reverseName: string;
+  addr: string;
+  port: string;
+  nameStatus: PeerStatus;
+  reverseNameStatus: PeerStatus;
+  serverAddr?: string;
+  serverPort?: string;
+}
+
+const CMD_ORDER = ["helo", "ehlo", "xclient", "xforward", "starttls", "auth", "mail", "rcpt", "data", "bdat", "rset", "noop", "vrfy", "etrn", "quit", "unknown"];
+const LIMIT_CMDS = new Set(["HELO", "EHLO", "RSET", "NOOP", "VRFY", "ETRN"]);
+const LAST_CMDS = new Set(["HELO", "EHLO", "DATA", "NOOP", "VRFY"]);
+const PRE_TLS_CMDS = new Set(["HELO", "EHLO", "XCLIENT", "STARTTLS", "NOOP", "QUIT"]);
+
+/** EHLO keywords and their discard bits (Postfix's ehlo_mask). */
+const EHLO_KEYWORDS = ["8bitmime", "auth", "chunking", "dsn", "enhancedstatuscodes", "etrn", "pipelining", "size", "smtputf8", "starttls", "verp", "vrfy", "xclient", "xforward", "silent-discard"];
+
+class QuitSession extends Error {}
+
+/** DATA/BDAT reading aborted the transfer; the reason decides the reply. */
+class TransferAbort extends Error {
+  constructor(readonly reply: string | undefined, readonly cause2?: unknown) {
+    super("transfer aborted");
+  }
+}
+
+/** Postfix's neuter(): characters that must not appear in a HELO name kept for logging. */
+function neuter(s: string): string {
+  return s.replace(/[ <>()\\";@]/g, "?");
+}
+
+function printableQ(s: string): string {
+  return s.replace(/[\x00-\x1f\x7f]/g, "?");
+}
+
+/** smtpd_format_cmd_stats(). */
+function formatStats(stats: Map<string, { ok: number; total: number }>): string {
+  let s = "";
+  let ok = 0;
+  let total = 0;
+  for (const name of CMD_ORDER) {
+    const c = stats.get(name);
+    if (!c || c.total === 0) continue;
+    s += ` ${name}=${c.ok}`;
+    if (c.ok !== c.total) s += `/${c.total}`;
+    ok += c.ok;
+    total += c.total;
+  }
+  s += ` commands=${ok}`;
+  if (ok !== total || total === 0) s += `/${total}`;
+  return s;
+}
+
+/** One SMTP session; see the header. Create with new SmtpSession(env, stream, client) and await run(). */
+export class SmtpSession {
+  private readonly cfg: Config;
+  private readonly myhostname: string;
+  private readonly lineLimit: number;
+  private readonly softLimit: number;
+  private readonly hardLimit: number;
+  private readonly sleepMs: number;
+  private readonly junkLimit: number;
+  private readonly rcptLimit: number;
+  private readonly overshootLimit: number;
+  private readonly sizeLimit: number;
+  private readonly utf8: boolean;
+  private readonly forbidBareLf: "no" | "normalize" | "reject";
+  private readonly discardMask: Set<string>;
+  private errorCount = 0;
+  private junkCmds = 0;
+  private stats = new Map<string, { ok: number; total: number }>();
+  private reason: string | undefined;
+  private accessDenied: string | undefined;
+  private hangup = false;
+  private xclientAllowed = false;
+  private xforwardAllowed = false;
+  private detectBareLf = false;
+  private tlsInfo: TlsInfo | undefined;
+  private rcptOvershoot = 0;
+  private inMail = false;
+  private bdatState: "none" | "ok" | "error" = "none";
+  private bdat: { push: (b: Buffer | null | "abort") => void; done: Promise<{ queueId: string } | { refused: SinkRefusal } | { failed: unknown }> } | undefined;
+  private recipients: MessageRequest["recipients"] = [];
+  private encoding: string | undefined;
+  private dsnRet = 0;
+  private dsnEnvid: string | undefined;
+  private smtputf8 = false;
+  private arrival = new Date();
+  private xforward = new Map<string, string>();
+  private actSize = 0;
+  /** The session facts shared with the restrictions. */
+  readonly s: CheckSession;
+
+  constructor(
+    private readonly env: SessionEnv,
+    private readonly stream: SmtpStream,
+    client: ClientInfo,
+  ) {
+    const cfg = (this.cfg = env.cfg);
+    this.myhostname = cfg.get("myhostname");
+    this.lineLimit = cfg.getInt("line_length_limit");
+    this.softLimit = cfg.getInt("smtpd_soft_error_limit");
+    this.hardLimit = cfg.getInt("smtpd_hard_error_limit");
+    this.sleepMs = cfg.getTime("smtpd_error_sleep_time") * 1000;
+    this.junkLimit = cfg.getInt("smtpd_junk_command_limit");
+    this.rcptLimit = cfg.getInt("smtpd_recipient_limit");
+    this.overshootLimit = cfg.getInt("smtpd_recipient_overshoot_limit");
+    this.sizeLimit = cfg.getInt("message_size_limit");
+    this.utf8 = cfg.getBool("smtputf8_enable");
+    const fb = cfg.get("smtpd_forbid_bare_newline").trim().toLowerCase();
+    this.forbidBareLf = fb === "reject" ? "reject" : fb === "yes" || fb === "normalize" ? "normalize" : "no";
+    this.discardMask = new Set(cfg.getList("smtpd_discard_ehlo_keywords").map((k) => k.toLowerCase()));
+    this.s = {
+      name: client.name,
+      reverseName: client.reverseName,
+      addr: client.addr,
+      port: client.port,
+      namaddr: `${client.name}[${client.addr}]`,
+      nameStatus: client.nameStatus,
+      reverseNameStatus: client.reverseNameStatus,
+      protocol: "SMTP",
+      where: "CONNECT",
+      rcptCount: 0,
+      smtputf8: false,
+      illPipelining: false,
+      service: env.service,
+      msgSize: 0,
+      instance: "",
+      saved: { bcc: [], prepend: [] },
+      discard: false,
+      deferIfPermitClient: false,
+      deferIfPermitHelo: false,
+      deferIfPermitSender: false,
+    };
+    this.s.serverAddr = client.serverAddr;
+    this.s.serverPort = client.serverPort;
+  }
+
+  // --- output ------------------------------------------------------------------------------------------------
+
+  /** smtpd_chat_reply(): soft_bounce, the error sleep, 421/521 hang-up. */
+  private async reply(text: string): Promise<void> {
+    if (this.errorCount >= this.softLimit && this.sleepMs > 0) {
+      this.stream.flush();
+      await Bun.sleep(this.sleepMs);
+    }
+    let t = text;
+    if (this.cfg.getBool("soft_bounce") && t[0] === "5") {
+      t = `4${t.slice(1)}`;
+      if (t[4] === "5") t = `${t.slice(0, 4)}4${t.slice(5)}`;
+    }
+    const lines = t.split("\r\n");
+    for (let i = 0; i < lines.length; i++) {
+      let l = lines[i]!;
+      if (i < lines.length - 1) l = `${l.slice(0, 3)}-${l.slice(4)}`;
+      msgVerbose(`> ${this.s.namaddr}: ${l}`);
+      this.stream.reply(l);
+    }
+    if (t.startsWith("421") || t.startsWith("521")) this.hangup = true;
+  }
+
+  private count(cmd: string): { ok: number; total: number } {
+    let c = this.stats.get(cmd);
+    if (!c) this.stats.set(cmd, (c = { ok: 0, total: 0 }));
+    return c;
+  }
+
+  // --- the conversation --------------------------------------------------------------------------------------
+
+  /** Runs the session to its end; never throws. `connCount`/`connRate` come from the in-process anvil. */
+  async run(opts: { refuse?: string } = {}): Promise<void> {
+    const s = this.s;
+    const env = this.env;
+    msgInfo(`connect from ${s.namaddr}`);
+    try {
+      if (opts.refuse !== undefined) {
+        await this.reply(opts.refuse);
+      } else {
+        await this.converse();
+      }
+    } catch (e) {
+      if (e instanceof SmtpTimeoutError) {
+        this.reason = "timeout";
+        await this.reply(`421 4.4.2 ${this.myhostname} Error: timeout exceeded`);
+      } else if (e instanceof SmtpEofError) {
+        this.reason = "lost connection";
+      } else if (!(e instanceof QuitSession)) {
+        msgWarn(`${s.namaddr}: ${(e as Error).stack ?? String(e)}`);
+        await this.reply(`421 4.3.0 ${this.myhostname} Server local error`);
+      }
+    }
+    if (this.reason && s.where) {
+      if (s.where === "DATA content") msgInfo(`${this.reason} after DATA (${this.actSize} bytes) from ${s.namaddr}`);
+      else if (s.where === "BDAT content") msgInfo(`${this.reason} after BDAT (${this.actSize} bytes) from ${s.namaddr}`);
+      else if (s.where !== "END-OF-MESSAGE" || this.reason !== "lost connection") msgInfo(`${this.reason} after ${s.where} from ${s.namaddr}`);
+    }
+    this.abortBdat();
+    this.stream.close();
+    msgInfo(`disconnect from ${s.namaddr}${formatStats(this.stats)}`);
+    void env;
+  }
+
+  private async converse(): Promise<void> {
+    const s = this.s;
+    const env = this.env;
+    const standalone = env.standalone;
+    this.xclientAllowed = !standalone && !!env.xclientHosts?.matches(s.name, s.addr);
+    this.xforwardAllowed = !standalone && !!env.xforwardHosts?.matches(s.name, s.addr);
+    this.detectBareLf = !standalone && this.forbidBareLf !== "no" && !env.bareLfExclusions?.matches(s.name, s.addr);
+    if (!standalone && this.stream.pending() > 0) {
+      this.flagIllPipelining();
+      if (this.cfg.getBool("smtpd_forbid_unauth_pipelining")) {
+        await this.reply("554 5.5.0 Error: SMTP protocol synchronization");
+        return;
+      }
+    }
+    if (!standalone && env.restrictions && !this.cfg.getBool("smtpd_delay_reject")) {
+      const err = await env.restrictions.checkClient(s);
+      if (err !== undefined) {
+        this.accessDenied = err;
+        await this.reply(err);
+        this.errorCount++;
+      } else await this.reply(`220 ${this.cfg.get("smtpd_banner")}`);
+    } else await this.reply(`220 ${this.cfg.get("smtpd_banner")}`);
+
+    for (;;) {
+      if (this.hangup) break;
+      if (this.errorCount >= this.hardLimit) {
+        this.reason = "too many errors";
+        await this.reply(`421 4.7.0 ${this.myhostname} Error: too many errors`);
+        break;
+      }
+      const line = await this.stream.readLine(this.lineLimit);
+      let text = line.data.toString("latin1");
+      if (!line.complete) {
+        msgWarn(`${s.namaddr}: request longer than ${this.lineLimit}: ${printableQ(text.slice(0, 30))}...`);
+        await this.stream.skipLine();
+      }
+      msgVerbose(`< ${s.namaddr}: ${text}`);
+      if (this.forbidBareLf === "reject" && this.detectBareLf && line.bareLf) {
+        this.logWhatsupLocal("reject", "bare <LF> received");
+        await this.reply(`${this.cfg.getInt("smtpd_forbid_bare_newline_reject_code")} 5.5.2 ${this.myhostname} Error: bare <LF> received`);
+        break;
+      }
+      if (this.utf8 && !isValidUtf8(line.data)) {
+        await this.reply("500 5.5.2 Error: bad UTF-8 syntax");
+        this.errorCount++;
+        continue;
+      }
+      if (this.utf8) text = line.data.toString("utf8");
+      const argv = tokenizeCommand(text);
+      if (argv.length === 0) {
+        await this.reply("500 5.5.2 Error: bad syntax");
+        this.errorCount++;
+        continue;
+      }
+      const verb = argv[0]!.text.toUpperCase();
+      const known = CMD_ORDER.includes(verb.toLowerCase()) && verb !== "UNKNOWN";
+      const stat = this.count(known ? verb.toLowerCase() : "unknown");
+      stat.total++;
+      if (!known) {
+        s.where = "UNKNOWN";
+        if (/^[\x21-\x39\x3b-\x7e]+:/.test(argv[0]!.text) || this.cfg.getList("smtpd_forbidden_commands").some((c) => c.toLowerCase() === verb.toLowerCase())) {
+          msgWarn(`non-SMTP command from ${s.namaddr}: ${printableQ(text.slice(0, 100))}`);
+          await this.reply("221 2.7.0 Error: I can break rules, too. Goodbye.");
+          break;
+        }
+      }
+      if (this.accessDenied !== undefined && verb !== "QUIT") {
+        if (this.accessDenied.slice(1, 3) === "21") {
+          await this.reply(this.accessDenied);
+          continue;
+        }
+        await this.reply(`503 5.7.0 Error: access denied for ${s.namaddr}`);
+        this.errorCount++;
+        continue;
+      }
+      if (!known) {
+        await this.reply("500 5.5.2 Error: command not recognized");
+        this.errorCount++;
+        continue;
+      }
+      if (env.tls?.required && !this.tlsInfo && !PRE_TLS_CMDS.has(verb)) {
+        await this.reply("530 5.7.0 Must issue a STARTTLS command first");
+        this.errorCount++;
+        continue;
+      }
+      s.where = verb;
+      if (!standalone && (s.protocol !== "ESMTP" || LAST_CMDS.has(verb)) && !s.illPipelining && this.stream.pending() > 0) {
+        this.flagIllPipelining();
+        if (this.cfg.getBool("smtpd_forbid_unauth_pipelining")) {
+          await this.reply("554 5.5.0 Error: SMTP protocol synchronization");
+          break;
+        }
+      }
+      let ok: boolean;
+      try {
+        ok = await this.dispatch(verb, argv, text);
+      } catch (e) {
+        if (e instanceof QuitSession) {
+          stat.ok++;
+          throw e;
+        }
+        throw e;
+      }
+      if (ok) stat.ok++;
+      else this.errorCount++;
+      if (LIMIT_CMDS.has(verb) && this.junkCmds++ > this.junkLimit) this.errorCount++;
+    }
+  }
+
+  private flagIllPipelining(): void {
+    const peek = this.stream.pending();
+    void peek;
+    msgInfo(`improper command pipelining after ${this.s.where} from ${this.s.namaddr}: ${this.peekText()}`);
+    this.s.illPipelining = true;
+  }
+
+  private peekText(): string {
+    // the escaped start of the unread input, as Postfix's escape() shows it
+    const b = this.stream.peek(100);
+    let out = "";
+    for (const c of b) {
+      if (c === 13) out += "\\r";
+      else if (c === 10) out += "\\n";
+      else if (c === 9) out += "\\t";
+      else if (c < 32 || c > 126) out += `\\${c.toString(8).padStart(3, "0")}`;
+      else if (c === 92) out += "\\\\";
+      else out += String.fromCharCode(c);
+    }
+    return out;
+  }
+
+  private logWhatsupLocal(what: string, text: string): void {
+    const s = this.s;
+    let t = `${s.queueId ?? "NOQUEUE"}: ${what}: ${s.where} from ${s.namaddr}: ${text};`;
+    if (s.sender !== undefined) t += ` from=<${s.sender}>`;
+    if (s.recipient !== undefined) t += ` to=<${s.recipient}>`;
+    if (s.protocol) t += ` proto=${s.protocol}`;
+    if (s.heloName !== undefined) t += ` helo=<${s.heloName}>`;
+    msgInfo(t);
+  }
+
+  private async dispatch(verb: string, argv: SmtpWord[], text: string): Promise<boolean> {
+    switch (verb) {
+      case "HELO":
+        return this.helo(argv, false);
+      case "EHLO":
+        return this.helo(argv, true);
+      case "XCLIENT":
+        return this.xclient(argv);
+      case "XFORWARD":
+        return this.xforwardCmd(argv);
+      case "STARTTLS":
+        return this.starttls(argv);
+      case "AUTH":
+        await this.reply("503 5.5.1 Error: authentication not enabled");
+        return false;
+      case "MAIL":
+        return this.mail(argv);
+      case "RCPT":
+        return this.rcpt(argv);
+      case "DATA":
+        return this.data(argv);
+      case "BDAT":
+        return this.bdatCmd(argv, text);
+      case "RSET":
+        if (argv.length !== 1) {
+          await this.reply("501 5.5.4 Syntax: RSET");
+          return false;
+        }
+        this.mailReset();
+        await this.reply("250 2.0.0 Ok");
+        return true;
+      case "NOOP":
+        await this.reply("250 2.0.0 Ok");
+        return true;
+      case "VRFY":
+        return this.vrfy(argv);
+      case "ETRN":
+        return this.etrn(argv);
+      case "QUIT":
+        await this.reply("221 2.0.0 Bye");
+        throw new QuitSession();
+    }
+    await this.reply("500 5.5.2 Error: command not recognized");
+    return false;
+  }
+
+  private mailReset(): void {
+    const s = this.s;
+    this.abortBdat();
+    this.inMail = false;
+    s.sender = undefined;
+    s.recipient = undefined;
+    s.rcptCount = 0;
+    s.queueId = undefined;
+    s.msgSize = 0;
+    s.discard = false;
+    s.saved = { bcc: [], prepend: [] };
+    s.deferIfPermitSender = false;
+    this.recipients = [];
+    this.encoding = undefined;
+    this.dsnRet = 0;
+    this.dsnEnvid = undefined;
+    this.smtputf8 = false;
+    s.smtputf8 = false;
+    this.rcptOvershoot = 0;
+    this.bdatState = "none";
+    this.actSize = 0;
+  }
+
+  private heloReset(): void {
+    this.s.heloName = undefined;
+    this.s.deferIfPermitHelo = false;
+  }
+
+  private async helo(argv: SmtpWord[], ehlo: boolean): Promise<boolean> {
+    const s = this.s;
+    const env = this.env;
+    if (argv.length < 2) {
+      await this.reply(ehlo ? "501 Syntax: EHLO hostname" : "501 Syntax: HELO hostname");
+      return false;
+    }
+    const name = argv.slice(1).map((w) => w.text).join(" ");
+    if (!env.standalone && env.restrictions && !this.cfg.getBool("smtpd_delay_reject")) {
+      const err = await env.restrictions.checkHelo(s, name);
+      if (err !== undefined) {
+        await this.reply(err);
+        return false;
+      }
+    }
+    this.heloReset();
+    this.mailReset();
+    s.heloName = neuter(printableQ(name));
+    if (!ehlo) {
+      if (s.protocol !== "ESMTP" && s.protocol !== "SMTP") s.protocol = "SMTP";
+      await this.reply(`250 ${this.myhostname}`);
+      return true;
+    }
+    s.protocol = "ESMTP";
+    const mask = this.discardMask;
+    const shown = [...mask].filter((k) => EHLO_KEYWORDS.includes(k) && k !== "silent-discard");
+    if (shown.length > 0 && !mask.has("silent-discard")) msgInfo(`discarding EHLO keywords: ${shown.map((k) => k.toUpperCase()).join(" ")}`);
+    const words = [this.myhostname];
+    if (!mask.has("pipelining")) words.push("PIPELINING");
+    if (!mask.has("size")) words.push(this.sizeLimit > 0 ? `SIZE ${this.sizeLimit}` : "SIZE");
+    if (!mask.has("vrfy") && !this.cfg.getBool("disable_vrfy_command")) words.push("VRFY");
+    if (!mask.has("etrn")) words.push("ETRN");
+    if (!mask.has("starttls") && env.tls && !this.tlsInfo) words.push("STARTTLS");
+    if (!mask.has("verp") && env.verpClients?.matches(s.name, s.addr)) words.push("XVERP");
+    if (!mask.has("xclient") && this.xclientAllowed) words.push("XCLIENT NAME ADDR PROTO HELO REVERSE_NAME PORT LOGIN DESTADDR DESTPORT");
+    if (!mask.has("xforward") && this.xforwardAllowed) words.push("XFORWARD NAME ADDR PROTO HELO SOURCE PORT IDENT");
+    if (!mask.has("enhancedstatuscodes")) words.push("ENHANCEDSTATUSCODES");
+    if (!mask.has("8bitmime")) words.push("8BITMIME");
+    if (!mask.has("dsn")) words.push("DSN");
+    if (!mask.has("smtputf8") && this.utf8) words.push("SMTPUTF8");
+    if (!mask.has("chunking")) words.push("CHUNKING");
+    for (let i = 0; i < words.length; i++) this.stream.reply(`250${i < words.length - 1 ? "-" : " "}${words[i]}`);
+    if (this.errorCount >= this.softLimit && this.sleepMs > 0) {
+      this.stream.flush();
+      await Bun.sleep(this.sleepMs);
+    }
+    return true;
+  }
+
+  private async mail(argv: SmtpWord[]): Promise<boolean> {
+    const s = this.s;
+    const env = this.env;
+    if (this.cfg.getBool("smtpd_helo_required") && s.heloName === undefined) {
+      await this.reply("503 5.5.1 Error: send HELO/EHLO first");
+      return false;
+    }
+    if (this.inMail) {
+      await this.reply("503 5.5.1 Error: nested MAIL command");
+      return false;
+    }
+    if (this.bdatState !== "none") {
+      await this.reply("503 5.5.1 Error: MAIL after BDAT");
+      return false;
+    }
+    if (argv.length < 3 || argv[1]!.text.toLowerCase() !== "from:") {
+      await this.reply("501 5.5.4 Syntax: MAIL FROM:<address>");
+      return false;
+    }
+    if (argv[2]!.error) {
+      await this.reply("501 5.1.7 Bad sender address syntax");
+      return false;
+    }
+    let smtputf8 = false;
+    if (this.utf8 && !this.discardMask.has("smtputf8")) smtputf8 = argv.slice(3).some((w) => w.text.toUpperCase() === "SMTPUTF8");
+    const sender = extractAddress(argv[2]!.text, { allowEmpty: true, strictRfc821: this.cfg.getBool("strict_rfc821_envelopes"), smtputf8 });
+    if (sender === undefined) {
+      if (!env.standalone) msgWarn(`Illegal address syntax from ${s.namaddr} in MAIL command: ${printableQ(argv[2]!.text)}`);
+      await this.reply("501 5.1.7 Bad sender address syntax");
+      return false;
+    }
+    let size = 0;
+    let encoding: string | undefined;
+    let ret = 0;
+    let envid: string | undefined;
+    for (const w of argv.slice(3)) {
+      const arg = w.text;
+      const u = arg.toUpperCase();
+      if (u === "BODY=8BITMIME") encoding = "8bit";
+      else if (u === "BODY=7BIT") encoding = "7bit";
+      else if (u.startsWith("SIZE=")) {
+        if (!/^\d+$/.test(arg.slice(5))) {
+          await this.reply("501 5.5.4 Bad message size syntax");
+          return false;
+        }
+        size = Number(arg.slice(5));
+        if (!Number.isSafeInteger(size)) {
+          await this.reply("552 5.3.4 Message size exceeds file system imposed limit");
+          return false;
+        }
+      } else if (this.utf8 && !this.discardMask.has("smtputf8") && u === "SMTPUTF8") {
+        // noted above
+      } else if (u.startsWith("AUTH=")) {
+        // no SASL here: Postfix ignores AUTH= when authentication is not enabled
+      } else if ((u === "XVERP" || u.startsWith("XVERP=")) && this.env.verpClients?.matches(s.name, s.addr)) {
+        // VERP delimiters: accepted (delivery does not use them)
+      } else if (u.startsWith("RET=")) {
+        if (this.discardMask.has("dsn")) {
+          await this.reply("501 5.7.1 DSN support is disabled");
+          return false;
+        }
+        const v = u.slice(4);
+        if (ret !== 0 || (v !== "FULL" && v !== "HDRS")) {
+          await this.reply("501 5.5.4 Bad RET parameter syntax");
+          return false;
+        }
+        ret = v === "FULL" ? DSN_RET.FULL : DSN_RET.HDRS;
+      } else if (u.startsWith("ENVID=")) {
+        if (this.discardMask.has("dsn")) {
+          await this.reply("501 5.7.1 DSN support is disabled");
+          return false;
+        }
+        const v = xtextDecode(arg.slice(6));
+        if (envid !== undefined || v === undefined || !allPrintable(v)) {
+          await this.reply("501 5.5.4 Bad ENVID parameter syntax");
+          return false;
+        }
+        envid = v;
+      } else {
+        await this.reply(`555 5.5.4 Unsupported option: ${arg}`);
+        return false;
+      }
+    }
+    if (this.sizeLimit > 0 && size > this.sizeLimit) {
+      // smtpd_check_size(), in stand-alone mode too
+      const saved = s.sender;
+      s.sender = sender;
+      this.logWhatsupLocal("reject", "552 5.3.4 Message size exceeds fixed limit");
+      s.sender = saved;
+      await this.reply("552 5.3.4 Message size exceeds fixed limit");
+      return false;
+    }
+    if (!env.standalone && env.restrictions) {
+      if (!this.cfg.getBool("smtpd_delay_reject")) {
+        const e2 = await env.restrictions.checkMail(s, sender);
+        if (e2 !== undefined) {
+          this.mailReset();
+          await this.reply(e2);
+          return false;
+        }
+      }
+    }
+    this.inMail = true;
+    s.sender = sender;
+    s.msgSize = size;
+    this.encoding = encoding;
+    this.dsnRet = ret;
+    this.dsnEnvid = envid;
+    this.smtputf8 = smtputf8;
+    s.smtputf8 = smtputf8;
+    this.arrival = new Date();
+    await this.reply("250 2.1.0 Ok");
+    return true;
+  }
+
+  private async rcpt(argv: SmtpWord[]): Promise<boolean> {
+    const s = this.s;
+    const env = this.env;
+    if (!this.inMail) {
+      await this.reply("503 5.5.1 Error: need MAIL command");
+      return false;
+    }
+    if (this.bdatState !== "none") {
+      await this.reply("503 5.5.1 Error: RCPT after BDAT");
+      return false;
+    }
+    if (argv.length < 3 || argv[1]!.text.toLowerCase() !== "to:") {
+      await this.reply("501 5.5.4 Syntax: RCPT TO:<address>");
+      return false;
+    }
+    if (argv[2]!.error) {
+      await this.reply("501 5.1.3 Bad recipient address syntax");
+      return false;
+    }
+    const rcpt = extractAddress(argv[2]!.text, { allowEmpty: false, strictRfc821: this.cfg.getBool("strict_rfc821_envelopes"), smtputf8: this.smtputf8 });
+    if (rcpt === undefined) {
+      if (!env.standalone) msgWarn(`Illegal address syntax from ${s.namaddr} in RCPT command: ${printableQ(argv[2]!.text)}`);
+      await this.reply("501 5.1.3 Bad recipient address syntax");
+      return false;
+    }
+    let notify = 0;
+    let orcpt: string | undefined;
+    for (const w of argv.slice(3)) {
+      const arg = w.text;
+      const u = arg.toUpperCase();
+      if (u.startsWith("NOTIFY=")) {
+        if (this.discardMask.has("dsn")) {
+          await this.reply("501 5.7.1 DSN support is disabled");
+          return false;
+        }
+        const n = dsnNotifyMask(u.slice(7));
+        if (notify !== 0 || n === 0) {
+          await this.reply("501 5.5.4 Error: Bad NOTIFY parameter syntax");
+          return false;
+        }
+        notify = n;
+      } else if (u.startsWith("ORCPT=")) {
+        if (this.discardMask.has("dsn")) {
+          await this.reply("501 5.7.1 DSN support is disabled");
+          return false;
+        }
+        const v = arg.slice(6);
+        const semi = v.indexOf(";");
+        const dec = semi > 0 ? xtextDecode(v.slice(semi + 1)) : undefined;
+        if (orcpt !== undefined || semi <= 0 || dec === undefined) {
+          await this.reply("501 5.5.4 Error: Bad ORCPT parameter syntax");
+          return false;
+        }
+        orcpt = `${v.slice(0, semi)};${dec}`;
+      } else {
+        await this.reply(`555 5.5.4 Unsupported option: ${arg}`);
+        return false;
+      }
+    }
+    if (this.rcptLimit > 0 && s.rcptCount >= this.rcptLimit) {
+      await this.reply("452 4.5.3 Error: too many recipients");
+      if (this.rcptOvershoot++ < this.overshootLimit) return true;
+      return false;
+    }
+    if (!env.standalone && env.restrictions) {
+      const err = await env.restrictions.checkRcpt(s, rcpt);
+      if (err !== undefined) {
+        await this.reply(err);
+        return false;
+      }
+    }
+    s.rcptCount++;
+    if (s.recipient === undefined) s.recipient = rcpt;
+    let raw = argv[2]!.text;
+    if (raw.startsWith("<") && raw.endsWith(">")) raw = raw.slice(1, -1);
+    this.recipients.push({ address: rcpt, notify, orcpt: orcpt ?? `rfc822;${raw}` });
+    await this.reply("250 2.1.5 Ok");
+    return true;
+  }
+
+  private async vrfy(argv: SmtpWord[]): Promise<boolean> {
+    const s = this.s;
+    if (this.cfg.getBool("disable_vrfy_command")) {
+      await this.reply("502 5.5.1 VRFY command is disabled");
+      return false;
+    }
+    if (argv.length < 2) {
+      await this.reply(`501 5.5.4 Syntax: VRFY address${this.utf8 ? " [SMTPUTF8]" : ""}`);
+      return false;
+    }
+    const text = argv.length > 2 ? argv.slice(1).map((w) => w.text).join(" ") : argv[1]!.text;
+    const addr = extractAddress(text, { allowEmpty: false, strictRfc821: false, smtputf8: this.smtputf8 });
+    if (addr === undefined || argv[1]!.error) {
+      await this.reply("501 5.1.3 Bad recipient address syntax");
+      return false;
+    }
+    if (!this.env.standalone && this.env.restrictions) {
+      const err = await this.env.restrictions.checkRcpt(s, addr);
+      if (err !== undefined) {
+        await this.reply(err);
+        return false;
+      }
+    }
+    await this.reply(`252 2.0.0 ${text}`);
+    return true;
+  }
+
+  private async etrn(argv: SmtpWord[]): Promise<boolean> {
+    const s = this.s;
+    if (this.cfg.getBool("smtpd_helo_required") && s.heloName === undefined) {
+      await this.reply("503 Error: send HELO/EHLO first");
+      return false;
+    }
+    if (this.inMail) {
+      await this.reply("503 Error: MAIL transaction in progress");
+      return false;
+    }
+    if (argv.length !== 2) {
+      await this.reply("500 Syntax: ETRN domain");
+      return false;
+    }
+    let domain = argv[1]!.text;
+    if (domain.startsWith("@") || domain.startsWith("#")) domain = domain.slice(1);
+    if (!isValidHostname(domain) && !isValidMailhostLiteral(domain)) {
+      await this.reply("501 Error: invalid parameter syntax");
+      return false;
+    }
+    if (this.env.standalone) {
+      msgWarn('do not use ETRN in "sendmail -bs" mode');
+      await this.reply("458 Unable to queue messages");
+      return false;
+    }
+    if (this.env.restrictions) {
+      const err = await this.env.restrictions.checkEtrn(s, domain);
+      if (err !== undefined) {
+        await this.reply(err);
+        return false;
+      }
+    }
+    // the fast flush service: only fast_flush_domains may be flushed; postkit has no per-site logs, so a
+    // permitted ETRN asks the queue manager to retry the whole deferred queue now
+    const list = await compileDomainList(this.cfg.get("fast_flush_domains"), "fast_flush_domains", this.cfg.get("parent_domain_matches_subdomains"));
+    if (!list.matches(domain)) {
+      msgWarn(`reject: ETRN ${domain.slice(0, 100)}... from ${s.namaddr}`);
+      await this.reply(`459 <${domain}>: service unavailable`);
+      return false;
+    }
+    const ok = await requestFlush(this.cfg.get("queue_directory"));
+    if (!ok) msgWarn("unable to talk to fast flush service");
+    await this.reply(ok ? "250 Queuing started" : "458 Unable to queue messages");
+    return ok;
+  }
+
+  private async starttls(argv: SmtpWord[]): Promise<boolean> {
+    const tls = this.env.tls;
+    if (argv.length !== 1) {
+      await this.reply("501 5.5.4 Syntax: STARTTLS");
+      return false;
+    }
+    if (this.inMail) {
+      await this.reply("503 5.5.1 Error: MAIL transaction in progress");
+      return false;
+    }
+    if (this.tlsInfo) {
+      await this.reply("554 5.5.1 Error: TLS already active");
+      return false;
+    }
+    if (!tls || this.discardMask.has("starttls")) {
+      await this.reply("502 5.5.1 Error: command not implemented");
+      return false;
+    }
+    await this.reply("220 2.0.0 Ready to start TLS");
+    this.stream.flush();
+    // CVE-2011-0411: plaintext pipelined after STARTTLS is discarded, never executed inside TLS
+    this.stream.discardInput();
+    const r = await tls.start(this.stream);
+    if ("error" in r) {
+      this.reason = undefined;
+      msgInfo(`SSL_accept error from ${this.s.namaddr}: ${r.error}`);
+      throw new QuitSession();
+    }
+    this.tlsInfo = r;
+    this.s.tls = { protocol: r.protocol, cipher: r.cipher, bits: r.bits };
+    // RFC 3207: forget everything learned from the client before the handshake
+    this.heloReset();
+    this.mailReset();
+    this.s.protocol = "SMTP";
+    return true;
+  }
+
+  private async xclient(argv: SmtpWord[]): Promise<boolean> {
+    const s = this.s;
+    if (this.inMail) {
+      await this.reply("503 5.5.1 Error: MAIL transaction in progress");
+      return false;
+    }
+    if (argv.length < 2) {
+      await this.reply("501 5.5.4 Syntax: XCLIENT attribute=value...");
+      return false;
+    }
+    if (!this.xclientAllowed) {
+      await this.reply("550 5.7.0 Error: insufficient authorization");
+      return false;
+    }
+    const upd: Record<string, string> = {};
+    for (const w of argv.slice(1)) {
+      const eq = w.text.indexOf("=");
+      if (eq <= 0) {
+        await this.reply("501 5.5.4 Error: attribute=value expected");
+        return false;
+      }
+      const name = w.text.slice(0, eq).toUpperCase();
+      const raw = xtextDecode(w.text.slice(eq + 1));
+      if (raw === undefined) {
+        await this.reply(`501 5.5.4 Bad ${name} syntax: ${w.text.slice(eq + 1)}`);
+        return false;
+      }
+      if (raw.length > 255) {
+        await this.reply("501 5.5.4 Error: attribute value too long");
+        return false;
+      }
+      if (!["NAME", "REVERSE_NAME", "ADDR", "PORT", "PROTO", "HELO", "LOGIN", "DESTADDR", "DESTPORT"].includes(name)) {
+        await this.reply(`501 5.5.4 Bad XCLIENT attribute name: ${name}`);
+        return false;
+      }
+      upd[name] = raw;
+    }
+    const unavail = (v: string) => v.toUpperCase() === "[UNAVAILABLE]" || v.toUpperCase() === "[TEMPUNAVAIL]";
+    if (upd.NAME !== undefined) {
+      s.name = unavail(upd.NAME) ? "unknown" : upd.NAME;
+      s.nameStatus = unavail(upd.NAME) ? (upd.NAME.toUpperCase() === "[TEMPUNAVAIL]" ? "temp" : "perm") : "ok";
+    }
+    if (upd.REVERSE_NAME !== undefined) {
+      s.reverseName = unavail(upd.REVERSE_NAME) ? "unknown" : upd.REVERSE_NAME;
+      s.reverseNameStatus = unavail(upd.REVERSE_NAME) ? "perm" : "ok";
+    }
+    if (upd.ADDR !== undefined) s.addr = unavail(upd.ADDR) ? "unknown" : upd.ADDR.replace(/^ipv6:/i, "");
+    if (upd.PORT !== undefined) s.port = unavail(upd.PORT) ? "unknown" : upd.PORT;
+    if (upd.HELO !== undefined) s.heloName = unavail(upd.HELO) ? undefined : neuter(upd.HELO);
+    if (upd.PROTO !== undefined) s.protocol = upd.PROTO.toUpperCase() === "ESMTP" ? "ESMTP" : "SMTP";
+    s.namaddr = `${s.name}[${s.addr}]`;
+    this.mailReset();
+    this.xclientAllowed = false; // XCLIENT must not override its own access control
+    this.xforwardAllowed = !!this.env.xforwardHosts?.matches(s.name, s.addr);
+    await this.reply(`220 ${this.cfg.get("smtpd_banner")}`);
+    return true;
+  }
+
+  private async xforwardCmd(argv: SmtpWord[]): Promise<boolean> {
+    if (this.inMail) {
+      await this.reply("503 5.5.1 Error: MAIL transaction in progress");
+      return false;
+    }
+    if (argv.length < 2) {
+      await this.reply("501 5.5.4 Syntax: XFORWARD attribute=value...");
+      return false;
+    }
+    if (!this.xforwardAllowed) {
+      await this.reply("550 5.7.0 Error: insufficient authorization");
+      return false;
+    }
+    for (const w of argv.slice(1)) {
+      const eq = w.text.indexOf("=");
+      if (eq <= 0) {
+        await this.reply("501 5.5.4 Error: attribute=value expected");
+        return false;
+      }
+      const name = w.text.slice(0, eq).toUpperCase();
+      const v = xtextDecode(w.text.slice(eq + 1));
+      if (v === undefined) {
+        await this.reply(`501 5.5.4 Bad ${name} syntax: ${w.text.slice(eq + 1)}`);
+        return false;
+      }
+      if (!["NAME", "ADDR", "PORT", "PROTO", "HELO", "IDENT", "SOURCE"].includes(name)) {
+        await this.reply(`501 5.5.4 Bad XFORWARD attribute name: ${name}`);
+        return false;
+      }
+      this.xforward.set(name, v);
+    }
+    await this.reply("250 2.0.0 Ok");
+    return true;
+  }
+
+  // --- message transfer --------------------------------------------------------------------------------------
+
+  /** The Received: header lines (smtpd's common_pre_message_handling). */
+  private receivedHeader(queueId: string): string[] {
+    const s = this.s;
+    const lines: string[] = [];
+    const rfcAddr = s.addr.includes(":") ? `IPv6:${s.addr}` : s.addr;
+    lines.push(`Received: from ${s.heloName ?? s.name} (${s.name} [${rfcAddr}])`);
+    const t = this.tlsInfo;
+    if (t && this.cfg.getBool("smtpd_tls_received_header")) {
+      if (t.details) {
+        lines.push(`\t(using ${t.protocol} with cipher ${t.cipher} (${t.bits}/${t.algBits} bits)`);
+        lines.push(`\t ${t.details})`);
+      } else lines.push(`\t(using ${t.protocol} with cipher ${t.cipher} (${t.bits}/${t.algBits} bits))`);
+      lines.push(this.cfg.getBool("smtpd_tls_ask_ccert") ? "\t(Client did not present a certificate)" : "\t(No client certificate requested)");
+    }
+    const proto = this.smtputf8 ? "UTF8SMTP" : s.protocol;
+    const sess = t && s.protocol === "ESMTP" ? "S" : "";
+    const date = formatRfc2822Date(this.arrival);
+    if (s.rcptCount === 1 && s.recipient !== undefined) {
+      lines.push(`\tby ${this.myhostname} (${this.cfg.get("mail_name")}) with ${proto}${sess} id ${queueId}`);
+      lines.push(`\tfor <${quoteLocalPart(s.recipient)}>; ${date}`);
+    } else {
+      lines.push(`\tby ${this.myhostname} (${this.cfg.get("mail_name")}) with ${proto}${sess} id ${queueId};`);
+      lines.push(`\t${date}`);
+    }
+    return lines;
+  }
+
+  private messageRequest(content: AsyncIterable<Uint8Array>): MessageRequest {
+    const s = this.s;
+    const attrs = new Map<string, string>();
+    const xf = this.xforward;
+    attrs.set(ATTR.LOG_CLIENT_NAME, xf.get("NAME") ?? s.name);
+    attrs.set(ATTR.LOG_CLIENT_ADDR, (xf.get("ADDR") ?? s.addr).replace(/^ipv6:/i, ""));
+    attrs.set(ATTR.LOG_CLIENT_PORT, xf.get("PORT") ?? s.port);
+    attrs.set(ATTR.LOG_ORIGIN, s.namaddr);
+    const helo = xf.get("HELO") ?? s.heloName;
+    if (helo !== undefined) attrs.set(ATTR.LOG_HELO_NAME, helo);
+    attrs.set(ATTR.LOG_PROTO_NAME, xf.get("PROTO") ?? s.protocol);
+    if (this.encoding) attrs.set(ATTR.ENCODING, this.encoding);
+    if (this.dsnEnvid !== undefined) attrs.set(ATTR.DSN_ENVID, this.dsnEnvid);
+    if (this.dsnRet) attrs.set(ATTR.DSN_RET, String(this.dsnRet));
+    if (s.saved.filter) attrs.set("content_filter", s.saved.filter);
+    let recipients = this.recipients;
+    if (s.saved.redirect) recipients = [{ address: s.saved.redirect, origAddress: recipients[0]?.address, notify: 0, orcpt: recipients[0]?.orcpt }];
+    recipients = [...recipients, ...s.saved.bcc.map((b) => ({ address: b, notify: DSN_NOTIFY.NEVER, orcpt: "" }))];
+    const prepend = [...s.saved.prepend];
+    let local = false;
+    try {
+      local = this.env.restrictions?.inMynetworks(s.name, s.addr) === true && this.cfg.get("local_header_rewrite_clients").includes("permit_mynetworks");
+    } catch {
+      local = false;
+    }
+    if (!local) local = (s.addr === "127.0.0.1" || s.addr === "::1") && this.cfg.get("local_header_rewrite_clients").includes("permit_inet_interfaces");
+    return {
+      sender: s.sender ?? "",
+      recipients,
+      attributes: attrs,
+      content,
+      prepend: (qid) => [...prepend, ...this.receivedHeader(qid)],
+      onQueueId: (qid) => {
+        s.queueId = qid;
+        msgInfo(`${qid}: client=${s.namaddr}`);
+      },
+      context: local ? "local" : "remote",
+      hold: s.saved.hold,
+      discard: s.discard,
+    };
+  }
+
+  /** Turns a sink refusal into the reply; logs nothing (cleanup or the sink did). */
+  private refusalReply(r: SinkRefusal): string {
+    return `${r.code} ${r.dsn} Error: ${r.text}`;
+  }
+
+  private async data(argv: SmtpWord[]): Promise<boolean> {
+    const s = this.s;
+    const env = this.env;
+    if (this.bdatState !== "none") {
+      await this.reply("503 5.5.1 Error: DATA after BDAT");
+      return false;
+    }
+    if (s.rcptCount === 0) {
+      await this.reply(this.inMail ? "554 5.5.1 Error: no valid recipients" : "503 5.5.1 Error: need RCPT command");
+      return false;
+    }
+    if (argv.length !== 1) {
+      await this.reply("501 5.5.4 Syntax: DATA");
+      return false;
+    }
+    if (!env.standalone && env.restrictions) {
+      const err = await env.restrictions.checkData(s);
+      if (err !== undefined) {
+        await this.reply(err);
+        return false;
+      }
+    }
+    await this.reply("354 End data with <CR><LF>.<CR><LF>");
+    s.where = "DATA content";
+    this.actSize = 0;
+    const state = { ended: false, sizeExceeded: false, bareLfReject: false, draining: false, ioError: undefined as unknown };
+    const self = this;
+    const gen = async function* (): AsyncGenerator<Uint8Array> {
+      let prevComplete = true;
+      let prevBareLf = false;
+      let first = true;
+      let parts: Buffer[] = [];
+      let partBytes = 0;
+      const detect = self.detectBareLf;
+      const limit = self.sizeLimit;
+      for (;;) {
+        let line;
+        try {
+          line = await self.stream.readLine(self.lineLimit);
+        } catch (e) {
+          state.ioError = e;
+          throw new TransferAbort(undefined, e);
+        }
+        if (self.forbidBareLf === "reject" && detect && line.bareLf) state.bareLfReject = true;
+        let data = line.data;
+        if (first) {
+          first = false;
+          const t = data.toString("latin1");
+          if (/^>*From /.test(t)) {
+            data = Buffer.from(`X-Mailbox-Line: ${t}`, "latin1");
+          } else if (data.length > 0 && (data[0] === 32 || data[0] === 9)) {
+            parts.push(Buffer.from("\n"));
+            partBytes += 1;
+          }
+        }
+        if (prevComplete && data.length > 0 && data[0] === 46) {
+          if (data.length === 1 && detect && (line.bareLf || prevBareLf)) {
+            // a bare-LF "." never ends the message (SMTP smuggling); it is not content either
+            prevBareLf = line.bareLf;
+            prevComplete = line.complete;
+            continue;
+          }
+          data = data.subarray(1);
+          if (data.length === 0 && line.complete) break;
+        }
+        prevBareLf = line.bareLf;
+        if (!state.sizeExceeded) {
+          if (limit > 0 && limit - self.actSize < data.length + 2) {
+            state.sizeExceeded = true;
+            msgWarn(`${s.queueId ?? "NOQUEUE"}: queue file size limit exceeded`);
+          } else {
+            self.actSize += data.length + 2;
+            parts.push(data);
+            partBytes += data.length;
+            if (line.complete) {
+              parts.push(NL);
+              partBytes++;
+            }
+          }
+        }
+        prevComplete = line.complete;
+        if (partBytes >= 65536 || (self.stream.pending() === 0 && partBytes > 0)) {
+          const out = parts.length === 1 ? parts[0]! : Buffer.concat(parts, partBytes);
+          parts = [];
+          partBytes = 0;
+          if (!state.sizeExceeded && !state.bareLfReject && !state.draining) yield out;
+        }
+      }
+      state.ended = true;
+      s.where = "END-OF-MESSAGE";
+      if (state.draining) return;
+      if (state.sizeExceeded) throw new TransferAbort("552 5.3.4 Error: message file too big");
+      if (state.bareLfReject) throw new TransferAbort("bare");
+      if (partBytes > 0) yield parts.length === 1 ? parts[0]! : Buffer.concat(parts, partBytes);
+      if (!env.standalone && env.restrictions) {
+        const err = await env.restrictions.checkEod(s);
+        if (err !== undefined) throw new TransferAbort(err);
+      }
+    };
+    return this.transfer(gen(), state, async () => {
+      // drain the rest of the message after an early refusal, so the conversation stays in step
+      if (state.ended || state.ioError) return;
+      state.draining = true;
+      const it = gen();
+      try {
+        for (;;) {
+          const r = await it.next();
+          if (r.done) break;
+        }
+      } catch (e) {
+        if (!(e instanceof TransferAbort)) throw e;
+      }
+    });
+  }
+
+  /** Hands the content to the sink and answers; shared by DATA and the last BDAT. */
+  private async transfer(
+    content: AsyncIterable<Uint8Array>,
+    state: { ended: boolean; ioError: unknown; bareLfReject: boolean },
+    drain: () => Promise<void>,
+    bdatSize?: number,
+  ): Promise<boolean> {
+    const s = this.s;
+    let result: { queueId: string } | { refused: SinkRefusal } | undefined;
+    let abort: TransferAbort | undefined;
+    const content2 = (async function* () {
+      try {
+        for await (const c of content) yield c;
+      } catch (e) {
+        if (e instanceof TransferAbort) abort = e;
+        throw e;
+      }
+    })();
+    try {
+      result = await this.env.sink.deliver(this.messageRequest(content2));
+    } catch (e) {
+      if (!abort) {
+        msgWarn(`${s.queueId ?? "NOQUEUE"}: ${(e as Error).message}`);
+        result = { refused: { code: 451, dsn: "4.3.0", text: "queue file write error" } };
+      }
+    }
+    if (abort?.cause2 !== undefined || state.ioError !== undefined) throw (abort?.cause2 ?? state.ioError);
+    if (!state.ended) await drain();
+    if (state.ioError !== undefined) throw state.ioError;
+    s.where = bdatSize === undefined ? "END-OF-MESSAGE" : "END-OF-MESSAGE";
+    let ok = false;
+    if (abort) {
+      if (abort.reply === "bare") {
+        this.logWhatsupLocal("reject", "bare <LF> received");
+        await this.reply(`${this.cfg.getInt("smtpd_forbid_bare_newline_reject_code")} 5.5.2 ${this.myhostname} Error: bare <LF> received`);
+      } else await this.reply(abort.reply ?? "451 4.3.0 Error: queue file write error");
+    } else if (result && "queueId" in result) {
+      this.errorCount = 0;
+      this.junkCmds = 0;
+      ok = true;
+      await this.reply(bdatSize === undefined ? `250 2.0.0 Ok: queued as ${result.queueId}` : `250 2.0.0 Ok: ${bdatSize} bytes queued as ${result.queueId}`);
+      this.env.onQueued?.(result.queueId);
+    } else if (result) {
+      await this.reply(this.refusalReply(result.refused));
+    }
+    this.mailReset();
+    return ok;
+  }
+
+  /** Ends an unfinished BDAT transfer without queueing anything (RSET, error, disconnect). */
+  private abortBdat(): void {
+    if (this.bdat) {
+      const b = this.bdat;
+      this.bdat = undefined;
+      b.push("abort");
+      void b.done;
+    }
+  }
+
+  private async skipBdat(size: number, last: boolean, reply: string): Promise<boolean> {
+    await this.stream.readExact(size, () => {});
+    await this.reply(reply);
+    if (last) this.mailReset();
+    else this.bdatState = "error";
+    return false;
+  }
+
+  private async bdatCmd(argv: SmtpWord[], text: string): Promise<boolean> {
+    const s = this.s;
+    const env = this.env;
+    if (this.discardMask.has("chunking")) {
+      await this.reply("521 5.5.1 Error: command not implemented");
+      return false;
+    }
+    const last = argv.length === 3;
+    if (argv.length < 2 || argv.length > 3 || !/^\d+$/.test(argv[1]!.text) || !Number.isSafeInteger(Number(argv[1]!.text)) || (last && argv[2]!.text.toUpperCase() !== "LAST")) {
+      msgWarn(`${s.queueId ?? "NOQUEUE"}: malformed BDAT command syntax from ${s.namaddr}: ${printableQ(text.slice(0, 100))}`);
+      await this.reply("521 5.5.4 Syntax: BDAT count [LAST]");
+      return false;
+    }
+    const size = Number(argv[1]!.text);
+    if (size === 0 && !last) {
+      msgWarn(`${s.queueId ?? "NOQUEUE"}: null BDAT request from ${s.namaddr}`);
+      return this.skipBdat(size, last, "551 5.7.1 Null BDAT request");
+    }
+    if (this.bdatState === "error") return this.skipBdat(size, last, `551 5.0.0 Discarded ${size} bytes after earlier error`);
+    if (this.bdatState === "none") {
+      if (s.rcptCount === 0) return this.skipBdat(size, last, this.inMail ? "554 5.5.1 Error: no valid recipients" : "503 5.5.1 Error: need RCPT command");
+      if (!env.standalone && env.restrictions) {
+        const err = await env.restrictions.checkData(s);
+        if (err !== undefined) return this.skipBdat(size, last, err);
+      }
+    }
+    if (this.sizeLimit > 0 && this.actSize > this.sizeLimit - size) {
+      msgWarn(`${s.queueId ?? "NOQUEUE"}: BDAT request from ${s.namaddr} exceeds message size limit`);
+      this.abortBdat();
+      return this.skipBdat(size, last, "552 5.3.4 Chunk exceeds message size limit");
+    }
+    if (this.bdatState === "none") this.startBdat();
+    this.bdatState = "ok";
+    s.where = "BDAT content";
+    const b = this.bdat!;
+    await this.stream.readExact(size, (chunk) => b.push(Buffer.from(chunk)));
+    this.actSize += size;
+    if (!last) {
+      await this.reply(`250 2.0.0 Ok: ${size} bytes`);
+      return true;
+    }
+    b.push(null);
+    this.bdat = undefined;
+    const r = await b.done;
+    s.where = "END-OF-MESSAGE";
+    let ok = false;
+    if ("failed" in r) {
+      const e = r.failed;
+      await this.reply(e instanceof TransferAbort && e.reply ? e.reply : "451 4.3.0 Error: queue file write error");
+    } else if ("queueId" in r) {
+      this.errorCount = 0;
+      this.junkCmds = 0;
+      ok = true;
+      await this.reply(`250 2.0.0 Ok: ${this.actSize} bytes queued as ${r.queueId}`);
+      this.env.onQueued?.(r.queueId);
+    } else await this.reply(this.refusalReply(r.refused));
+    this.mailReset();
+    return ok;
+  }
+
+  /** Starts the sink on a channel fed by the BDAT chunks (CRLF turned into LF across chunk boundaries). */
+  private startBdat(): void {
+    const s = this.s;
+    const queue: (Buffer | null | "abort")[] = [];
+    let wake: (() => void) | undefined;
+    const self = this;
+    const content = (async function* (): AsyncGenerator<Uint8Array> {
+      let cr = false;
+      for (;;) {
+        while (queue.length === 0) await new Promise<void>((r) => (wake = r));
+        const b = queue.shift()!;
+        if (b === "abort") throw new TransferAbort(undefined);
+        if (b === null) break;
+        let t = b.toString("latin1");
+        if (cr) {
+          t = `\r${t}`;
+          cr = false;
+        }
+        if (t.endsWith("\r")) {
+          t = t.slice(0, -1);
+          cr = true;
+        }
+        const out = t.replace(/\r\n/g, "\n");
+        if (out.length > 0) yield Buffer.from(out, "latin1");
+      }
+      if (cr) yield Buffer.from("\r", "latin1");
+      if (!self.env.standalone && self.env.restrictions) {
+        s.where = "END-OF-MESSAGE";
+        const err = await self.env.restrictions.checkEod(s);
+        if (err !== undefined) throw new TransferAbort(err);
+      }
+    })();
+    let abort: unknown;
+    const content2 = (async function* () {
+      try {
+        for await (const c of content) yield c;
+      } catch (e) {
+        abort = e;
+        throw e;
+      }
+    })();
+    const done = (async () => {
+      try {
+        const r = await this.env.sink.deliver(this.messageRequest(content2));
+        return abort !== undefined ? { failed: abort } : r;
+      } catch (e) {
+        return { failed: abort ?? e };
+      }
+    })();
+    this.bdat = {
+      push: (b) => {
+        queue.push(b);
+        const w = wake;
+        wake = undefined;
+        w?.();
+      },
+      done,
+    };
+  }
+}
+
+const NL = Buffer.from("\n");
+
+/** dsn_notify_mask(): NEVER, or a comma list of SUCCESS, FAILURE, DELAY; 0 when malformed. */
+function dsnNotifyMask(v: string): number {
+  let mask = 0;
+  for (const w of v.split(",")) {
+    if (w === "NEVER") mask |= DSN_NOTIFY.NEVER;
+    else if (w === "SUCCESS") mask |= DSN_NOTIFY.SUCCESS;
+    else if (w === "FAILURE") mask |= DSN_NOTIFY.FAILURE;
+    else if (w === "DELAY") mask |= DSN_NOTIFY.DELAY;
+    else return 0;
+  }
+  if ((mask & DSN_NOTIFY.NEVER) && mask !== DSN_NOTIFY.NEVER) return 0;
+  return mask;
+}
+
+/** UTF-8 validity of a command line (Postfix's valid_utf8_string). */
+function isValidUtf8(b: Buffer): boolean {
+  for (let i = 0; i < b.length; i++) if (b[i]! >= 0x80) return tryDecode(b);
+  return true;
+}
+
+function tryDecode(b: Buffer): boolean {
+  try {
+    new TextDecoder("utf-8", { fatal: true }).decode(b);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,124 @@
+/**
+ * smtpd_dns — the DNS questions the SMTP server asks (client name verification, unknown-domain checks, DNS
+ * blocklists), behind one small interface so the restriction code does not care which resolver answers.
+ *
+ * Every answer is one of
+ *   found     records of the type asked for (A/AAAA as text addresses, MX as host names, TXT strings joined)
+ *   notfound  NXDOMAIN, or the name exists without records of that type (NODATA)
+ *   error     anything else: timeout, SERVFAIL, REFUSED, a malformed reply; `text` says what, in Postfix's words
+ *             (`Host or domain name not found. Name service error for name=N type=A: Host not found, try again`)
+ *
+ * The client names of a connection come from getnameinfo()/getaddrinfo() (reverseLookup, forwardLookup) as in
+ * Postfix, so /etc/hosts is honoured (127.0.0.1 is `localhost`).
+ *
+ * Contract: never throws; a lookup never takes longer than the resolver's time limit.
+ */
+import { promises as dnsp } from "node:dns";
+import type { Config } from "../config/config.ts";
+import { StubResolver, dnsLookupErrorText, resolverConfigPath, RESOLV_CONF_PARAMETER } from "../dns/index.ts";
+
+/** The record types asked for. */
+export type RrType = "A" | "AAAA" | "MX" | "TXT" | "NS" | "PTR";
+
+/** One DNS answer; see the header. */
+export interface DnsAnswer {
+  status: "found" | "notfound" | "error";
+  records: string[];
+  /** For `error`: Postfix's description of the failure. */
+  text?: string;
+}
+
+/** What the server needs from a resolver. */
+export interface SmtpdResolver {
+  query(name: string, type: RrType): Promise<DnsAnswer>;
+}
+
+/** Postfix's dns_strerror() text for a soft error on `name`/`type`. */
+export function softErrorText(name: string, type: RrType): string {
+  return `Host or domain name not found. Name service error for name=${name} type=${type}: Host not found, try again`;
+}
+
+/** The project's stub resolver (internal/dns), with the servers of postkit_resolv_conf or /etc/resolv.conf. */
+export class StubSmtpdResolver implements SmtpdResolver {
+  constructor(private readonly r: StubResolver) {}
+
+  static fromConfig(cfg: Config): StubSmtpdResolver {
+    return new StubSmtpdResolver(StubResolver.fromResolvConf(resolverConfigPath(cfg.get(RESOLV_CONF_PARAMETER))));
+  }
+
+  async query(name: string, type: RrType): Promise<DnsAnswer> {
+    if (type === "NS") return { status: "notfound", records: [] };
+    const r = await this.r.lookup(name, type);
+    switch (r.status) {
+      case "ok":
+        return { status: "found", records: r.records.map((x) => (typeof x === "string" ? x : x.exchange)) };
+      case "nodata":
+      case "nxdomain":
+      case "invalid":
+        return { status: "notfound", records: [] };
+      default:
+        return { status: "error", records: [], text: dnsLookupErrorText(r) };
+    }
+  }
+}
+
+/** A resolver built on node:dns (used until the project's own resolver is wired in, and for tests). */
+export class NodeResolver implements SmtpdResolver {
+  private readonly r: InstanceType<typeof dnsp.Resolver>;
+  constructor(servers?: string[], timeoutMs = 5000) {
+    this.r = new dnsp.Resolver({ timeout: timeoutMs, tries: 1 });
+    if (servers && servers.length > 0) this.r.setServers(servers);
+  }
+
+  async query(name: string, type: RrType): Promise<DnsAnswer> {
+    try {
+      switch (type) {
+        case "A":
+          return { status: "found", records: await this.r.resolve4(name) };
+        case "AAAA":
+          return { status: "found", records: await this.r.resolve6(name) };
+        case "MX":
+          return { status: "found", records: (await this.r.resolveMx(name)).map((m) => m.exchange) };
+        case "TXT":
+          return { status: "found", records: (await this.r.resolveTxt(name)).map((t) => t.join("")) };
+        case "NS":
+          return { status: "found", records: await this.r.resolveNs(name) };
+        case "PTR":
+          return { status: "found", records: await this.r.resolvePtr(name) };
+      }
+    } catch (e) {
+      const code = (e as { code?: string }).code;
+      if (code === "ENOTFOUND" || code === "ENODATA") return { status: "notfound", records: [] };
+      return { status: "error", records: [], text: softErrorText(name, type) };
+    }
+  }
+}
+
+/** Client name lookups through the system resolver (getnameinfo/getaddrinfo, /etc/hosts included). */
+export interface PeerNameLookup {
+  reverse(addr: string): Promise<{ status: "ok" | "temp" | "perm"; name?: string }>;
+  forward(name: string): Promise<{ status: "ok" | "temp" | "perm"; addresses: string[] }>;
+}
+
+/** The system's getnameinfo()/getaddrinfo(). */
+export const systemPeerLookup: PeerNameLookup = {
+  async reverse(addr) {
+    try {
+      const r = await dnsp.lookupService(addr, 0);
+      if (!r.hostname || r.hostname === addr) return { status: "perm" };
+      return { status: "ok", name: r.hostname };
+    } catch (e) {
+      const code = (e as { code?: string }).code;
+      return { status: code === "EAI_AGAIN" || code === "ETIMEOUT" ? "temp" : "perm" };
+    }
+  },
+  async forward(name) {
+    try {
+      const r = await dnsp.lookup(name, { all: true });
+      return { status: "ok", addresses: r.map((a) => a.address) };
+    } catch (e) {
+      const code = (e as { code?: string }).code;
+      return { status: code === "EAI_AGAIN" || code === "ETIMEOUT" ? "temp" : "perm", addresses: [] };
+    }
+  },
+};
