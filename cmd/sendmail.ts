@@ -29,7 +29,7 @@
  *
  * OPTIONS
  *   -bm            enqueue (default)             -bp   list the queue          -bi, -I  rebuild aliases
- *   -bs            stand-alone SMTP on stdin/stdout (not available yet: fatal)
+ *   -bs            stand-alone SMTP on stdin/stdout (the SMTP server's engine; messages go to maildrop)
  *   -bd, -bl       start the mail system         -bh, -bH  ignored (exit 0)    -bv  not supported (fatal)
  *   -B type        body type 8BITMIME or 7BIT
  *   -C path        main.cf or its directory (else $MAIL_CONFIG, else /etc/postfix)
@@ -72,7 +72,7 @@
  * SEE ALSO
  *   postdrop(1), postqueue(1), postalias(1), internal/submit/maildrop.ts.
  */
-import { msgInfo, msgProgName, msgWarn, setMsgStderrName, setMsgVerbose } from "../internal/log/msg.ts";
+import { msgInfo, msgProgName, msgWarn, setMsgStderr, setMsgStderrName, setMsgVerbose } from "../internal/log/msg.ts";
 import { FatalError } from "../internal/sys/errors.ts";
 import { writeAll } from "../internal/sys/libc.ts";
 import { flushOut, writeOut } from "../internal/sys/stdout.ts";
@@ -142,11 +142,50 @@ export async function run(argv: string[]): Promise<number> {
     case "user": {
       noRecipients("stand-alone mode");
       await checkSubmitter(cfg);
-      throw new FatalError("stand-alone SMTP mode (-bs) is not available yet in postkit");
+      return standaloneSmtp(cfg);
     }
     case "ignore":
       return 0;
   }
+}
+
+/**
+ * -bs: the SMTP server's protocol engine on standard input and output, as Postfix runs smtpd in stand-alone mode.
+ * Each accepted message is written into maildrop, exactly as a command-line submission (a local user cannot
+ * write the incoming queue), and pickup is woken.
+ */
+async function standaloneSmtp(cfg: Config): Promise<number> {
+  const { runSmtpSession } = await import("../internal/smtpd/standalone.ts");
+  const { openMaildropFile, notifyPickup } = await import("../internal/submit/maildrop.ts");
+  const { readInput } = await import("../internal/submit/read_input.ts");
+  const queueDir = cfg.get("queue_directory");
+  const uid = process.getuid!();
+  setMsgStderr(false); // the server's log lines go to the mail log only, as from Postfix's stand-alone smtpd
+  const sink = {
+    async deliver(req: import("../internal/smtpd/standalone.ts").MessageRequest) {
+      const w = openMaildropFile({ queueDir, longIds: cfg.getBool("enable_long_queue_ids") });
+      try {
+        req.onQueueId(w.queueId);
+        const attributes = new Map(req.attributes);
+        attributes.set("rewrite_context", "local");
+        w.writeEnvelope({ sender: req.sender, recipients: req.recipients, uid, attributes });
+        for (const line of req.prepend(w.queueId)) w.writeContent(`${line}\n`);
+        for await (const chunk of req.content) w.writeContent(chunk);
+        w.finish();
+      } catch (e) {
+        w.abort();
+        throw e;
+      }
+      await notifyPickup(queueDir);
+      return { queueId: w.queueId };
+    },
+  };
+  // readInput() reuses its buffer: copy each chunk before the engine keeps it
+  const input = (async function* () {
+    for await (const c of readInput()) yield Uint8Array.from(c);
+  })();
+  await runSmtpSession(cfg, input, (b) => writeAll(1, b), { sink });
+  return 0;
 }
 
 /** authorized_submit_users; advisory here (pickup enforces it on the file owner). */

@@ -208,7 +208,7 @@ describe("failures", () => {
     ["unknown option (reported twice, as Postfix)", ["-Z", "a@x"], "", "sendmail: invalid option -- 'Z'\nsendmail: invalid option -- 'Z'\nsendmail: fatal: usage: sendmail [options]\n"],
     ["-bp with recipients", ["-bp", "a@x"], "", "sendmail: fatal: display queue mode requires no recipient\n"],
     ["unsupported -b", ["-bz"], "", "sendmail: fatal: unsupported: -bz\n"],
-    ["-bs", ["-bs"], "", "sendmail: fatal: stand-alone SMTP mode (-bs) is not available yet in postkit\n"],
+    ["-bs with recipients", ["-bs", "a@x"], "", "sendmail: fatal: stand-alone mode requires no recipient\n"],
     ["-bv", ["-bv", "a@x"], "x\n", "sendmail: fatal: unsupported: -bv\n"],
     ["VERP with the null sender", ["-XV", "-f", "<>", "a@x"], "x\n", `sendmail: fatal: (${UID}): -V option requires non-null sender address\n`],
   ];
@@ -418,5 +418,27 @@ describe.skipIf(process.getuid!() !== 0 || !haveProgram("/usr/sbin/sendmail", "s
       const { uid: _u, mode: _m, owner: _o, attrs: _a, ...mine } = ours.d!;
       expect(mine).toEqual(theirs.d!);
     });
+  }
+});
+
+test("sendmail -bs speaks SMTP on stdin/stdout and drops the message into maildrop", () => {
+  const i = makeInstance();
+  prepareQueueDirectory(i.queue);
+  try {
+    const r = runTool("sendmail", ["-bs"], {
+      env: { MAIL_CONFIG: i.config },
+      stdin: "EHLO me\r\nMAIL FROM:<a@example.test>\r\nRCPT TO:<b@example.test>\r\nDATA\r\nSubject: bs\r\n\r\nhello\r\n.\r\nQUIT\r\n",
+    });
+    expect(r.status).toBe(0);
+    expect(r.stderr).toBe("");
+    const lines = r.stdout.split("\r\n");
+    expect(lines[0]).toBe("220 host.example.test ESMTP Postfix");
+    const queued = /^250 2\.0\.0 Ok: queued as (\w+)$/m.exec(r.stdout.replace(/\r/g, ""));
+    expect(queued).not.toBeNull();
+    expect(r.stdout).toContain("221 2.0.0 Bye\r\n");
+    const [d] = readDropped(i.queue);
+    expect(d!.content).toContain("Subject: bs\nhello\n".replace("bs\n", "bs\n\n"));
+  } finally {
+    i.cleanup();
   }
 });
