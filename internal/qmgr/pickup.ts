@@ -17,8 +17,9 @@
  *     since anybody can write into maildrop directly);
  *   - the content is parsed by the queue file decoder, which accepts only its grammar (queue_file.ts), and then
  *     rewritten by cleanup like any other message: headers, sizes and recipients are checked there.
- *   The file is removed only after cleanup made the new queue file durable in incoming, so a crash at any point
- *   leaves the message in one queue or the other (at worst in both: delivered twice, never lost).
+ *   The file is removed only after cleanup's new queue file in incoming was made durable (one syncfs(2) for a
+ *   batch of messages), so a crash at any point leaves the message in one queue or the other (at worst in both:
+ *   delivered twice, never lost).
  *
  * A scan repeats until a pass finds nothing new; it runs on every trigger of public/pickup and every 60 s (the
  * master's wakeup). Logs `QID: uid=UID from=<SENDER>` (and ` orig_id=OLD` for requeued mail) with the new ID.
@@ -28,7 +29,7 @@ import { dirname } from "node:path";
 import { fsyncDir } from "../fsx/atomic.ts";
 import { msgWarn } from "../log/msg.ts";
 import { logPickup } from "../log/events.ts";
-import { ATTR, openQueueFile, moveToCorrupt, scanQueue, QueueError, type QueueLayout } from "../queue/index.ts";
+import { ATTR, openQueueFile, moveToCorrupt, scanQueue, syncQueueFileSystem, QueueError, type QueueLayout } from "../queue/index.ts";
 import type { Cleanup } from "../cleanup/cleanup.ts";
 import { checkUserAcl } from "../submit/user_acl.ts";
 
@@ -45,15 +46,47 @@ export class Pickup {
     private readonly submitAcl?: string,
   ) {}
 
-  /** One scan of the maildrop, repeated while it keeps finding messages. */
+  /**
+   * One scan of the maildrop, repeated while it keeps finding messages. Group commit: up to BATCH messages are
+   * written to incoming without their own fsyncs, then one syncfs(2) makes them all durable, and only then are
+   * their maildrop files removed (and the maildrop directory synced once).
+   */
   async scan(): Promise<void> {
+    const BATCH = 32;
     for (let pass = 0; pass < 100; pass++) {
       let found = 0;
+      let batch: string[] = [];
+      const commit = () => {
+        if (batch.length === 0) return;
+        try {
+          syncQueueFileSystem(this.layout.queueDir);
+        } catch (e) {
+          msgWarn(`${(e as Error).message}; maildrop files kept for the next scan`);
+          batch = [];
+          return;
+        }
+        for (const p of batch) {
+          try {
+            unlinkSync(p);
+          } catch (e) {
+            msgWarn(`remove ${p}: ${(e as Error).message}`);
+          }
+        }
+        try {
+          fsyncDir(dirname(batch[0]!));
+        } catch {
+          // the next scan sees whatever the crash left, and takes it again
+        }
+        batch = [];
+        this.onQueued();
+      };
       for (const e of scanQueue(this.layout.queueDir, "maildrop", { missingOk: true })) {
-        if (await this.take(e.id, e.path)) found++;
+        if (await this.take(e.id, e.path, batch)) found++;
+        if (batch.length >= BATCH) commit();
         // give the queue manager and its deliveries a turn: a large maildrop must not hold up delivery
         await new Promise((r) => setImmediate(r));
       }
+      commit();
       if (found === 0) break;
     }
   }
@@ -67,8 +100,8 @@ export class Pickup {
     }
   }
 
-  /** Takes one maildrop file; true when it was handed to cleanup. */
-  private async take(id: string, path: string): Promise<boolean> {
+  /** Takes one maildrop file; true when it was handed to cleanup (its path is then added to `done`). */
+  private async take(id: string, path: string, done: string[]): Promise<boolean> {
     let st;
     try {
       st = lstatSync(path);
@@ -130,6 +163,7 @@ export class Pickup {
         context: requeued ? (env.attributes.get(ATTR.REWRITE_CONTEXT) === "remote" ? "remote" : "local") : "local",
         requeued,
         content,
+        durable: false,
         onQueueId: (newId) => logPickup(newId, uid, env.sender, requeued ? id : undefined),
       });
     } catch (e) {
@@ -144,13 +178,7 @@ export class Pickup {
     } finally {
       file.close();
     }
-    try {
-      unlinkSync(path);
-      fsyncDir(dirname(path));
-    } catch (e) {
-      msgWarn(`remove maildrop/${id}: ${(e as Error).message}`);
-    }
-    this.onQueued();
+    done.push(path);
     return true;
   }
 }
