@@ -7,19 +7,25 @@
 # Neither mail system runs: Postfix's postqueue then reads the queue through `showq -u -S` itself (as root).
 # Timed, in this order, on both: `mailq | tail -1`, `postqueue -j | wc -l`, `postsuper -H ALL`, `postsuper -d ALL`.
 # Prints one line per operation: seconds and peak RSS (KiB) of each side and the ratio postkit/postfix.
-# Run as root (Postfix's postsuper and direct showq need it).
+# Run as root (Postfix's postsuper and direct showq need it). POSTKIT_BIN=path benchmarks that binary instead of
+# building dist/postkit. RUNS=k (default 1) times each listing k times on each side, alternately, and keeps the
+# fastest (on a busy machine); the postsuper operations change the queue and run once.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ "$(id -u)" = 0 ] || { echo "queue.sh: run as root" >&2; exit 1; }
 [ -x /usr/sbin/postqueue ] || { echo "queue.sh: Debian's postfix is not installed (see ../shared/bench/postfix-setup.sh)" >&2; exit 1; }
 BUN=node_modules/.bin/bun
 [ -x node_modules/@oven/bun-linux-x64/bin/bun ] && BUN=node_modules/@oven/bun-linux-x64/bin/bun
-make -s build >/dev/null 2>&1 || { [ -x dist/postkit ] && echo "queue.sh: warning: build failed; using the existing dist/postkit" >&2; } || exit 1
+PK=${POSTKIT_BIN:-}
+if [ -z "$PK" ]; then
+  make -s build >/dev/null 2>&1 || { [ -x dist/postkit ] && echo "queue.sh: warning: build failed; using the existing dist/postkit" >&2; } || exit 1
+  PK=$PWD/dist/postkit
+fi
 W=$(mktemp -d /var/tmp/postkit-qbench.XXXXXX)
 chmod 755 "$W"
 trap 'rm -rf "$W"' EXIT
 mkdir -p "$W/bin"
-for t in postqueue postsuper mailq; do ln -s "$PWD/dist/postkit" "$W/bin/$t"; done
+for t in postqueue postsuper mailq; do ln -s "$PK" "$W/bin/$t"; done
 
 # run SIDE OP CMD: time CMD (a shell pipeline); the first command's peak RSS comes from /usr/bin/time
 run() {
@@ -50,10 +56,13 @@ for n in ${@:-10000 100000}; do
     MAIL_CONFIG="$W/pf/etc" /usr/sbin/postqueue -p >/dev/null 2>&1
     MAIL_CONFIG="$W/pk/etc" "$W/bin/postqueue" -p >/dev/null 2>&1
     for i in "${!OPS[@]}"; do
-      PATHS="/usr/sbin:/usr/bin:/bin" CONF="$W/pf/etc" run postfix "${OPS[$i]}" "${CMDS[$i]}"
-      pf_s=$SECS pf_rss=$RSS
-      PATHS="$W/bin:/usr/bin:/bin" CONF="$W/pk/etc" run postkit "${OPS[$i]}" "${CMDS[$i]}"
-      pk_s=$SECS pk_rss=$RSS
+      pf_s="" pk_s=""
+      for ((k = 0; k < (i < 2 ? ${RUNS:-1} : 1); k++)); do
+        PATHS="/usr/sbin:/usr/bin:/bin" CONF="$W/pf/etc" run postfix "${OPS[$i]}" "${CMDS[$i]}"
+        if [ -z "$pf_s" ] || awk -v a="$SECS" -v b="$pf_s" 'BEGIN{exit !(a < b)}'; then pf_s=$SECS pf_rss=$RSS; fi
+        PATHS="$W/bin:/usr/bin:/bin" CONF="$W/pk/etc" run postkit "${OPS[$i]}" "${CMDS[$i]}"
+        if [ -z "$pk_s" ] || awk -v a="$SECS" -v b="$pk_s" 'BEGIN{exit !(a < b)}'; then pk_s=$SECS pk_rss=$RSS; fi
+      done
       awk -v n="$n" -v op="${OPS[$i]}" -v a="$pk_s" -v b="$pf_s" -v ra="$pk_rss" -v rb="$pf_rss" \
         'BEGIN{printf "queue N=%d op=\"%s\" postkit_s=%.3f postfix_s=%.3f ratio=%.2f postkit_rss_kb=%s postfix_rss_kb=%s\n", n, op, a, b, (b > 0 ? a / b : 0), ra, rb}'
     done

@@ -48,7 +48,18 @@ import { stdoutClosed, writeOut } from "../internal/sys/stdout.ts";
 import { getpwnam, getpwuid } from "../internal/sys/passwd.ts";
 import { bindLogToConfig, loadConfig, type Config } from "../internal/config/config.ts";
 import { sendTrigger } from "../internal/ipc/trigger.ts";
-import { isValidQueueId, layoutPath, moveMessage, queueLayout, QueueError, scanQueueSummaries, type QueueLayout, type QueueName } from "../internal/queue/index.ts";
+import {
+  isValidQueueId,
+  layoutPath,
+  moveMessage,
+  queueLayout,
+  QueueError,
+  scanQueueSummaries,
+  type QueueLayout,
+  type QueueName,
+  type QueueSummary,
+  type QueueSummaryFailure,
+} from "../internal/queue/index.ts";
 import { jsonLine, MailqListing } from "../internal/showq/mailq_format.ts";
 import { parseSelector, selectMessages, SELECTABLE_QUEUES, SELECTOR_LONG_OPTIONS } from "../internal/showq/selector.ts";
 import { QueueShape, QueueStats, SHAPE_KEYS, type ShapeKey } from "../internal/showq/queue_report.ts";
@@ -167,16 +178,20 @@ function listQueue(cfg: Config, layout: QueueLayout, mode: "p" | "j", opts: Retu
   const sel = parseSelector(opts.opts);
   const emptyAddress = cfg.get("empty_address_recipient");
   const onFailure = (f: { queueId: string; error: Error }) => msgWarn(`${f.queueId}: ${f.error.message}`);
+  // without a selector, the scan itself: one generator fewer per message
+  const items: Iterable<QueueSummary | QueueSummaryFailure> = sel === undefined ? scanQueueSummaries(layout) : selectMessages(layout, sel, onFailure);
   if (mode === "j") {
-    for (const s of selectMessages(layout, sel, onFailure)) {
-      writeOut(jsonLine(s, emptyAddress));
+    for (const s of items) {
+      if ("error" in s) onFailure(s);
+      else writeOut(jsonLine(s, emptyAddress));
       if (stdoutClosed()) return;
     }
     return;
   }
   const listing = new MailqListing({ longIds: layout.longIds, emptyAddress });
-  for (const s of selectMessages(layout, sel, onFailure)) {
-    writeOut(listing.entry(s));
+  for (const s of items) {
+    if ("error" in s) onFailure(s);
+    else writeOut(listing.entry(s));
     if (stdoutClosed()) return;
   }
   writeOut(listing.end());

@@ -22,7 +22,24 @@
  * warning, which is what Postfix does (it never locks): a removed file stays readable by the process that has it
  * open, so a delivery in progress finishes and the queue manager then finds the file gone; a renamed file keeps
  * receiving the delivery agents' status records through their open descriptors, so nothing written is lost and
- * no record is torn. Directories whose entries changed are fsynced once, at the end (not once per message).
+ * no record is torn.
+ *
+ * Except in hold: a message is released (-H) or deleted (-d) from hold without opening or locking it — one
+ * lstat(2) for the checks, then rename(2) or unlink(2) by name — as Postfix does everywhere. No process but
+ * postsuper ever opens a held message for more than reading (qmgr and the delivery agents never look in hold;
+ * queue_lock.ts), so there is no lock to respect; a second postsuper that locked the same message just finds
+ * it gone when it renames or unlinks it, and does not count it. This makes -H ALL two system calls per message,
+ * as Postfix's, instead of seven.
+ *
+ * Moves never replace an existing file: renameat2(RENAME_NOREPLACE), one atomic call ("File exists" as before).
+ * A message that vanishes between the checks and the change (another process moved or removed it) is not
+ * counted. Directories whose entries changed are fsynced once, at the end (not once per message): a crash before
+ * that may undo some of the moves and removals, but each rename is atomic, so every message is then in exactly
+ * one queue — the old or the new — and the next postsuper or qmgr scan finds it there.
+ *
+ * A per-ID delete removes the message's bounce, defer and trace logfiles first. postkit itself never writes
+ * those (a recipient's status is in its queue file); they come from Postfix. So a logfile directory that was
+ * empty when first looked at is not tried again for every message (three failed unlinks each).
  *
  * New hash directories are made mode 0700 and, when running as root, given to the owner of the queue's top
  * directory, so that the mail system's processes can use them.
@@ -44,6 +61,14 @@ import {
   isValidQueueId,
   layoutPath,
   LOGFILE_QUEUES,
+  lstatQueuePath,
+  renameQueueFileNoReplace,
+  unlinkQueuePath,
+  openQueueDirHandle,
+  closeQueueDirHandle,
+  hashDirectories,
+  QueueWalker,
+  type QueueFileStat,
   longIdSeparator,
   longIdUsec,
   parseQueueId,
@@ -127,6 +152,13 @@ interface Pending {
   logs: boolean;
 }
 
+const ENOENT = 2;
+const ENOTDIR = 20;
+const EEXIST = 17;
+const S_IFMT = 0o170000;
+const S_IFREG = 0o100000;
+const S_IFLNK = 0o120000;
+
 function code(e: unknown): string | undefined {
   return (e as { code?: string } | null)?.code;
 }
@@ -141,6 +173,11 @@ export class QueueAdmin {
   private dirtyDirs = new Set<string>();
   private knownDirs = new Set<string>();
   private readonly isRoot = process.getuid?.() === 0;
+  private readonly st: QueueFileStat = { mode: 0, size: 0, mtimeSec: 0, uid: 0 };
+  /** Logfile queues seen empty (see the header). */
+  private readonly emptyLogQueues = new Map<QueueName, boolean>();
+  private readonly tops = new Map<QueueName, { path: string; hashed: boolean }>();
+  private readonly dirHandles = new Map<string, { dir: string; fd: number }>();
   private readonly now = Math.floor(Date.now() / 1000);
 
   constructor(private readonly opts: AdminOptions) {}
@@ -180,15 +217,20 @@ export class QueueAdmin {
     const wholesale = op === "delete" && !this.opts.filter;
     for (const q of queues) {
       if (!wholesale && !SOURCES[op].has(q)) continue;
-      for (const ent of scanQueueFiles(this.layout.queueDir, q, { missingOk: true })) {
-        if (this.limited()) return;
-        const isMessage = MESSAGE_QUEUES.has(q) && isValidQueueId(ent.name);
-        if (!isMessage) {
-          if (wholesale && !this.opts.dryRun) this.removeOther(ent.path);
-          continue;
+      const w = new QueueWalker(this.layout.queueDir, q, { missingOk: true });
+      try {
+        while (w.next()) {
+          if (this.limited()) return;
+          const isMessage = MESSAGE_QUEUES.has(q) && isValidQueueId(w.name);
+          if (!isMessage) {
+            if (wholesale && !this.opts.dryRun) this.removeOther(w.path);
+            continue;
+          }
+          if (this.opts.filter && !this.passes(q, w.name, w.path)) continue;
+          this.apply({ op, queueName: q, id: w.name, path: w.path, logs: op === "delete" && !wholesale }, false, w);
         }
-        if (this.opts.filter && !this.passes(q, ent.name, ent.path)) continue;
-        this.apply({ op, queueName: q, id: ent.name, path: ent.path, logs: op === "delete" && !wholesale }, false);
+      } finally {
+        w.close();
       }
     }
   }
@@ -212,8 +254,15 @@ export class QueueAdmin {
     }
   }
 
-  /** Opens, checks, locks and changes one message; `force` acts without the lock when it stays busy. */
-  private apply(p: Pending, force: boolean): Outcome {
+  /**
+   * Opens, checks, locks and changes one message; `force` acts without the lock when it stays busy. `w`, when
+   * the message is the current entry of a walk, lets a held message be dealt with relative to its directory.
+   */
+  private apply(p: Pending, force: boolean, w?: QueueWalker): Outcome {
+    if (p.queueName === "hold" && (p.op === "release" || p.op === "delete")) {
+      const outcome = this.applyUnlocked(p, w);
+      if (outcome !== undefined) return outcome;
+    }
     let fd: number;
     try {
       fd = openSync(p.path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK | 0o2000000);
@@ -250,12 +299,79 @@ export class QueueAdmin {
         return "busy";
       }
       if (!this.samePath(p.path, st)) return "gone";
-      this.change(p, fd, st);
+      if (!this.change(p, fd, st.mode)) return "gone";
       this.finish(p, locked ? "done" : "forced");
       return "done";
     } finally {
       closeSync(fd);
     }
+  }
+
+  /**
+   * apply() for a held message (see the header): lstat instead of open + fstat + lock + re-check, then
+   * changeUnlocked(). Undefined when something is unusual (an lstat error, a file that is neither regular nor a
+   * symbolic link), for apply() to deal with as it always has.
+   */
+  private applyUnlocked(p: Pending, w: QueueWalker | undefined): Outcome | undefined {
+    const st = this.st;
+    const r = w ? w.dir!.statEntry(st) : lstatQueuePath(p.path, st);
+    if (r === -ENOENT || r === -ENOTDIR) return "gone";
+    if (r !== 0) return undefined;
+    const type = st.mode & S_IFMT;
+    if (type === S_IFLNK) {
+      msgWarn(`${p.path}: not a regular file`); // what open(O_NOFOLLOW) makes apply() say
+      return "skip";
+    }
+    if (type !== S_IFREG) return undefined;
+    if (!isCompleteQueueFile(st.mode)) return "skip";
+    if (this.opts.dryRun) {
+      this.finish(p, "would");
+      return "done";
+    }
+    if (!this.changeUnlocked(p, w)) return "gone";
+    this.finish(p, "done");
+    return "done";
+  }
+
+  /** Releases or deletes a checked held message, relative to the walk's directory when there is one. */
+  private changeUnlocked(p: Pending, w: QueueWalker | undefined): boolean {
+    if (w === undefined || p.logs) return this.change(p, -1, 0);
+    const dir = w.dir!;
+    if (p.op === "delete") {
+      const r = dir.unlinkEntry();
+      if (r === -ENOENT) return false;
+      if (r !== 0) return this.change(p, -1, 0); // for node:fs's wording of the error
+      this.dirtyDirs.add(w.dirPath);
+      return true;
+    }
+    const to = this.targetDir(TARGET[p.op]!, p.id);
+    const r = dir.renameEntry(to.fd, to.dir);
+    if (r === -ENOENT && dir.statEntry(this.st) === -ENOENT) return false; // moved or removed meanwhile
+    if (r !== 0) return this.change(p, -1, 0); // File exists, or for node:fs's wording of the error
+    this.dirtyDirs.add(w.dirPath);
+    this.dirtyDirs.add(to.dir);
+    return true;
+  }
+
+  /**
+   * The directory of message `id` in queue `q` (made if missing, as ensureDir()) with a handle for renames into
+   * it; kept until sync(), so a bulk move opens each destination directory once.
+   */
+  private targetDir(q: QueueName, id: string): { dir: string; fd: number } {
+    let top = this.tops.get(q);
+    if (top === undefined) {
+      top = { path: join(this.layout.queueDir, q), hashed: isHashedQueue(q, this.layout.hashQueues) };
+      this.tops.set(q, top);
+    }
+    const dir = top.hashed ? `${top.path}/${hashDirectories(id, this.layout.hashDepth).join("/")}` : top.path;
+    let h = this.dirHandles.get(dir);
+    if (h === undefined) {
+      this.ensureDir(dir);
+      h = { dir, fd: openQueueDirHandle(dir) };
+      if (h.fd < 0) h.fd = -1; // renameEntry() then uses the path
+      this.dirHandles.set(dir, h);
+    }
+    return h;
   }
 
   private samePath(path: string, st: Stats): boolean {
@@ -281,38 +397,48 @@ export class QueueAdmin {
     this.opts.onResult?.({ op: p.op, queueId: p.id, queueName: p.queueName, result });
   }
 
-  private change(p: Pending, fd: number, st: Stats): void {
+  /** Changes one checked message (`fd` open on it, or -1 for release and delete); false when it vanished meanwhile. */
+  private change(p: Pending, fd: number, mode: number): boolean {
     const fail = (what: string, e: unknown): never => {
       throw new FatalError(`${what}: ${(e as Error).message}`);
     };
     if (p.op === "expire") {
       try {
-        fchmodSync(fd, (st.mode & 0o7777) | 0o010);
+        fchmodSync(fd, (mode & 0o7777) | 0o010);
       } catch (e) {
         fail(`expire file ${p.path}`, e);
       }
-      return;
+      return true;
     }
     if (p.op === "delete") {
       if (p.logs) {
         for (const lq of LOGFILE_QUEUES) {
+          if (this.logQueueEmpty(lq)) continue;
           const log = layoutPath(this.layout, lq, p.id);
-          try {
-            unlinkSync(log);
-            this.dirtyDirs.add(dirname(log));
-          } catch (e) {
-            if (code(e) !== "ENOENT" && code(e) !== "ENOTDIR") fail(`remove file ${log}`, e);
+          const r = unlinkQueuePath(log);
+          if (r === 0) this.dirtyDirs.add(dirname(log));
+          else if (r !== -ENOENT && r !== -ENOTDIR) {
+            try {
+              unlinkSync(log); // for node:fs's wording of the error (or a success the second time)
+              this.dirtyDirs.add(dirname(log));
+            } catch (e) {
+              if (code(e) !== "ENOENT" && code(e) !== "ENOTDIR") fail(`remove file ${log}`, e);
+            }
           }
         }
       }
-      try {
-        unlinkSync(p.path);
-      } catch (e) {
-        if (code(e) === "ENOENT") return;
-        fail(`remove file ${p.path}`, e);
+      const r = unlinkQueuePath(p.path);
+      if (r === -ENOENT) return false;
+      if (r !== 0) {
+        try {
+          unlinkSync(p.path);
+        } catch (e) {
+          if (code(e) === "ENOENT") return false;
+          fail(`remove file ${p.path}`, e);
+        }
       }
       this.dirtyDirs.add(dirname(p.path));
-      return;
+      return true;
     }
     const dst = layoutPath(this.layout, TARGET[p.op]!, p.id);
     if (p.op === "requeue") {
@@ -323,20 +449,45 @@ export class QueueAdmin {
       }
     }
     this.ensureDir(dirname(dst));
-    try {
-      lstatSync(dst);
-      fail(`rename file ${p.path} as ${dst}`, new Error("File exists"));
-    } catch (e) {
-      if (e instanceof FatalError) throw e;
-      if (code(e) !== "ENOENT") fail(`stat ${dst}`, e);
-    }
-    try {
-      renameSync(p.path, dst);
-    } catch (e) {
-      fail(`rename file ${p.path} as ${dst}`, e);
+    const r = renameQueueFileNoReplace(p.path, dst);
+    if (r === -EEXIST) fail(`rename file ${p.path} as ${dst}`, new Error("File exists"));
+    if (r === -ENOENT && lstatQueuePath(p.path, this.st) === -ENOENT) return false; // moved or removed meanwhile
+    if (r !== 0) {
+      // no RENAME_NOREPLACE here, or a failure: check, then rename, and let node:fs word the error
+      try {
+        lstatSync(dst);
+        fail(`rename file ${p.path} as ${dst}`, new Error("File exists"));
+      } catch (e) {
+        if (e instanceof FatalError) throw e;
+        if (code(e) !== "ENOENT") fail(`stat ${dst}`, e);
+      }
+      try {
+        renameSync(p.path, dst);
+      } catch (e) {
+        fail(`rename file ${p.path} as ${dst}`, e);
+      }
     }
     this.dirtyDirs.add(dirname(p.path));
     this.dirtyDirs.add(dirname(dst));
+    return true;
+  }
+
+  /** True when logfile queue `lq` was empty when first looked at (see the header). */
+  private logQueueEmpty(lq: QueueName): boolean {
+    let empty = this.emptyLogQueues.get(lq);
+    if (empty === undefined) {
+      // the first file found, if any (hash directories are descended into; the walk stops there)
+      const walk = scanQueueFiles(this.layout.queueDir, lq, { missingOk: true });
+      try {
+        empty = walk.next().done === true;
+      } catch {
+        empty = false; // unreadable: try each logfile, as before
+      } finally {
+        walk.return(undefined);
+      }
+      this.emptyLogQueues.set(lq, empty);
+    }
+    return empty;
   }
 
   /** Makes the hash directories above a destination, owned like the queue's top directory when we are root. */
@@ -403,6 +554,8 @@ export class QueueAdmin {
 
   /** fsyncs the directories changed so far. */
   sync(): void {
+    for (const h of this.dirHandles.values()) closeQueueDirHandle(h.fd);
+    this.dirHandles.clear();
     for (const d of this.dirtyDirs) {
       try {
         fsyncDir(d);

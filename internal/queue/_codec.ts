@@ -1,7 +1,9 @@
 /**
  * _codec — the one msgpack codec of postkit's queue files, and a bounded-buffer record stream over a file.
  *
- * `codec` is the only Packr/Unpackr in the project (Packr extends Unpackr, so one object does both). It is
+ * `codec` is the only Packr/Unpackr in the project (Packr extends Unpackr, so one object does both). (The
+ * envelope fast path of queue_file.ts reads the plain subset postkit writes straight from bytes with
+ * _record_reader.ts; whatever it is not sure to read exactly as `codec` would, it leaves to `codec`.) It is
  * configured once, here:
  * - `useRecords: true` WITHOUT `structures`: every pack() call is self-describing, so records appended by other
  *   processes later decode in a fresh process (with shared `structures` a fresh decoder silently produces

@@ -6,6 +6,7 @@
 import { test, expect, describe, beforeAll, afterAll, afterEach } from "bun:test";
 import {
   appendFileSync,
+  chmodSync,
   closeSync,
   existsSync,
   mkdtempSync,
@@ -32,6 +33,7 @@ import {
   openQueueFile,
   postfixSizeFields,
   readEnvelope,
+  readEnvelopeGeneral,
   CONTENT_CHUNK_SIZE,
   DSN_NOTIFY,
   DSN_RET,
@@ -733,5 +735,108 @@ describe("writer life cycle", () => {
     expect((err as QueueError).code).toBe("io");
     expect(existsSync(w.tempPath)).toBe(false);
     expect(existsSync(w.path)).toBe(false);
+  });
+});
+
+describe("the fast envelope path agrees with the general reader", () => {
+  /** readEnvelope()'s outcome (fast path first) and the general reader's on the same file. */
+  function both(path: string): { fast: QueueEnvelope | string; general: QueueEnvelope | string } {
+    const run = (f: () => QueueEnvelope): QueueEnvelope | string => {
+      try {
+        return { ...f(), bytesRead: 0 };
+      } catch (e) {
+        if (!(e instanceof QueueError)) throw e;
+        return `${e.code}: ${e.message}`;
+      }
+    };
+    const fd = openSync(path, "r");
+    try {
+      return { fast: run(() => readEnvelope(path)), general: run(() => readEnvelopeGeneral(fd, path)) };
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  /** Writes a message with the given appended statuses; returns its path. */
+  function message(env: EnvelopeInput, content: (string | Uint8Array)[], extra?: EnvelopeInput["recipients"], statuses: [number, "delivered" | "bounced" | "deferred", string][] = [], warn?: number): string {
+    const p = writeMessage(env, content, extra);
+    if (statuses.length > 0 || warn !== undefined) {
+      const f = openQueueFile(p, { write: true, lock: "exclusive" });
+      try {
+        const rs = f.envelope().recipients;
+        for (const [i, status, reason] of statuses) f.appendRecipientStatus({ recipient: rs[i]!, status, dsn: status === "deferred" ? "4.4.1" : "5.1.1", reason });
+        if (warn !== undefined) f.appendWarningTime(warn);
+      } finally {
+        f.close();
+      }
+    }
+    return p;
+  }
+
+  const reason = "connect to 127.0.0.1[127.0.0.1]:9: Connection refused";
+  const two = { sender: "alice@example.org", recipients: [{ address: "bob@remote.example" }, { address: "carol@remote.example", origAddress: "Carol@Remote.Example", notify: 6, orcpt: "rfc822;carol@remote.example" }] };
+  const CASES: { label: string; path: () => string; fast: boolean }[] = [
+    { label: "a small deferred message", path: () => message(two, ["Subject: x\n", "\nbody\n"], undefined, [[0, "deferred", reason]]), fast: true },
+    {
+      label: "every envelope record, attributes with numbers, extracted recipients and attributes",
+      path: () =>
+        message(
+          { ...two, fullName: "Alice Example", dsnEnvid: "env-1", dsnRet: DSN_RET.FULL, uid: 1000, expireTime: 1796000000, warningTime: 1795698000, attributes: { rewrite_context: "local", encoding: "8bit" } },
+          ["Subject: x\n\nbody\n"],
+          [{ address: "dave@z" }, { address: "erin@z", notify: 1 }],
+          [[2, "delivered", "ok"], [0, "deferred", "first"], [0, "deferred", reason], [1, "bounced", "no such user"], [1, "deferred", "after the bounce: ignored"]],
+          0,
+        ),
+      fast: true,
+    },
+    { label: "UTF-8 in every string, 2, 3 and 4 bytes", path: () => message({ sender: "jörg@exämple.org", fullName: "Jörg 日本 😀", recipients: [{ address: "пользователь@пример.рф", origAddress: "😀@x" }] }, ["x\n"], undefined, [[0, "deferred", "délai dépassé ☃"]]), fast: true },
+    { label: "strings of 31, 32, 255, 256 and 300 bytes", path: () => message({ sender: "s".repeat(31), fullName: "f".repeat(32), recipients: [{ address: "a".repeat(255), origAddress: "o".repeat(256) }] }, ["x\n"], undefined, [[0, "deferred", "r".repeat(300)]]), fast: true },
+    { label: "content of 100 KB (the tail needs a second read)", path: () => message(two, [Buffer.alloc(100_000, 0x78)], [{ address: "x@y" }], [[0, "deferred", reason]]), fast: true },
+    { label: "content of 20 KB and a tail of 45 KB", path: () => message(two, [Buffer.alloc(20_000, 0x78)], Array.from({ length: 1000 }, (_, i) => ({ address: `tail${i}@example.com` }))), fast: true },
+    { label: "an envelope larger than the buffer", path: () => message({ sender: "s@x", recipients: Array.from({ length: 3000 }, (_, i) => ({ address: `user${i}@example.com` })) }, ["x\n"]), fast: false },
+    { label: "an extracted section larger than the buffer", path: () => message(two, ["x\n"], Array.from({ length: 3000 }, (_, i) => ({ address: `late${i}@example.com` }))), fast: false },
+  ];
+  for (const c of CASES) {
+    test(c.label, () => {
+      const p = c.path();
+      const { fast, general } = both(p);
+      expect(typeof general).toBe("object");
+      expect(fast).toEqual(general);
+      // one read of the whole file is the fast path's mark (the general reader reads the tail twice)
+      const env = readEnvelope(p);
+      expect(env.bytesRead === env.fileSize || env.bytesRead === env.fileSize - env.extractedOffset + 65536).toBe(c.fast);
+    });
+  }
+
+  test("files cut anywhere, and 4500 random corruptions, read the same either way", () => {
+    const file = join(dir, "fastfuzz");
+    const outcomes = new Set<string>();
+    const check = (b: Buffer) => {
+      writeFileSync(file, b);
+      chmodSync(file, 0o700);
+      const { fast, general } = both(file);
+      expect(fast).toEqual(general);
+      outcomes.add(typeof fast === "string" ? fast.slice(0, fast.indexOf(":")) : "ok");
+    };
+    let seed = 4242;
+    const rnd = (n: number) => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed % n;
+    };
+    const special = [0x00, 0x7f, 0x80, 0x90, 0x9f, 0xa0, 0xbf, 0xc0, 0xc1, 0xc2, 0xc3, 0xc4, 0xca, 0xcb, 0xcc, 0xcf, 0xd3, 0xd4, 0xd9, 0xdc, 0xdd, 0xde, 0xe0, 0xff];
+    for (const base of [CASES[1]!, CASES[2]!, CASES[3]!]) {
+      const good = readFileSync(base.path());
+      for (let n = 0; n <= good.length; n += 7) check(good.subarray(0, n));
+      // mostly the envelope and the tail, where the decoding is
+      const env = readEnvelope(base.path());
+      const spots = [...Array(env.contentOffset + 3).keys(), ...Array.from({ length: good.length - env.extractedOffset }, (_, i) => env.extractedOffset + i)];
+      for (let i = 0; i < 1500; i++) {
+        const b = Buffer.from(good);
+        for (let k = 1 + rnd(3); k > 0; k--) b[rnd(8) === 0 ? rnd(b.length) : spots[rnd(spots.length)]!] = rnd(2) ? rnd(256) : special[rnd(special.length)]!;
+        check(b);
+      }
+    }
+    expect(outcomes.has("ok")).toBe(true);
+    expect(outcomes.has("corrupt")).toBe(true);
   });
 });

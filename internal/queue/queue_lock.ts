@@ -16,6 +16,18 @@
  *   ("skipped, still being delivered" when it fails).
  * - the writer of a new file (queue_writer.ts) takes none: until its final rename the file has a temporary name
  *   that no scan or lookup can see.
+ * - readers that only look (mailq/postqueue -p/-j, postcat) take none: they may see a message twice or not at
+ *   all while it moves, as with Postfix's showq.
+ * - postsuper releasing (-H) or deleting (-d) a message in `hold` takes none either (internal/postsuper/
+ *   queue_admin.ts): it checks the file with lstat(2) and renames or unlinks it by name, as Postfix does. The
+ *   lock exists to keep a message from being moved or removed under a process that works on it through an open
+ *   descriptor — qmgr and the delivery agents, which only ever work on `active` (qmgr's own moves take incoming
+ *   and deferred files to active, and active files to incoming or deferred; nothing of the mail system moves a
+ *   file into or out of hold). The only other lockers of a held file are postsuper processes, and they act on it
+ *   by name after locking: if one locked it and another released or deleted it meanwhile, the first one's
+ *   rename or unlink finds no file (ENOENT), and it counts nothing; rename(2) is atomic, so the message is in
+ *   exactly one queue either way, and moves never replace an existing file (RENAME_NOREPLACE). Every other
+ *   postsuper operation and every other queue keeps the exclusive lock.
  *
  * A conflicting lock gives `QueueError` code `locked` (temporary): postsuper reports the message as busy and the
  * administrator repeats the command; qmgr retries on its next scan. Lock then re-check: whoever locks a file by

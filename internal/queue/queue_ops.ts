@@ -15,18 +15,28 @@
  * atime and mtime first (qmgr's deferral: mtime = next retry time; postsuper -r: now), so that no scanner of the
  * destination sees it with the old time.
  *
+ * Moves never replace an existing file: rename(2) with RENAME_NOREPLACE, one atomic call (`exists`); where the
+ * file system cannot do that, a check for the destination and then a plain rename, as before.
+ *
  * Listing (scanQueueSummaries) does not lock: a message may be seen twice or not at all while it moves, as with
  * Postfix's showq. It lists only "complete" files (regular, owner permission bits exactly rwx, name a valid
- * queue ID), as showq does.
+ * queue ID), as showq does. It costs four system calls per message of up to 64 KiB — openat(2) relative to the
+ * directory being read, statx(2), one pread(2), close(2) — through _fileio.ts, with the envelope decoded straight
+ * from the bytes read (queue_file.ts); whatever goes wrong on that path is redone through node:fs, so errors read
+ * as they always have. Memory stays flat: one directory entry and one message at a time.
+ *
+ * lstatQueuePath(), renameQueueFileNoReplace(), unlinkQueuePath() and the directory handles are the same calls
+ * for postsuper's bulk operations (queue_lock.ts says when it may skip the lock).
  */
 import { closeSync, constants, fchmodSync, fstatSync, futimesSync, lstatSync, openSync, renameSync, unlinkSync, type Stats } from "node:fs";
 import { dirname } from "node:path";
 import { fsyncDir } from "../fsx/atomic.ts";
 import { QueueError, errnoCode, queueIoError } from "./queue_error.ts";
 import { O_CLOEXEC } from "./_fs.ts";
-import { assertValidQueueId } from "./queue_id.ts";
+import { assertValidQueueId, isValidQueueId } from "./queue_id.ts";
+import { closeFd, lstatPath, openDirHandle, renameNoReplace as renameAtomicNoReplace, statFd, unlinkPath, type FileStat } from "./_fileio.ts";
 import { lockQueueFile } from "./queue_lock.ts";
-import { QueueFile, type QueueEnvelope } from "./queue_file.ts";
+import { readEnvelopeFd, type QueueEnvelope } from "./queue_file.ts";
 import {
   assertQueueName,
   DEFAULT_HASH_QUEUE_NAMES,
@@ -34,7 +44,7 @@ import {
   LOGFILE_QUEUES,
   POSTCAT_QUEUES,
   queuePath,
-  scanQueue,
+  QueueWalker,
   SHOWQ_QUEUES,
   type HashQueueNames,
   type QueueName,
@@ -179,6 +189,10 @@ export function moveToCorrupt(layout: QueueLayout, queueName: QueueName, id: str
 }
 
 function renameNoReplace(src: string, dst: string): void {
+  const r = renameAtomicNoReplace(src, dst);
+  if (r === 0) return;
+  if (r === -EEXIST) throw new QueueError("exists", `rename ${src} to ${dst}: file exists`, { path: dst });
+  // No RENAME_NOREPLACE here, or a failure: check, then rename, and let node:fs word the error.
   try {
     lstatSync(dst);
     throw new QueueError("exists", `rename ${src} to ${dst}: file exists`, { path: dst });
@@ -251,6 +265,45 @@ export function setForcedExpire(layout: QueueLayout, queueName: QueueName, id: s
   }
 }
 
+/** What lstatQueuePath() reports: st_mode, size, mtime in seconds, owner. */
+export type QueueFileStat = FileStat;
+
+/**
+ * lstat(2) of `path` into `out`, for bulk operations (postsuper ALL) that stat every file of a queue: no object
+ * per call. 0 or -errno (ENOENT 2, ENOTDIR 20 …); never throws.
+ */
+export function lstatQueuePath(path: string, out: QueueFileStat): number {
+  return lstatPath(path, out);
+}
+
+/**
+ * rename(2) of `from` to `to` that never replaces an existing `to` (RENAME_NOREPLACE: -EEXIST, atomically,
+ * where checking first and renaming after is not). 0 or -errno; -ENOSYS (38) or -EINVAL (22) where the file
+ * system or the platform cannot do it, so the caller checks and renames the old way. Never throws.
+ */
+export function renameQueueFileNoReplace(from: string, to: string): number {
+  return renameAtomicNoReplace(from, to);
+}
+
+/** unlink(2) of `path`: 0 or -errno; never throws. */
+export function unlinkQueuePath(path: string): number {
+  return unlinkPath(path);
+}
+
+/**
+ * A handle (O_PATH descriptor) of directory `path` for QueueWalker.dir.renameEntry(): the descriptor, or -errno
+ * (-ENOSYS where there is no libc at hand: pass -1 then, renameEntry() uses the path). Close it with
+ * closeQueueDirHandle().
+ */
+export function openQueueDirHandle(path: string): number {
+  return openDirHandle(path);
+}
+
+/** Closes a handle from openQueueDirHandle(). */
+export function closeQueueDirHandle(fd: number): void {
+  if (fd >= 0) closeFd(fd);
+}
+
 /** True when a file's mode marks it complete (owner bits exactly rwx) — Postfix's MAIL_QUEUE_STAT_READY. */
 export function isCompleteQueueFile(mode: number): boolean {
   return (mode & 0o700) === 0o700;
@@ -292,37 +345,106 @@ export interface QueueSummaryFailure {
 }
 
 /**
- * Summarises the file at `path` (message `id` of `queueName`). Returns undefined when the file is not complete
- * (not a regular file, owner bits not rwx). Throws `notfound` when it vanished, `corrupt` and others as
- * queue_file.ts.
+ * Summarises the file at `path` (message `id` of `queueName`) through node:fs. Returns undefined when the file is
+ * not complete (owner bits not rwx). Throws `notfound` when it vanished, `corrupt` for something that is not a
+ * regular file, and others as queue_file.ts.
  */
 export function readQueueSummary(queueName: QueueName, id: string, path: string): QueueSummary | undefined {
-  const f = QueueFile.open(path);
+  const fd = openForListing(path);
   try {
     let st: Stats;
     try {
-      st = fstatSync(f.fd);
+      st = fstatSync(fd);
     } catch (e) {
       throw queueIoError("stat queue file", path, e);
     }
-    if (!st.isFile() || !isCompleteQueueFile(st.mode)) return undefined;
-    const env = f.envelope();
-    return {
-      queueName,
-      queueId: id,
-      path,
-      arrivalTime: env.arrivalTime.sec || Math.floor(st.mtimeMs / 1000),
-      messageSize: queueName === "maildrop" ? st.size : env.messageSize,
-      forcedExpire: (st.mode & 0o010) !== 0,
-      sender: env.sender,
-      recipients: env.recipients
-        .filter((r) => !r.done)
-        .map((r) => ({ address: r.address, origAddress: r.origAddress, delayReason: r.status?.status === "deferred" ? r.status.reason : undefined })),
-      envelope: env,
-    };
+    if (!st.isFile()) throw new QueueError("corrupt", `${path}: not a regular file`, { path });
+    if (!isCompleteQueueFile(st.mode)) return undefined;
+    return makeSummary(queueName, id, path, readEnvelopeFd(fd, path, st.size), st.mode, st.size, Math.floor(st.mtimeMs / 1000));
   } finally {
-    f.close();
+    closeSync(fd);
   }
+}
+
+function makeSummary(queueName: QueueName, id: string, path: string, env: QueueEnvelope, mode: number, size: number, mtimeSec: number): QueueSummary {
+  const recipients: QueueSummaryRecipient[] = [];
+  for (const r of env.recipients) {
+    if (!r.done) recipients.push({ address: r.address, origAddress: r.origAddress, delayReason: r.status?.status === "deferred" ? r.status.reason : undefined });
+  }
+  return {
+    queueName,
+    queueId: id,
+    path,
+    arrivalTime: env.arrivalTime.sec || mtimeSec,
+    messageSize: queueName === "maildrop" ? size : env.messageSize,
+    forcedExpire: (mode & 0o010) !== 0,
+    sender: env.sender,
+    recipients,
+    envelope: env,
+  };
+}
+
+/** O_NOATIME (Linux): a listing should not dirty every inode it reads. */
+const O_NOATIME = 0o1000000;
+let noAtime = O_NOATIME;
+const LISTING_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK | O_CLOEXEC;
+const EPERM = 1;
+const ENOENT = 2;
+const EEXIST = 17;
+const S_IFMT = 0o170000;
+const S_IFREG = 0o100000;
+
+/**
+ * Opens a queue file read-only for a scan: O_NOFOLLOW (a symbolic link is `corrupt`), O_NONBLOCK (a FIFO
+ * planted in a queue must not block the scan), O_NOATIME when allowed (only the file's owner or root may: after
+ * the first EPERM it is no longer asked for).
+ */
+function openForListing(path: string): number {
+  for (;;) {
+    try {
+      return openSync(path, LISTING_FLAGS | noAtime);
+    } catch (e) {
+      const code = errnoCode(e);
+      if (code === "EPERM" && noAtime !== 0) {
+        noAtime = 0;
+        continue;
+      }
+      if (code === "ELOOP") throw new QueueError("corrupt", `open queue file ${path}: is a symbolic link`, { path, cause: e });
+      throw queueIoError("open queue file", path, e);
+    }
+  }
+}
+
+/**
+ * readQueueSummary() of the walker's current entry, opened relative to its directory with the system calls of
+ * _fileio.ts (open, statx, one read, close for a file of up to 64 KiB). Any failure other than a file that
+ * vanished is handed to readQueueSummary(), which repeats the work through node:fs and so reports exactly what
+ * it would have reported.
+ */
+function summarizeEntry(queueName: QueueName, w: QueueWalker, st: FileStat): QueueSummary | undefined {
+  const dir = w.dir!;
+  let fd = dir.openEntry(LISTING_FLAGS | noAtime);
+  if (fd === -EPERM && noAtime !== 0) {
+    noAtime = 0;
+    fd = dir.openEntry(LISTING_FLAGS);
+  }
+  if (fd < 0) {
+    if (fd === -ENOENT) return undefined; // gone since readdir: moved or delivered
+    return readQueueSummary(queueName, w.name, w.path);
+  }
+  let env: QueueEnvelope;
+  try {
+    if (statFd(fd, st) !== 0 || (st.mode & S_IFMT) !== S_IFREG) {
+      closeFd(fd);
+      fd = -1;
+      return readQueueSummary(queueName, w.name, w.path);
+    }
+    if (!isCompleteQueueFile(st.mode)) return undefined;
+    env = readEnvelopeFd(fd, w.path, st.size);
+  } finally {
+    if (fd >= 0) closeFd(fd);
+  }
+  return makeSummary(queueName, w.name, w.path, env, st.mode, st.size, st.mtimeSec);
 }
 
 /**
@@ -335,18 +457,25 @@ export function* scanQueueSummaries(
   layout: QueueLayout,
   queues: readonly QueueName[] = SHOWQ_QUEUES,
 ): Generator<QueueSummary | QueueSummaryFailure> {
+  const st: FileStat = { mode: 0, size: 0, mtimeSec: 0, uid: 0 };
   for (const queueName of queues) {
-    for (const ent of scanQueue(layout.queueDir, queueName, { missingOk: true })) {
-      let summary: QueueSummary | undefined;
-      try {
-        summary = readQueueSummary(queueName, ent.id, ent.path);
-      } catch (e) {
-        if (e instanceof QueueError && e.code === "notfound") continue;
-        const error = e instanceof QueueError ? e : queueIoError("read queue file", ent.path, e);
-        yield { queueName, queueId: ent.id, path: ent.path, error };
-        continue;
+    const w = new QueueWalker(layout.queueDir, queueName, { missingOk: true });
+    try {
+      while (w.next()) {
+        if (w.type === "other" || !isValidQueueId(w.name)) continue;
+        let summary: QueueSummary | undefined;
+        try {
+          summary = summarizeEntry(queueName, w, st);
+        } catch (e) {
+          if (e instanceof QueueError && e.code === "notfound") continue;
+          const error = e instanceof QueueError ? e : queueIoError("read queue file", w.path, e);
+          yield { queueName, queueId: w.name, path: w.path, error };
+          continue;
+        }
+        if (summary) yield summary;
       }
-      if (summary) yield summary;
+    } finally {
+      w.close();
     }
   }
 }

@@ -17,8 +17,10 @@
  *
  * Contract: queuePath() and its friends throw `QueueError` `badid` for an ID that fails isValidQueueId() and
  * `badqueue` for an unknown queue name, before any path is built, so a path built here never leaves its queue.
- * scanQueue() and scanQueueFiles() read directories entry by entry (see _readdir.ts): memory stays flat whatever
- * the queue size, and a file renamed during the scan may be seen twice or not at all, as with Postfix's scan_dir.
+ * scanQueue(), scanQueueFiles() and the QueueWalker under them read directories entry by entry (see _readdir.ts):
+ * memory stays flat whatever the queue size, and a file renamed during the scan may be seen twice or not at all,
+ * as with Postfix's scan_dir. A QueueWalker also lets its user open, lstat, rename or unlink the current entry
+ * relative to its directory (listings and postsuper's bulk operations).
  */
 import { mkdirSync, chmodSync } from "node:fs";
 import { join, dirname } from "node:path";
@@ -26,6 +28,8 @@ import { fsyncDir } from "../fsx/atomic.ts";
 import { QueueError, errnoCode, queueIoError } from "./queue_error.ts";
 import { assertValidQueueId, isValidQueueId, longIdSeparator, longIdUsec } from "./queue_id.ts";
 import { openDirStream, type DirStream } from "./_readdir.ts";
+
+export type { DirStream } from "./_readdir.ts";
 
 /** Every queue directory name postkit knows, in Postfix's postfix-files order. */
 export const QUEUE_NAMES = [
@@ -216,22 +220,43 @@ export interface QueueDirEntry {
 const MAX_SCAN_DEPTH = 16;
 
 /**
- * Yields every entry below queue `queueName` that is not a hash directory — queue files, temporary files of
- * writers, anything else (symbolic links, sockets) — descending into one-character subdirectories (hash
- * directories, whatever the current hash settings), in readdir order. For postsuper's purge and structure
- * checks; programs that want messages use scanQueue(). Directories are read entry by entry and closed when the
- * iteration ends or is abandoned. A missing queue directory throws `QueueError` `notfound` unless `missingOk`.
+ * Walks queue `queueName` entry by entry: every entry below it that is not a hash directory — queue files,
+ * temporary files of writers, anything else (symbolic links, sockets) — descending into one-character
+ * subdirectories (hash directories, whatever the current hash settings), in readdir order. The walker is the
+ * cursor: after next() returned true, `name`, `path`, `type` and `dir` describe the current entry until the next
+ * call (`dir.openEntry()` opens it relative to its directory). Directories are read entry by entry; close() (or
+ * the end of the walk) closes those still open. A missing queue directory throws `QueueError` `notfound` unless
+ * `missingOk` (then the walk is empty). For hot loops (listings); other callers use scanQueueFiles().
  */
-export function* scanQueueFiles(queueDir: string, queueName: QueueName, opts: { missingOk?: boolean } = {}): Generator<QueueDirEntry> {
-  const top = queueTopDir(queueDir, queueName);
-  const stack: { dir: string; stream: DirStream }[] = [];
-  try {
+export class QueueWalker {
+  /** Name of the current entry. */
+  name = "";
+  /** Path of the current entry. */
+  path = "";
+  /** Its kind as the file system reports it (lstat it when `unknown`). */
+  type: "file" | "other" | "unknown" = "unknown";
+  /** The open directory the current entry is in, and its path. */
+  dir: DirStream | undefined;
+  dirPath = "";
+  private readonly stack: { dir: string; stream: DirStream }[] = [];
+
+  constructor(
+    queueDir: string,
+    readonly queueName: QueueName,
+    opts: { missingOk?: boolean } = {},
+  ) {
+    const top = queueTopDir(queueDir, queueName);
     try {
-      stack.push({ dir: top, stream: openDirStream(top) });
+      this.stack.push({ dir: top, stream: openDirStream(top) });
     } catch (e) {
       if (opts.missingOk && errnoCode(e) === "ENOENT") return;
       throw queueIoError("open directory", top, e);
     }
+  }
+
+  /** Moves to the next entry; false at the end of the walk. */
+  next(): boolean {
+    const stack = this.stack;
     while (stack.length > 0) {
       const cur = stack[stack.length - 1]!;
       const ent = cur.stream.next();
@@ -240,7 +265,7 @@ export function* scanQueueFiles(queueDir: string, queueName: QueueName, opts: { 
         stack.pop();
         continue;
       }
-      const path = join(cur.dir, ent.name);
+      const path = `${cur.dir}/${ent.name}`; // cur.dir is normalised and a name has no "/"
       if (ent.type === "dir" || (ent.type === "unknown" && ent.name.length === 1)) {
         if (ent.name.length !== 1 || stack.length > MAX_SCAN_DEPTH) continue;
         try {
@@ -249,14 +274,43 @@ export function* scanQueueFiles(queueDir: string, queueName: QueueName, opts: { 
         } catch (e) {
           const code = errnoCode(e);
           if (code === "ENOENT") continue; // removed meanwhile
-          if (code !== "ENOTDIR") throw queueIoError("open directory", path, e);
+          if (code !== "ENOTDIR") {
+            this.close();
+            throw queueIoError("open directory", path, e);
+          }
           // a one-letter file on a file system that does not report types: fall through
         }
       }
-      yield { queueName, name: ent.name, path, type: ent.type === "dir" ? "other" : ent.type };
+      this.name = ent.name;
+      this.path = path;
+      this.type = ent.type === "dir" ? "other" : ent.type;
+      this.dir = cur.stream;
+      this.dirPath = cur.dir;
+      return true;
     }
+    this.dir = undefined;
+    return false;
+  }
+
+  /** Closes the directories still open; the walk then ends. Idempotent. */
+  close(): void {
+    for (const s of this.stack) s.stream.close();
+    this.stack.length = 0;
+    this.dir = undefined;
+  }
+}
+
+/**
+ * Yields every entry below queue `queueName` that is not a hash directory (see QueueWalker), for postsuper's
+ * purge and structure checks; programs that want messages use scanQueue(). Directories are closed when the
+ * iteration ends or is abandoned. A missing queue directory throws `QueueError` `notfound` unless `missingOk`.
+ */
+export function* scanQueueFiles(queueDir: string, queueName: QueueName, opts: { missingOk?: boolean } = {}): Generator<QueueDirEntry> {
+  const w = new QueueWalker(queueDir, queueName, opts);
+  try {
+    while (w.next()) yield { queueName, name: w.name, path: w.path, type: w.type };
   } finally {
-    for (const s of stack) s.stream.close();
+    w.close();
   }
 }
 
