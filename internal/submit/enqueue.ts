@@ -85,6 +85,8 @@ export async function enqueueMessage(
 
   const writeError = (e: unknown) => new SubmitError("write", `${who}: error writing queue file: ${(e as Error).message}`);
   let writer: QueueFileWriter | undefined;
+  // the handlers come first: a signal between creating the file and installing them would leave it behind
+  const release = abortOnSignals({ abort: () => writer?.abort() });
   try {
     writer = openMaildropFile({ queueDir: settings.queueDir, longIds: settings.longIds });
     writer.writeEnvelope({
@@ -98,10 +100,10 @@ export async function enqueueMessage(
     });
   } catch (e) {
     writer?.abort();
+    release();
     throw writeError(e);
   }
   const w = writer;
-  const release = abortOnSignals(w);
   let queueId: string;
   try {
     let size = 0;

@@ -3,12 +3,12 @@
  * interrupt (Ctrl-C, SIGTERM) is handled at once and the half-written maildrop file removed
  * (abortOnSignals() in maildrop.ts). A blocking read(2) would hold the signal until the next line arrived.
  *
- * readInput() yields chunks of at most 128 KiB, reusing one buffer (a chunk is valid until the next one is asked
- * for): memory stays bounded whatever the input size. A closed standard input reads as empty, as Postfix reading /dev/null.
+ * readInput() yields the chunks as Bun reads them (sizes vary); Bun's stream applies back-pressure, so memory
+ * stays bounded whatever the input size. A closed standard input reads as empty, as Postfix reading /dev/null.
  * Throws SubmitError `read` when reading fails (`error reading input: REASON`).
  */
 import { fstatSync } from "node:fs";
-import { pollReadable, readSome } from "../sys/libc.ts";
+import { readSome } from "../sys/libc.ts";
 import { SubmitError } from "./submit_error.ts";
 
 /** Read size for a regular file on standard input. */
@@ -38,25 +38,17 @@ export async function* readInput(): AsyncGenerator<Uint8Array> {
       yield buf.subarray(0, n);
     }
   }
-  // A pipe or terminal: poll(2) with a short timeout, then one read(2) of what is there. Between polls the event
-  // loop runs, so an interrupt is handled at once; and nothing is read ahead of what the caller consumed, so
-  // memory stays bounded whatever the input size (Bun's own stdin stream reads everything the writer offers).
-  const buf = Buffer.allocUnsafe(FILE_READ_SIZE);
-  for (;;) {
-    let n: number;
-    try {
-      if (!pollReadable(0, 50)) {
-        await new Promise((r) => setImmediate(r));
-        continue;
-      }
-      n = readSome(0, buf);
-    } catch (e) {
-      const code = (e as { code?: string }).code;
-      if (code === "EBADF") return;
-      if (code === "EAGAIN") continue;
-      throw new SubmitError("read", `error reading input: ${(e as Error).message.replace(/^read: /, "")}`);
-    }
-    if (n === 0) return;
-    yield buf.subarray(0, n);
+  let stream: ReadableStream<Uint8Array>;
+  try {
+    stream = Bun.stdin.stream();
+  } catch {
+    return;
+  }
+  try {
+    for await (const chunk of stream) yield chunk;
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    if (code === "EBADF") return;
+    throw new SubmitError("read", `error reading input: ${(e as Error).message}`);
   }
 }
