@@ -196,3 +196,30 @@ test("the master restarts a daemon that dies, and mail keeps flowing", async () 
     inst.cleanup();
   }
 }, 30000);
+
+test("the seed scenario: postsuper -r - then postkick public pickup W requeues with a new ID and another Received", async () => {
+  const inst = makeInstance("local_transport = discard:ok\ndefault_transport = retry:4.4.1 no route to host\n");
+  writeFileSync(join(inst.config, "master.cf"), stockMasterCf(null));
+  try {
+    expect(runTool("postfix", ["-c", inst.config, "start"]).status).toBe(0);
+    expect(runTool("sendmail", ["-f", "a@example.test", "far@remote.example"], { env: { MAIL_CONFIG: inst.config }, stdin: "Subject: seed\n\nbody\n" }).status).toBe(0);
+    await waitFor("the deferral", () => ids(inst, "deferred").length === 1);
+    const old = ids(inst, "deferred")[0]!;
+    const mailq = runTool("mailq", ["-c", inst.config]).stdout;
+    const list = mailq.split("\n").filter((l) => /^[0-9A-F]/.test(l)).map((l) => l.split(/\s+/)[0]!.replace(/[*!]/g, "")).join("\n");
+    expect(list).toBe(old);
+    const r = runTool("postsuper", ["-c", inst.config, "-r", "-"], { stdin: `${list}\n` });
+    expect(r.stderr).toBe(`postsuper: ${old}: requeued\npostsuper: Requeued: 1 message\n`);
+    expect(runTool("postkick", ["-c", inst.config, "public", "pickup", "W"]).status).toBe(0);
+    await waitFor("the requeued copy", () => new RegExp(`(\\w+): uid=\\d+ from=<a@example\\.test> orig_id=${old}`).test(log(inst)));
+    const fresh = new RegExp(`(\\w+): uid=\\d+ from=<a@example\\.test> orig_id=${old}`).exec(log(inst))![1]!;
+    expect(fresh).not.toBe(old);
+    await waitFor("its deferral", () => ids(inst, "deferred").includes(fresh));
+    const headers = runTool("postcat", ["-c", inst.config, "-hq", fresh]).stdout;
+    expect(headers.match(/^Received: by host\.example\.test/gm)?.length).toBe(2);
+    expect([...scanQueue(inst.queue, "corrupt", { missingOk: true })]).toEqual([]);
+  } finally {
+    runTool("postfix", ["-c", inst.config, "abort"]);
+    inst.cleanup();
+  }
+}, 30000);

@@ -21,7 +21,7 @@ import { setProcessName } from "../internal/sys/libc.ts";
 import { Cleanup } from "../internal/cleanup/cleanup.ts";
 import { startQmgrHost, layoutFromConfig } from "../internal/qmgr/host.ts";
 import { BounceNotifier } from "../internal/qmgr/bounce.ts";
-import { Pickup, instanceOwnerUid } from "../internal/qmgr/pickup.ts";
+import { Pickup } from "../internal/qmgr/pickup.ts";
 
 export const USAGE = "qmgr -S service -t type [-v] [-o name=value]...";
 export const HELP = `usage: ${USAGE}\n\nThe queue manager process of a running mail system; the master starts it.\n`;
@@ -38,7 +38,9 @@ export async function run(argv: string[]): Promise<number> {
   const notifier = new BounceNotifier(cfg, cleanup);
   let host: Awaited<ReturnType<typeof startQmgrHost>> | undefined;
   const acl = cfg.get("authorized_submit_users");
-  const pickup = new Pickup(layoutFromConfig(cfg), cleanup, instanceOwnerUid(cfg.get("queue_directory")), () => host?.qmgr.requestScan("incoming"), acl.startsWith("static:") ? undefined : acl);
+  // queue files are written by this process's user (mail_owner as root, else the instance owner): a maildrop file
+  // owned by it was requeued by postsuper -r, not submitted by a user
+  const pickup = new Pickup(layoutFromConfig(cfg), cleanup, process.getuid!(), () => host?.qmgr.requestScan("incoming"), acl.startsWith("static:") ? undefined : acl);
   host = await startQmgrHost(cfg, { notifier, pickup: () => pickup.scan() });
   await stop;
   await host.stop();

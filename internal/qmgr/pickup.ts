@@ -11,8 +11,9 @@
  *     taken; anything else is left alone (temporary files, in-progress writes) or, when it is damaged, moved to
  *     the corrupt queue with a warning;
  *   - the submitter is the file's owner (st_uid). The `submit_uid` the file claims must be the same uid, or the
- *     file is refused (moved to corrupt). A file owned by the instance owner (mail_owner, or the unprivileged
- *     instance's user) is a requeued message (postsuper -r) and keeps its recorded submitter;
+ *     file is refused (moved to corrupt). A file owned by the user the queue manager runs as (mail_owner, or the
+ *     unprivileged instance's user), which wrote every queue file, is a requeued message (postsuper -r) and
+ *     keeps its recorded submitter;
  *   - authorized_submit_users is checked here, against the file's owner (sendmail's own check is advisory,
  *     since anybody can write into maildrop directly);
  *   - the content is parsed by the queue file decoder, which accepts only its grammar (queue_file.ts), and then
@@ -24,7 +25,7 @@
  * A scan repeats until a pass finds nothing new; it runs on every trigger of public/pickup and every 60 s (the
  * master's wakeup). Logs `QID: uid=UID from=<SENDER>` (and ` orig_id=OLD` for requeued mail) with the new ID.
  */
-import { closeSync, fstatSync, lstatSync, openSync, unlinkSync, constants } from "node:fs";
+import { fstatSync, lstatSync, unlinkSync } from "node:fs";
 import { dirname } from "node:path";
 import { fsyncDir } from "../fsx/atomic.ts";
 import { msgWarn } from "../log/msg.ts";
@@ -38,7 +39,7 @@ export class Pickup {
   constructor(
     private readonly layout: QueueLayout,
     private readonly cleanup: Cleanup,
-    /** The uid that owns the instance (requeued files belong to it). */
+    /** The uid that writes queue files (mail_owner, or the instance owner): requeued files belong to it. */
     private readonly ownerUid: number,
     /** Called after each message reached incoming. */
     private readonly onQueued: () => void,
@@ -180,15 +181,5 @@ export class Pickup {
     }
     done.push(path);
     return true;
-  }
-}
-
-/** The uid that owns the instance: the queue directory's owner. */
-export function instanceOwnerUid(queueDir: string): number {
-  const fd = openSync(queueDir, constants.O_RDONLY | constants.O_DIRECTORY);
-  try {
-    return fstatSync(fd).uid;
-  } finally {
-    closeSync(fd);
   }
 }
