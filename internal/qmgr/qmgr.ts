@@ -12,7 +12,9 @@
  *                       [minimal_backoff_time, maximal_backoff_time]
  *   hold                never touched
  *   At start-up, files left in active by a crash go back to incoming: recipients that were already recorded as
- *   delivered or bounced are skipped, the others are tried again (at-least-once delivery).
+ *   delivered or bounced are skipped, the others are tried again (at-least-once delivery). For the same reason
+ *   the queue manager's own moves and removals skip the directory fsyncs: a move lost in a crash only means the
+ *   file is found in its old queue and processed again; what matters is in the fsynced file itself.
  *
  * Scheduling: a job is (message, transport, next hop, up to `<transport>_destination_recipient_limit`
  * recipients). A transport runs at most its master.cf process limit (or default_process_limit) jobs at once, and
@@ -226,7 +228,7 @@ export class QueueManager {
   private activate(id: string, from: "incoming" | "deferred"): void {
     let path: string;
     try {
-      path = moveMessage(this.layout, id, from, "active");
+      path = moveMessage(this.layout, id, from, "active", { durable: false });
     } catch (err) {
       if (err instanceof QueueError && (err.code === "notfound" || err.code === "locked")) return;
       msgWarn(`${id}: cannot move to active: ${(err as Error).message}`);
@@ -442,7 +444,7 @@ export class QueueManager {
     if (undone.length === 0) {
       msg.file.close();
       try {
-        deleteMessage(this.layout, "active", msg.id);
+        deleteMessage(this.layout, "active", msg.id, { durable: false });
         logRemoved(msg.id);
       } catch (err) {
         if (!(err instanceof QueueError && err.code === "notfound")) msgWarn(`${msg.id}: remove: ${(err as Error).message}`);
@@ -476,8 +478,8 @@ export class QueueManager {
     // stopping: recipients that were never tried go back to incoming, to be tried at once after the restart
     const untried = env.recipients.some((r) => !r.done && r.status === undefined);
     try {
-      if (this.stopping && untried) moveMessage(this.layout, msg.id, "active", "incoming");
-      else moveMessage(this.layout, msg.id, "active", "deferred", { time: Math.floor(nowSec() + backoff) });
+      if (this.stopping && untried) moveMessage(this.layout, msg.id, "active", "incoming", { durable: false });
+      else moveMessage(this.layout, msg.id, "active", "deferred", { time: Math.floor(nowSec() + backoff), durable: false });
     } catch (err) {
       if (!(err instanceof QueueError && err.code === "notfound")) msgWarn(`${msg.id}: cannot move to deferred: ${(err as Error).message}`);
     }

@@ -139,6 +139,12 @@ function syncDirs(dirs: Iterable<string>): void {
 export interface MoveOptions {
   /** Set atime and mtime to this (seconds since the epoch, or a Date) before the move. */
   time?: number | Date;
+  /**
+   * false: skip the directory fsyncs. For the queue manager's own moves and removals, whose loss in a crash is
+   * harmless: a file found again in its old queue (incoming, active) is simply processed again, and its recipients'
+   * recorded results (fsynced in the file itself) keep delivered recipients from being delivered twice.
+   */
+  durable?: boolean;
 }
 
 /**
@@ -163,7 +169,7 @@ export function moveMessage(layout: QueueLayout, id: string, from: QueueName, to
     }
     ensureQueueFileDirs(dst);
     renameNoReplace(src, dst);
-    syncDirs([dirname(dst), dirname(src)]);
+    if (opts.durable !== false) syncDirs([dirname(dst), dirname(src)]);
     return dst;
   } finally {
     closeSync(fd);
@@ -211,7 +217,7 @@ function renameNoReplace(src: string, dst: string): void {
  * Deletes message `id` from `queueName`: first its bounce, defer and trace logfiles, then the message file, as
  * postsuper -d does (all under the message's exclusive lock). Throws `notfound` when there is no such message.
  */
-export function deleteMessage(layout: QueueLayout, queueName: QueueName, id: string): void {
+export function deleteMessage(layout: QueueLayout, queueName: QueueName, id: string, opts: Pick<MoveOptions, "durable"> = {}): void {
   assertValidQueueId(id);
   assertQueueName(queueName);
   const path = layoutPath(layout, queueName, id);
@@ -234,7 +240,7 @@ export function deleteMessage(layout: QueueLayout, queueName: QueueName, id: str
       throw queueIoError("remove", path, e);
     }
     touched.push(dirname(path));
-    syncDirs(touched);
+    if (opts.durable !== false) syncDirs(touched);
   } finally {
     closeSync(fd);
   }
