@@ -369,7 +369,10 @@ export class QueueManager {
       msg.results.push({ r, res });
       updates.push({ recipient: r, status: res.status === "sent" ? "delivered" : res.status, dsn: res.dsn, reason: res.reason });
     }
-    this.append(msg, updates);
+    // Delivered-only results need no fsync of their own: if a crash loses them, the recipients are delivered
+    // again (at least once, as after a crash between a delivery and its record); deferrals and bounces are
+    // synced because mailq and the sender's notice depend on them.
+    this.append(msg, updates, !updates.every((u) => u.status === "delivered"));
     msg.jobs--;
     if (msg.jobs === 0) this.finish(msg);
   }
@@ -396,10 +399,10 @@ export class QueueManager {
     });
   }
 
-  private append(msg: ActiveMessage, updates: RecipientStatusUpdate[]): void {
+  private append(msg: ActiveMessage, updates: RecipientStatusUpdate[], sync = true): void {
     if (updates.length === 0) return;
     try {
-      msg.file.appendRecipientStatus(updates);
+      msg.file.appendRecipientStatus(updates, { sync });
     } catch (err) {
       msgWarn(`${msg.id}: cannot record delivery status: ${(err as Error).message}`);
     }

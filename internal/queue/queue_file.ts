@@ -50,6 +50,8 @@
  *    | `b` | rcptOffset, time, dsn, reason | recipient bounced (final; bounce log written)  |
  *    | `d` | rcptOffset, time, dsn, reason | recipient deferred (latest one wins)           |
  *    | `W` | sec                           | new warning_message_time (latest one wins)     |
+ *    (The queue manager skips the fsync for records that only say "delivered": a lost one means a second
+ *    delivery after a crash, never a lost message.)
  *    A recipient is identified by rcptOffset, the byte offset of its `R` record (as Postfix's defer logs
  *    carry `offset=`). A final record is never undone by a later `d`.
  *
@@ -528,7 +530,7 @@ export class QueueFile implements Disposable {
    * Appends status records for one or more recipients with one write(2) and one fsync(2), and applies them to
    * envelope(). Needs `write`; throws `invalid` for an offset that is not a recipient of this file.
    */
-  appendRecipientStatus(updates: RecipientStatusUpdate | readonly RecipientStatusUpdate[]): void {
+  appendRecipientStatus(updates: RecipientStatusUpdate | readonly RecipientStatusUpdate[], opts: { sync?: boolean } = {}): void {
     const list = Array.isArray(updates) ? (updates as readonly RecipientStatusUpdate[]) : [updates as RecipientStatusUpdate];
     const env = this.envelope();
     const byOffset = new Map(env.recipients.map((r) => [r.offset, r]));
@@ -543,7 +545,7 @@ export class QueueFile implements Disposable {
       if (!isCount(time)) throw new QueueError("invalid", `${this.path}: bad status time ${time}`, { path: this.path });
       recs.push({ kind, rcptOffset: offset, time, dsn: u.dsn, reason: u.reason });
     }
-    const offsets = this.append(recs);
+    const offsets = this.append(recs, opts.sync ?? true);
     recs.forEach((r, i) => applyAppended(env, r, offsets[i]!, byOffset));
   }
 
@@ -555,7 +557,7 @@ export class QueueFile implements Disposable {
     env.warningTime = sec;
   }
 
-  private append(recs: QueueRecord[]): number[] {
+  private append(recs: QueueRecord[], sync = true): number[] {
     this.check();
     if (!this.writable) throw new QueueError("state", `${this.path}: queue file not open for writing`, { path: this.path });
     if (recs.length === 0) return [];
@@ -567,7 +569,7 @@ export class QueueFile implements Disposable {
       start = fstatSync(this.fd).size;
       const n = writeSync(this.fd, buf);
       if (n !== buf.length) throw Object.assign(new Error(`short write (${n} of ${buf.length} bytes)`), { code: "EIO" });
-      fsyncSync(this.fd);
+      if (sync) fsyncSync(this.fd);
     } catch (e) {
       throw queueIoError("append to queue file", this.path, e);
     }
