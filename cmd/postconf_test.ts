@@ -109,7 +109,8 @@ for (const m of modes) {
     const theirs = Bun.spawnSync({ cmd: [real, "-c", dir, ...m], argv0: "postconf", stdout: "pipe", stderr: "pipe" });
     const ours = runTool("postconf", ["-c", dir, ...m]);
     // process_id is each process's own pid
-    const clean = (s: string) => s.split("\n").filter((l) => !l.startsWith("process_id = ")).join("\n");
+    // process_id is each process's own pid; postkit_* parameters are postkit's own
+    const clean = (s: string) => s.split("\n").filter((l) => !l.startsWith("process_id = ") && !l.startsWith("postkit_")).join("\n");
     expect(ours.status).toBe(theirs.exitCode ?? -1);
     expect(clean(ours.stdout)).toBe(clean(theirs.stdout.toString()));
   });

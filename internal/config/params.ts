@@ -24,14 +24,23 @@ export interface ParamDef {
 let computed: Set<string> | undefined;
 const cache = new Map<string, ParamDef | null>();
 
+/**
+ * postkit's own parameters (not Postfix's): same line format as PARAM_TABLE. Descriptions are in params_doc.ts.
+ *   postkit_resolv_conf          resolver configuration for the SMTP client and DNS blocklists
+ *   postkit_dnsbl_error_answers  fail_open: blocklist answers that mean "error" do not list; listing: Postfix's way
+ */
+const POSTKIT_TABLE = "\npostkit_dnsbl_error_answers\tstr\tfail_open\npostkit_resolv_conf\tstr\t/etc/resolv.conf\n";
+
 /** The built-in definition of `name`, or undefined. */
 export function builtinParam(name: string): ParamDef | undefined {
   let d = cache.get(name);
   if (d === undefined) {
-    const at = name.includes("\t") || name.includes("\n") ? -1 : PARAM_TABLE.indexOf(`\n${name}\t`);
+    const bad = name.includes("\t") || name.includes("\n");
+    const table = !bad && name.startsWith("postkit_") ? POSTKIT_TABLE : PARAM_TABLE;
+    const at = bad ? -1 : table.indexOf(`\n${name}\t`);
     if (at < 0) d = null;
     else {
-      const line = PARAM_TABLE.slice(at + 1, PARAM_TABLE.indexOf("\n", at + 1));
+      const line = table.slice(at + 1, table.indexOf("\n", at + 1));
       const [, t, def] = line.split("\t") as [string, string, string];
       const [type, unit] = t.split(":") as [string, string | undefined];
       d = { name, type, unit: unit ?? "", def };
@@ -41,9 +50,10 @@ export function builtinParam(name: string): ParamDef | undefined {
   return d ?? undefined;
 }
 
-/** Names of every built-in parameter, sorted. */
+/** Names of every built-in parameter (Postfix's and postkit's own), sorted. */
 export function builtinParamNames(): string[] {
-  return paramRows().map((r) => r[0]);
+  const own = POSTKIT_TABLE.split("\n").filter(Boolean).map((l) => l.split("\t")[0]!);
+  return [...paramRows().map((r) => r[0]), ...own].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
 /** True when Postfix computes `name`'s default from the host (myhostname, mynetworks …). */

@@ -841,8 +841,14 @@ export const PARAM_DOCS =
   "virtual_transport\tTransport for domains in virtual_mailbox_domains\n" +
   "virtual_uid_maps\tTables that give the user ID of each virtual mailbox\n";
 
+const POSTKIT_DOCS: Record<string, string> = {
+  postkit_dnsbl_error_answers: "postkit: fail_open treats blocklist answers that mean a failed query as no listing",
+  postkit_resolv_conf: "postkit: resolv.conf file the SMTP client and DNS blocklist lookups read",
+};
+
 /** The description of a built-in parameter, or "". */
 export function paramDescription(name: string): string {
+  if (Object.hasOwn(POSTKIT_DOCS, name)) return POSTKIT_DOCS[name]!;
   const at = PARAM_DOCS.indexOf(`\n${name}\t`);
   if (at < 0) return "";
   const start = at + name.length + 2;
