@@ -108,3 +108,19 @@ export function haveProgram(path: string, why: string): boolean {
   console.warn(`skip: ${why}: ${path} is not installed`);
   return false;
 }
+
+/** The instance's mail log so far ("" before the first record). */
+export function readMaillog(inst: Instance): string {
+  const p = join(inst.dir, "log", "maillog");
+  return existsSync(p) ? readFileSync(p, "utf8") : "";
+}
+
+/** Polls `pred` every 25 ms until it holds; throws `timed out waiting for WHAT` after `ms`. */
+export async function waitFor(what: string, pred: () => boolean, ms = 10000): Promise<void> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (pred()) return;
+    await Bun.sleep(25);
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}

@@ -6,7 +6,7 @@
 import { test, expect, describe, afterAll, beforeAll } from "bun:test";
 import { readFileSync, writeFileSync, existsSync, chmodSync } from "node:fs";
 import { join } from "node:path";
-import { makeInstance, runTool, type Instance } from "./_testkit.ts";
+import { makeInstance, runTool, type Instance, waitFor } from "./_testkit.ts";
 import { createQueueFile, scanQueue, openQueueFile, queueLayout, layoutPath } from "../internal/queue/index.ts";
 import { stockMasterCf } from "../internal/config/stock_config.ts";
 
@@ -23,14 +23,6 @@ function log(inst: Instance): string {
   return existsSync(p) ? readFileSync(p, "utf8") : "";
 }
 
-async function waitFor(what: string, pred: () => boolean, ms = 10000): Promise<void> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (pred()) return;
-    await Bun.sleep(25);
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 function ids(inst: Instance, queue: "incoming" | "active" | "deferred" | "maildrop" | "hold" | "corrupt"): string[] {
   return [...scanQueue(inst.queue, queue, { missingOk: true })].map((e) => e.id);

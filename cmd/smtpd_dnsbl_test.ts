@@ -10,7 +10,7 @@ import { createSocket, type Socket as UdpSocket } from "node:dgram";
 import { createServer, type Server } from "node:net";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { haveProgram, makeInstance, runTool, type Instance } from "./_testkit.ts";
+import { haveProgram, makeInstance, runTool, type Instance, waitFor } from "./_testkit.ts";
 import { stockMasterCf } from "../internal/config/stock_config.ts";
 import { TestSmtpClient, freePort } from "../internal/smtpd/_test_client.ts";
 
@@ -28,14 +28,6 @@ function log(): string {
   return existsSync(p) ? readFileSync(p, "utf8") : "";
 }
 
-async function waitFor(what: string, pred: () => boolean, ms = 10000): Promise<void> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (pred()) return;
-    await Bun.sleep(25);
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 async function session(from: string, sender: string, rcpt: string): Promise<{ rcpt: string; ms: number }> {
   const c = await TestSmtpClient.connect(port, from);

@@ -7,7 +7,7 @@
 import { test, expect, describe, afterAll, beforeAll } from "bun:test";
 import { existsSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { makeInstance, runTool, TESTDATA, type Instance } from "./_testkit.ts";
+import { makeInstance, runTool, TESTDATA, type Instance, waitFor } from "./_testkit.ts";
 import { stockMasterCf } from "../internal/config/stock_config.ts";
 import { TestSmtpClient, freePort } from "../internal/smtpd/_test_client.ts";
 import { openQueueFile, scanQueue, queueLayout, layoutPath } from "../internal/queue/index.ts";
@@ -23,14 +23,6 @@ function log(): string {
   return existsSync(p) ? readFileSync(p, "utf8") : "";
 }
 
-async function waitFor(what: string, pred: () => boolean, ms = 10000): Promise<void> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (pred()) return;
-    await Bun.sleep(25);
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 function ids(queue: "incoming" | "active" | "deferred" | "hold" | "corrupt"): string[] {
   return [...scanQueue(inst.queue, queue, { missingOk: true })].map((e) => e.id);
