@@ -26,7 +26,8 @@
  *   -o  override a parameter for this run       -c  configuration directory (else $MAIL_CONFIG, /etc/postfix)
  *   -l  mailbox lock methods       -m  lookup table types postkit supports    -a/-A  SASL plug-in types (none)
  *   -T  TLS library: compile-version, run-version, public-key-algorithms
- *   -b, -t  bounce templates (not available in this release: a fatal error says so)
+ *   -t [file]  the delivery status notice templates (bounce_template_file, or postkit's built-in texts)
+ *   -b [file]  the same with $name expanded
  *   --json (beyond Postfix)  one JSON object per parameter: name, value, default, source (`default`,
  *       `main.cf:LINE`, `-o`), plus class and description
  *
@@ -66,6 +67,7 @@ Show or edit Postfix configuration parameters (main.cf) and services (master.cf)
   postconf -e name=value...    edit main.cf in place        postconf -X|-# name...  delete | comment out
   postconf -M [svc[/type]]     master.cf entries (-F fields, -P -o parameters)
   postconf -l | -m             lock methods | lookup table types
+  postconf -t | -b [file]      notice templates, as written | expanded
   postconf --json              every parameter with its value, default and where it came from
   -c config_dir                configuration directory (default: $MAIL_CONFIG or /etc/postfix)
   -o name=value                override a parameter for this command
@@ -410,7 +412,25 @@ export async function run(argv: string[]): Promise<number> {
   const overrides = opts.values("o");
 
   if (mode.has("b") || mode.has("t")) {
-    throw new FatalError("bounce templates are not available in this release of postkit");
+    if (args.length > 1) throw new FatalError("options -b and -t require at most one template file");
+    const cfg = loadConfig({ configDir, overrides });
+    const { bounceTemplates, formatTemplates, formatExpandedTexts, expandTemplateText } = await import("../internal/message/bounce_templates.ts");
+    const file = args[0] ?? cfg.get("bounce_template_file");
+    let text: string | undefined;
+    if (file !== "") {
+      try {
+        text = readFileBytes(file).toString();
+      } catch (e) {
+        throw new FatalError(`open ${file}: ${errnoText(e)}`);
+      }
+    }
+    const ts = bounceTemplates(text, file);
+    if (mode.has("t")) writeOut(formatTemplates(ts));
+    else {
+      const seconds = (n: string) => (cfg.paramDef(n)?.type === "time" ? cfg.getTime(n) : undefined);
+      writeOut(formatExpandedTexts(ts, (t) => expandTemplateText(t, (n) => cfg.raw(n) === undefined ? undefined : cfg.get(n), seconds)));
+    }
+    return 0;
   }
   if (mode.has("m")) {
     const { MAP_TYPES } = await import("../internal/maps/open_map.ts");

@@ -39,6 +39,7 @@ const golden: [string, string[]][] = [
   ["params-x", ["-Px", "relay"]],
   ["locks", ["-l"]],
   ["maps", ["-m"]],
+  ["templates", ["-t"]],
   ["usage", ["-Z"]],
   ["missing-arg", ["-c"]],
   ["incompatible", ["-n", "-d"]],

@@ -3,8 +3,9 @@
  * non-delivery notices for bounced recipients and delay warnings for recipients still deferred after
  * delay_warning_time.
  *
- * A notice is an RFC 3464 multipart/report from the null sender (`From: MAILER-DAEMON@$myhostname (Mail Delivery
- * System)`), with three parts: a human-readable explanation listing `<recipient>: reason`, a
+ * A notice is an RFC 3464 multipart/report from the null sender, with the From and Subject of its template
+ * (message/bounce_templates.ts; bounce_template_file replaces them), and three parts: the template's text and a
+ * list of `<recipient>: reason`, a
  * message/delivery-status part (Reporting-MTA, X-Postfix-Queue-ID, X-Postfix-Sender, Arrival-Date, then per
  * recipient Final-Recipient, Original-Recipient, Action, Status, Diagnostic-Code), and the returned message
  * (message/rfc822, or text/rfc822-headers when the sender asked for headers only with DSN RET=HDRS), cut to
@@ -12,11 +13,14 @@
  * `QID: sender non-delivery notification: NEWQID` (or `delay notification`).
  *
  * Never notices: the null sender (no bounce of a bounce), recipients whose DSN NOTIFY excludes FAILURE (or DELAY
- * for warnings). The explanatory text is postkit's own wording; the headers and report fields are Postfix's.
+ * for warnings). The built-in texts are postkit's own wording; the headers and report fields are Postfix's.
  */
 import type { Config } from "../config/config.ts";
 import { logNotification } from "../log/events.ts";
+import { readFileSync } from "node:fs";
 import { formatRfc2822Date } from "../message/mail_date.ts";
+import { bounceTemplates, expandTemplateText } from "../message/bounce_templates.ts";
+import { msgWarn } from "../log/msg.ts";
 import { quoteLocalPart } from "../address/quote_local.ts";
 import { openQueueFile, DSN_NOTIFY, DSN_RET } from "../queue/index.ts";
 import type { Cleanup } from "../cleanup/cleanup.ts";
@@ -30,10 +34,25 @@ function diagnostic(reason: string): string {
 
 /** Builds and submits sender notices through cleanup. */
 export class BounceNotifier implements Notifier {
+  private cached: ReturnType<typeof bounceTemplates> | undefined;
+
   constructor(
     private readonly cfg: Config,
     private readonly cleanup: Cleanup,
   ) {}
+
+  /** The notice templates: bounce_template_file when set (a broken file is reported once; built-ins serve). */
+  private templates(): ReturnType<typeof bounceTemplates> {
+    if (this.cached) return this.cached;
+    const file = this.cfg.get("bounce_template_file");
+    try {
+      this.cached = bounceTemplates(file === "" ? undefined : readFileSync(file, "utf8"), file);
+    } catch (e) {
+      msgWarn(`${file}: ${(e as Error).message}; using the built-in notice texts`);
+      this.cached = bounceTemplates();
+    }
+    return this.cached;
+  }
 
   async bounce(msg: ActiveMessageView, bounced: BouncedRecipient[]): Promise<boolean> {
     const wanted = bounced.filter((b) => b.recipient.notify === 0 || (b.recipient.notify & DSN_NOTIFY.FAILURE) !== 0);
@@ -59,9 +78,12 @@ export class BounceNotifier implements Notifier {
     const boundary = `${msg.id}.${Math.floor(now.getTime() / 1000)}/${host}`;
     const arrival = new Date(env.arrivalTime.sec * 1000);
     const failed = action === "failed";
+    const tpl = this.templates()[failed ? "failure" : "delay"];
+    const seconds = (n: string) => (cfg.paramDef(n)?.type === "time" ? cfg.getTime(n) : undefined);
+    const text = expandTemplateText(tpl.text, (n) => (cfg.raw(n) === undefined ? undefined : cfg.get(n)), seconds);
     const lines: string[] = [
-      `From: MAILER-DAEMON@${host} (Mail Delivery System)`,
-      `Subject: ${failed ? "Undelivered Mail Returned to Sender" : "Delayed Mail (still being retried)"}`,
+      `From: ${tpl.from}`,
+      `Subject: ${tpl.subject}`,
       `To: ${quoteLocalPart(env.sender)}`,
       "Auto-Submitted: auto-replied",
       "MIME-Version: 1.0",
@@ -73,18 +95,9 @@ export class BounceNotifier implements Notifier {
       "",
       `--${boundary}`,
       "Content-Description: Notification",
-      "Content-Type: text/plain; charset=us-ascii",
+      `Content-Type: text/plain; charset=${tpl.charset}`,
       "",
-      `This is the mail system at host ${host}.`,
-      "",
-      failed
-        ? "Your message could not be delivered to one or more of its recipients. The reasons are"
-        : "Your message has not yet been delivered to one or more of its recipients. The mail system",
-      failed ? "listed below; the message itself is attached." : "keeps trying; you need not send it again. The reasons for the delay are listed below.",
-      "",
-      "If you contact the postmaster about this, please include this report.",
-      "",
-      "                   The mail system",
+      ...text.split("\n"),
       "",
     ];
     for (const b of rcpts) lines.push(`<${quoteLocalPart(b.recipient.address)}>: ${b.reason}`, "");
