@@ -41,15 +41,26 @@ let extra: ReturnType<typeof openExtra> | undefined;
 function openCore() {
   return dlopen("libc.so.6", {
     __errno_location: { args: [], returns: FFIType.ptr },
-    strerror: { args: [FFIType.i32], returns: FFIType.ptr },
     close: { args: [FFIType.i32], returns: FFIType.i32 },
     open: { args: [FFIType.cstring, FFIType.i32, FFIType.u32], returns: FFIType.i32 },
     read: { args: [FFIType.i32, FFIType.ptr, FFIType.u64], returns: FFIType.i64 },
     write: { args: [FFIType.i32, FFIType.ptr, FFIType.u64], returns: FFIType.i64 },
+  }).symbols;
+}
+
+let misc: ReturnType<typeof openMisc> | undefined;
+
+function openMisc() {
+  return dlopen("libc.so.6", {
+    strerror: { args: [FFIType.i32], returns: FFIType.ptr },
     gethostname: { args: [FFIType.ptr, FFIType.u64], returns: FFIType.i32 },
     isatty: { args: [FFIType.i32], returns: FFIType.i32 },
     poll: { args: [FFIType.ptr, FFIType.u64, FFIType.i32], returns: FFIType.i32 },
   }).symbols;
+}
+
+function libm() {
+  return (misc ??= openMisc());
 }
 
 function openExtra() {
@@ -76,7 +87,7 @@ function libx() {
 function fail(syscall: string): never {
   const l = libc();
   const errno = read.i32(l.__errno_location()!, 0);
-  const text = new CString(l.strerror(errno)!).toString();
+  const text = new CString(libm().strerror(errno)!).toString();
   throw new SysError(syscall, errno, ERRNO_NAMES[errno] ?? `E${errno}`, text);
 }
 
@@ -216,7 +227,7 @@ export function writeAll(fd: number, data: string | Uint8Array): void {
 /** gethostname(2). */
 export function hostName(): string {
   const buf = Buffer.alloc(256);
-  check("gethostname", libc().gethostname(ptr(buf), 256n));
+  check("gethostname", libm().gethostname(ptr(buf), 256n));
   const end = buf.indexOf(0);
   return buf.toString("utf8", 0, end < 0 ? 256 : end);
 }
@@ -233,7 +244,7 @@ export function readSome(fd: number, buf: Uint8Array): number {
 
 /** isatty(3). */
 export function isTerminal(fd: number): boolean {
-  return libc().isatty(fd) === 1;
+  return libm().isatty(fd) === 1;
 }
 
 /** poll(2) for one descriptor: true when `fd` is readable (or at end of file / error) within `timeoutMs`. */
@@ -243,7 +254,7 @@ export function pollReadable(fd: number, timeoutMs: number): boolean {
   view.setInt32(0, fd, true);
   view.setInt16(4, 1, true); // POLLIN
   for (;;) {
-    const n = libc().poll(ptr(pfd), 1n, timeoutMs);
+    const n = libm().poll(ptr(pfd), 1n, timeoutMs);
     if (n >= 0) return n > 0;
     if (read.i32(libc().__errno_location()!, 0) !== 4) fail("poll");
   }
