@@ -54,6 +54,10 @@ install: dist/postkit
 
 bench: dist/postkit
 	bash bench/startup.sh
+	bash bench/maps.sh
+	bash bench/queue.sh 10000
+	bash bench/local.sh 500 4
+	bash bench/smtp.sh 2000
 
 clean:
 	rm -rf dist .test-tmp
