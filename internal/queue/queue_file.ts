@@ -85,7 +85,10 @@
  */
 import { closeSync, constants, fstatSync, fsyncSync, ftruncateSync, openSync, writeSync } from "node:fs";
 import { msgWarn } from "../log/msg.ts";
-import { codec, RecordStream, MAX_RECORD_SIZE } from "./_codec.ts";
+import { RecordStream } from "./_codec.ts";
+import { ATTR, encodeRecord, QUEUE_FILE_VERSION } from "./queue_record.ts";
+
+export { ATTR, CONTENT_CHUNK_SIZE, encodeRecord, QUEUE_FILE_VERSION } from "./queue_record.ts";
 import { QueueError, errnoCode, queueIoError } from "./queue_error.ts";
 import { O_CLOEXEC } from "./_fs.ts";
 import { RecordReader } from "./_record_reader.ts";
@@ -93,11 +96,6 @@ import { readAt } from "./_fileio.ts";
 import type { QueueTime } from "./queue_id.ts";
 import { lockQueueFile, type QueueLockMode } from "./queue_lock.ts";
 
-/** The format version this code writes and the newest it reads. */
-export const QUEUE_FILE_VERSION = 1;
-
-/** Largest content chunk the writer puts in one `N` record. */
-export const CONTENT_CHUNK_SIZE = 64 * 1024;
 
 /** Record kinds (see the header). */
 export const REC = {
@@ -120,26 +118,6 @@ export const REC = {
 /** One of the REC letters. */
 export type RecordKind = (typeof REC)[keyof typeof REC];
 
-/** Well-known attribute names of `A` records. */
-export const ATTR = {
-  CREATE_TIME: "create_time",
-  REWRITE_CONTEXT: "rewrite_context",
-  DSN_ENVID: "envelope_id",
-  DSN_RET: "ret_flags",
-  ENCODING: "encoding",
-  LOG_CLIENT_NAME: "log_client_name",
-  LOG_CLIENT_ADDR: "log_client_address",
-  LOG_CLIENT_PORT: "log_client_port",
-  LOG_ORIGIN: "log_message_origin",
-  LOG_HELO_NAME: "log_helo_name",
-  LOG_PROTO_NAME: "log_protocol_name",
-  TRACE_FLAGS: "trace_flags",
-  SENDOPTS: "sendopts",
-  SUBMIT_UID: "submit_uid",
-  EXPIRE_TIME: "expire_time",
-  NOTIFY_FLAGS: "notify_flags",
-  DSN_ORCPT: "dsn_orig_rcpt",
-} as const;
 
 /** DSN NOTIFY bits of `R` records (Postfix dsn_mask.h). */
 export const DSN_NOTIFY = { NEVER: 1, SUCCESS: 2, FAILURE: 4, DELAY: 8 } as const;
@@ -281,54 +259,6 @@ export interface RecipientStatusUpdate {
 
 // ---------------------------------------------------------------------------------------------------------------
 // Encoding
-
-function i64(n: number): bigint {
-  return BigInt(n);
-}
-
-/** Encodes one record with the queue codec. The `C` record always has the same size whatever its values. */
-export function encodeRecord(rec: QueueRecord): Buffer {
-  let arr: unknown[];
-  switch (rec.kind) {
-    case "C":
-      arr = ["C", rec.version, i64(rec.messageSize), i64(rec.contentOffset), i64(rec.extractedOffset), i64(rec.bodyOffset), i64(rec.rcptCount)];
-      break;
-    case "T":
-      arr = ["T", rec.sec, rec.usec];
-      break;
-    case "A":
-      arr = ["A", rec.name, rec.value];
-      break;
-    case "F":
-      arr = ["F", rec.fullName];
-      break;
-    case "S":
-      arr = ["S", rec.sender];
-      break;
-    case "R":
-      arr = ["R", rec.address, rec.origAddress, rec.notify, rec.orcpt];
-      break;
-    case "W":
-      arr = ["W", rec.sec];
-      break;
-    case "N":
-      arr = ["N", rec.data];
-      break;
-    case "M":
-    case "X":
-    case "E":
-      arr = [rec.kind];
-      break;
-    case "D":
-    case "b":
-    case "d":
-      arr = [rec.kind, rec.rcptOffset, rec.time, rec.dsn, rec.reason];
-      break;
-  }
-  const out = codec.pack(arr);
-  if (out.length > MAX_RECORD_SIZE) throw new QueueError("invalid", `queue file record ${rec.kind}: longer than ${MAX_RECORD_SIZE} bytes`);
-  return out;
-}
 
 // ---------------------------------------------------------------------------------------------------------------
 // Decoding

@@ -33,7 +33,8 @@ import { QueueError, errnoCode, queueIoError } from "./queue_error.ts";
 import { O_CLOEXEC } from "./_fs.ts";
 import { makeQueueId, queueIdClock, type QueueTime } from "./queue_id.ts";
 import { assertQueueName, DEFAULT_HASH_QUEUE_NAMES, ensureQueueFileDirs, queuePath, queueTopDir, type HashQueueNames, type QueueName } from "./queue_path.ts";
-import { ATTR, CONTENT_CHUNK_SIZE, encodeRecord, QUEUE_FILE_VERSION, type QueueRecord } from "./queue_file.ts";
+import { ATTR, CONTENT_CHUNK_SIZE, encodeRecord, QUEUE_FILE_VERSION } from "./queue_record.ts";
+import type { QueueRecord } from "./queue_file.ts";
 
 /** Where and how to create a queue file. */
 export interface CreateQueueFileOptions {
