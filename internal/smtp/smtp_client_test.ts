@@ -524,7 +524,8 @@ time.sleep(30)
       const r = await deliver(client(`${noCache}smtp_tls_security_level = verify\nsmtp_tls_loglevel = 1\nsmtp_tls_CAfile = ${join(TLS_DIR, "ca.pem")}\n`), `[mx.tls.test]:${port}`, ["u@x.test"]);
       expect(r.byRcpt["u@x.test"]).toMatchObject({ status: "sent", reason: "250 2.0.0 Ok: queued by aiosmtpd", relay: `mx.tls.test[127.0.0.90]:${port}` });
       expect(r.log.some((l) => l.startsWith(`Verified TLS connection established to mx.tls.test[127.0.0.90]:${port}: TLSv1.3 with cipher `))).toBe(true);
-      while (!out.includes("MSG")) {
+      // read until the whole MSG line is in: the pipe may hand it over in pieces
+      while (!/MSG [^\n]*\n/.test(out)) {
         const { value, done } = await reader.read();
         if (done) break;
         out += new TextDecoder().decode(value);
