@@ -40,8 +40,8 @@ import { FatalError, UsageError } from "../internal/sys/errors.ts";
 import { writeOut } from "../internal/sys/stdout.ts";
 import { msgWarn, setMsgVerbose } from "../internal/log/msg.ts";
 import { loadConfig } from "../internal/config/config.ts";
-import { openMapOf, MapError, type LookupTable, type MapOptions } from "../internal/maps/index.ts";
-import { readChunk } from "../internal/maps/logical_lines.ts";
+import { openMapOf, type LookupTable, type MapOptions } from "../internal/maps/index.ts";
+import { emptyValueWarnings, entriesOrFatal, lookupOrFatal, splitTableArg as splitTable, stdinLines } from "../internal/maps/table_tool.ts";
 
 export const USAGE = "postalias [-Nfinoprsuvw] [-c config_dir] [-d key] [-q key] [map_type:]file...";
 
@@ -78,42 +78,6 @@ function readToolConfig(configDir: string | undefined): ToolConfig {
     myhostname: cfg.get("myhostname"),
     env,
   };
-}
-
-function splitTable(arg: string, defaultType: string): { type: string; name: string } {
-  const colon = arg.indexOf(":");
-  return colon < 0 ? { type: defaultType, name: arg } : { type: arg.slice(0, colon), name: arg.slice(colon + 1) };
-}
-
-function* stdinLines(): Generator<string> {
-  const decoder = new TextDecoder();
-  const buf = new Uint8Array(1 << 16);
-  let rest = "";
-  for (;;) {
-    const n = readChunk(0, buf, 0, buf.length);
-    if (n === 0) break;
-    const lines = (rest + decoder.decode(buf.subarray(0, n), { stream: true })).split("\n");
-    rest = lines.pop()!;
-    yield* lines;
-  }
-  rest += decoder.decode();
-  if (rest !== "") yield rest;
-}
-
-function emptyValueWarnings(spec: string, key: string): void {
-  msgWarn(`table ${spec}: key ${key}: empty string result is not allowed`);
-  msgWarn(`table ${spec} should return NO RESULT in case of NOT FOUND`);
-}
-
-function lookupOrDie(t: LookupTable, key: string): string | undefined {
-  try {
-    return t.lookup(key);
-  } catch (e) {
-    if (e instanceof MapError && (e.code === "retry" || e.code === "config" || e.code === "corrupt")) {
-      throw new FatalError(`table ${t.type}:${t.name}: query error: ${e.reason}`);
-    }
-    throw e;
-  }
 }
 
 /** postalias's entry point. */
@@ -171,7 +135,7 @@ export async function run(argv: string[]): Promise<number> {
       for (const key of stdinLines()) {
         for (let i = 0; i < files.length; i++) {
           const t = await table(i);
-          const v = lookupOrDie(t, key);
+          const v = lookupOrFatal(t, key);
           if (v === undefined) continue;
           if (v === "") emptyValueWarnings(`${t.type}:${t.name}`, key);
           writeOut(`${key}:\t${v}\n`);
@@ -183,7 +147,7 @@ export async function run(argv: string[]): Promise<number> {
     }
     for (let i = 0; i < files.length; i++) {
       const t = await table(i);
-      const v = lookupOrDie(t, query);
+      const v = lookupOrFatal(t, query);
       if (v !== undefined) {
         if (v === "") emptyValueWarnings(`${t.type}:${t.name}`, query);
         writeOut(`${v}\n`);
@@ -198,14 +162,7 @@ export async function run(argv: string[]): Promise<number> {
     const { type, name } = splitTable(files[0]!, cfg.defaultType);
     const spec = `${type}:${name}`;
     const t = await openMapOf(type, name, mapOpts);
-    let entries: Iterable<[string, string]>;
-    try {
-      entries = t.entries();
-    } catch (e) {
-      if (e instanceof MapError && e.code === "unsupported") throw new FatalError(`table ${spec}: sequence operation is not supported`);
-      if (e instanceof MapError) throw new FatalError(`table ${spec}: sequence error: ${e.reason}`);
-      throw e;
-    }
+    const entries = entriesOrFatal(t, spec);
     for (const [key, value] of entries) {
       if (key === "") msgWarn(`table ${spec}: empty lookup key value is not allowed`);
       else if (value === "") emptyValueWarnings(spec, key);

@@ -48,8 +48,9 @@ import { FatalError, UsageError } from "../internal/sys/errors.ts";
 import { flushOut, writeOut } from "../internal/sys/stdout.ts";
 import { msgWarn, setMsgVerbose } from "../internal/log/msg.ts";
 import { existsSync } from "node:fs";
-import { openMapOf, MapError, foldKey, type LookupTable, type MapOptions } from "../internal/maps/index.ts";
+import { openMapOf, foldKey, type LookupTable, type MapOptions } from "../internal/maps/index.ts";
 import { readChunk } from "../internal/maps/logical_lines.ts";
+import { emptyValueWarnings, entriesOrFatal, queryError, splitTableArg as splitTable, stdinLines } from "../internal/maps/table_tool.ts";
 import { writeSync } from "node:fs";
 
 export const USAGE = "postmap [-bfFhimnNoprsuUvw] [-c config_dir] [-d key] [-q key] [map_type:]file...";
@@ -110,43 +111,8 @@ function quickQueryConfig(configDir: string | undefined, query: string | undefin
   return { defaultType: "hash", utf8: false, env: {}, parentMatchesSubdomains: true, recipientDelimiter: "" };
 }
 
-/** `[type:]name` with Postfix's split at the first colon. */
-function splitTable(arg: string, defaultType: string): { type: string; name: string } {
-  const colon = arg.indexOf(":");
-  return colon < 0 ? { type: defaultType, name: arg } : { type: arg.slice(0, colon), name: arg.slice(colon + 1) };
-}
-
-/** Lines of standard input without their newline, as they arrive. */
-function* stdinLines(): Generator<string> {
-  const decoder = new TextDecoder();
-  const buf = new Uint8Array(1 << 16);
-  let rest = "";
-  for (;;) {
-    const n = readChunk(0, buf, 0, buf.length);
-    if (n === 0) break;
-    const text = rest + decoder.decode(buf.subarray(0, n), { stream: true });
-    const lines = text.split("\n");
-    rest = lines.pop()!;
-    yield* lines;
-  }
-  rest += decoder.decode();
-  if (rest !== "") yield rest;
-}
-
 function jsonLine(key: string, value: string): string {
   return `{${JSON.stringify(key)}: ${JSON.stringify(value)}}\n`;
-}
-
-function emptyValueWarnings(spec: string, key: string): void {
-  msgWarn(`table ${spec}: key ${key}: empty string result is not allowed`);
-  msgWarn(`table ${spec} should return NO RESULT in case of NOT FOUND`);
-}
-
-function queryError(spec: string, e: unknown): never {
-  if (e instanceof MapError && (e.code === "retry" || e.code === "config" || e.code === "corrupt")) {
-    throw new FatalError(`table ${spec}: query error: ${e.reason}`);
-  }
-  throw e;
 }
 
 /** Decodes a -F value; a malformed one is a warning and a configuration error, as in Postfix. */
@@ -416,14 +382,7 @@ export async function run(argv: string[]): Promise<number> {
     const { type, name } = splitTable(files[0]!, cfg.defaultType);
     const spec = `${type}:${name}`;
     const t = await openMapOf(type, name, mapOpts);
-    let entries: Iterable<[string, string]>;
-    try {
-      entries = t.entries();
-    } catch (e) {
-      if (e instanceof MapError && e.code === "unsupported") throw new FatalError(`table ${spec}: sequence operation is not supported`);
-      if (e instanceof MapError) throw new FatalError(`table ${spec}: sequence error: ${e.reason}`);
-      throw e;
-    }
+    const entries = entriesOrFatal(t, spec);
     for (const [key, value] of entries) {
       let v = value;
       if (key === "") msgWarn(`table ${spec}: empty lookup key value is not allowed`);

@@ -61,10 +61,17 @@ export class DomainList {
   }
 }
 
-/** Compiles a domain list value; `paramName` decides subdomain matching through parent_domain_matches_subdomains. */
-export async function compileDomainList(value: string, paramName: string, parentDomainMatchesSubdomains: string): Promise<DomainList> {
-  const parentMatches = splitList(parentDomainMatchesSubdomains).includes(paramName);
-  const patterns: Pattern[] = [];
+/**
+ * Calls `visit` with every item of a list value, with `!` negation resolved and `/file` items replaced by the
+ * items of the file (nested at most 10 deep). `inlineComments`: a `#` anywhere in a file line starts a comment
+ * (host lists), else only at the start of a line. Throws ConfigError for an unreadable file.
+ */
+export async function forEachListItem(
+  value: string,
+  paramName: string,
+  visit: (item: string, negate: boolean) => Promise<void>,
+  opts: { inlineComments?: boolean } = {},
+): Promise<void> {
   const add = async (raw: string, depth: number): Promise<void> => {
     let item = raw;
     let negate = false;
@@ -73,28 +80,34 @@ export async function compileDomainList(value: string, paramName: string, parent
       item = item.slice(1);
     }
     if (item === "") return;
-    if (item.startsWith("/")) {
-      if (depth > 10) throw new ConfigError(`${paramName}: file nesting too deep: ${item}`);
-      let text: string;
-      try {
-        text = readFileSync(item, "utf8");
-      } catch (e) {
-        throw new ConfigError(`open ${item}: ${errnoText(e)}`);
-      }
-      for (const line of text.split("\n")) {
-        const t = line.trim();
-        if (t === "" || t.startsWith("#")) continue;
-        for (const w of splitList(t)) await add(negate ? `!${w}` : w, depth + 1);
-      }
-      return;
+    if (!item.startsWith("/")) return visit(item, negate);
+    if (depth > 10) throw new ConfigError(`${paramName}: file nesting too deep: ${item}`);
+    let text: string;
+    try {
+      text = readFileSync(item, "utf8");
+    } catch (e) {
+      throw new ConfigError(`open ${item}: ${errnoText(e)}`);
     }
+    for (const line of text.split("\n")) {
+      const t = opts.inlineComments ? line.replace(/#.*/, "").trim() : line.trim();
+      if (t === "" || t.startsWith("#")) continue;
+      for (const w of splitList(t)) await add(negate ? `!${w}` : w, depth + 1);
+    }
+  };
+  for (const w of splitList(value)) await add(w, 0);
+}
+
+/** Compiles a domain list value; `paramName` decides subdomain matching through parent_domain_matches_subdomains. */
+export async function compileDomainList(value: string, paramName: string, parentDomainMatchesSubdomains: string): Promise<DomainList> {
+  const parentMatches = splitList(parentDomainMatchesSubdomains).includes(paramName);
+  const patterns: Pattern[] = [];
+  await forEachListItem(value, paramName, async (item, negate) => {
     if (/^[a-z][a-z0-9_-]*:/i.test(item) && !item.startsWith("[")) {
       patterns.push({ kind: "table", table: await openMap(item), negate });
       return;
     }
     const v = item.toLowerCase().replace(/\.$/, "");
     patterns.push(v.startsWith(".") ? { kind: "subdomains", value: v, negate } : { kind: "domain", value: v, negate });
-  };
-  for (const w of splitList(value)) await add(w, 0);
+  });
   return new DomainList(patterns, parentMatches);
 }

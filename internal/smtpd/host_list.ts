@@ -16,10 +16,9 @@
  * Contract: compileHostList() throws ConfigError for a bad pattern or an unreadable file; matches() throws
  * MapError when a table lookup fails.
  */
-import { readFileSync } from "node:fs";
 import { ConfigError } from "../config/main_cf.ts";
 import { splitList } from "../config/config.ts";
-import { errnoText } from "../sys/errno.ts";
+import { forEachListItem } from "../resolve/match_list.ts";
 import { openMap, type LookupTable } from "../maps/index.ts";
 import { parseCidrPattern, parseIPv4, parseIPv6 } from "../maps/cidr_table.ts";
 
@@ -84,42 +83,24 @@ export class HostList {
 export async function compileHostList(value: string, paramName: string, parentDomainMatchesSubdomains = ""): Promise<HostList> {
   const parentMatches = splitList(parentDomainMatchesSubdomains).includes(paramName);
   const patterns: Pattern[] = [];
-  const add = async (raw: string, depth: number): Promise<void> => {
-    let item = raw;
-    let negate = false;
-    while (item.startsWith("!")) {
-      negate = !negate;
-      item = item.slice(1);
-    }
-    if (item === "") return;
-    if (item.startsWith("/")) {
-      if (depth > 10) throw new ConfigError(`${paramName}: file nesting too deep: ${item}`);
-      let text: string;
-      try {
-        text = readFileSync(item, "utf8");
-      } catch (e) {
-        throw new ConfigError(`open ${item}: ${errnoText(e)}`);
+  await forEachListItem(
+    value,
+    paramName,
+    async (item, negate) => {
+      if (/^[a-z][a-z0-9_-]*:/i.test(item) && !/^[0-9a-f:]+(\/\d+)?$/i.test(item)) {
+        patterns.push({ kind: "table", table: await openMap(item), negate });
+        return;
       }
-      for (const line of text.split("\n")) {
-        const t = line.replace(/#.*/, "").trim();
-        if (t === "") continue;
-        for (const w of splitList(t)) await add(negate ? `!${w}` : w, depth + 1);
+      const looksNet = item.startsWith("[") || /^[0-9.]+(\/\d*)?$/.test(item) || /^[0-9a-f:.]+(\/\d*)?$/i.test(item) && item.includes(":");
+      if (looksNet) {
+        const r = parseCidrPattern(item);
+        if ("error" in r) throw new ConfigError(`${paramName}: bad net/mask pattern: "${item}"`);
+        patterns.push({ kind: "net", v6: r.v6, net: r.net, mask: r.mask, negate });
+        return;
       }
-      return;
-    }
-    if (/^[a-z][a-z0-9_-]*:/i.test(item) && !/^[0-9a-f:]+(\/\d+)?$/i.test(item)) {
-      patterns.push({ kind: "table", table: await openMap(item), negate });
-      return;
-    }
-    const looksNet = item.startsWith("[") || /^[0-9.]+(\/\d*)?$/.test(item) || /^[0-9a-f:.]+(\/\d*)?$/i.test(item) && item.includes(":");
-    if (looksNet) {
-      const r = parseCidrPattern(item);
-      if ("error" in r) throw new ConfigError(`${paramName}: bad net/mask pattern: "${item}"`);
-      patterns.push({ kind: "net", v6: r.v6, net: r.net, mask: r.mask, negate });
-      return;
-    }
-    patterns.push({ kind: "name", value: item.toLowerCase().replace(/\.$/, ""), negate });
-  };
-  for (const w of splitList(value)) await add(w, 0);
+      patterns.push({ kind: "name", value: item.toLowerCase().replace(/\.$/, ""), negate });
+    },
+    { inlineComments: true },
+  );
   return new HostList(patterns, parentMatches);
 }
