@@ -8,12 +8,14 @@
  * DESCRIPTION
  *   Prints postkit queue files (internal/queue/queue_file.ts) with Postfix's section markers and record names:
  *     *** ENVELOPE RECORDS path ***      message_size: (Postfix's six 15-wide fields), message_arrival_time:,
- *                                        create_time:, named_attribute: name=value, sender_fullname:, sender:,
+ *                                        create_time:, content_filter:, named_attribute: name=value,
+ *                                        sender_fullname:, sender:,
  *                                        per recipient named_attribute: notify_flags=N / dsn_orig_rcpt=X,
  *                                        original_recipient:, then recipient: (done_recipient: once it was
  *                                        delivered or bounced, as Postfix marks it), warning_message_time:
  *     *** MESSAGE CONTENTS path ***      the message text, line by line
- *     *** HEADER EXTRACTED path ***      recipients and attributes found after the content
+ *     *** HEADER EXTRACTED path ***      recipients and attributes found after the content (content_filter: for
+ *                                        a FILTER action)
  *     *** MESSAGE FILE END path ***
  *   Times print as C asctime() in local time. With no file arguments the standard input is read and labelled
  *   `stdin`; with -q the arguments are queue IDs, looked for in maildrop, incoming, active, deferred, hold and
@@ -48,6 +50,7 @@ import { writeOut } from "../internal/sys/stdout.ts";
 import { readSome } from "../internal/sys/libc.ts";
 import { loadConfig, type Config } from "../internal/config/config.ts";
 import {
+  ATTR,
   findMessage,
   isValidQueueId,
   openQueueFile,
@@ -84,7 +87,7 @@ interface Flags {
   start: number;
 }
 
-const TYPE = { A: 65, O: 79, R: 82, D: 68, N: 78 } as const;
+const TYPE = { A: 65, O: 79, R: 82, D: 68, N: 78, L: 76 } as const;
 
 /** A Postfix header line: a field name of printable characters but colon, optional blanks, a colon. */
 function isHeaderLine(line: string): boolean {
@@ -148,6 +151,7 @@ class Printer {
         break;
       case "A":
         if (r.name === "create_time" && /^\d+$/.test(r.value)) this.envLine(o, code, `create_time: ${asctime(Number(r.value))}`);
+        else if (r.name === ATTR.CONTENT_FILTER) this.envLine(o, TYPE.L, `content_filter: ${r.value}`); // Postfix's L record
         else this.envLine(o, code, `named_attribute: ${r.name}=${r.value}`);
         break;
       case "F":

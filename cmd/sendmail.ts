@@ -161,9 +161,13 @@ async function standaloneSmtp(cfg: Config): Promise<number> {
   const queueDir = cfg.get("queue_directory");
   const uid = process.getuid!();
   setMsgStderr(false); // the server's log lines go to the mail log only, as from Postfix's stand-alone smtpd
+  type Writer = ReturnType<typeof openMaildropFile>;
   const sink = {
+    // the maildrop file is opened at the first valid RCPT, which gives the transaction its queue ID (Postfix's
+    // stand-alone smtpd runs postdrop then)
+    open: (): Writer => openMaildropFile({ queueDir, longIds: cfg.getBool("enable_long_queue_ids") }),
     async deliver(req: import("../internal/smtpd/standalone.ts").MessageRequest) {
-      const w = openMaildropFile({ queueDir, longIds: cfg.getBool("enable_long_queue_ids") });
+      const w = (req.opened as Writer | undefined) ?? sink.open();
       try {
         req.onQueueId(w.queueId);
         const attributes = new Map(req.attributes);

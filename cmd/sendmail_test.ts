@@ -7,7 +7,7 @@
  */
 import { test, expect, afterAll, describe } from "bun:test";
 import { spawnSync } from "node:child_process";
-import { chmodSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { BIN, haveProgram, makeInstance, runTool, type Instance, type ToolRun } from "./_testkit.ts";
 import { prepareQueueDirectory } from "../internal/master/master.ts";
@@ -427,7 +427,9 @@ test("sendmail -bs speaks SMTP on stdin/stdout and drops the message into maildr
   try {
     const r = runTool("sendmail", ["-bs"], {
       env: { MAIL_CONFIG: i.config },
-      stdin: "EHLO me\r\nMAIL FROM:<a@example.test>\r\nRCPT TO:<b@example.test>\r\nDATA\r\nSubject: bs\r\n\r\nhello\r\n.\r\nQUIT\r\n",
+      stdin:
+        "EHLO me\r\nMAIL FROM:<a@example.test>\r\nRCPT TO:<b@example.test>\r\nRSET\r\n" +
+        "MAIL FROM:<a@example.test>\r\nRCPT TO:<b@example.test>\r\nDATA\r\nSubject: bs\r\n\r\nhello\r\n.\r\nQUIT\r\n",
     });
     expect(r.status).toBe(0);
     expect(r.stderr).toBe("");
@@ -436,8 +438,14 @@ test("sendmail -bs speaks SMTP on stdin/stdout and drops the message into maildr
     const queued = /^250 2\.0\.0 Ok: queued as (\w+)$/m.exec(r.stdout.replace(/\r/g, ""));
     expect(queued).not.toBeNull();
     expect(r.stdout).toContain("221 2.0.0 Bye\r\n");
-    const [d] = readDropped(i.queue);
-    expect(d!.content).toContain("Subject: bs\nhello\n".replace("bs\n", "bs\n\n"));
+    const dropped = readDropped(i.queue); // the transaction given up by RSET left no file behind
+    expect(dropped.length).toBe(1);
+    expect(dropped[0]!.content).toContain("Subject: bs\nhello\n".replace("bs\n", "bs\n\n"));
+    // as Postfix's stand-alone smtpd: each transaction's file, and ID, comes at its first RCPT
+    const clients = [...readFileSync(join(i.dir, "log", "maillog"), "utf8").matchAll(/\[\d+\]: (\w+): client=localhost\[127\.0\.0\.1\]\n/g)].map((m) => m[1]);
+    expect(clients.length).toBe(2);
+    expect(clients[1]).toBe(queued![1]);
+    expect(clients[0]).not.toBe(clients[1]);
   } finally {
     i.cleanup();
   }

@@ -199,6 +199,46 @@ describe("protocol", () => {
     const id = /queued as (\w+)/.exec(r)![1]!;
     expect([...ids("incoming"), ...ids("active"), ...ids("hold")]).not.toContain(id);
   });
+
+  test("the queue file is opened, and QID: client= logged, at the first valid RCPT; RSET and QUIT leave nothing", async () => {
+    // Postfix 3.7 (smtpd_delay_open_until_valid_rcpt = yes): a reject before it is NOQUEUE, one after it has the ID
+    const pid = smtpdPid(port);
+    const temps = () => readdirSync(join(inst.queue, "incoming")).filter((n) => n.endsWith(`.${pid}`));
+    const c = await TestSmtpClient.connect(port);
+    await c.reply();
+    await c.cmd("EHLO open.example.test");
+    const before = log().length;
+    const newLog = () => log().slice(before);
+    expect(await c.cmd("MAIL FROM:<s@example.test>")).toBe("250 2.1.0 Ok");
+    expect(await c.cmd("RCPT TO:<strict@host.example.test>")).toMatch(/^554 /);
+    expect(temps()).toEqual([]);
+    expect(await c.cmd("RCPT TO:<user@host.example.test>")).toBe("250 2.1.5 Ok");
+    expect(temps().length).toBe(1);
+    expect(await c.cmd("RCPT TO:<strict@host.example.test>")).toMatch(/^554 /);
+    await waitFor("the second reject", () => (newLog().match(/: reject: RCPT from localhost/g) ?? []).length === 2);
+    const m = /postfix\/smtpd\[\d+\]: ([0-9A-F]+): client=localhost\[127\.0\.0\.1\]\n/.exec(newLog());
+    expect(m).not.toBeNull();
+    const id = m![1]!;
+    const lines = newLog().split("\n").filter((l) => /: (reject: RCPT|client=)/.test(l)).map((l) => l.replace(/^.*?smtpd\[\d+\]: /, "").replace(/ from=.*/, ""));
+    expect(lines).toEqual([
+      "NOQUEUE: reject: RCPT from localhost[127.0.0.1]: 554 5.7.1 <localhost[127.0.0.1]>: Client host rejected: Access denied;",
+      `${id}: client=localhost[127.0.0.1]`,
+      `${id}: reject: RCPT from localhost[127.0.0.1]: 554 5.7.1 <localhost[127.0.0.1]>: Client host rejected: Access denied;`,
+    ]);
+    expect(await c.cmd("RSET")).toBe("250 2.0.0 Ok");
+    expect(temps()).toEqual([]);
+    await c.cmd("MAIL FROM:<s@example.test>");
+    expect(await c.cmd("RCPT TO:<user@host.example.test>")).toBe("250 2.1.5 Ok");
+    await waitFor("a second client= line", () => (newLog().match(/: client=localhost\[127\.0\.0\.1\]\n/g) ?? []).length === 2);
+    const id2 = [...newLog().matchAll(/([0-9A-F]+): client=localhost\[127\.0\.0\.1\]\n/g)][1]![1]!;
+    expect(id2).not.toBe(id);
+    expect(temps().length).toBe(1);
+    expect(await c.cmd("QUIT")).toBe("221 2.0.0 Bye");
+    await waitFor("the disconnect", () => newLog().includes("disconnect from localhost[127.0.0.1] ehlo=1 mail=2 rcpt=2/4 rset=1 quit=1 commands=7/9"));
+    expect(temps()).toEqual([]);
+    expect([...ids("incoming"), ...ids("active"), ...ids("deferred"), ...ids("hold")].filter((x) => x === id || x === id2)).toEqual([]);
+    c.close();
+  });
 });
 
 describe("restrictions", () => {

@@ -16,17 +16,32 @@
  *              To, in that order. More than hopcount_limit Received headers is refused.
  *   body       copied unchanged; the whole content may not exceed message_size_limit.
  * The queue file is written as the content streams in (queue_writer.ts) and entered into incoming durably; only
- * then does process() resolve. Logs `QID: message-id=<…>` (or `message-id=<>`).
+ * then does process() resolve. Logs `QID: message-id=<…>` (or `message-id=<>`). A caller that must know the queue
+ * ID before the message comes (smtpd, at the first accepted recipient) takes the file from createQueueFile()
+ * first and hands it to process() later, or abort()s it when the transaction ends without a message.
+ *
+ * Content filter (Postfix's content_filter and the FILTER action): the file records `content_filter =
+ * transport:nexthop` for the queue manager, which then sends every recipient there instead of resolving it.
+ * What is recorded is the service's own content_filter parameter (withContentFilter(): smtpd and pickup pass
+ * theirs, so a master.cf `-o content_filter=` overrides main.cf and an empty value records nothing), written in
+ * the envelope, then a FILTER action's value (request `filter`), written in the extracted section, where it wins.
+ * A Cleanup made by create() records none: mail made by the system itself (bounces, delay warnings, local
+ * forwarding) is never content-filtered, as in Postfix, whose internal_mail_filter_classes governs only
+ * header/body checks and milters. A `content_filter` attribute that comes in with the request (a maildrop
+ * file, a requeued message) is dropped, as Postfix's pickup drops the record.
  *
  * Contract: process() throws CleanupError with Postfix's DSN and text for a message that is refused
- * (`5.3.4 message file too big`, `5.4.6 too many hops`, `5.1.3 no recipients specified` …; `temporary` for
- * table lookup failures and file system trouble), after removing its partial queue file.
+ * (`5.3.4 message file too big`, `5.4.0 too many hops`, `5.1.0 no recipients specified` …; `temporary` for
+ * table lookup failures and file system trouble), after removing its partial queue file. A refusal carries the
+ * message's queue ID and rewritten envelope (`refused`), for a caller that bounces it (pickup). Refusals are
+ * logged as Postfix's cleanup logs them: `warning: QID: queue file size limit exceeded`, `warning: QID: message
+ * rejected: hopcount exceeded`; the `message-id=` line comes at the end of the headers, refused or not.
  */
 import type { Config } from "../config/config.ts";
 import { PostkitError } from "../sys/errors.ts";
 import { logMessageId } from "../log/events.ts";
 import { msgWarn } from "../log/msg.ts";
-import { createQueueFile, ATTR, type RecipientInput } from "../queue/index.ts";
+import { createQueueFile, ATTR, type QueueFileWriter, type RecipientInput } from "../queue/index.ts";
 import { openMap, MapError, type LookupTable } from "../maps/index.ts";
 import { HeaderParser, makeHeaderTable, makeMessageId, makeReceivedHeader, makeDateHeader, makeFromHeader, type Header } from "../message/index.ts";
 import { parseAddressTree, addressTokens, addressInternal, externalizeTokens, type AddressToken } from "../address/tok822.ts";
@@ -35,6 +50,9 @@ import { compileDomainList, type DomainList } from "../resolve/match_list.ts";
 
 /** A refused or failed message. */
 export class CleanupError extends PostkitError {
+  /** What was refused: its queue ID, its sender and recipients as rewritten (absent for a temporary failure). */
+  refused?: { queueId: string; sender: string; recipients: RecipientInput[] };
+
   constructor(
     readonly dsn: string,
     message: string,
@@ -54,6 +72,13 @@ export interface CleanupRecipient {
 
 /** A message to clean up. */
 export interface CleanupRequest {
+  /** The queue file to write into, from createQueueFile() (default: a new one); process() owns it from now on. */
+  file?: QueueFileWriter;
+  /**
+   * A FILTER action's `transport:destination` (smtpd access tables); overrides the service's content filter.
+   * Read, like `hold` and `discard`, once the content is in: a getter sees actions of the end-of-data stage.
+   */
+  filter?: string;
   sender: string;
   fullName?: string;
   recipients: CleanupRecipient[];
@@ -107,6 +132,7 @@ export class Cleanup {
     private readonly recipientCanonical: LookupTable[],
     private readonly virtualAlias: LookupTable[],
     private readonly localDomains: DomainList,
+    private readonly contentFilter = "",
   ) {}
 
   /** Opens the tables of `cfg`. */
@@ -118,6 +144,25 @@ export class Cleanup {
     };
     const local = await compileDomainList(cfg.get("mydestination"), "mydestination", cfg.get("parent_domain_matches_subdomains"));
     return new Cleanup(cfg, await open("canonical_maps"), await open("sender_canonical_maps"), await open("recipient_canonical_maps"), await open("virtual_alias_maps"), local);
+  }
+
+  /** This service (sharing its tables) recording `filter` (a content_filter value, "" for none) in every message. */
+  withContentFilter(filter: string): Cleanup {
+    const c = this;
+    return new Cleanup(c.cfg, c.canonical, c.senderCanonical, c.recipientCanonical, c.virtualAlias, c.localDomains, filter.trim());
+  }
+
+  /**
+   * Starts the queue file of a message to come (in incoming unless told otherwise): its queue ID exists from now
+   * on. Pass it to process() as `file` (a `hold` request still ends in hold), or abort() it. Throws QueueError
+   * when the file cannot be created.
+   */
+  createQueueFile(queueName: "incoming" | "hold" = "incoming"): QueueFileWriter {
+    const cfg = this.cfg;
+    return createQueueFile({
+      queueDir: cfg.get("queue_directory"), queueName, hashQueues: cfg.getList("hash_queue_names"),
+      hashDepth: cfg.getInt("hash_queue_depth"), longIds: cfg.getBool("enable_long_queue_ids"),
+    });
   }
 
   /** Appends @myorigin to an unqualified address in the local context. */
@@ -240,18 +285,18 @@ export class Cleanup {
       recipients = this.rewriteRecipients(req.recipients, local, seen);
       extracted = this.rewriteRecipients(req.extracted ?? [], local, seen);
     } catch (e) {
+      req.file?.abort();
       if (e instanceof MapError) throw new CleanupError("4.3.0", `table lookup failure: ${e.message}`, true);
       throw e;
     }
-    if (recipients.length + extracted.length === 0) throw new CleanupError("5.1.3", "no recipients specified");
 
     const longIds = cfg.getBool("enable_long_queue_ids");
-    const writer = createQueueFile({
-      queueDir: cfg.get("queue_directory"), queueName: req.hold ? "hold" : "incoming", hashQueues: cfg.getList("hash_queue_names"),
-      hashDepth: cfg.getInt("hash_queue_depth"), longIds,
-    });
+    const writer = req.file ?? this.createQueueFile(req.hold ? "hold" : "incoming");
     try {
-      const attributes = new Map<string, string>(req.attributes ?? []);
+      const attributes = new Map<string, string>();
+      if (this.contentFilter !== "") attributes.set(ATTR.CONTENT_FILTER, this.contentFilter);
+      // a content filter comes from this service or a FILTER action only, never from what was submitted
+      for (const [k, v] of req.attributes ?? []) if (k !== ATTR.CONTENT_FILTER) attributes.set(k, v);
       attributes.set(ATTR.REWRITE_CONTEXT, req.context);
       for (const k of [ATTR.DSN_ENVID, ATTR.DSN_RET, "submit_uid", "expire_time", ATTR.CREATE_TIME]) attributes.delete(k);
       const envid = req.attributes?.get(ATTR.DSN_ENVID);
@@ -266,10 +311,14 @@ export class Cleanup {
       const sizeLimit = cfg.getInt("message_size_limit");
       const hopLimit = cfg.getInt("hopcount_limit");
       let size = 0;
+      const tooBig = () => {
+        msgWarn(`${writer.queueId}: queue file size limit exceeded`);
+        return new CleanupError("5.3.4", "message file too big");
+      };
       const emit = (line: string) => {
         const b = Buffer.from(`${line}\n`, "latin1");
         size += b.length;
-        if (sizeLimit > 0 && size > sizeLimit) throw new CleanupError("5.3.4", "message file too big");
+        if (sizeLimit > 0 && size > sizeLimit) throw tooBig();
         writer.writeContent(b);
       };
       for (const l of typeof req.prepend === "function" ? req.prepend(writer.queueId) : (req.prepend ?? [])) emit(l);
@@ -287,14 +336,13 @@ export class Cleanup {
             const name = h.name.toLowerCase();
             if (h.info?.drop) return;
             seen.add(name);
-            if (name === "received" || name === "delivered-to") hops++;
+            if ((name === "received" || name === "delivered-to") && ++hops > hopLimit) msgWarn(`${writer.queueId}: message rejected: hopcount exceeded`);
             if (name.startsWith("resent-")) resent = true;
             if (name === "message-id" && messageId === undefined) messageId = h.value.trim();
             const rewritten = this.rewriteHeader(h, local);
             for (const l of (rewritten ?? h.text).split("\n")) emit(l);
           },
           endOfHeaders: () => {
-            if (hops > hopLimit) throw new CleanupError("5.4.6", "too many hops");
             const p = resent ? "resent-" : "";
             if (addHeaders && !seen.has(`${p}message-id`)) {
               messageId = makeMessageId(writer.queueId, cfg.get("myhostname"), date, longIds);
@@ -304,12 +352,14 @@ export class Cleanup {
             if (addHeaders && !seen.has(`${p}from`)) emit(makeFromHeader(sender, req.fullName, { resent, format: cfg.get("header_from_format") === "obsolete" ? "obsolete" : "standard" }));
             const undisclosed = cfg.get("undisclosed_recipients_header");
             if (addHeaders && undisclosed !== "" && !seen.has("to") && !seen.has("cc") && !seen.has("resent-to") && !seen.has("resent-cc")) emit(undisclosed);
+            logMessageId(writer.queueId, messageId ?? "<>");
+            if (hops > hopLimit) throw new CleanupError("5.4.0", "too many hops");
             writer.markBodyStart();
           },
           body: (text, partial) => {
             const b = Buffer.from(partial ? text : `${text}\n`, "latin1");
             size += b.length;
-            if (sizeLimit > 0 && size > sizeLimit) throw new CleanupError("5.3.4", "message file too big");
+            if (sizeLimit > 0 && size > sizeLimit) throw tooBig();
             writer.writeContent(b);
           },
         },
@@ -328,17 +378,23 @@ export class Cleanup {
       }
       if (pending !== "") parser.push(pending, true);
       parser.finish();
-      logMessageId(writer.queueId, messageId ?? "<>");
-      if (extracted.length > 0) writer.addExtracted({ recipients: extracted });
+      if (recipients.length + extracted.length === 0) throw new CleanupError("5.1.0", "no recipients specified");
+      const filter = req.filter?.trim() ?? "";
+      if (extracted.length > 0 || filter !== "") {
+        writer.addExtracted({ recipients: extracted, attributes: filter !== "" ? [[ATTR.CONTENT_FILTER, filter]] : [] });
+      }
       if (req.discard) {
         writer.abort();
         return { queueId: writer.queueId, size, nrcpt: recipients.length + extracted.length };
       }
-      const done = writer.finish({ durable: req.durable ?? true });
+      const done = writer.finish({ durable: req.durable ?? true, queueName: req.hold ? "hold" : "incoming" });
       return { queueId: done.queueId, size: done.messageSize, nrcpt: recipients.length + extracted.length, path: done.path };
     } catch (e) {
       writer.abort();
-      if (e instanceof CleanupError) throw e;
+      if (e instanceof CleanupError) {
+        if (!e.temporary) e.refused = { queueId: writer.queueId, sender, recipients: [...recipients, ...extracted] };
+        throw e;
+      }
       if (e instanceof MapError) throw new CleanupError("4.3.0", `table lookup failure: ${e.message}`, true);
       throw new CleanupError("4.3.0", `error writing queue file: ${(e as Error).message}`, true);
     }

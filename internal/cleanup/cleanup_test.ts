@@ -95,3 +95,78 @@ test("Cleanup refuses too many hops and a message without recipients", async () 
   await expect(clean("", { content: `${received}\nx\n` })).rejects.toThrow("too many hops");
   await expect(clean("", { recipients: [], content: "\nx\n" })).rejects.toThrow("no recipients specified");
 });
+
+test("a refusal carries Postfix's DSN, the queue ID and the rewritten envelope, for a caller that bounces it", async () => {
+  const received = "Received: from a by b; x\n".repeat(51);
+  const cases: { label: string; req: Omit<Partial<CleanupRequest>, "content"> & { content: string }; mainCf?: string; dsn: string; rcpts: string[] }[] = [
+    { label: "too many hops", req: { content: `${received}\nx\n` }, dsn: "5.4.0", rcpts: ["bob@example.test"] },
+    { label: "no recipients", req: { recipients: [], content: "\nx\n" }, dsn: "5.1.0", rcpts: [] },
+    { label: "too big", req: { content: `Subject: s\n\n${"x".repeat(500)}\n` }, mainCf: "message_size_limit = 300\n", dsn: "5.3.4", rcpts: ["bob@example.test"] },
+  ];
+  for (const k of cases) {
+    let queueId = "";
+    const err = await clean(k.mainCf ?? "", { ...k.req, onQueueId: (id) => (queueId = id) }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(CleanupError);
+    const e = err as CleanupError;
+    expect({ label: k.label, dsn: e.dsn, temporary: e.temporary }).toEqual({ label: k.label, dsn: k.dsn, temporary: false });
+    expect({ label: k.label, id: e.refused?.queueId, sender: e.refused?.sender, rcpts: e.refused?.recipients.map((r) => r.address) }).toEqual({
+      label: k.label, id: queueId, sender: "alice@example.test", rcpts: k.rcpts,
+    });
+  }
+});
+
+/** The records of a queue file in order, as `A name=value` / `X` lines (the parts a content filter lives in). */
+function attributeRecords(path: string): string[] {
+  using f = openQueueFile(path);
+  const out: string[] = [];
+  for (const r of f.records()) {
+    if (r.kind === "A" && r.name !== "create_time") out.push(`A ${r.name}=${r.value}`);
+    if (r.kind === "X") out.push("X");
+  }
+  return out;
+}
+
+test("the service's content filter goes in the envelope, a FILTER action in the extracted section; submitted ones are dropped", async () => {
+  writeFileSync(join(dir, "main.cf"), `queue_directory = ${dir}/queue\nmyhostname = host.example.test\ncontent_filter = smtp:[127.0.0.1]:10025\n`);
+  const cfg = loadConfig({ configDir: dir, warn: false });
+  const plain = await Cleanup.create(cfg);
+  const base = { sender: "a@example.test", recipients: [{ address: "b@example.test" }], context: "remote" as const };
+  const forged = new Map([["content_filter", "pipe:evil"]]);
+  const cases: { label: string; c: Cleanup; filter?: string; want: string[] }[] = [
+    { label: "Cleanup.create(): none, even with main.cf's content_filter (bounces, forwarding)", c: plain, want: ["A rewrite_context=remote", "X"] },
+    { label: "withContentFilter()", c: plain.withContentFilter(cfg.get("content_filter")), want: ["A content_filter=smtp:[127.0.0.1]:10025", "A rewrite_context=remote", "X"] },
+    { label: "withContentFilter(\"\"): -o content_filter=", c: plain.withContentFilter(""), want: ["A rewrite_context=remote", "X"] },
+    {
+      label: "a FILTER action after the service's filter",
+      c: plain.withContentFilter("smtp:[127.0.0.1]:10025"),
+      filter: "lmtp:unix:/x",
+      want: ["A content_filter=smtp:[127.0.0.1]:10025", "A rewrite_context=remote", "X", "A content_filter=lmtp:unix:/x"],
+    },
+  ];
+  for (const k of cases) {
+    const res = await k.c.process({ ...base, attributes: forged, ...(k.filter ? { filter: k.filter } : {}), content: [Buffer.from("Subject: f\n\nx\n")] });
+    expect({ label: k.label, records: attributeRecords(res.path!) }).toEqual({ label: k.label, records: k.want });
+    using f = openQueueFile(res.path!);
+    expect(f.envelope().attributes.get("content_filter")).toBe(k.want.findLast((r) => r.startsWith("A content_filter="))?.slice(17));
+  }
+});
+
+test("createQueueFile(): the ID exists before the message; process() fills that file, a hold still ends in hold; abort() leaves nothing", async () => {
+  writeFileSync(join(dir, "main.cf"), `queue_directory = ${dir}/queue\nmyhostname = host.example.test\n`);
+  const c = await Cleanup.create(loadConfig({ configDir: dir, warn: false }));
+  const req = { sender: "a@example.test", recipients: [{ address: "b@example.test" }], context: "remote" as const, content: [Buffer.from("Subject: o\n\nx\n")] };
+  const temps = () => [...new Bun.Glob("*/*").scanSync({ cwd: join(dir, "queue") })].filter((n) => /^(incoming|hold)\/\d+\.\d+$/.test(n));
+  const early = c.createQueueFile();
+  expect(temps().length).toBe(1);
+  const res = await c.process({ ...req, file: early });
+  expect(res.queueId).toBe(early.queueId);
+  expect(res.path).toBe(layoutPath(queueLayout(join(dir, "queue")), "incoming", early.queueId));
+  const held = c.createQueueFile();
+  const h = await c.process({ ...req, file: held, hold: true });
+  expect(h.path).toBe(layoutPath(queueLayout(join(dir, "queue")), "hold", held.queueId));
+  const gone = c.createQueueFile();
+  gone.abort();
+  const refused = c.createQueueFile();
+  await expect(c.process({ ...req, recipients: [], file: refused })).rejects.toThrow("no recipients specified");
+  expect(temps()).toEqual([]);
+});

@@ -10,7 +10,8 @@
  *   - alias_maps: the local part with extension, then without (aliases(5): addresses, `|command`, `/file`,
  *     `~/file`, `:include:/file`, `dir/` for a maildir). An alias that names itself delivers to the user.
  *     Commands and files of an alias run with the rights of the alias database owner, or of default_privs when
- *     root owns it. `owner-NAME` aliases become the envelope sender of the expansion (and receive its errors).
+ *     root owns it. `owner-NAME` aliases become the envelope sender of the expansion, so they receive its
+ *     errors (see OWNER- ALIASES).
  *     An alias expanding beyond 100 levels bounces `5.4.6 alias database loop for NAME`.
  *   - expanded addresses are rewritten to canonical form (@myorigin, .mydomain) and resolved: addresses that
  *     resolve to this transport are delivered here at once (the unmatched extension propagates when
@@ -44,11 +45,21 @@
  * the instance owner, and commands run as the instance owner with the recipient's HOME, USER … in the
  * environment.
  *
+ * OWNER- ALIASES (Postfix's bounce_workaround). The errors of an alias `list` that has an `owner-list` alias go
+ * to the owner. The addresses it expands to are forwarded in a new message whose sender is the owner, so their
+ * errors reach the owner the ordinary way. Its files and commands are delivered from the message itself, whose
+ * errors the queue manager reports to the message's sender; so when such a delivery fails for good (also a
+ * mail forwarding loop, and `mail to file is restricted`) and the recipient address (`list`, else `list`
+ * without its extension) has an owner- alias, the agent sends the owner a non-delivery notice of its own for
+ * that one recipient (../dsn/bounce_notice.ts; To: `owner-list@$myorigin`, or the alias's value with
+ * expand_owner_alias), logs `QID: sender non-delivery notification: NEWQID` and then the `status=bounced` line,
+ * and reports the recipient done: the sender hears nothing. A notice that cannot be queued defers the recipient
+ * (`4.3.0 bounce or trace service failure`). Temporary errors, maildir deliveries and `mail to command is
+ * restricted` are reported as usual, as in Postfix.
+ *
  * Differences from Postfix, deliberate: alias and .forward expansion never fails for lack of a trace service
- * (DSN NOTIFY=SUCCESS "expanded" reports are not sent); an error for an address under an owner- alias goes to
- * the original sender, not to the owner, for file and command deliveries (Postfix's bounce_workaround); a table
- * that cannot be opened defers the lookups that need it instead of stopping the agent; `nis:` tables are
- * treated as empty (no NIS client), with a warning.
+ * (DSN NOTIFY=SUCCESS "expanded" reports are not sent); a table that cannot be opened defers the lookups that
+ * need it instead of stopping the agent; `nis:` tables are treated as empty (no NIS client), with a warning.
  *
  * Contract: deliver() never throws; every recipient of the request gets exactly one result.
  * Postfix: src/local/*.c.
@@ -57,9 +68,10 @@ import { lstatSync, openSync, readSync, closeSync, fstatSync, statSync, type Sta
 import { ConfigError, type Config } from "../config/config.ts";
 import { msgWarn, msgVerbose } from "../log/msg.ts";
 import { openMap, MapError, type LookupTable } from "../maps/index.ts";
-import { parseAddressTree, addressTokens, addressInternal, quoteLocalPart, splitLocalPart } from "../address/index.ts";
+import { parseAddressTree, addressTokens, addressInternal, quoteLocalPart, splitLocalPart, stripAddressExtension } from "../address/index.ts";
 import { Resolver } from "../resolve/resolve.ts";
 import { Cleanup } from "../cleanup/cleanup.ts";
+import { BounceNotifier } from "../dsn/bounce_notice.ts";
 import { queueLayout, type QueueLayout } from "../queue/index.ts";
 import { requestQueueScan } from "../ipc/flush.ts";
 import { AgentClient, deferAll, type AgentRecipient, type DeliveryReply, type DeliveryRequest } from "../daemon/agent_protocol.ts";
@@ -116,6 +128,8 @@ interface Ctx {
   outcome: RecipientOutcome;
   seen: Set<string>;
   forward: ForwardBatch;
+  /** A notice to an owner- alias was queued. */
+  notified: boolean;
 }
 
 /** An alias table and whose rights its commands and files get. */
@@ -163,6 +177,7 @@ export class LocalAgent {
   private readonly clients = new Map<string, AgentClient>();
   private readonly layout: QueueLayout;
   private readonly defaultPrivs: Identity | undefined;
+  private readonly notifier: BounceNotifier;
 
   private constructor(
     private readonly s: LocalSettings,
@@ -182,6 +197,7 @@ export class LocalAgent {
       hashDepth: cfg.getInt("hash_queue_depth"),
       longIds: cfg.getBool("enable_long_queue_ids"),
     });
+    this.notifier = new BounceNotifier(cfg, cleanup);
     if (isPrivileged()) {
       const pw = this.getpwnam(s.defaultPrivs);
       if (!pw) throw new ConfigError(`unknown default_privs user: ${s.defaultPrivs}`);
@@ -244,12 +260,12 @@ export class LocalAgent {
       msgWarn(`${req.queueId}: ${e instanceof Error ? e.message : String(e)}`);
       return deferAll(req, "mail system error: cannot read the queue file", this.service, "4.3.0");
     }
-    let forwarded = false;
+    let queued = false;
     try {
       const results = [];
       for (const rcpt of req.recipients) {
         const outcome = new RecipientOutcome(job, rcpt);
-        const ctx: Ctx = { job, outcome, seen: new Set(), forward: new ForwardBatch() };
+        const ctx: Ctx = { job, outcome, seen: new Set(), forward: new ForwardBatch(), notified: false };
         const attr = this.topAttr(job, rcpt);
         let status: number;
         try {
@@ -259,8 +275,9 @@ export class LocalAgent {
           msgWarn(`${req.queueId}: ${rcpt.address}: ${e instanceof Error ? e.message : String(e)}`);
           status = outcome.deferred(attr, "4.3.0", "mail system error");
         }
+        if (ctx.notified) queued = true;
         if (ctx.forward.pending) {
-          forwarded = true;
+          queued = true;
           await ctx.forward.finish(
             job, this.cleanup,
             { myhostname: this.s.myhostname, mailName: this.s.mailName, deliveredHeader: (this.s.deliverHeaders & HDR_FWD) !== 0 },
@@ -272,7 +289,7 @@ export class LocalAgent {
       return { results };
     } finally {
       job.close();
-      if (forwarded) void requestQueueScan(this.s.queueDirectory, "I");
+      if (queued) void requestQueueScan(this.s.queueDirectory, "I");
     }
   }
 
@@ -344,7 +361,7 @@ export class LocalAgent {
     }
     if (this.beenHere(ctx, `recipient ${a.level} ${a.address}`)) return 0;
     if (ctx.job.deliveredTo().has(a.address)) {
-      return ctx.outcome.failed(a, "5.4.6", `mail forwarding loop for ${a.address}`);
+      return this.bounceWorkaround(ctx, a, "5.4.6", `mail forwarding loop for ${a.address}`);
     }
     if (a.delivered === undefined) a.delivered = a.address;
     const folded = a.address.toLowerCase();
@@ -832,7 +849,7 @@ export class LocalAgent {
   private async deliverFile(ctx: Ctx, attr: Attr, usrIn: UserAttr, path: string): Promise<number> {
     const a: Attr = { ...attr, level: attr.level + 1 };
     if (this.beenHere(ctx, `file ${usrIn.uid} ${path}`)) return 0;
-    if ((this.s.allowFiles & a.expType) === 0) return ctx.outcome.failed(a, "5.7.1", "mail to file is restricted");
+    if ((this.s.allowFiles & a.expType) === 0) return this.bounceWorkaround(ctx, a, "5.7.1", "mail to file is restricted");
     const usr = this.fileRights(usrIn);
     if (path.endsWith("/")) return this.deliverMaildir(ctx, a, usr, path);
     const preamble = formatPreamble({
@@ -857,7 +874,7 @@ export class LocalAgent {
       });
     } catch (e) {
       if (!(e instanceof MailboxError)) throw e;
-      return ctx.outcome.failed(a, e.dsn, `cannot append message to file ${path}: ${e.message}`);
+      return this.bounceWorkaround(ctx, a, e.dsn, `cannot append message to file ${path}: ${e.message}`);
     }
     return ctx.outcome.sent(a, "2.0.0", `delivered to file: ${path}`);
   }
@@ -915,7 +932,50 @@ export class LocalAgent {
       data: () => copyMessage(preamble, ctx.job.content()),
     });
     if (res.status === "ok") return ctx.outcome.sent(a, "2.0.0", `delivered to command: ${command}`);
-    return ctx.outcome.failed(a, res.dsn, res.reason);
+    return this.bounceWorkaround(ctx, a, res.dsn, res.reason);
+  }
+
+  // ---------------------------------------------------------------------------------------------------------
+  // bounce_workaround.c
+
+  /** Reports a failed file or command delivery or a forwarding loop: to an owner- alias when there is one (header). */
+  private async bounceWorkaround(ctx: Ctx, a: Attr, dsn: string, reason: string): Promise<number> {
+    let owner: string | undefined;
+    if (this.s.ownerRequestSpecial) {
+      try {
+        owner = this.ownerOf(a.address);
+        if (owner === undefined) {
+          const opts = { ownerRequestSpecial: true, doubleBounceSender: this.s.doubleBounceSender };
+          const stripped = stripAddressExtension(a.address, this.s.recipientDelimiter, opts);
+          if (stripped) owner = this.ownerOf(stripped.address);
+        }
+      } catch {
+        return ctx.outcome.deferred(a, "4.3.0", "alias database unavailable");
+      }
+    }
+    if (owner === undefined || dsn.startsWith("4")) return ctx.outcome.failed(a, dsn, reason);
+    const env = ctx.job.env;
+    try {
+      await this.notifier.bounce(
+        { id: ctx.job.queueId, content: () => ctx.job.content(), envelope: { sender: env.sender, arrivalTime: env.arrivalTime, dsnEnvid: a.dsnEnvid || undefined, dsnRet: a.dsnRet } },
+        [{ recipient: { address: a.address, origAddress: a.origAddress, orcpt: a.orcpt, notify: a.notify }, dsn, reason }],
+        { to: owner },
+      );
+    } catch (e) {
+      msgWarn(`${ctx.job.queueId}: cannot send non-delivery notification to ${owner}: ${e instanceof Error ? e.message : String(e)}`);
+      return ctx.outcome.deferred(a, "4.3.0", "bounce or trace service failure");
+    }
+    ctx.notified = true;
+    return ctx.outcome.bouncedOne(a, dsn, reason);
+  }
+
+  /** The canonical owner of `address` from its `owner-LOCAL` alias, or undefined; throws MapError. */
+  private ownerOf(address: string): string | undefined {
+    const at = address.lastIndexOf("@");
+    const alias = `owner-${(at < 0 ? address : address.slice(0, at)).toLowerCase()}`;
+    const rhs = this.aliasFind(alias);
+    if (rhs === undefined) return undefined;
+    return this.canonical(this.s.expandOwnerAlias ? rhs.trim() : alias);
   }
 
   // ---------------------------------------------------------------------------------------------------------

@@ -170,6 +170,7 @@ describe("aliases", () => {
     "team alice, bob", "fwd someone@remote.example", "olist alice, someone@remote.example", "owner-olist carol",
     `file ${dir}/files/filebox`, `cmd "|cat > ${dir}/files/cmdout"`, "fail \"|echo 5.7.1 go away; exit 1\"",
     "tmp \"|exit 75\"", `incl :include:${dir}/files/list`, "loop1 loop2", "loop2 loop1", "self self, bob", "empty ,",
+    "ocmd \"|exit 67\"", "owner-ocmd carol", "otmp \"|exit 75\"", "owner-otmp carol",
   ].join("\n");
   let a: LocalAgent;
   beforeAll(async () => {
@@ -218,6 +219,35 @@ describe("aliases", () => {
     expect(plain.content).toContain("\nDelivered-To: fwd@host.example.test\nSubject: test\n");
     const owned = envs.find((e) => e.env.sender === "owner-olist@host.example.test")!;
     expect(owned.env.recipients.map((x) => x.address).sort()).toEqual(["alice@host.example.test", "someone@remote.example"]);
+  });
+
+  test("a command failure under an owner- alias goes to the owner in a notice of its own; the recipient is done", async () => {
+    const incoming = () => new Set([...scanQueue(join(dir, "queue"), "incoming", { missingOk: true })].map((e) => e.id));
+    const before = incoming();
+    const looped = `Delivered-To: ocmd@host.example.test\n${MSG}`;
+    const r = await deliver(a, ["ocmd@host.example.test", "ocmd+x@host.example.test", "otmp@host.example.test"], MSG);
+    const l = await deliver(a, ["ocmd@host.example.test"], looped);
+    // the queue manager hears "done" (no notice to the sender), and a temporary failure stays a deferral
+    expect(summary(r.results)).toEqual(["sent 5.1.1 user unknown", "sent 5.1.1 user unknown", "deferred 4.3.0 temporary failure"]);
+    expect(summary(l.results)).toEqual(["sent 5.4.6 mail forwarding loop for ocmd@host.example.test"]);
+    const notices = [...r.log, ...l.log].filter((x) => x.includes("sender non-delivery notification:")).map((x) => /: (\w+)$/.exec(x)![1]!);
+    expect(notices.length).toBe(3);
+    expect([...incoming()].filter((id) => !before.has(id)).sort()).toEqual([...notices].sort());
+    // Postfix's order: the notice, then the recipient's line
+    expect(r.log.filter((x) => !x.includes("message-id=")).slice(0, 4)).toEqual([
+      `${r.queueId}: sender non-delivery notification: ${notices[0]}`,
+      `${r.queueId}: to=<ocmd@host.example.test>, relay=local, dsn=5.1.1, status=bounced (user unknown)`,
+      `${r.queueId}: sender non-delivery notification: ${notices[1]}`,
+      `${r.queueId}: to=<ocmd+x@host.example.test>, relay=local, dsn=5.1.1, status=bounced (user unknown)`,
+    ]);
+    for (const id of notices) {
+      using f = openQueueFile(layoutPath(queueLayout(join(dir, "queue")), "incoming", id));
+      const env = f.envelope();
+      expect([env.sender, ...env.recipients.map((x) => x.address)]).toEqual(["", "owner-ocmd@host.example.test"]);
+      const text = Buffer.concat([...f.content()]).toString();
+      expect(text).toContain("\nTo: owner-ocmd@host.example.test\n");
+      expect(text).toContain("X-Postfix-Sender: rfc822; sender@example.org\n");
+    }
   });
 
   test(":include: files; commands there are refused by allow_mail_to_commands", async () => {

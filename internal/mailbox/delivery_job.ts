@@ -10,7 +10,8 @@
  *   any deferred   → deferred, with the first deferral's status and text (the whole recipient is tried again
  *                    later, and, as in Postfix, deliveries that worked may then happen again)
  *   else any bounce → bounced, with the first bounce's status and text (the sender gets a notice)
- *   else           → sent, with the last success's status and text
+ *   else           → sent, with the last success's status and text (or those of a failure whose notice the
+ *                    agent sent itself, bouncedOne(): done, and the sender is not told)
  * A result handed over by another agent (mailbox_transport, fallback_transport) is counted the same way but not
  * logged again: that agent logged it.
  *
@@ -86,6 +87,7 @@ export class RecipientOutcome {
   private firstDefer: { dsn: string; reason: string } | undefined;
   private firstBounce: { dsn: string; reason: string } | undefined;
   private lastSent: { dsn: string; reason: string } | undefined;
+  private notified: { dsn: string; reason: string } | undefined;
 
   constructor(
     private readonly job: DeliveryJob,
@@ -118,6 +120,16 @@ export class RecipientOutcome {
     return 0;
   }
 
+  /** Postfix's bounce_one(): logs a permanent failure whose notice was sent on its own; returns 0 (done, no notice due). */
+  bouncedOne(to: LoggedRecipient, dsn: string, reason: string): number {
+    logRecipient({
+      queueId: this.job.queueId, to: to.address, origTo: to.origAddress, relay: this.job.service, dsn, status: "bounced", reason,
+      times: { arrival: this.job.req.arrival, active: this.job.req.active, handoff: this.job.handoff },
+    });
+    this.notified ??= { dsn, reason };
+    return 0;
+  }
+
   /** Postfix's defer_append(): logs and counts a temporary failure; returns 1 (try again later). */
   deferred(to: LoggedRecipient, dsn: string, reason: string): number {
     this.log(to, "deferred", dsn, reason);
@@ -140,6 +152,6 @@ export class RecipientOutcome {
     const pick = (status: Status, d: { dsn: string; reason: string }) => ({ offset: this.rcpt.offset, status, dsn: d.dsn, reason: d.reason, relay: this.job.service });
     if (this.firstDefer) return pick("deferred", this.firstDefer);
     if (this.firstBounce) return pick("bounced", this.firstBounce);
-    return pick("sent", this.lastSent ?? { dsn: "2.0.0", reason: "delivered" });
+    return pick("sent", this.lastSent ?? this.notified ?? { dsn: "2.0.0", reason: "delivered" });
   }
 }

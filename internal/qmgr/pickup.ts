@@ -22,16 +22,28 @@
  *   batch of messages), so a crash at any point leaves the message in one queue or the other (at worst in both:
  *   delivered twice, never lost).
  *
+ * REFUSED MESSAGES (Postfix's cleanup_bounce, for mail from pickup)
+ *   A message that cleanup refuses for good (message_size_limit, too many hops, no recipients …) is bounced:
+ *   each of its recipients, as cleanup rewrote them (`unknown` when there are none), is logged
+ *   `QID: to=<RCPT>, relay=none, delay=D, delays=D/0/0/0, dsn=X.Y.Z, status=bounced (TEXT)` under the queue ID
+ *   cleanup gave it, and the sender gets a non-delivery notice (../dsn/bounce_notice.ts; none for the null
+ *   sender or when DSN NOTIFY says no), which returns the message as it was submitted: its headers only for a
+ *   size or content refusal, as Postfix does. The maildrop file goes only once the notice is durably queued
+ *   (a crash in between may bounce twice, never lose the message). A notice that cannot be queued is logged as
+ *   `warning: QID: bounce message failure` and the file stays for the next scan, as does the file after a
+ *   temporary failure (table lookup, file system).
+ *
  * A scan repeats until a pass finds nothing new; it runs on every trigger of public/pickup and every 60 s (the
  * master's wakeup). Logs `QID: uid=UID from=<SENDER>` (and ` orig_id=OLD` for requeued mail) with the new ID.
  */
 import { fstatSync, lstatSync, unlinkSync } from "node:fs";
 import { dirname } from "node:path";
 import { fsyncDir } from "../fsx/atomic.ts";
-import { msgWarn } from "../log/msg.ts";
-import { logPickup } from "../log/events.ts";
-import { ATTR, openQueueFile, moveToCorrupt, scanQueue, syncQueueFileSystem, QueueError, type QueueLayout } from "../queue/index.ts";
-import type { Cleanup } from "../cleanup/cleanup.ts";
+import { msgVerbose, msgWarn } from "../log/msg.ts";
+import { logPickup, logRecipient } from "../log/events.ts";
+import { ATTR, DSN_RET, openQueueFile, moveToCorrupt, scanQueue, syncQueueFileSystem, QueueError, type QueueEnvelope, type QueueFile, type QueueLayout } from "../queue/index.ts";
+import { CleanupError, type Cleanup } from "../cleanup/cleanup.ts";
+import type { BounceNotifier } from "../dsn/bounce_notice.ts";
 import { checkUserAcl } from "../submit/user_acl.ts";
 
 /** Scans the maildrop and feeds cleanup. */
@@ -39,6 +51,8 @@ export class Pickup {
   constructor(
     private readonly layout: QueueLayout,
     private readonly cleanup: Cleanup,
+    /** Sends the notice for a refused message. */
+    private readonly notifier: Pick<BounceNotifier, "bounce">,
     /** The uid that writes queue files (mail_owner, or the instance owner): requeued files belong to it. */
     private readonly ownerUid: number,
     /** Called after each message reached incoming. */
@@ -153,33 +167,59 @@ export class Pickup {
           return false;
         }
       }
-      const content = file.content();
-      await this.cleanup.process({
-        sender: env.sender,
-        fullName: env.fullName,
-        recipients: env.recipients.filter((r) => !r.extracted && !r.done).map((r) => ({ address: r.address, origAddress: r.origAddress, notify: r.notify, orcpt: r.orcpt })),
-        extracted: env.recipients.filter((r) => r.extracted && !r.done).map((r) => ({ address: r.address, origAddress: r.origAddress, notify: r.notify, orcpt: r.orcpt })),
-        attributes: env.attributes,
-        uid,
-        context: requeued ? (env.attributes.get(ATTR.REWRITE_CONTEXT) === "remote" ? "remote" : "local") : "local",
-        requeued,
-        content,
-        durable: false,
-        onQueueId: (newId) => logPickup(newId, uid, env.sender, requeued ? id : undefined),
-      });
-    } catch (e) {
-      // cleanup refused the message (too big, no recipients …) or failed: a refusal is final for a local
-      // submission only after the sender was told; cleanup does that by bouncing. Temporary failures leave
-      // the file for the next scan.
-      if ((e as { temporary?: boolean }).temporary) {
-        msgWarn(`maildrop/${id}: ${(e as Error).message}; will try again`);
-        return false;
+      try {
+        await this.cleanup.process({
+          sender: env.sender,
+          fullName: env.fullName,
+          recipients: env.recipients.filter((r) => !r.extracted && !r.done).map((r) => ({ address: r.address, origAddress: r.origAddress, notify: r.notify, orcpt: r.orcpt })),
+          extracted: env.recipients.filter((r) => r.extracted && !r.done).map((r) => ({ address: r.address, origAddress: r.origAddress, notify: r.notify, orcpt: r.orcpt })),
+          attributes: env.attributes,
+          uid,
+          context: requeued ? (env.attributes.get(ATTR.REWRITE_CONTEXT) === "remote" ? "remote" : "local") : "local",
+          requeued,
+          content: file.content(),
+          durable: false,
+          onQueueId: (newId) => logPickup(newId, uid, env.sender, requeued ? id : undefined),
+        });
+      } catch (e) {
+        // a refusal is final only once the sender was told
+        if (!(e instanceof CleanupError) || e.temporary) throw e;
+        if (!(await this.bounceRefused(id, file, env, e))) return false;
       }
-      msgWarn(`maildrop/${id}: ${(e as Error).message}`);
+    } catch (e) {
+      // a temporary failure, or an error that is not cleanup's verdict on the message: the next scan tries again
+      msgWarn(`maildrop/${id}: ${(e as Error).message}; will try again`);
+      return false;
     } finally {
       file.close();
     }
     done.push(path);
+    return true;
+  }
+
+  /** Bounces a message that cleanup refused (see the header); true when the maildrop file may go. */
+  private async bounceRefused(id: string, file: QueueFile, env: QueueEnvelope, e: CleanupError): Promise<boolean> {
+    const queueId = e.refused?.queueId ?? id;
+    const sender = e.refused?.sender ?? env.sender;
+    let rcpts = e.refused?.recipients ?? env.recipients;
+    if (rcpts.length === 0) rcpts = [{ address: "unknown", origAddress: "" }];
+    const arrival = env.arrivalTime.sec * 1000 + env.arrivalTime.usec / 1000;
+    for (const r of rcpts) {
+      logRecipient({ queueId, to: r.address, origTo: r.origAddress, relay: "none", dsn: e.dsn, status: "bounced", reason: e.message, times: { arrival } });
+    }
+    // Postfix returns no unfiltered content: headers only after a size or content refusal
+    const headersOnly = e.dsn === "5.3.4" || e.dsn.startsWith("5.7.");
+    try {
+      await this.notifier.bounce(
+        { id: queueId, content: () => file.content(), envelope: { sender, arrivalTime: env.arrivalTime, dsnEnvid: env.dsnEnvid, dsnRet: headersOnly ? DSN_RET.HDRS : env.dsnRet } },
+        rcpts.map((r) => ({ recipient: { address: r.address, origAddress: r.origAddress ?? r.address, orcpt: r.orcpt ?? "", notify: r.notify ?? 0 }, dsn: e.dsn, reason: e.message })),
+      );
+    } catch (err) {
+      msgVerbose(`${queueId}: notice: ${(err as Error).message}`);
+      msgWarn(`${queueId}: bounce message failure`);
+      msgWarn(`maildrop/${id}: error writing ${queueId}: queue file write error`);
+      return false;
+    }
     return true;
   }
 }

@@ -16,6 +16,11 @@
  *   the queue manager's own moves and removals skip the directory fsyncs: a move lost in a crash only means the
  *   file is found in its old queue and processed again; what matters is in the fsynced file itself.
  *
+ * Content filter: a message that records one (`content_filter` attribute, written by cleanup from the
+ * content_filter parameter or a FILTER action) has every recipient sent to the filter's transport and next hop
+ * instead of the resolved ones: `transport:nexthop`; without a next hop, default_filter_nexthop, and when that is
+ * empty the recipient's domain ($myhostname for a bare local part) — Postfix's qmgr_message_resolve().
+ *
  * Scheduling: a job is (message, transport, next hop, up to `<transport>_destination_recipient_limit`
  * recipients). A transport runs at most its master.cf process limit (or default_process_limit) jobs at once, and
  * at most `<transport>_destination_concurrency_limit` per next hop (per recipient when the recipient limit is 1,
@@ -35,7 +40,7 @@ import type { Config } from "../config/config.ts";
 import { msgWarn, msgVerbose } from "../log/msg.ts";
 import { logQueueActive, logRecipient, logRemoved } from "../log/events.ts";
 import {
-  openQueueFile, moveMessage, moveToCorrupt, deleteMessage, layoutPath, scanQueue, QueueError,
+  ATTR, openQueueFile, moveMessage, moveToCorrupt, deleteMessage, layoutPath, scanQueue, QueueError,
   type QueueLayout, type QueueFile, type QueueRecipient, type QueueEnvelope, type RecipientStatusUpdate,
 } from "../queue/index.ts";
 import type { Resolver } from "../resolve/resolve.ts";
@@ -263,10 +268,11 @@ export class QueueManager {
       return;
     }
     const groups = new Map<string, Job>();
+    const filter = env.attributes.get(ATTR.CONTENT_FILTER) ?? "";
     for (const r of pending) {
       let res;
       try {
-        res = this.resolver.resolve(r.address);
+        res = filter !== "" ? this.filterRoute(filter, r.address) : this.resolver.resolve(r.address);
       } catch (err) {
         this.record(msg, r, { offset: r.offset, status: "deferred", dsn: "4.3.0", reason: `address resolver failure: ${(err as Error).message}`, relay: "none" });
         continue;
@@ -289,6 +295,19 @@ export class QueueManager {
     }
     for (const job of groups.values()) this.enqueue(this.transport(job.transport), job);
     if (msg.jobs === 0) this.finish(msg);
+  }
+
+  /** Where a content filter sends a recipient (see the header). */
+  private filterRoute(filter: string, address: string): { transport: string; nexthop: string } {
+    const colon = filter.indexOf(":");
+    const transport = colon < 0 ? filter : filter.slice(0, colon);
+    let nexthop = colon < 0 ? "" : filter.slice(colon + 1);
+    if (nexthop === "") nexthop = this.cfg.get("default_filter_nexthop");
+    if (nexthop === "") {
+      const at = address.lastIndexOf("@");
+      nexthop = at >= 0 && at < address.length - 1 ? address.slice(at + 1) : this.cfg.get("myhostname");
+    }
+    return { transport, nexthop };
   }
 
   private isExpired(env: QueueEnvelope): boolean {

@@ -34,8 +34,11 @@
  *    1 FULL, 2 HDRS), encoding (7bit/8bit), log_client_name, log_client_address, log_client_port,
  *    log_message_origin, log_helo_name, log_protocol_name, trace_flags, sendopts — Postfix's names — and
  *    postkit's own submit_uid (uid of a local submitter) and expire_time (absolute time after which the
- *    message bounces; absent = arrival time + maximal_queue_lifetime). notify is a bit set (DSN_NOTIFY: 1 NEVER,
- *    2 SUCCESS, 4 FAILURE, 8 DELAY; 0 = not given); orcpt is the DSN ORCPT as `type;address`, "" if none.
+ *    message bounces; absent = arrival time + maximal_queue_lifetime). content_filter (`transport:nexthop`) holds
+ *    what Postfix keeps in its `L` record (postcat shows `content_filter:`); as for every attribute the last one
+ *    wins, so a FILTER action written in the extracted section overrides the envelope's. notify is a bit set
+ *    (DSN_NOTIFY: 1 NEVER, 2 SUCCESS, 4 FAILURE, 8 DELAY; 0 = not given); orcpt is the DSN ORCPT as
+ *    `type;address`, "" if none.
  * 2. Content: `M` (no fields; its offset is contentOffset; postcat `*** MESSAGE CONTENTS path ***`), then `N`
  *    records (one field: up to 64 KiB of message bytes, not aligned to lines; the concatenation is the message,
  *    headers and body, messageSize bytes, LF line ends), then `X` (no fields; its offset is extractedOffset;

@@ -40,6 +40,7 @@ export const ATTR = {
   EXPIRE_TIME: "expire_time",
   NOTIFY_FLAGS: "notify_flags",
   DSN_ORCPT: "dsn_orig_rcpt",
+  CONTENT_FILTER: "content_filter",
 } as const;
 
 /** Standard msgpack for the value types of queue records. */

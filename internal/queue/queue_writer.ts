@@ -14,7 +14,9 @@
  * 4. addExtracted(), optional, any number of times: `X` (first time), then `R`/`A` records.
  * 5. finish(): `X` if not yet written, `E`, the real `C` rewritten in place at offset 0, fchmod to the final mode
  *    (0700 by default: the owner-execute bit is Postfix's "complete" mark), fsync, close, rename to
- *    `QUEUE/[hash/]ID` (creating hash directories), fsync of the directories. Returns the queue ID. Only then may
+ *    `QUEUE/[hash/]ID` (creating hash directories), fsync of the directories. `queueName` may name another queue
+ *    than the one the file was started in (a HOLD decided after the file was opened goes straight to hold, as
+ *    Postfix's cleanup does); the ID stays the same. Returns the queue ID. Only then may
  *    the caller acknowledge the message (250 Ok, postdrop exit 0) and trigger the next service.
  *    With `durable: false` the two fsyncs are skipped, for group commit: finish several files, call
  *    syncQueueFileSystem() once, then acknowledge them all (bun.md §4).
@@ -168,8 +170,10 @@ export class QueueFileWriter implements Disposable {
   readonly queueId: string;
   /** The time the ID was made from (the default arrival time). */
   readonly time: QueueTime;
-  /** Where the file will be after finish(). */
-  readonly path: string;
+  /** Where the file will be after finish() (unless finish() is given another queue). */
+  get path(): string {
+    return this.finalPath;
+  }
   /** The temporary file while writing. */
   readonly tempPath: string;
 
@@ -187,19 +191,23 @@ export class QueueFileWriter implements Disposable {
   private headSize = 0;
 
   private constructor(
-    readonly queueName: QueueName,
+    private readonly opts: CreateQueueFileOptions,
     private readonly topDir: string,
     private fd: number,
     tempPath: string,
     queueId: string,
     time: QueueTime,
-    path: string,
+    private finalPath: string,
     private readonly mode: number,
   ) {
     this.tempPath = tempPath;
     this.queueId = queueId;
     this.time = time;
-    this.path = path;
+  }
+
+  /** The queue the file was started in (finish() may enter it into another). */
+  get queueName(): QueueName {
+    return this.opts.queueName;
   }
 
   /** Creates the temporary file and the queue ID; see createQueueFile(). */
@@ -222,7 +230,7 @@ export class QueueFileWriter implements Disposable {
         const inode = fstatSync(fd, { bigint: true }).ino;
         const id = makeQueueId(inode, time, opts.longIds ?? false);
         const path = queuePath(opts.queueDir, opts.queueName, id, opts.hashQueues ?? DEFAULT_HASH_QUEUE_NAMES, opts.hashDepth ?? 1);
-        return new QueueFileWriter(opts.queueName, top, fd, tempPath, id, time, path, mode);
+        return new QueueFileWriter({ ...opts }, top, fd, tempPath, id, time, path, mode);
       } catch (e) {
         closeSync(fd);
         try {
@@ -378,9 +386,15 @@ export class QueueFileWriter implements Disposable {
    * Completes the file and enters it into its queue (see the header); returns where it is. After an error the
    * temporary file (or the half-entered file) is gone and the message is not queued.
    */
-  finish(opts: { durable?: boolean } = {}): FinishedQueueFile {
+  finish(opts: { durable?: boolean; queueName?: QueueName } = {}): FinishedQueueFile {
     this.expect("content", "extracted");
     const durable = opts.durable ?? true;
+    const queueName = opts.queueName ?? this.opts.queueName;
+    if (queueName !== this.opts.queueName) {
+      assertQueueName(queueName);
+      const o = this.opts;
+      this.finalPath = queuePath(o.queueDir, queueName, this.queueId, o.hashQueues ?? DEFAULT_HASH_QUEUE_NAMES, o.hashDepth ?? 1);
+    }
     this.endContent();
     this.emit({ kind: "E" });
     this.flush();
@@ -416,7 +430,7 @@ export class QueueFileWriter implements Disposable {
         throw queueIoError("fsync queue directory", dir, e);
       }
     }
-    return { queueId: this.queueId, queueName: this.queueName, path: this.path, messageSize: this.messageSize, fileSize: this.offset };
+    return { queueId: this.queueId, queueName, path: this.path, messageSize: this.messageSize, fileSize: this.offset };
   }
 
   /** Discards the file being written. Idempotent; a no-op after finish(). */

@@ -12,6 +12,9 @@
  * getaddrinfo() of that name gives the address back (else `warning: hostname N does not resolve to address A`
  * and the client is `unknown`); the reverse name stays for reject_unknown_reverse_client_hostname.
  *
+ * Content filter: every message records this service's content_filter (so `-o content_filter=` on a re-injection
+ * service turns it off), or the value of a FILTER action (cleanup.ts).
+ *
  * Group commit: a finished queue file is renamed into incoming without its own fsyncs; within one turn of the event
  * loop every finished file is made durable with one syncfs(2) of the queue file system, and only then does each
  * session send its `250 … queued as ID` (../shared/reference/bun.md §4).
@@ -28,9 +31,9 @@ import type { Config } from "../config/config.ts";
 import { msgInfo, msgWarn } from "../log/msg.ts";
 import { Cleanup, CleanupError } from "../cleanup/cleanup.ts";
 import { requestQueueScan } from "../ipc/flush.ts";
-import { syncQueueFileSystem } from "../queue/index.ts";
+import { QueueFileWriter, syncQueueFileSystem } from "../queue/index.ts";
 import { SmtpStream, type SmtpSink } from "./smtp_stream.ts";
-import { SmtpSession, type ClientInfo, type MessageSink, type MessageRequest, type SessionEnv, type TlsInfo, type TlsSupport } from "./session.ts";
+import { SmtpSession, type ClientInfo, type MessageSink, type MessageRequest, type OpenedMessage, type SessionEnv, type TlsInfo, type TlsSupport } from "./session.ts";
 import { Restrictions } from "./restrictions.ts";
 import { compileHostList, type HostList } from "./host_list.ts";
 import { StubSmtpdResolver, systemPeerLookup, type PeerNameLookup, type SmtpdResolver } from "./smtpd_dns.ts";
@@ -88,10 +91,16 @@ export class CleanupSink implements MessageSink {
     });
   }
 
+  /** Starts the transaction's queue file in incoming (the queue ID exists from now on). */
+  open(): OpenedMessage {
+    return this.cleanup.createQueueFile();
+  }
+
   async deliver(req: MessageRequest): Promise<{ queueId: string } | { refused: { code: number; dsn: string; text: string } }> {
     let r;
     try {
       r = await this.cleanup.process({
+        ...(req.opened instanceof QueueFileWriter ? { file: req.opened } : {}),
         sender: req.sender,
         recipients: req.recipients,
         attributes: req.attributes,
@@ -100,8 +109,16 @@ export class CleanupSink implements MessageSink {
         prepend: req.prepend,
         onQueueId: req.onQueueId,
         durable: !this.groupCommit,
-        hold: req.hold !== undefined,
-        discard: req.discard,
+        // read by cleanup as it needs them: FILTER, HOLD and DISCARD of the end-of-data stage count too
+        get filter() {
+          return req.filter;
+        },
+        get hold() {
+          return req.hold !== undefined;
+        },
+        get discard() {
+          return req.discard;
+        },
       });
     } catch (e) {
       if (e instanceof CleanupError) return { refused: cleanupRefusal(e) };
@@ -403,7 +420,8 @@ export class SmtpServer {
     const cfg = opts.cfg;
     const dns = opts.dns ?? StubSmtpdResolver.fromConfig(cfg);
     const restrictions = await Restrictions.create(cfg, dns);
-    const cleanup = await Cleanup.create(cfg);
+    // the service's content_filter (a master.cf `-o content_filter=` overrides main.cf's; empty: none)
+    const cleanup = (await Cleanup.create(cfg)).withContentFilter(cfg.get("content_filter"));
     const queueDir = cfg.get("queue_directory");
     removeStaleTempFiles(queueDir);
     const pdms = cfg.get("parent_domain_matches_subdomains");

@@ -7,10 +7,15 @@
  * gets all replies of its batch in one packet. Every command goes through the restriction stages of
  * restrictions.ts (not in stand-alone mode, `sendmail -bs`, where Postfix skips them too).
  *
+ * The queue file of a transaction is opened, and so its queue ID allocated and `QID: client=NAME[ADDR]` logged,
+ * at the first accepted RCPT (smtpd_delay_open_until_valid_rcpt = yes, the default) or at MAIL (= no), as
+ * Postfix's smtpd connects to cleanup then; restriction log lines after that carry the ID instead of NOQUEUE.
+ * (A sink without open() gets its ID only when the message is handed over.)
  * The message is streamed: DATA lines (dot-unstuffed, CRLF turned into LF) and BDAT chunks go to the message
  * sink as they arrive (cleanup, then the queue file), never held whole in memory; `250 2.0.0 Ok: queued as ID`
  * is sent only after the sink has made the queue file durable. Nothing that was not acknowledged is left in a
- * queue: an aborted transfer (EOF, timeout, a refused message) removes its file.
+ * queue: an aborted transfer (EOF, timeout, a refused message) and a transaction that ends without a message
+ * (RSET, HELO/EHLO, QUIT, a lost connection) remove the file.
  *
  * Limits as Postfix: smtpd_timeout per read, line_length_limit (a longer command is cut, logged `request longer
  * than N: …`, and the rest skipped), smtpd_recipient_limit, message_size_limit, smtpd_soft_error_limit (then
@@ -35,8 +40,19 @@ import { isValidHostname, isValidMailhostLiteral } from "../address/valid_hostna
 import { compileDomainList } from "../resolve/match_list.ts";
 import { requestFlush } from "../ipc/flush.ts";
 
+/** A queue file opened for a transaction before its content comes; see MessageSink.open(). */
+export interface OpenedMessage {
+  readonly queueId: string;
+  /** Gives the file up: nothing of it stays in the queue. Idempotent; a no-op once the message was queued. */
+  abort(): void;
+}
+
 /** What the sink needs to queue one message. */
 export interface MessageRequest {
+  /** The file from the sink's open(), when it has one: the message goes into it, under its queue ID. */
+  opened?: OpenedMessage;
+  /** A FILTER action's `transport:destination`, to be recorded as the message's content filter. */
+  readonly filter?: string;
   sender: string;
   recipients: { address: string; origAddress?: string; notify?: number; orcpt?: string }[];
   attributes: Map<string, string>;
@@ -58,6 +74,11 @@ export interface SinkRefusal {
 
 /** Where accepted messages go: resolves with the queue ID once durable, or a refusal. */
 export interface MessageSink {
+  /**
+   * Opens the queue file of a new transaction, which allocates its queue ID (optional: without it the ID comes
+   * with deliver()). Throws when no file can be made.
+   */
+  open?(): OpenedMessage;
   deliver(req: MessageRequest): Promise<{ queueId: string } | { refused: SinkRefusal }>;
 }
 
@@ -168,6 +189,9 @@ export class SmtpSession {
   private readonly utf8: boolean;
   private readonly forbidBareLf: "no" | "normalize" | "reject";
   private readonly discardMask: Set<string>;
+  private readonly delayOpen: boolean;
+  /** The transaction's queue file, once opened (see the header). */
+  private opened: OpenedMessage | undefined;
   private errorCount = 0;
   private junkCmds = 0;
   private stats = new Map<string, { ok: number; total: number }>();
@@ -212,6 +236,7 @@ export class SmtpSession {
     const fb = cfg.get("smtpd_forbid_bare_newline").trim().toLowerCase();
     this.forbidBareLf = fb === "reject" ? "reject" : fb === "yes" || fb === "normalize" ? "normalize" : "no";
     this.discardMask = new Set(cfg.getList("smtpd_discard_ehlo_keywords").map((k) => k.toLowerCase()));
+    this.delayOpen = cfg.getBool("smtpd_delay_open_until_valid_rcpt");
     this.s = {
       name: client.name,
       reverseName: client.reverseName,
@@ -297,6 +322,7 @@ export class SmtpSession {
       else if (s.where !== "END-OF-MESSAGE" || this.reason !== "lost connection") msgInfo(`${this.reason} after ${s.where} from ${s.namaddr}`);
     }
     this.abortBdat();
+    this.dropMessage();
     this.stream.close();
     msgInfo(`disconnect from ${s.namaddr}${formatStats(this.stats)}`);
     void env;
@@ -489,9 +515,36 @@ export class SmtpSession {
     return false;
   }
 
+  /**
+   * mail_open_stream(): opens the transaction's queue file, which allocates its queue ID, and logs
+   * `QID: client=NAME[ADDR]`. False, with the reply sent, when no file can be made.
+   */
+  private async openMessage(): Promise<boolean> {
+    const s = this.s;
+    const sink = this.env.sink;
+    if (this.opened !== undefined || !sink.open) return true;
+    try {
+      this.opened = sink.open();
+    } catch (e) {
+      msgWarn(`${s.namaddr}: ${(e as Error).message}`);
+      await this.reply("451 4.3.0 Error: queue file write error");
+      return false;
+    }
+    s.queueId = this.opened.queueId;
+    msgInfo(`${s.queueId}: client=${s.namaddr}`);
+    return true;
+  }
+
+  /** Gives up the transaction's queue file, if it was opened and not (yet) queued. */
+  private dropMessage(): void {
+    this.opened?.abort();
+    this.opened = undefined;
+  }
+
   private mailReset(): void {
     const s = this.s;
     this.abortBdat();
+    this.dropMessage();
     this.inMail = false;
     s.sender = undefined;
     s.recipient = undefined;
@@ -668,6 +721,10 @@ export class SmtpSession {
         }
       }
     }
+    if (!this.delayOpen && !(await this.openMessage())) {
+      this.mailReset();
+      return false;
+    }
     this.inMail = true;
     s.sender = sender;
     s.msgSize = size;
@@ -752,6 +809,8 @@ export class SmtpSession {
         return false;
       }
     }
+    // the queue file is opened only now that there is a valid recipient (smtpd_delay_open_until_valid_rcpt)
+    if (!(await this.openMessage())) return false;
     s.rcptCount++;
     if (s.recipient === undefined) s.recipient = rcpt;
     let raw = argv[2]!.text;
@@ -1007,7 +1066,6 @@ export class SmtpSession {
     if (this.encoding) attrs.set(ATTR.ENCODING, this.encoding);
     if (this.dsnEnvid !== undefined) attrs.set(ATTR.DSN_ENVID, this.dsnEnvid);
     if (this.dsnRet) attrs.set(ATTR.DSN_RET, String(this.dsnRet));
-    if (s.saved.filter) attrs.set("content_filter", s.saved.filter);
     let recipients = this.recipients;
     if (s.saved.redirect) recipients = [{ address: s.saved.redirect, origAddress: recipients[0]?.address, notify: 0, orcpt: recipients[0]?.orcpt }];
     recipients = [...recipients, ...s.saved.bcc.map((b) => ({ address: b, notify: DSN_NOTIFY.NEVER, orcpt: "" }))];
@@ -1020,18 +1078,28 @@ export class SmtpSession {
     }
     if (!local) local = (s.addr === "127.0.0.1" || s.addr === "::1") && this.cfg.get("local_header_rewrite_clients").includes("permit_inet_interfaces");
     return {
+      ...(this.opened ? { opened: this.opened } : {}),
       sender: s.sender ?? "",
       recipients,
       attributes: attrs,
       content,
       prepend: (qid) => [...prepend, ...this.receivedHeader(qid)],
       onQueueId: (qid) => {
+        if (s.queueId === qid) return; // logged when the file was opened
         s.queueId = qid;
         msgInfo(`${qid}: client=${s.namaddr}`);
       },
       context: local ? "local" : "remote",
-      hold: s.saved.hold,
-      discard: s.discard,
+      // the transaction's actions as they stand when the sink reads them (end-of-data restrictions run last)
+      get filter() {
+        return s.saved.filter;
+      },
+      get hold() {
+        return s.saved.hold;
+      },
+      get discard() {
+        return s.discard;
+      },
     };
   }
 

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { tmpdir } from "node:os";
 import { loadConfig, type Config } from "../config/config.ts";
-import { setMsgStderr } from "../log/msg.ts";
+import { setMsgSink, setMsgStderr } from "../log/msg.ts";
 import { runSmtpSession, type MessageSink, type MessageRequest } from "./standalone.ts";
 
 let dir: string;
@@ -40,7 +40,7 @@ function sink(kept: Kept[]): MessageSink {
   };
 }
 
-async function talk(input: string | string[], kept: Kept[] = []): Promise<string> {
+async function talk(input: string | string[], kept: Kept[] = [], theSink?: MessageSink, config = cfg): Promise<string> {
   const chunks = (Array.isArray(input) ? input : [input]).map((s) => Buffer.from(s, "latin1"));
   let out = "";
   async function* src() {
@@ -49,7 +49,7 @@ async function talk(input: string | string[], kept: Kept[] = []): Promise<string
       await Bun.sleep(5);
     }
   }
-  await runSmtpSession(cfg, src(), (b) => (out += Buffer.from(b).toString("latin1")), { sink: sink(kept), timeoutMs: 2000 });
+  await runSmtpSession(config, src(), (b) => (out += Buffer.from(b).toString("latin1")), { sink: theSink ?? sink(kept), timeoutMs: 2000 });
   return out;
 }
 
@@ -109,4 +109,76 @@ test("stand-alone mode applies no restrictions and offers no STARTTLS", async ()
   const out = await talk("EHLO c\r\nSTARTTLS\r\nQUIT\r\n");
   expect(out).not.toContain("STARTTLS\r\n250");
   expect(out).toContain("502 5.5.1 Error: command not implemented\r\n");
+});
+
+/** A sink that opens its files early, as the server's does; `events` records opens, aborts, deliveries and log lines. */
+function openingSink(events: string[]): MessageSink {
+  let n = 0;
+  return {
+    open() {
+      const id = `Q${++n}`;
+      let done = false;
+      events.push(`open ${id}`);
+      return {
+        queueId: id,
+        abort: () => {
+          if (!done) events.push(`abort ${id}`);
+          done = true;
+        },
+        finish: () => (done = true),
+      };
+    },
+    async deliver(req) {
+      for await (const _ of req.content) {
+        // consume the message
+      }
+      const opened = req.opened as unknown as { queueId: string; finish(): void };
+      opened.finish();
+      events.push(`queued ${opened.queueId}`);
+      return { queueId: opened.queueId };
+    },
+  };
+}
+
+async function withLog(events: string[], f: () => Promise<void>): Promise<void> {
+  setMsgSink({ write: (_level, text) => events.push(`log ${text}`), close() {} });
+  try {
+    await f();
+  } finally {
+    setMsgSink(undefined);
+  }
+}
+
+test("the queue file is opened at the first valid RCPT, which logs QID: client=; RSET, QUIT and EOF give it up", async () => {
+  const events: string[] = [];
+  let out = "";
+  await withLog(events, async () => {
+    out = await talk(
+      "EHLO c\r\nMAIL FROM:<s@e.test>\r\nRCPT TO:<>\r\nRCPT TO:<a@e.test>\r\nRCPT TO:<b@e.test>\r\nRSET\r\n" +
+        "MAIL FROM:<s@e.test>\r\nRCPT TO:<a@e.test>\r\nDATA\r\nSubject: x\r\n\r\nbody\r\n.\r\n" +
+        "MAIL FROM:<s@e.test>\r\nRCPT TO:<a@e.test>\r\nQUIT\r\n",
+      [],
+      openingSink(events),
+    );
+  });
+  expect(out).toContain("250 2.0.0 Ok: queued as Q2\r\n");
+  expect(events.filter((e) => !/^log (connect|disconnect) /.test(e))).toEqual([
+    "open Q1", "log Q1: client=localhost[127.0.0.1]", "abort Q1",
+    "open Q2", "log Q2: client=localhost[127.0.0.1]", "queued Q2",
+    "open Q3", "log Q3: client=localhost[127.0.0.1]", "abort Q3",
+  ]);
+  const lost: string[] = [];
+  await talk("HELO c\r\nMAIL FROM:<s@e.test>\r\nRCPT TO:<a@e.test>\r\n", [], openingSink(lost));
+  expect(lost).toEqual(["open Q1", "abort Q1"]);
+});
+
+test("smtpd_delay_open_until_valid_rcpt = no opens the queue file at MAIL", async () => {
+  const events: string[] = [];
+  const early = loadConfig({ configDir: dir, overrides: ["smtpd_delay_open_until_valid_rcpt=no"] });
+  await withLog(events, async () => {
+    await talk("HELO c\r\nMAIL FROM:<s@e.test>\r\nRSET\r\nMAIL FROM:<s@e.test>\r\nQUIT\r\n", [], openingSink(events), early);
+  });
+  expect(events.filter((e) => !/^log (connect|disconnect) /.test(e))).toEqual([
+    "open Q1", "log Q1: client=localhost[127.0.0.1]", "abort Q1", "open Q2", "log Q2: client=localhost[127.0.0.1]", "abort Q2",
+  ]);
 });

@@ -1,7 +1,9 @@
 /**
- * bounce — delivery status notices to the sender (Postfix's bounce(8) daemon, inside the queue manager):
- * non-delivery notices for bounced recipients and delay warnings for recipients still deferred after
- * delay_warning_time.
+ * bounce_notice — delivery status notices to the sender (Postfix's bounce(8) daemon, as a library): non-delivery
+ * notices for bounced recipients and delay warnings for recipients still deferred after delay_warning_time.
+ * The queue manager sends them for whole messages (bounce_flush), pickup for a local submission that cleanup
+ * refused (cleanup_bounce), and local(8) for one failed recipient whose error goes to an owner- alias
+ * (bounce_one: `to` names the owner; the notice still names the message's sender in X-Postfix-Sender).
  *
  * A notice is an RFC 3464 multipart/report from the null sender, with the From and Subject of its template
  * (message/bounce_templates.ts; bounce_template_file replaces them), and three parts: the template's text and a
@@ -9,11 +11,16 @@
  * message/delivery-status part (Reporting-MTA, X-Postfix-Queue-ID, X-Postfix-Sender, Arrival-Date, then per
  * recipient Final-Recipient, Original-Recipient, Action, Status, Diagnostic-Code), and the returned message
  * (message/rfc822, or text/rfc822-headers when the sender asked for headers only with DSN RET=HDRS), cut to
- * bounce_size_limit bytes. It goes through cleanup like any message and is logged as
- * `QID: sender non-delivery notification: NEWQID` (or `delay notification`).
+ * bounce_size_limit bytes. The returned message is read from the queue file at `path`, or from `content`. The
+ * notice goes through cleanup like any message and is logged as `QID: sender non-delivery notification: NEWQID`
+ * (or `delay notification`).
  *
- * Never notices: the null sender (no bounce of a bounce), recipients whose DSN NOTIFY excludes FAILURE (or DELAY
- * for warnings). The built-in texts are postkit's own wording; the headers and report fields are Postfix's.
+ * Never notices: to the null sender (no bounce of a bounce), for recipients whose DSN NOTIFY excludes FAILURE
+ * (or DELAY for warnings). The built-in texts are postkit's own wording; the headers and report fields are
+ * Postfix's.
+ *
+ * Contract: bounce() and delayWarning() resolve to true when the notice was queued durably (or none was due);
+ * they throw CleanupError when cleanup refuses or cannot write the notice. Postfix: src/bounce/*.c.
  */
 import type { Config } from "../config/config.ts";
 import { logNotification } from "../log/events.ts";
@@ -24,7 +31,36 @@ import { msgWarn } from "../log/msg.ts";
 import { quoteLocalPart } from "../address/quote_local.ts";
 import { openQueueFile, DSN_NOTIFY, DSN_RET } from "../queue/index.ts";
 import type { Cleanup } from "../cleanup/cleanup.ts";
-import type { ActiveMessageView, BouncedRecipient, Notifier } from "./qmgr.ts";
+
+/** The message a notice is about. */
+export interface NoticeMessage {
+  /** Its queue ID. */
+  id: string;
+  /** Its queue file, for the returned message (unless `content` is given). */
+  path?: string;
+  /** The returned message's content, read afresh on each call (instead of `path`). */
+  content?: () => Iterable<Uint8Array>;
+  envelope: {
+    sender: string;
+    arrivalTime: { sec: number };
+    dsnEnvid: string | undefined;
+    /** DSN_RET.HDRS returns the headers only. */
+    dsnRet: number;
+  };
+}
+
+/** A recipient to report, with its status. */
+export interface NoticeRecipient {
+  recipient: { address: string; origAddress: string; orcpt: string; notify: number };
+  dsn: string;
+  reason: string;
+}
+
+/** Where a notice goes. */
+export interface NoticeOptions {
+  /** The notice's recipient instead of the message's sender (an owner- alias). */
+  to?: string;
+}
 
 function diagnostic(reason: string): string {
   // "host X said: 550 5.1.1 text (in reply to RCPT TO command)" carries an SMTP reply; everything else is X-Postfix
@@ -33,7 +69,7 @@ function diagnostic(reason: string): string {
 }
 
 /** Builds and submits sender notices through cleanup. */
-export class BounceNotifier implements Notifier {
+export class BounceNotifier {
   private cached: ReturnType<typeof bounceTemplates> | undefined;
 
   constructor(
@@ -54,23 +90,26 @@ export class BounceNotifier implements Notifier {
     return this.cached;
   }
 
-  async bounce(msg: ActiveMessageView, bounced: BouncedRecipient[]): Promise<boolean> {
+  /** Sends a non-delivery notice for `bounced` (those whose NOTIFY asks for one) to the sender or `opts.to`. */
+  async bounce(msg: NoticeMessage, bounced: NoticeRecipient[], opts: NoticeOptions = {}): Promise<boolean> {
     const wanted = bounced.filter((b) => b.recipient.notify === 0 || (b.recipient.notify & DSN_NOTIFY.FAILURE) !== 0);
-    if (wanted.length === 0 || msg.envelope.sender === "") return true;
-    const id = await this.send(msg, wanted, "failed");
+    const to = opts.to ?? msg.envelope.sender;
+    if (wanted.length === 0 || to === "") return true;
+    const id = await this.send(msg, wanted, "failed", to);
     logNotification(msg.id, "non-delivery", id);
     return true;
   }
 
-  async delayWarning(msg: ActiveMessageView, deferred: BouncedRecipient[]): Promise<boolean> {
+  /** Sends a delay warning for `deferred` (those whose NOTIFY asks for one) to the sender. */
+  async delayWarning(msg: NoticeMessage, deferred: NoticeRecipient[]): Promise<boolean> {
     const wanted = deferred.filter((b) => b.recipient.notify === 0 || (b.recipient.notify & DSN_NOTIFY.DELAY) !== 0);
     if (wanted.length === 0 || msg.envelope.sender === "") return true;
-    const id = await this.send(msg, wanted, "delayed");
+    const id = await this.send(msg, wanted, "delayed", msg.envelope.sender);
     logNotification(msg.id, "delay", id);
     return true;
   }
 
-  private async send(msg: ActiveMessageView, rcpts: BouncedRecipient[], action: "failed" | "delayed"): Promise<string> {
+  private async send(msg: NoticeMessage, rcpts: NoticeRecipient[], action: "failed" | "delayed", to: string): Promise<string> {
     const cfg = this.cfg;
     const host = cfg.get("myhostname");
     const env = msg.envelope;
@@ -84,7 +123,7 @@ export class BounceNotifier implements Notifier {
     const lines: string[] = [
       `From: ${tpl.from}`,
       `Subject: ${tpl.subject}`,
-      `To: ${quoteLocalPart(env.sender)}`,
+      `To: ${quoteLocalPart(to)}`,
       "Auto-Submitted: auto-replied",
       "MIME-Version: 1.0",
       "Content-Type: multipart/report; report-type=delivery-status;",
@@ -133,12 +172,12 @@ export class BounceNotifier implements Notifier {
       "",
     );
     const limit = this.cfg.getInt("bounce_size_limit");
-    const original = this.originalContent(msg.path, headersOnly, limit);
+    const original = this.originalContent(msg, headersOnly, limit);
     const head = Buffer.from(`${lines.join("\n")}\n`, "latin1");
     const tail = Buffer.from(`${original.endsWith("\n") || original === "" ? "" : "\n"}\n--${boundary}--\n`, "latin1");
     const res = await this.cleanup.process({
       sender: "",
-      recipients: [{ address: env.sender }],
+      recipients: [{ address: to }],
       context: "local",
       date: now,
       content: [head, Buffer.from(original, "latin1"), tail],
@@ -147,11 +186,11 @@ export class BounceNotifier implements Notifier {
   }
 
   /** The returned message: headers only, or headers and body up to `limit` bytes (at a line boundary). */
-  private originalContent(path: string, headersOnly: boolean, limit: number): string {
+  private originalContent(msg: NoticeMessage, headersOnly: boolean, limit: number): string {
     let out = "";
     try {
-      using f = openQueueFile(path);
-      for (const chunk of f.content()) {
+      using f = msg.content || msg.path === undefined ? undefined : openQueueFile(msg.path);
+      for (const chunk of msg.content?.() ?? f?.content() ?? []) {
         out += Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength).toString("latin1");
         if (headersOnly) {
           const end = out.indexOf("\n\n");

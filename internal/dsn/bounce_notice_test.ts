@@ -1,0 +1,72 @@
+/**
+ * bounce_notice_test — notices written through a real Cleanup into a temporary queue: the recipient a notice
+ * goes to (the sender, or an owner- address), what the report names, the returned message (whole, or its
+ * headers for RET=HDRS), and the cases that get no notice at all.
+ */
+import { test, expect, beforeAll, afterAll } from "bun:test";
+import { mkdtempSync, rmSync, writeFileSync, realpathSync } from "node:fs";
+import { join } from "node:path";
+import { tmpdir } from "node:os";
+import { loadConfig } from "../config/config.ts";
+import { ensureQueueDirs, openQueueFile, scanQueue, DSN_NOTIFY, DSN_RET } from "../queue/index.ts";
+import { Cleanup } from "../cleanup/cleanup.ts";
+import { BounceNotifier, type NoticeMessage, type NoticeRecipient } from "./bounce_notice.ts";
+
+let dir = "";
+let notifier: BounceNotifier;
+
+beforeAll(async () => {
+  dir = realpathSync(mkdtempSync(join(tmpdir(), "bounce-notice-test-")));
+  ensureQueueDirs(join(dir, "queue"));
+  writeFileSync(join(dir, "main.cf"), `queue_directory = ${dir}/queue\nmyhostname = host.example.test\nmyorigin = example.test\n`);
+  const cfg = loadConfig({ configDir: dir, warn: false });
+  notifier = new BounceNotifier(cfg, await Cleanup.create(cfg));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** The notices in incoming, as [envelope recipient, content], removing them. */
+function takeNotices(): [string, string][] {
+  const out: [string, string][] = [];
+  for (const e of scanQueue(join(dir, "queue"), "incoming", { missingOk: true })) {
+    using f = openQueueFile(e.path);
+    const content = Buffer.concat([...f.content()].map((b) => Buffer.from(b))).toString("latin1");
+    out.push([f.envelope().recipients.map((r) => r.address).join(","), content]);
+    rmSync(e.path);
+  }
+  return out;
+}
+
+const message = (sender: string, dsnRet = 0): NoticeMessage => ({
+  id: "3F2A1B4C5D",
+  content: () => [Buffer.from("Subject: original\n\noriginal body\n")],
+  envelope: { sender, arrivalTime: { sec: 1795693070 }, dsnEnvid: undefined, dsnRet },
+});
+const failed = (notify = 0): NoticeRecipient[] => [
+  { recipient: { address: "list@example.test", origAddress: "", orcpt: "", notify }, dsn: "5.1.1", reason: "user unknown" },
+];
+
+test("bounce() with `to` sends the notice to that address; the report still names the message's sender", async () => {
+  expect(await notifier.bounce(message("alice@example.test"), failed(), { to: "owner-list@example.test" })).toBe(true);
+  const [[rcpt, n]] = takeNotices() as [[string, string]];
+  expect(rcpt).toBe("owner-list@example.test");
+  expect(n).toContain("\nTo: owner-list@example.test\n");
+  expect(n).toContain("X-Postfix-Queue-ID: 3F2A1B4C5D\nX-Postfix-Sender: rfc822; alice@example.test\n");
+  expect(n).toContain("\n<list@example.test>: user unknown\n");
+  expect(n).toContain("Final-Recipient: rfc822; list@example.test\nAction: failed\nStatus: 5.1.1\n");
+  expect(n).toContain("Content-Type: message/rfc822\nContent-Transfer-Encoding: 8bit\n\nSubject: original\n\noriginal body\n");
+});
+
+test("bounce() returns the headers only for RET=HDRS, and sends nothing to the null sender or against NOTIFY", async () => {
+  await notifier.bounce(message("alice@example.test", DSN_RET.HDRS), failed());
+  const [[rcpt, n]] = takeNotices() as [[string, string]];
+  expect(rcpt).toBe("alice@example.test");
+  expect(n).toContain("Content-Type: text/rfc822-headers\nContent-Transfer-Encoding: 8bit\n\nSubject: original\n\n--3F2A1B4C5D.");
+  expect(n).not.toContain("original body");
+  const cases: [string, NoticeMessage, NoticeRecipient[]][] = [
+    ["null sender", message(""), failed()],
+    ["NOTIFY=DELAY", message("alice@example.test"), failed(DSN_NOTIFY.DELAY)],
+  ];
+  for (const [label, msg, rcpts] of cases) {
+    expect({ label, ok: await notifier.bounce(msg, rcpts), notices: takeNotices().length }).toEqual({ label, ok: true, notices: 0 });
+  }
+});

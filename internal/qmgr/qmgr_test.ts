@@ -1,0 +1,69 @@
+/**
+ * The queue manager in process, with a recording deliverer: a message that records a content filter is sent to
+ * the filter's transport and next hop, whatever the recipients resolve to (Postfix's qmgr_message_resolve()).
+ */
+import { test, expect, beforeAll, afterAll } from "bun:test";
+import { mkdtempSync, rmSync, writeFileSync, realpathSync } from "node:fs";
+import { join } from "node:path";
+import { tmpdir } from "node:os";
+import { loadConfig } from "../config/config.ts";
+import { setMsgStderr } from "../log/msg.ts";
+import { createQueueFile, ensureQueueDirs, queueLayout } from "../queue/index.ts";
+import { Resolver } from "../resolve/resolve.ts";
+import type { DeliveryRequest } from "../daemon/agent_protocol.ts";
+import { QueueManager } from "./qmgr.ts";
+
+let dir = "";
+
+beforeAll(() => {
+  setMsgStderr(false);
+  dir = realpathSync(mkdtempSync(join(tmpdir(), "qmgr-test-")));
+  writeFileSync(join(dir, "main.cf"), `queue_directory = ${dir}/queue\nmyhostname = host.example.test\nmydestination = $myhostname\nmaillog_file =\n`);
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Queues one message with `attributes` and runs a queue manager until it is done; returns the requests made. */
+async function route(overrides: string[], attributes: [string, string][]): Promise<string[]> {
+  const queueDir = join(dir, "queue");
+  rmSync(queueDir, { recursive: true, force: true });
+  ensureQueueDirs(queueDir);
+  const cfg = loadConfig({ configDir: dir, overrides, warn: false });
+  const w = createQueueFile({ queueDir, queueName: "incoming" });
+  w.writeEnvelope({ sender: "s@example.test", recipients: ["a@remote.example", "bob", "c@host.example.test"].map((address) => ({ address })), attributes });
+  w.writeContent("Subject: x\n\nbody\n");
+  w.finish({ durable: false });
+  const got: string[] = [];
+  const deliverer = {
+    async deliver(req: DeliveryRequest) {
+      got.push(`${req.service} ${req.nexthop}: ${req.recipients.map((r) => r.address).join(" ")}`);
+      return { results: req.recipients.map((r) => ({ offset: r.offset, status: "sent" as const, dsn: "2.0.0", reason: "ok", relay: "test" })) };
+    },
+  };
+  const q = new QueueManager(cfg, queueLayout(queueDir), await Resolver.create(cfg), () => ({ deliverer, processLimit: 10 }), {
+    bounce: async () => true,
+    delayWarning: async () => true,
+  });
+  q.start();
+  const end = Date.now() + 5000;
+  while ((got.length === 0 || q.activeCount() > 0) && Date.now() < end) await Bun.sleep(5);
+  await q.drain();
+  return got.sort();
+}
+
+test("a content filter overrides resolution: its next hop, else default_filter_nexthop, else the recipient's domain", async () => {
+  const cases: { label: string; overrides: string[]; filter?: string; want: string[] }[] = [
+    { label: "no filter: resolved", overrides: [], want: ["local host.example.test: c@host.example.test", "local host.example.test: bob", "smtp remote.example: a@remote.example"].sort() },
+    { label: "transport:nexthop", overrides: [], filter: "smtp:[127.0.0.1]:10025", want: ["smtp [127.0.0.1]:10025: a@remote.example bob c@host.example.test"] },
+    { label: "default_filter_nexthop", overrides: ["default_filter_nexthop=[10.0.0.1]:25"], filter: "scan:", want: ["scan [10.0.0.1]:25: a@remote.example bob c@host.example.test"] },
+    {
+      label: "the recipient's domain, $myhostname for a bare name",
+      overrides: [],
+      filter: "scan",
+      want: ["scan host.example.test: bob c@host.example.test", "scan remote.example: a@remote.example"],
+    },
+  ];
+  for (const k of cases) {
+    const got = await route(["smtp_destination_recipient_limit=10", "scan_destination_recipient_limit=10", "local_destination_recipient_limit=1", ...k.overrides], k.filter ? [["content_filter", k.filter]] : []);
+    expect({ label: k.label, got }).toEqual({ label: k.label, got: k.want });
+  }
+});
