@@ -17,9 +17,10 @@
  *     sticky bit means only a file's owner (or the directory's owner) may remove or rename it, so users cannot
  *     delete, replace or steal each other's submissions, and cannot learn their names.
  *   - A file is written under a temporary name `<usec>.<pid>` that is not a queue ID (pickup never looks at it),
- *     streamed, fsynced, given its final mode with the owner-execute bit (Postfix's "complete" mark), renamed to
- *     its queue ID, and the directory is made durable (queue_writer.ts; the submitter cannot open maildrop to
- *     fsync it, so that step uses syncfs(2) through the file). Only then does sendmail exit 0.
+ *     streamed, given its final mode with the owner-execute bit (Postfix's "complete" mark), renamed to its
+ *     queue ID, and fsynced once, which makes the content and the new name durable together (queue_writer.ts
+ *     says why; the submitter cannot open the maildrop directory to fsync it, and need not). Only then does
+ *     sendmail exit 0.
  *   - Other users cannot read a submission: the finished file is mode 0700. When maildrop is set-gid (mode 3733,
  *     group = the mail system's group, as a root instance whose pickup runs as mail_owner needs) the file gets
  *     that group from the directory and mode 0740, so pickup can read it and other users still cannot.
