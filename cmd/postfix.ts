@@ -36,7 +36,7 @@ import { join } from "node:path";
 import { getopt } from "../internal/text/getopt.ts";
 import { FatalError, UsageError } from "../internal/sys/errors.ts";
 import { initMsg, msgError, msgInfo, msgWarn, setMsgStderrName, setMsgTag, setMsgVerbose } from "../internal/log/msg.ts";
-import { bindLogToConfig, loadConfig, resolveConfigDir, type Config } from "../internal/config/config.ts";
+import { bindLogToConfig, importedEnvironment, loadConfig, resolveConfigDir, type Config } from "../internal/config/config.ts";
 import { isPidFileLocked, readPidFile } from "../internal/fsx/lock.ts";
 import { readFileBytes } from "../internal/sys/libc.ts";
 import { requestFlush } from "../internal/ipc/flush.ts";
@@ -81,8 +81,8 @@ function checkPrivilege(cfg: Config): void {
 }
 
 async function startMaster(cfg: Config, configDir: string): Promise<void> {
-  const env: Record<string, string> = { MAIL_CONFIG: configDir, PATH: process.env.PATH ?? "/usr/bin:/bin", LANG: "C" };
-  if (process.env.TZ !== undefined) env.TZ = process.env.TZ;
+  // the master gets what Postfix's postfix(1) leaves after clean_env() (see importedEnvironment())
+  const env = { ...importedEnvironment(cfg), MAIL_CONFIG: configDir };
   const child = spawn(process.execPath, ["-w"], { argv0: "master", env, detached: true, stdio: ["ignore", "pipe", "ignore"] });
   const ok = await new Promise<boolean>((resolve) => {
     child.stdout!.once("data", () => resolve(true));

@@ -215,3 +215,34 @@ test("the seed scenario: postsuper -r - then postkick public pickup W requeues w
     inst.cleanup();
   }
 }, 30000);
+
+describe("the environment of the daemons", () => {
+  test("children get what import_environment names (NAME copies, NAME=VALUE sets) and nothing else", async () => {
+    const inst = makeInstance(
+      "local_transport = discard\nimport_environment = MAIL_CONFIG TZ LANG=C KEEP_ME {SPACED=a b} ABSENT_ONE\n",
+    );
+    writeFileSync(join(inst.config, "master.cf"), stockMasterCf(null));
+    try {
+      const env = { KEEP_ME: "kept", DROP_ME: "dropped", TZ: "UTC" };
+      expect(runTool("postfix", ["-c", inst.config, "start"], { env }).status).toBe(0);
+      const pidOf = () => Number(readFileSync(join(inst.queue, "pid", "master.pid"), "utf8").trim());
+      const childEnv = (): string[] => {
+        for (const dir of Bun.spawnSync(["pgrep", "-P", String(pidOf())]).stdout.toString().split("\n").filter(Boolean)) {
+          return readFileSync(`/proc/${dir}/environ`, "utf8").split("\0").filter(Boolean);
+        }
+        return [];
+      };
+      await waitFor("a child of the master", () => childEnv().length > 0);
+      const e = childEnv();
+      expect(e).toContain("KEEP_ME=kept");
+      expect(e).toContain("SPACED=a b");
+      expect(e).toContain("LANG=C");
+      expect(e).toContain("TZ=UTC");
+      expect(e).toContain(`MAIL_CONFIG=${inst.config}`);
+      expect(e.some((v) => v.startsWith("DROP_ME=") || v.startsWith("ABSENT_ONE=") || v.startsWith("HOME="))).toBe(false);
+    } finally {
+      runTool("postfix", ["-c", inst.config, "abort"]);
+      inst.cleanup();
+    }
+  }, 30000);
+});

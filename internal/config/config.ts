@@ -202,6 +202,24 @@ export class Config {
   }
 }
 
+/**
+ * The environment Postfix's clean_env() leaves for a program the mail system starts: every import_environment
+ * entry (NAME copies the variable from `from` when it is set there, NAME=VALUE or `{ NAME=VALUE with spaces }`
+ * sets it), then PATH (postkit's agents run commands) and MAIL_CONFIG = this configuration directory.
+ */
+export function importedEnvironment(cfg: Config, from: Record<string, string | undefined> = process.env): Record<string, string> {
+  const e: Record<string, string> = {};
+  for (const item of splitList(cfg.get("import_environment"))) {
+    const entry = item.startsWith("{") && item.endsWith("}") ? item.slice(1, -1).trim() : item;
+    const eq = entry.indexOf("=");
+    if (eq > 0) e[entry.slice(0, eq).trim()] = entry.slice(eq + 1).trim();
+    else if (eq < 0 && entry !== "" && from[entry] !== undefined) e[entry] = from[entry]!;
+  }
+  e.PATH = from.PATH ?? "/usr/bin:/bin";
+  e.MAIL_CONFIG = cfg.configDir;
+  return e;
+}
+
 /** Splits a Postfix list value on commas and whitespace. */
 export function splitList(value: string): string[] {
   if (!value.includes("{")) return value.split(/[\s,]+/).filter((s) => s !== "");

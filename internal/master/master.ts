@@ -16,9 +16,11 @@
  *                POSTKIT_LISTEN_FD and accepts on them (net.Server.listen({fd})). The master.cf maxproc column
  *                does not apply: one event-driven process serves every connection of the service.
  *   Each child is `postkit` itself, started with argv0 = the daemon name and `-S service -t type -o …` from its
- *   master.cf line. Untrusted input (maildrop files, SMTP, the network) is only ever parsed in children that do
- *   not hold root, except local delivery, which must be root to become the recipient and reads only queue files
- *   that the qmgr wrote.
+ *   master.cf line, and an environment made as Postfix's master makes it: the variables import_environment names
+ *   (NAME copies the master's value when it has one, NAME=VALUE sets it), PATH, MAIL_CONFIG, and the maillog
+ *   and listening-socket descriptors. Untrusted input (maildrop files, SMTP, the network) is only ever parsed in
+ *   children that do not hold root, except local delivery, which must be root to become the recipient and reads
+ *   only queue files that the qmgr wrote.
  *   master.cf services that postkit implements inside the qmgr process (pickup, cleanup, bounce, defer, trace,
  *   discard, error, retry, rewrite, showq) or does not need (tlsmgr, anvil, scache, verify, proxymap, flush,
  *   postlog) start no process of their own.
@@ -37,7 +39,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { chmodSync, closeSync, constants, lchownSync, lstatSync, mkdirSync, openSync, readdirSync, writeSync } from "node:fs";
 import { join } from "node:path";
-import { bindLogToConfig, loadConfig, type Config } from "../config/config.ts";
+import { bindLogToConfig, importedEnvironment, loadConfig, type Config } from "../config/config.ts";
 import type { MasterEntry } from "../config/master_cf.ts";
 import { serviceOverrides } from "../config/master_cf.ts";
 import { msgInfo, msgWarn } from "../log/msg.ts";
@@ -210,8 +212,7 @@ export async function runMaster(opts: MasterOptions): Promise<number> {
   };
   openLog();
   const env = (): Record<string, string> => {
-    const e: Record<string, string> = { MAIL_CONFIG: cfg.configDir, PATH: process.env.PATH ?? "/usr/bin:/bin", LANG: "C" };
-    if (process.env.TZ !== undefined) e.TZ = process.env.TZ;
+    const e = importedEnvironment(cfg);
     if (logFd !== undefined) {
       e.POSTKIT_MAILLOG_FD = "3";
       e.POSTKIT_MAILLOG = logPath;
