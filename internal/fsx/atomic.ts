@@ -6,7 +6,7 @@
  * mix, and after a crash the rename is either durable or not done. `fsyncDir(dir)` makes a rename or unlink in
  * `dir` durable. Throws the underlying node:fs error; never leaves the temporary file behind on failure.
  */
-import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync, constants, statSync } from "node:fs";
+import { nodeFs } from "../sys/node_fs.ts";
 import { dirname, basename, join } from "node:path";
 
 /** O_CLOEXEC (Linux), missing from node:fs constants: descriptors never leak into delivered commands. */
@@ -14,11 +14,11 @@ const O_CLOEXEC = 0o2000000;
 
 /** fsync(2) on a directory, so that entries created, renamed or removed in it survive a crash. */
 export function fsyncDir(dir: string): void {
-  const fd = openSync(dir, constants.O_RDONLY | constants.O_DIRECTORY);
+  const fd = nodeFs().openSync(dir, nodeFs().constants.O_RDONLY | nodeFs().constants.O_DIRECTORY);
   try {
-    fsyncSync(fd);
+    nodeFs().fsyncSync(fd);
   } finally {
-    closeSync(fd);
+    nodeFs().closeSync(fd);
   }
 }
 
@@ -32,28 +32,28 @@ export function writeFileAtomic(path: string, data: string | Uint8Array, mode?: 
   let m = mode;
   if (m === undefined) {
     try {
-      m = statSync(path).mode & 0o7777;
+      m = nodeFs().statSync(path).mode & 0o7777;
     } catch {
       m = 0o644;
     }
   }
   const tmp = tempNameBeside(path);
-  const fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | O_CLOEXEC, m);
+  const fd = nodeFs().openSync(tmp, nodeFs().constants.O_WRONLY | nodeFs().constants.O_CREAT | nodeFs().constants.O_EXCL | O_CLOEXEC, m);
   try {
     const buf = typeof data === "string" ? Buffer.from(data) : data;
     let off = 0;
-    while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
-    fsyncSync(fd);
-    closeSync(fd);
-    renameSync(tmp, path);
+    while (off < buf.length) off += nodeFs().writeSync(fd, buf, off, buf.length - off);
+    nodeFs().fsyncSync(fd);
+    nodeFs().closeSync(fd);
+    nodeFs().renameSync(tmp, path);
   } catch (e) {
     try {
-      closeSync(fd);
+      nodeFs().closeSync(fd);
     } catch {
       // already closed
     }
     try {
-      unlinkSync(tmp);
+      nodeFs().unlinkSync(tmp);
     } catch {
       // never created or already renamed
     }

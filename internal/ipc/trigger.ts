@@ -11,8 +11,8 @@
  * Contract: `sendTrigger` never throws for a missing or deaf service; it returns a `TriggerFailure` with Postfix's
  * wording so callers print it. Listening throws `SysError` when the FIFO cannot be made or opened.
  */
-import { closeSync, constants, lstatSync, openSync, writeSync, chmodSync } from "node:fs";
-import { mkfifo } from "../sys/libc.ts";
+import { closeFd, mkfifo, openFile, statPath, writeAll, O_NONBLOCK, O_WRONLY, type FileInfo } from "../sys/libc.ts";
+import { nodeFs } from "../sys/node_fs.ts";
 import { errnoText } from "../sys/errno.ts";
 
 /** Why a trigger could not be delivered: `lookup` is Postfix's first warning, if any. */
@@ -21,34 +21,39 @@ export interface TriggerFailure {
   contact: string;
 }
 
+const S_IFMT = 0o170000;
+const S_IFIFO = 0o010000;
+const S_IFSOCK = 0o140000;
+
 /** Sends `request` to `$queueDir/cls/service`; undefined on success. */
 export async function sendTrigger(queueDir: string, cls: string, service: string, request: Uint8Array, timeoutMs = 10000): Promise<TriggerFailure | undefined> {
   const rel = `${cls}/${service}`;
   const path = `${queueDir}/${rel}`;
   const contact = `Cannot contact class ${cls} service ${service} - perhaps the mail system is down`;
-  let st;
+  let st: FileInfo;
   try {
-    st = lstatSync(path);
+    st = statPath(path, false);
   } catch (e) {
     return { lookup: `unable to look up ${rel}: ${errnoText(e)}`, contact };
   }
-  if (st.isFIFO()) {
+  const type = st.mode & S_IFMT;
+  if (type === S_IFIFO) {
     let fd: number;
     try {
-      fd = openSync(path, constants.O_WRONLY | constants.O_NONBLOCK);
+      fd = openFile(path, O_WRONLY | O_NONBLOCK);
     } catch {
       return { contact };
     }
     try {
-      if (request.length > 0) writeSync(fd, request);
+      if (request.length > 0) writeAll(fd, request);
     } catch {
       return { contact };
     } finally {
-      closeSync(fd);
+      closeFd(fd);
     }
     return undefined;
   }
-  if (st.isSocket()) {
+  if (type === S_IFSOCK) {
     // loaded here: node:net costs ~1.4 ms of start-up, and FIFO triggers (sendmail's pickup wake-up) never need it
     const { createConnection } = await import("node:net");
     return new Promise((resolve) => {
@@ -83,18 +88,18 @@ export interface TriggerListener {
 export function listenFifoTrigger(path: string, onRequest: (bytes: Uint8Array) => void): TriggerListener {
   let st;
   try {
-    st = lstatSync(path);
+    st = nodeFs().lstatSync(path);
   } catch {
     st = undefined;
   }
   if (!st) {
     mkfifo(path, 0o622);
-    chmodSync(path, 0o622);
+    nodeFs().chmodSync(path, 0o622);
   } else if (!st.isFIFO()) {
     throw new Error(`open ${path}: not a FIFO`);
   }
   // read-write: we are our own writer, so the FIFO never reports end-of-file between wake-ups
-  const fd = openSync(path, constants.O_RDWR | constants.O_NONBLOCK);
+  const fd = nodeFs().openSync(path, nodeFs().constants.O_RDWR | nodeFs().constants.O_NONBLOCK);
   let closed = false;
   const reader = Bun.file(fd).stream().getReader();
   (async () => {
@@ -114,7 +119,7 @@ export function listenFifoTrigger(path: string, onRequest: (bytes: Uint8Array) =
       closed = true;
       reader.cancel().catch(() => {});
       try {
-        closeSync(fd);
+        nodeFs().closeSync(fd);
       } catch {
         // already closed
       }

@@ -19,7 +19,7 @@
  * byte count or a descriptor, or -errno, and never throws, so a caller that wants node:fs's exact error text
  * repeats the call through node:fs. libc is opened on first use.
  */
-import { closeSync, fstatSync, lstatSync, readSync, unlinkSync } from "node:fs";
+import { nodeFs } from "../sys/node_fs.ts";
 import { dlopen, FFIType, ptr, read } from "bun:ffi";
 
 /** What statFd() and friends report. */
@@ -148,7 +148,7 @@ export function statFd(fd: number, out: FileStat): number {
   const l = loadLibc();
   if (l === null) {
     try {
-      fillFromNode(fstatSync(fd), out);
+      fillFromNode(nodeFs().fstatSync(fd), out);
       return 0;
     } catch (e) {
       return errnoOf(e);
@@ -165,7 +165,7 @@ export function lstatPath(path: string, out: FileStat): number {
   const p = l === null ? 0 : cPath(path, 0);
   if (p === 0) {
     try {
-      fillFromNode(lstatSync(path), out);
+      fillFromNode(nodeFs().lstatSync(path), out);
       return 0;
     } catch (e) {
       return errnoOf(e);
@@ -202,7 +202,7 @@ export function unlinkPath(path: string): number {
   const p = l === null ? 0 : cPath(path, 0);
   if (p === 0) {
     try {
-      unlinkSync(path);
+      nodeFs().unlinkSync(path);
       return 0;
     } catch (e) {
       return errnoOf(e);
@@ -230,7 +230,7 @@ export function readAt(fd: number, buf: Uint8Array, pos: number): number {
   const l = loadLibc();
   if (l === null) {
     try {
-      return readSync(fd, buf, 0, buf.length, pos);
+      return nodeFs().readSync(fd, buf, 0, buf.length, pos);
     } catch (e) {
       return errnoOf(e);
     }
@@ -248,7 +248,7 @@ export function closeFd(fd: number): number {
   const l = loadLibc();
   if (l === null) {
     try {
-      closeSync(fd);
+      nodeFs().closeSync(fd);
       return 0;
     } catch (e) {
       return errnoOf(e);

@@ -17,7 +17,8 @@
  * for Postfix's scan_dir); the *Entry() methods return a descriptor or 0, or a negative errno, and never throw;
  * close() is idempotent. "." and ".." are never returned.
  */
-import { openSync, opendirSync, type Dir } from "node:fs";
+import type { Dir } from "node:fs";
+import { nodeFs } from "../sys/node_fs.ts";
 import { CString, read } from "bun:ffi";
 import { lastErrno, loadLibc, lstatAt, lstatPath, renameAt, renameNoReplace, unlinkPath, type FileStat } from "./_fileio.ts";
 
@@ -64,7 +65,7 @@ const DT_UNKNOWN = 0;
 /** Opens `path` for reading entry by entry. */
 export function openDirStream(path: string): DirStream {
   const l = loadLibc();
-  if (l === null) return nodeDirStream(opendirSync(path), path);
+  if (l === null) return nodeDirStream(nodeFs().opendirSync(path), path);
   const dir = l.opendir(Buffer.from(`${path}\0`));
   if (!dir) throw errnoError("opendir", path, lastErrno());
   const dfd = l.dirfd(dir);
@@ -133,7 +134,7 @@ function nodeDirStream(d: Dir, path: string): DirStream {
     openEntry(flags: number): number {
       if (!open || last === undefined) return -EBADF;
       try {
-        return openSync(`${path}/${last}`, flags);
+        return nodeFs().openSync(`${path}/${last}`, flags);
       } catch (e) {
         const errno = (e as { errno?: number }).errno;
         return typeof errno === "number" ? -Math.abs(errno) : -EBADF;

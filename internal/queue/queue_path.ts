@@ -22,7 +22,7 @@
  * as with Postfix's scan_dir. A QueueWalker also lets its user open, lstat, rename or unlink the current entry
  * relative to its directory (listings and postsuper's bulk operations).
  */
-import { mkdirSync, chmodSync } from "node:fs";
+import { nodeFs } from "../sys/node_fs.ts";
 import { join, dirname } from "node:path";
 import { fsyncDir } from "../fsx/atomic.ts";
 import { QueueError, errnoCode, queueIoError } from "./queue_error.ts";
@@ -154,18 +154,18 @@ export function ensureQueueDirs(
 ): QueueName[] {
   const created: QueueName[] = [];
   try {
-    mkdirSync(queueDir, { recursive: true, mode: 0o755 });
+    nodeFs().mkdirSync(queueDir, { recursive: true, mode: 0o755 });
     for (const name of opts.names ?? QUEUE_NAMES) {
       assertQueueName(name);
       const dir = join(queueDir, name);
       const mode = opts.modes?.[name] ?? QUEUE_DIR_MODES[name];
       try {
-        mkdirSync(dir, { mode });
+        nodeFs().mkdirSync(dir, { mode });
       } catch (e) {
         if (errnoCode(e) === "EEXIST") continue;
         throw e;
       }
-      chmodSync(dir, mode);
+      nodeFs().chmodSync(dir, mode);
       created.push(name);
     }
     if (created.length > 0) fsyncDir(queueDir);
@@ -183,7 +183,7 @@ export function ensureQueueFileDirs(path: string): void {
   const dir = dirname(path);
   let first: string | undefined;
   try {
-    first = mkdirSync(dir, { recursive: true, mode: 0o700 });
+    first = nodeFs().mkdirSync(dir, { recursive: true, mode: 0o700 });
   } catch (e) {
     throw queueIoError("create directory", dir, e);
   }

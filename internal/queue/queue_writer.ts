@@ -39,12 +39,9 @@
  * address, bad numbers, attribute names with `=`), `state` for calls out of order, `notfound` when the queue
  * directory is missing, `io` for file-system failures (the temporary file is removed first).
  */
-import { closeSync, constants, fchmodSync, fstatSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync, existsSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { syncfs } from "../sys/libc.ts";
+import { closeFd, fchmodFd, fsyncFd, openFile, pwriteAll, renameNoReplace, statFd, syncfs, unlinkFile, O_CREAT, O_EXCL, O_RDONLY } from "../sys/libc.ts";
+import { nodeFs } from "../sys/node_fs.ts";
 import { QueueError, errnoCode, queueIoError } from "./queue_error.ts";
-import { O_CLOEXEC } from "./_fs.ts";
-import { renameNoReplace } from "./_fileio.ts";
 import { makeQueueId, queueIdClock, type QueueTime } from "./queue_id.ts";
 import { assertQueueName, DEFAULT_HASH_QUEUE_NAMES, ensureQueueFileDirs, queuePath, queueTopDir, type HashQueueNames, type QueueName } from "./queue_path.ts";
 import { ATTR, CONTENT_CHUNK_SIZE, encodeRecord, QUEUE_FILE_VERSION } from "./queue_record.ts";
@@ -157,9 +154,9 @@ function attributeEntries(a: EnvelopeInput["attributes"]): Iterable<readonly [st
   return Object.entries(a as Record<string, string>);
 }
 
-const EEXIST = 17;
-const EINVAL = 22;
-const ENOSYS = 38;
+const O_RDWR = 2;
+const O_NOFOLLOW = 0o400000;
+const O_DIRECTORY = 0o200000;
 
 /** A queue file being written; see the header. */
 export class QueueFileWriter implements Disposable {
@@ -215,23 +212,23 @@ export class QueueFileWriter implements Disposable {
     if (!Number.isInteger(mode) || mode < 0 || mode > 0o7777) throw bad(`mode ${mode}`);
     for (let attempt = 0; ; attempt++) {
       const time = queueIdClock();
-      const tempPath = join(top, `${time.usec}.${process.pid}`);
+      const tempPath = `${top}/${time.usec}.${process.pid}`;
       let fd: number;
       try {
-        fd = openSync(tempPath, constants.O_RDWR | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW | O_CLOEXEC, 0o600);
+        fd = openFile(tempPath, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600);
       } catch (e) {
         if (errnoCode(e) === "EEXIST" && attempt < 1000) continue;
         throw queueIoError("create queue file", tempPath, e);
       }
       try {
-        const inode = fstatSync(fd, { bigint: true }).ino;
+        const inode = statFd(fd).ino;
         const id = makeQueueId(inode, time, opts.longIds ?? false);
         const path = queuePath(opts.queueDir, opts.queueName, id, opts.hashQueues ?? DEFAULT_HASH_QUEUE_NAMES, opts.hashDepth ?? 1);
         return new QueueFileWriter({ ...opts }, top, fd, tempPath, id, time, path, mode);
       } catch (e) {
-        closeSync(fd);
+        closeFd(fd);
         try {
-          unlinkSync(tempPath);
+          unlinkFile(tempPath);
         } catch {
           // already gone
         }
@@ -263,11 +260,7 @@ export class QueueFileWriter implements Disposable {
     this.pending = [];
     this.pendingBytes = 0;
     this.io("write", () => {
-      for (let done = 0; done < buf.length; ) {
-        const n = writeSync(this.fd, buf, done, buf.length - done, position);
-        done += n;
-        position += n;
-      }
+      pwriteAll(this.fd, buf, position);
     });
   }
 
@@ -401,32 +394,36 @@ export class QueueFileWriter implements Disposable {
       throw new QueueError("state", `queue file ${this.queueId}: size record changed length (${this.headSize} -> ${head.length})`);
     }
     this.io("write", () => {
-      writeSync(this.fd, head, 0, head.length, 0);
-      fchmodSync(this.fd, this.mode);
+      pwriteAll(this.fd, head, 0);
+      fchmodFd(this.fd, this.mode);
     });
-    const dir = dirname(this.path);
+    const dir = this.path.slice(0, this.path.lastIndexOf("/"));
     this.io("rename", () => {
       if (dir !== this.topDir) ensureQueueFileDirs(this.path);
-      const rc = renameNoReplace(this.tempPath, this.path);
-      if (rc === -EEXIST) throw new QueueError("exists", `rename ${this.tempPath} to ${this.path}: file exists`, { path: this.path });
-      if (rc === -ENOSYS || rc === -EINVAL) {
+      try {
+        renameNoReplace(this.tempPath, this.path);
+      } catch (e) {
+        const code = errnoCode(e);
+        if (code === "EEXIST") throw new QueueError("exists", `rename ${this.tempPath} to ${this.path}: file exists`, { path: this.path });
+        if (code !== "ENOSYS" && code !== "EINVAL") throw e;
         // no renameat2 here: check, then rename (the ID is unique while our inode holds it)
-        if (existsSync(this.path)) throw new QueueError("exists", `rename ${this.tempPath} to ${this.path}: file exists`, { path: this.path });
-        renameSync(this.tempPath, this.path);
-      } else if (rc < 0) renameSync(this.tempPath, this.path); // reports the error as node:fs words it
+        const fs = nodeFs();
+        if (fs.existsSync(this.path)) throw new QueueError("exists", `rename ${this.tempPath} to ${this.path}: file exists`, { path: this.path });
+        fs.renameSync(this.tempPath, this.path);
+      }
     });
     this.state = "done";
     try {
-      if (durable) fsyncSync(this.fd);
+      if (durable) fsyncFd(this.fd);
     } catch (e) {
       try {
-        unlinkSync(this.path);
+        unlinkFile(this.path);
       } catch {
         // nothing more we can do; the caller reports the failure and the sender retries
       }
       throw queueIoError("fsync queue file", this.path, e);
     } finally {
-      closeSync(this.fd);
+      closeFd(this.fd);
       this.fd = -1;
     }
     return { queueId: this.queueId, queueName, path: this.path, messageSize: this.messageSize, fileSize: this.offset };
@@ -438,14 +435,14 @@ export class QueueFileWriter implements Disposable {
     this.state = "aborted";
     if (this.fd >= 0) {
       try {
-        closeSync(this.fd);
+        closeFd(this.fd);
       } catch {
         // already closed
       }
       this.fd = -1;
     }
     try {
-      unlinkSync(this.tempPath);
+      unlinkFile(this.tempPath);
     } catch {
       // never created or already gone
     }
@@ -468,11 +465,11 @@ export function createQueueFile(opts: CreateQueueFileOptions): QueueFileWriter {
 export function syncQueueFileSystem(queueDir: string): void {
   let fd = -1;
   try {
-    fd = openSync(queueDir, constants.O_RDONLY | constants.O_DIRECTORY | O_CLOEXEC);
+    fd = openFile(queueDir, O_RDONLY | O_DIRECTORY);
     syncfs(fd);
   } catch (e) {
     throw queueIoError("syncfs", queueDir, e);
   } finally {
-    if (fd >= 0) closeSync(fd);
+    if (fd >= 0) closeFd(fd);
   }
 }

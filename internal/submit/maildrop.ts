@@ -47,7 +47,7 @@
  * Contract: openMaildropFile() and the writer it returns throw QueueError (queue_error.ts); notifyPickup() never
  * throws. Layer-1 library (internal/submit), used by sendmail and postdrop.
  */
-import { statSync } from "node:fs";
+import { statPath } from "../sys/libc.ts";
 import { createQueueFile, type QueueFileWriter } from "../queue/queue_writer.ts";
 import { sendTrigger } from "../ipc/trigger.ts";
 
@@ -63,7 +63,7 @@ const S_ISGID = 0o2000;
 /** Mode of a finished maildrop file: 0740 in a set-gid maildrop (the group is the mail system's), else 0700. */
 export function maildropFileMode(queueDir: string): number {
   try {
-    return (statSync(`${queueDir}/maildrop`).mode & S_ISGID) !== 0 ? 0o740 : 0o700;
+    return (statPath(`${queueDir}/maildrop`).mode & S_ISGID) !== 0 ? 0o740 : 0o700;
   } catch {
     return 0o700; // the writer reports the missing directory
   }

@@ -7,8 +7,7 @@
  * stays bounded whatever the input size. A closed standard input reads as empty, as Postfix reading /dev/null.
  * Throws SubmitError `read` when reading fails (`error reading input: REASON`).
  */
-import { fstatSync } from "node:fs";
-import { readSome } from "../sys/libc.ts";
+import { readSome, statFd } from "../sys/libc.ts";
 import { SubmitError } from "./submit_error.ts";
 
 /** Read size for a regular file on standard input. */
@@ -16,7 +15,7 @@ const FILE_READ_SIZE = 128 * 1024;
 
 function isRegularFile(fd: number): boolean {
   try {
-    return fstatSync(fd).isFile();
+    return (statFd(fd).mode & 0o170000) === 0o100000; // S_ISREG
   } catch {
     return false;
   }

@@ -2,7 +2,9 @@
  * libc — the few libc calls that node:fs and Bun do not offer, reached through bun:ffi.
  *
  * open/read/write/close for the start-up path of one-shot tools (importing node:fs starts helper threads and
- * costs about a millisecond, a third of a whole Postfix postlog run), gethostname(2),
+ * costs about a millisecond, a third of a whole Postfix postlog run), and the file operations of a submission
+ * (statx, pwrite, fsync, fchmod, renameat2 without replacing, unlink: sendmail writes its queue file without
+ * node:fs), gethostname(2),
  * flock(2), fcntl(2) with OFD record locks (classic POSIX locks vanish when any descriptor of the file is closed,
  * so only F_OFD_* are exposed), mkfifo(3), syncfs(2), prctl(PR_SET_NAME), and AF_UNIX datagram sockets for
  * syslog(3)'s /dev/log. Every call is non-blocking or short; none of them waits for a lock (callers retry on a
@@ -30,10 +32,11 @@ const ERRNO_NAMES: Record<number, string> = {
   1: "EPERM", 2: "ENOENT", 4: "EINTR", 5: "EIO", 6: "ENXIO", 9: "EBADF", 11: "EAGAIN", 12: "ENOMEM", 13: "EACCES", 32: "EPIPE",
   36: "ENAMETOOLONG", 40: "ELOOP", 24: "EMFILE", 27: "EFBIG", 31: "EMLINK",
   17: "EEXIST", 20: "ENOTDIR", 21: "EISDIR", 22: "EINVAL", 28: "ENOSPC", 30: "EROFS", 35: "EDEADLK",
-  88: "ENOTSOCK", 91: "EPROTOTYPE", 97: "EAFNOSUPPORT", 111: "ECONNREFUSED", 107: "ENOTCONN",
+  88: "ENOTSOCK", 16: "EBUSY", 18: "EXDEV", 38: "ENOSYS", 39: "ENOTEMPTY", 91: "EPROTOTYPE", 97: "EAFNOSUPPORT",
+  111: "ECONNREFUSED", 107: "ENOTCONN",
 };
 
-// Two groups, each opened on first use: bun:ffi compiles a trampoline per symbol, so a one-shot tool that only
+// Groups, each opened on first use: bun:ffi compiles a trampoline per symbol, so a one-shot tool that only
 // reads a file and writes a line should not pay for locks and sockets.
 let core: ReturnType<typeof openCore> | undefined;
 let extra: ReturnType<typeof openExtra> | undefined;
@@ -74,6 +77,24 @@ function openExtra() {
     connect: { args: [FFIType.i32, FFIType.ptr, FFIType.u32], returns: FFIType.i32 },
     send: { args: [FFIType.i32, FFIType.ptr, FFIType.u64, FFIType.i32], returns: FFIType.i64 },
   }).symbols;
+}
+
+// The file operations of a submission (sendmail writes one queue file): opened only by tools that write files.
+let files: ReturnType<typeof openFiles> | undefined;
+
+function openFiles() {
+  return dlopen("libc.so.6", {
+    statx: { args: [FFIType.i32, FFIType.ptr, FFIType.i32, FFIType.u32, FFIType.ptr], returns: FFIType.i32 },
+    pwrite: { args: [FFIType.i32, FFIType.ptr, FFIType.u64, FFIType.i64], returns: FFIType.i64 },
+    fsync: { args: [FFIType.i32], returns: FFIType.i32 },
+    fchmod: { args: [FFIType.i32, FFIType.u32], returns: FFIType.i32 },
+    renameat2: { args: [FFIType.i32, FFIType.ptr, FFIType.i32, FFIType.ptr, FFIType.u32], returns: FFIType.i32 },
+    unlink: { args: [FFIType.ptr], returns: FFIType.i32 },
+  }).symbols;
+}
+
+function libf() {
+  return (files ??= openFiles());
 }
 
 function libc() {
@@ -240,6 +261,79 @@ export function readSome(fd: number, buf: Uint8Array): number {
     if (n >= 0) return n;
     if (read.i32(l.__errno_location()!, 0) !== 4) fail("read");
   }
+}
+
+/** What statPath() and statFd() report (statx(2) fields). */
+export interface FileInfo {
+  /** st_mode: type and permission bits. */
+  mode: number;
+  uid: number;
+  gid: number;
+  size: number;
+  /** The inode number, exactly (a bigint: inode numbers may exceed 2^53). */
+  ino: bigint;
+}
+
+const AT_FDCWD = -100;
+const AT_EMPTY_PATH = 0x1000;
+const AT_SYMLINK_NOFOLLOW = 0x100;
+/** STATX_TYPE | STATX_MODE | STATX_UID | STATX_GID | STATX_INO | STATX_SIZE */
+const STATX_WANT = 0x1 | 0x2 | 0x8 | 0x10 | 0x100 | 0x200;
+let statxBuf: Buffer | undefined;
+
+function statx(dirFd: number, path: Uint8Array, flags: number, syscall: string): FileInfo {
+  const buf = (statxBuf ??= Buffer.alloc(256));
+  if (libf().statx(dirFd, ptr(path), flags, STATX_WANT, ptr(buf)) !== 0) fail(syscall);
+  // struct statx: stx_uid u32 @20, stx_gid u32 @24, stx_mode u16 @28, stx_ino u64 @32, stx_size u64 @40
+  return { mode: buf.readUInt16LE(28), uid: buf.readUInt32LE(20), gid: buf.readUInt32LE(24), size: Number(buf.readBigUInt64LE(40)), ino: buf.readBigUInt64LE(32) };
+}
+
+/** stat(2) of `path` (lstat(2) with `follow` false); throws SysError (code ENOENT …). */
+export function statPath(path: string, follow = true): FileInfo {
+  return statx(AT_FDCWD, Buffer.from(`${path}\0`), follow ? 0 : AT_SYMLINK_NOFOLLOW, follow ? "stat" : "lstat");
+}
+
+const EMPTY_PATH = new Uint8Array(1);
+
+/** fstat(2). */
+export function statFd(fd: number): FileInfo {
+  return statx(fd, EMPTY_PATH, AT_EMPTY_PATH, "fstat");
+}
+
+/** pwrite(2) of all of `data` at file offset `pos`, retrying short writes and EINTR. */
+export function pwriteAll(fd: number, data: Uint8Array, pos: number): void {
+  const f = libf();
+  for (let off = 0; off < data.length; ) {
+    const n = Number(f.pwrite(fd, ptr(data, off), BigInt(data.length - off), BigInt(pos + off)));
+    if (n < 0) {
+      if (read.i32(libc().__errno_location()!, 0) === 4) continue;
+      fail("pwrite");
+    }
+    off += n;
+  }
+}
+
+/** fsync(2). */
+export function fsyncFd(fd: number): void {
+  check("fsync", libf().fsync(fd));
+}
+
+/** fchmod(2). */
+export function fchmodFd(fd: number, mode: number): void {
+  check("fchmod", libf().fchmod(fd, mode));
+}
+
+/**
+ * rename(2) that never replaces an existing `to` (renameat2 with RENAME_NOREPLACE): throws SysError code EEXIST
+ * when `to` exists, EINVAL or ENOSYS where the file system or kernel cannot do it atomically.
+ */
+export function renameNoReplace(from: string, to: string): void {
+  check("rename", libf().renameat2(AT_FDCWD, ptr(Buffer.from(`${from}\0`)), AT_FDCWD, ptr(Buffer.from(`${to}\0`)), 1));
+}
+
+/** unlink(2). */
+export function unlinkFile(path: string): void {
+  check("unlink", libf().unlink(ptr(Buffer.from(`${path}\0`))));
 }
 
 /** isatty(3). */

@@ -6,7 +6,7 @@
  * are not seen); this is documented in the README. Lines that do not parse are skipped. Never throws for a
  * missing user: returns undefined.
  */
-import { readFileSync } from "node:fs";
+import { readFileBytes } from "./libc.ts";
 
 /** One passwd(5) entry. */
 export interface PasswdEntry {
@@ -27,7 +27,7 @@ export interface GroupEntry {
 
 function readLines(path: string): string[] {
   try {
-    return readFileSync(path, "utf8").split("\n");
+    return readFileBytes(path).toString("utf8").split("\n");
   } catch {
     return [];
   }
