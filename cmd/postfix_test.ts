@@ -4,7 +4,7 @@
  * deferral and retry, and recovery of the active queue after a crash.
  */
 import { test, expect, describe, afterAll, beforeAll } from "bun:test";
-import { readFileSync, writeFileSync, existsSync, chmodSync } from "node:fs";
+import { readFileSync, writeFileSync, existsSync, chmodSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { makeInstance, runTool, type Instance, waitFor } from "./_testkit.ts";
 import { createQueueFile, scanQueue, openQueueFile, queueLayout, layoutPath } from "../internal/queue/index.ts";
@@ -245,4 +245,25 @@ describe("the environment of the daemons", () => {
       inst.cleanup();
     }
   }, 30000);
+});
+
+describe("mail submitted before the first start", () => {
+  const asRoot = process.getuid?.() === 0;
+  test.skipIf(!asRoot)("root's submissions to a maildrop that is not yet set-gid are readable by pickup after start", async () => {
+    const inst = makeInstance("local_transport = discard:delivered locally\n");
+    writeFileSync(join(inst.config, "master.cf"), stockMasterCf(null));
+    try {
+      mkdirSync(join(inst.queue, "maildrop"), { recursive: true });
+      chmodSync(join(inst.queue, "maildrop"), 0o1733);
+      const sent = runTool("sendmail", ["-C", inst.config, "-i", "-f", "root", "someone"], { stdin: "Subject: early\n\nbody\n" });
+      expect(sent.status).toBe(0);
+      expect(runTool("postfix", ["-c", inst.config, "start"]).status).toBe(0);
+      await waitFor("the early message's delivery", () => /to=<someone@host\.example\.test>.*status=sent \(delivered locally\)/.test(log(inst)));
+      expect(log(inst)).not.toContain("permission denied");
+    } finally {
+      runTool("postfix", ["-c", inst.config, "abort"]);
+      inst.cleanup();
+    }
+  }, 30000);
+  if (!asRoot) console.log("skipped: the maildrop adoption test needs root (the master changes groups only as root)");
 });

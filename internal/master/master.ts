@@ -37,7 +37,7 @@
  *   SIGQUIT: children are killed at once (postfix abort); queue files are crash-safe, so nothing is lost.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { chmodSync, closeSync, constants, lchownSync, lstatSync, mkdirSync, openSync, readdirSync, writeSync } from "node:fs";
+import { chmodSync, closeSync, constants, fchmodSync, fchownSync, fstatSync, lchownSync, lstatSync, mkdirSync, openSync, readdirSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { bindLogToConfig, importedEnvironment, loadConfig, type Config } from "../config/config.ts";
 import type { MasterEntry } from "../config/master_cf.ts";
@@ -47,7 +47,7 @@ import { FatalError } from "../sys/errors.ts";
 import { getpwnam } from "../sys/passwd.ts";
 import { mkfifo } from "../sys/libc.ts";
 import { lockPidFile, LockError } from "../fsx/lock.ts";
-import { ensureQueueDirs } from "../queue/index.ts";
+import { ensureQueueDirs, isValidQueueId } from "../queue/index.ts";
 import { sendTrigger } from "../ipc/trigger.ts";
 import { MAIL_VERSION } from "../config/version.ts";
 import { closeInetListener, openInetListener, parseInetListen, type ListenAddress } from "./inet_listener.ts";
@@ -159,6 +159,42 @@ export function prepareQueueDirectory(queueDir: string, owner?: { uid: number; g
     // set-gid maildrop: files users drop there get mail_owner's group, so pickup can read them (mode 0740)
     // while other users cannot (see internal/submit/maildrop.ts)
     chmodSync(join(queueDir, "maildrop"), 0o3733);
+    adoptMaildropFiles(join(queueDir, "maildrop"), owner.gid);
+  }
+}
+
+/**
+ * Files submitted before the maildrop was made set-gid (sendmail run as root before the first `postfix start`)
+ * carry the submitter's group and mode 0700, which pickup, running as mail_owner, cannot read: they would wait
+ * forever. Each complete submission is given mail_owner's group and group read permission, as the set-gid
+ * directory would have given it. Done through the open file (O_NOFOLLOW, then fstat): a name swapped for a
+ * symbolic link or a hard link to another file between the listing and the change is left alone.
+ */
+function adoptMaildropFiles(dir: string, gid: number): void {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    if (!isValidQueueId(name)) continue; // temporary files of submissions in progress, and strangers
+    let fd: number;
+    try {
+      fd = openSync(join(dir, name), constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+    } catch {
+      continue;
+    }
+    try {
+      const st = fstatSync(fd);
+      if (!st.isFile() || st.nlink !== 1 || st.gid === gid || (st.mode & 0o100) === 0) continue;
+      fchownSync(fd, -1, gid);
+      fchmodSync(fd, (st.mode & 0o700) | 0o040);
+    } catch (e) {
+      msgWarn(`maildrop/${name}: cannot give it the mail system's group: ${(e as Error).message}`);
+    } finally {
+      closeSync(fd);
+    }
   }
 }
 
