@@ -7,7 +7,7 @@
  * `dir` durable. Throws the underlying node:fs error; never leaves the temporary file behind on failure.
  */
 import { nodeFs } from "../sys/node_fs.ts";
-import { dirname, basename, join } from "node:path";
+import { basenamePath, dirnamePath, joinPath } from "../sys/posix_path.ts";
 
 /** O_CLOEXEC (Linux), missing from node:fs constants: descriptors never leak into delivered commands. */
 const O_CLOEXEC = 0o2000000;
@@ -24,7 +24,7 @@ export function fsyncDir(dir: string): void {
 
 /** A temporary name beside `path` that no other process uses at the same moment. */
 export function tempNameBeside(path: string): string {
-  return join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}.tmp`);
+  return joinPath(dirnamePath(path), `.${basenamePath(path)}.${process.pid}.${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}.tmp`);
 }
 
 /** Replaces `path` with `data` atomically and durably; keeps the old file's mode unless `mode` is given. */
@@ -59,5 +59,5 @@ export function writeFileAtomic(path: string, data: string | Uint8Array, mode?: 
     }
     throw e;
   }
-  fsyncDir(dirname(path));
+  fsyncDir(dirnamePath(path));
 }

@@ -23,7 +23,7 @@
  * relative to its directory (listings and postsuper's bulk operations).
  */
 import { nodeFs } from "../sys/node_fs.ts";
-import { join, dirname } from "node:path";
+import { dirnamePath, joinPath } from "../sys/posix_path.ts";
 import { fsyncDir } from "../fsx/atomic.ts";
 import { QueueError, errnoCode, queueIoError } from "./queue_error.ts";
 import { assertValidQueueId, isValidQueueId, longIdSeparator, longIdUsec } from "./queue_id.ts";
@@ -134,13 +134,13 @@ export function relativeQueuePath(queueName: string, id: string, hashQueues: Has
 
 /** The absolute path of queue file `id` in `queueName` under `queueDir`, hashed as Postfix would. */
 export function queuePath(queueDir: string, queueName: string, id: string, hashQueues: HashQueueNames, depth: number): string {
-  return join(queueDir, relativeQueuePath(queueName, id, hashQueues, depth));
+  return joinPath(queueDir, relativeQueuePath(queueName, id, hashQueues, depth));
 }
 
 /** The directory of queue `queueName` under `queueDir` (no hashing). */
 export function queueTopDir(queueDir: string, queueName: string): string {
   assertQueueName(queueName);
-  return join(queueDir, queueName);
+  return joinPath(queueDir, queueName);
 }
 
 /**
@@ -157,7 +157,7 @@ export function ensureQueueDirs(
     nodeFs().mkdirSync(queueDir, { recursive: true, mode: 0o755 });
     for (const name of opts.names ?? QUEUE_NAMES) {
       assertQueueName(name);
-      const dir = join(queueDir, name);
+      const dir = joinPath(queueDir, name);
       const mode = opts.modes?.[name] ?? QUEUE_DIR_MODES[name];
       try {
         nodeFs().mkdirSync(dir, { mode });
@@ -180,7 +180,7 @@ export function ensureQueueDirs(
  * parent that gained an entry, so that a file renamed into a new directory survives a crash.
  */
 export function ensureQueueFileDirs(path: string): void {
-  const dir = dirname(path);
+  const dir = dirnamePath(path);
   let first: string | undefined;
   try {
     first = nodeFs().mkdirSync(dir, { recursive: true, mode: 0o700 });
@@ -189,11 +189,11 @@ export function ensureQueueFileDirs(path: string): void {
   }
   if (first === undefined) return;
   try {
-    fsyncDir(dirname(first));
+    fsyncDir(dirnamePath(first));
     let d = first;
     for (const part of dir.slice(first.length).split("/").filter((p) => p.length > 0)) {
       fsyncDir(d); // d gained the entry `part`
-      d = join(d, part);
+      d = joinPath(d, part);
     }
   } catch (e) {
     throw queueIoError("fsync directory", dir, e);
