@@ -11,7 +11,8 @@
  * DESCRIPTION
  *   -p lists the queue in Postfix's mailq layout, -j as Postfix's JSON Lines (internal/showq/mailq_format.ts):
  *   maildrop, active, incoming, deferred and hold, in that order, read directly from the queue directory one
- *   message at a time (memory does not grow with the queue), whether or not the mail system runs.
+ *   message at a time (internal/queue/queue_listing.ts; memory does not grow with the queue), whether or not
+ *   the mail system runs.
  *
  *   -f asks the running queue manager to deliver all queued mail now (request `FADI` to public/qmgr, then `W` to
  *   public/pickup). -i queue_id does the same for one deferred message, and -s site for the deferred messages
@@ -48,22 +49,15 @@ import { stdoutClosed, writeOut } from "../internal/sys/stdout.ts";
 import { getpwnam, getpwuid } from "../internal/sys/passwd.ts";
 import { bindLogToConfig, loadConfig, type Config } from "../internal/config/config.ts";
 import { sendTrigger } from "../internal/ipc/trigger.ts";
-import {
-  isValidQueueId,
-  layoutPath,
-  moveMessage,
-  queueLayout,
-  QueueError,
-  scanQueueSummaries,
-  type QueueLayout,
-  type QueueName,
-  type QueueSummary,
-  type QueueSummaryFailure,
-} from "../internal/queue/index.ts";
+import { QueueError } from "../internal/queue/queue_error.ts";
+import { isValidQueueId } from "../internal/queue/queue_id.ts";
+import type { QueueName } from "../internal/queue/queue_path.ts";
+import { layoutPath, moveMessage, queueLayout, scanQueueSummaries, type QueueLayout, type QueueSummaryFailure } from "../internal/queue/queue_ops.ts";
+import { ListedMessage, scanQueueListing } from "../internal/queue/queue_listing.ts";
 import { jsonLine, MailqListing } from "../internal/showq/mailq_format.ts";
-import { parseSelector, selectMessages, SELECTABLE_QUEUES, SELECTOR_LONG_OPTIONS } from "../internal/showq/selector.ts";
+import { needsEnvelope, parseSelector, selectMessages, SELECTABLE_QUEUES, SELECTOR_LONG_OPTIONS } from "../internal/showq/selector.ts";
 import { QueueShape, QueueStats, SHAPE_KEYS, type ShapeKey } from "../internal/showq/queue_report.ts";
-import { utimesSync } from "node:fs";
+import { nodeFs } from "../internal/sys/node_fs.ts";
 
 export const USAGE = "postqueue -f | postqueue -i queueid | postqueue -j | postqueue -p | postqueue -s site";
 
@@ -158,7 +152,7 @@ function flushOne(layout: QueueLayout, id: string): boolean {
   const now = new Date();
   for (const q of ["deferred", "incoming"] as const) {
     try {
-      utimesSync(layoutPath(layout, q, id), now, now);
+      nodeFs().utimesSync(layoutPath(layout, q, id), now, now);
     } catch {
       continue;
     }
@@ -177,24 +171,19 @@ function flushOne(layout: QueueLayout, id: string): boolean {
 function listQueue(cfg: Config, layout: QueueLayout, mode: "p" | "j", opts: ReturnType<typeof getopt>): void {
   const sel = parseSelector(opts.opts);
   const emptyAddress = cfg.get("empty_address_recipient");
-  const onFailure = (f: { queueId: string; error: Error }) => msgWarn(`${f.queueId}: ${f.error.message}`);
-  // without a selector, the scan itself: one generator fewer per message
-  const items: Iterable<QueueSummary | QueueSummaryFailure> = sel === undefined ? scanQueueSummaries(layout) : selectMessages(layout, sel, onFailure);
-  if (mode === "j") {
-    for (const s of items) {
-      if ("error" in s) onFailure(s);
-      else writeOut(jsonLine(s, emptyAddress));
-      if (stdoutClosed()) return;
-    }
-    return;
+  const onFailure = (f: QueueSummaryFailure) => msgWarn(`${f.queueId}: ${f.error.message}`);
+  const listing = mode === "p" ? new MailqListing({ longIds: layout.longIds, emptyAddress }) : undefined;
+  const emit = (m: ListedMessage): boolean => {
+    writeOut(listing ? listing.entry(m) : jsonLine(m, emptyAddress));
+    return !stdoutClosed();
+  };
+  // without a selector (or one that only names queues), the listing's own lean scan (internal/queue/queue_listing.ts)
+  if (!needsEnvelope(sel)) scanQueueListing(layout, emit, onFailure, sel?.queues);
+  else {
+    const m = new ListedMessage();
+    for (const s of selectMessages(layout, sel, onFailure)) if (!emit(m.fromSummary(s))) return;
   }
-  const listing = new MailqListing({ longIds: layout.longIds, emptyAddress });
-  for (const s of items) {
-    if ("error" in s) onFailure(s);
-    else writeOut(listing.entry(s));
-    if (stdoutClosed()) return;
-  }
-  writeOut(listing.end());
+  if (listing && !stdoutClosed()) writeOut(listing.end());
 }
 
 /** postqueue's entry point. */

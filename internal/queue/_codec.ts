@@ -3,7 +3,9 @@
  *
  * `codec` is the only Packr/Unpackr in the project (Packr extends Unpackr, so one object does both). (The
  * envelope fast path of queue_file.ts reads the plain subset postkit writes straight from bytes with
- * _record_reader.ts; whatever it is not sure to read exactly as `codec` would, it leaves to `codec`.) It is
+ * _record_reader.ts; whatever it is not sure to read exactly as `codec` would, it leaves to `codec`, and
+ * queue_file.ts loads this module, and msgpackr with it, only then: a listing whose files all take the fast path
+ * never pays for it.) It is
  * configured once, here:
  * - `useRecords: true` WITHOUT `structures`: every pack() call is self-describing, so records appended by other
  *   processes later decode in a fresh process (with shared `structures` a fresh decoder silently produces

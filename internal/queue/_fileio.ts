@@ -79,7 +79,11 @@ const encoder = new TextEncoder();
 
 /** libc through bun:ffi, opened on first use; null where it cannot be (not glibc). */
 export function loadLibc(): Libc | null {
-  if (libc !== undefined) return libc;
+  // small, so that the calls of every file of a listing inline it instead of compiling openLibc() again and again
+  return libc !== undefined ? libc : openLibc();
+}
+
+function openLibc(): Libc | null {
   try {
     libc = dlopen("libc.so.6", {
       opendir: { args: [FFIType.cstring], returns: FFIType.ptr },

@@ -1,6 +1,8 @@
 /**
  * _record_reader — reads queue file records straight from bytes already in memory, for the fast envelope path of
- * queue_file.ts (readEnvelopeFd(): one read of a small file, then decode only what the envelope needs).
+ * queue_file.ts (readEnvelopeFd(): one read of a small file, then decode only what the envelope needs) and the
+ * listing's decoder of queue_listing.ts (which skips, still checking them, the strings it does not print:
+ * skipStr(); and takes the strings neighbouring files share from a StringCache: strCached()).
  *
  * Problem: decoding a 1.4 KB queue file through msgpackr (a RecordStream, an array per record, then a typed record
  * object per array) costs more than the four system calls that read it; listing 100,000 messages spends most of
@@ -18,14 +20,22 @@
  * value running past `end`, or a field of the wrong type. Integers decode as msgpackr's `int64AsType: "number"`
  * does (high word * 2^32 + low word).
  *
- * Shape: each reader method is a few lines for the common encoding (a fixarray record, a positive fixint, a str
- * of up to 255 ASCII bytes) and calls a separate method for the rest, so that the JIT compiles and inlines the
+ * Shape: each reader method is a few lines for the common encoding (a fixarray record, a positive fixint or the
+ * writer's fixed-width uint64, a str of up to 255 ASCII bytes) and calls a separate method for the rest, so that the JIT compiles and inlines the
  * hot paths quickly — a listing of 10,000 messages is over before a large function reaches the optimising tiers.
  *
  * Private to internal/queue. Never throws.
  */
 
 const MAX_ELEMENTS = 32;
+
+/** The last string of a field and its bytes, for RecordReader.strCached(). */
+export class StringCache {
+  value = "";
+  /** Bytes of `value` in `bytes`, -1 when there is none. */
+  length = -1;
+  readonly bytes: Buffer = Buffer.allocUnsafe(256);
+}
 
 /** A cursor over msgpack bytes; see the header. */
 export class RecordReader {
@@ -94,12 +104,21 @@ export class RecordReader {
 
   /** Reads the next element as a count (a safe integer >= 0); -1 and `bad` otherwise. */
   count(): number {
+    const b = this.buf;
     const p = this.pos;
-    const t = this.buf[p]!;
-    if (this.left > 0 && p < this.end && t <= 0x7f) {
-      this.left--;
-      this.pos = p + 1;
-      return t;
+    const t = b[p]!;
+    if (this.left > 0 && p < this.end) {
+      if (t <= 0x7f) {
+        this.left--;
+        this.pos = p + 1;
+        return t;
+      }
+      // uint64 with a high word below 2^21 (a safe integer): the writer's fixed-width fields
+      if (t === 0xcf && p + 9 <= this.end && b[p + 1] === 0 && b[p + 2] === 0 && b[p + 3]! < 0x20) {
+        this.left--;
+        this.pos = p + 9;
+        return u32(b, p + 1) * 0x100000000 + u32(b, p + 5);
+      }
     }
     const v = this.intSlow();
     if (v >= 0) return v;
@@ -176,6 +195,40 @@ export class RecordReader {
     return b.toString("latin1", s, e); // native; a JS loop of fromCharCode is eight times slower
   }
 
+  /**
+   * str() through `cache`, the string this field had last time (in the previous queue file of a listing): when the
+   * bytes are the same, the cached string itself, found with one native comparison instead of a JavaScript loop
+   * over the bytes and a new string (neighbouring queue files so often share a sender, recipients, a reason).
+   */
+  strCached(cache: StringCache): string {
+    const b = this.buf;
+    const p = this.pos;
+    const t = b[p]!;
+    let s: number;
+    let e: number;
+    if (t >= 0xa0 && t <= 0xbf) {
+      s = p + 1;
+      e = s + t - 0xa0;
+    } else if (t === 0xd9) {
+      s = p + 2;
+      e = s + b[p + 1]!;
+    } else return this.str();
+    if (this.left <= 0 || !(e <= this.end)) return this.str();
+    const len = e - s;
+    if (len === cache.length && (len === 0 || b.compare(cache.bytes, 0, len, s, e) === 0)) {
+      this.left--;
+      this.pos = e;
+      return cache.value; // what str() gave for these bytes
+    }
+    const v = this.str();
+    if (!this.bad && len <= cache.bytes.length) {
+      b.copy(cache.bytes, 0, s, e);
+      cache.length = len;
+      cache.value = v;
+    }
+    return v;
+  }
+
   private strSlow(): string {
     if (this.left-- <= 0 || this.pos >= this.end) return this.failStr();
     const b = this.buf;
@@ -204,6 +257,61 @@ export class RecordReader {
   private failStr(): string {
     this.bad = true;
     return "";
+  }
+
+  /**
+   * Skips the next element, which must be a string that str() would read: its length in bytes, or -1 and `bad`
+   * when it is not one. For fields a reader does not need (a listing needs no attributes): the same checks as
+   * str(), without making the string.
+   */
+  skipStr(): number {
+    const b = this.buf;
+    const p = this.pos;
+    const t = b[p]!;
+    if (t >= 0xa0 && t <= 0xbf && this.left > 0) {
+      const s = p + 1;
+      const e = s + t - 0xa0;
+      if (e <= this.end) {
+        let i = s;
+        while (i < e && b[i]! < 0x80) i++;
+        if (i === e) {
+          this.left--;
+          this.pos = e;
+          return e - s;
+        }
+      }
+    }
+    return this.skipStrSlow();
+  }
+
+  private skipStrSlow(): number {
+    if (this.left-- <= 0 || this.pos >= this.end) return this.failLen();
+    const b = this.buf;
+    let p = this.pos;
+    const t = b[p++]!;
+    let len: number;
+    if (t >= 0xa0 && t <= 0xbf) len = t - 0xa0;
+    else if (t === 0xd9) {
+      if (p + 1 > this.end) return this.failLen();
+      len = b[p++]!;
+    } else if (t === 0xda) {
+      if (p + 2 > this.end) return this.failLen();
+      len = (b[p]! << 8) | b[p + 1]!;
+      p += 2;
+    } else if (t === 0xdb) {
+      if (p + 4 > this.end) return this.failLen();
+      len = u32(b, p);
+      p += 4;
+    } else return this.failLen();
+    const e = p + len;
+    if (e > this.end || !validUtf8(b, p, e)) return this.failLen();
+    this.pos = e;
+    return len;
+  }
+
+  private failLen(): number {
+    this.bad = true;
+    return -1;
   }
 
   /** Skips the elements of the current record not read yet (the extra trailing fields a later version may add). */

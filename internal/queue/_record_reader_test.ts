@@ -1,11 +1,11 @@
 /**
  * _record_reader_test — the fast reader decodes what it accepts exactly as the queue codec does (integers of every
  * msgpack width and sign, strings of every header and of ASCII, UTF-8 and invalid bytes), and gives up (`bad`) on
- * everything else.
+ * everything else; skipStr() accepts exactly the strings str() accepts, and strCached() gives what str() gives.
  */
 import { test, expect, describe } from "bun:test";
 import { codec } from "./_codec.ts";
-import { RecordReader, validUtf8 } from "./_record_reader.ts";
+import { RecordReader, StringCache, validUtf8 } from "./_record_reader.ts";
 
 /** A record ["T", value] as the codec packs it, read back: the value, or "bad". */
 function readBack(value: unknown, as: "int" | "count" | "str"): unknown {
@@ -79,6 +79,29 @@ describe("RecordReader", () => {
     expect(r.count()).toBe(5);
     r.skipRest();
     expect([r.bad, r.pos]).toEqual([false, buf.length]);
+  });
+
+  test("skipStr() and strCached() accept what str() accepts and give what it gives, cache hit or miss", () => {
+    const values: unknown[] = ["", "a", "x".repeat(31), "x".repeat(32), "y".repeat(255), "z".repeat(256), "jörg", "日本語", "😀", 5, null, Buffer.from("x")];
+    const raw = [[0xa1, 0xff], [0xa2, 0xc3, 0xa9], [0xd9, 0x02, 0x41, 0x42], [0xd9, 0x05, 0x41], [0xa3, 0x41]]; // invalid, é, str8, cut, cut
+    const records = [...values.map((v) => codec.pack(["S", v])), ...raw.map((b) => Buffer.from([0x92, 0xa1, 0x53, ...b]))];
+    const cache = new StringCache();
+    // every record after every other one, so that the cache holds each string in turn
+    for (const a of records) {
+      for (const b of [a, ...records]) {
+        const read = (how: "str" | "skip" | "cached") => {
+          const r = new RecordReader();
+          r.reset(b, 0, b.length);
+          r.begin();
+          const v = how === "str" ? r.str() : how === "skip" ? r.skipStr() : r.strCached(cache);
+          return r.bad ? "bad" : [v, r.pos];
+        };
+        const want = read("str");
+        expect([b, read("cached")]).toEqual([b, want]);
+        const skipped = read("skip");
+        expect([b, skipped]).toEqual([b, want === "bad" ? "bad" : [Buffer.byteLength((want as [string])[0]), (want as [string, number])[1]]]);
+      }
+    }
   });
 
   test("validUtf8() agrees with a fatal TextDecoder on random bytes", () => {

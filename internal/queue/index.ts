@@ -8,6 +8,7 @@
  * - queue_file.ts    the file format (documented there), openQueueFile(), readEnvelope(), status appends
  * - queue_writer.ts  createQueueFile(): envelope, streamed content, atomic durable entry
  * - queue_ops.ts     findMessage(), moveMessage(), deleteMessage(), moveToCorrupt(), scanQueueSummaries()
+ * - queue_listing.ts scanQueueListing(): what mailq and postqueue -p/-j print of each message, read leanly
  * - queue_lock.ts    the shared/exclusive flock protocol
  * - queue_error.ts   QueueError and its codes
  */
@@ -18,3 +19,4 @@ export * from "./queue_lock.ts";
 export * from "./queue_file.ts";
 export * from "./queue_writer.ts";
 export * from "./queue_ops.ts";
+export * from "./queue_listing.ts";

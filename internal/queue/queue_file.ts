@@ -86,9 +86,9 @@
  * Contract: functions throw `QueueError` (`notfound`, `corrupt`, `unsupported`, `torn`, `locked`, `state`,
  * `invalid`, `io`); files are opened with O_NOFOLLOW and must be regular files.
  */
-import { closeSync, constants, fstatSync, fsyncSync, ftruncateSync, openSync, writeSync } from "node:fs";
 import { msgWarn } from "../log/msg.ts";
-import { RecordStream } from "./_codec.ts";
+import type * as Codec from "./_codec.ts";
+import { nodeFs } from "../sys/node_fs.ts";
 import { ATTR, encodeRecord, QUEUE_FILE_VERSION } from "./queue_record.ts";
 
 export { ATTR, CONTENT_CHUNK_SIZE, encodeRecord, QUEUE_FILE_VERSION } from "./queue_record.ts";
@@ -98,6 +98,17 @@ import { RecordReader } from "./_record_reader.ts";
 import { readAt } from "./_fileio.ts";
 import type { QueueTime } from "./queue_id.ts";
 import { lockQueueFile, type QueueLockMode } from "./queue_lock.ts";
+
+let codecModule: typeof Codec | undefined;
+
+/**
+ * A RecordStream (_codec.ts) over `fd` from `start`. _codec.ts, and msgpackr with it, is loaded the first time
+ * one is needed: a listing whose files all take the fast paths never loads it (some milliseconds of start-up).
+ */
+function recordStream(fd: number, start: number, sizeHint?: number): Codec.RecordStream {
+  codecModule ??= require("./_codec.ts") as typeof Codec;
+  return new codecModule.RecordStream(fd, start, sizeHint);
+}
 
 
 /** Record kinds (see the header). */
@@ -350,19 +361,20 @@ export class QueueFile implements Disposable {
 
   /** Opens `path` (see OpenQueueFileOptions); throws `notfound`, `locked`, `io`, or `corrupt` for a non-regular file. */
   static open(path: string, opts: OpenQueueFileOptions = {}): QueueFile {
+    const { constants } = nodeFs();
     const flags = (opts.write ? constants.O_RDWR | constants.O_APPEND : constants.O_RDONLY) | constants.O_NOFOLLOW | O_CLOEXEC;
     let fd: number;
     try {
-      fd = openSync(path, flags);
+      fd = nodeFs().openSync(path, flags);
     } catch (e) {
       if (errnoCode(e) === "ELOOP") throw new QueueError("corrupt", `open queue file ${path}: is a symbolic link`, { path, cause: e });
       throw queueIoError("open queue file", path, e);
     }
     try {
-      if (!fstatSync(fd).isFile()) throw new QueueError("corrupt", `${path}: not a regular file`, { path });
+      if (!nodeFs().fstatSync(fd).isFile()) throw new QueueError("corrupt", `${path}: not a regular file`, { path });
       if (opts.lock) lockQueueFile(fd, opts.lock, path);
     } catch (e) {
-      closeSync(fd);
+      nodeFs().closeSync(fd);
       throw e instanceof QueueError ? e : queueIoError("open queue file", path, e);
     }
     return new QueueFile(path, fd, opts.write === true, opts.lock);
@@ -398,8 +410,8 @@ export class QueueFile implements Disposable {
         });
       }
       try {
-        ftruncateSync(this.fd, env.tornTail.offset);
-        fsyncSync(this.fd);
+        nodeFs().ftruncateSync(this.fd, env.tornTail.offset);
+        nodeFs().fsyncSync(this.fd);
       } catch (e) {
         throw queueIoError("truncate queue file", this.path, e);
       }
@@ -418,7 +430,7 @@ export class QueueFile implements Disposable {
   *content(): Generator<Uint8Array> {
     this.check();
     const env = this.envelope();
-    const s = new RecordStream(this.fd, env.contentOffset, env.extractedOffset + 64);
+    const s = recordStream(this.fd, env.contentOffset, env.extractedOffset + 64);
     let total = 0;
     let first = true;
     for (;;) {
@@ -447,7 +459,7 @@ export class QueueFile implements Disposable {
    */
   *records(start = 0): Generator<LocatedRecord> {
     this.check();
-    const s = new RecordStream(this.fd, start);
+    const s = recordStream(this.fd, start);
     for (;;) {
       const step = s.next();
       if (step.type === "eof") return;
@@ -499,10 +511,10 @@ export class QueueFile implements Disposable {
     const buf = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
     let start: number;
     try {
-      start = fstatSync(this.fd).size;
-      const n = writeSync(this.fd, buf);
+      start = nodeFs().fstatSync(this.fd).size;
+      const n = nodeFs().writeSync(this.fd, buf);
       if (n !== buf.length) throw Object.assign(new Error(`short write (${n} of ${buf.length} bytes)`), { code: "EIO" });
-      if (sync) fsyncSync(this.fd);
+      if (sync) nodeFs().fsyncSync(this.fd);
     } catch (e) {
       throw queueIoError("append to queue file", this.path, e);
     }
@@ -521,7 +533,7 @@ export class QueueFile implements Disposable {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    closeSync(this.fd);
+    nodeFs().closeSync(this.fd);
   }
 
   [Symbol.dispose](): void {
@@ -565,7 +577,7 @@ function applyAppended(env: QueueEnvelope, rec: QueueRecord, offset: number, byO
 export function readEnvelopeFd(fd: number, path: string, fileSize?: number): QueueEnvelope {
   if (fileSize === undefined) {
     try {
-      fileSize = fstatSync(fd).size;
+      fileSize = nodeFs().fstatSync(fd).size;
     } catch (e) {
       throw queueIoError("stat queue file", path, e);
     }
@@ -584,7 +596,7 @@ export function readEnvelopeFd(fd: number, path: string, fileSize?: number): Que
 export function readEnvelopeGeneral(fd: number, path: string): QueueEnvelope {
   let fileSize: number;
   try {
-    fileSize = fstatSync(fd).size;
+    fileSize = nodeFs().fstatSync(fd).size;
   } catch (e) {
     throw queueIoError("stat queue file", path, e);
   }
@@ -805,7 +817,7 @@ function attrNumber(attr: Map<string, string>, name: string): number | undefined
 
 function parseEnvelope(fd: number, path: string, fileSize: number): QueueEnvelope {
   // Part 1: the envelope, from offset 0 up to M.
-  const head = new RecordStream(fd, 0, fileSize);
+  const head = recordStream(fd, 0, fileSize);
   const first = head.next();
   if (first.type === "eof") throw corrupt(path, 0, "empty file");
   if (first.type !== "record") throw corrupt(path, 0, "not a postkit queue file");
@@ -897,7 +909,7 @@ function parseEnvelope(fd: number, path: string, fileSize: number): QueueEnvelop
   if (!sawTime || !sawSender) throw corrupt(path, head.offset, sawTime ? "no sender record" : "no arrival time record");
 
   // Part 3: from X (skipping the content) to E.
-  const tail = new RecordStream(fd, c.extractedOffset, fileSize);
+  const tail = recordStream(fd, c.extractedOffset, fileSize);
   const x = tail.next();
   if (x.type !== "record" || decodeRecord(x.value)?.kind !== "X") throw corrupt(path, c.extractedOffset, "no extracted-information record where the size record says");
   for (;;) {
@@ -923,7 +935,7 @@ function parseEnvelope(fd: number, path: string, fileSize: number): QueueEnvelop
       const rec = decodeRecord(step.value);
       if (rec && APPENDED_KINDS.has(rec.kind) && applyAppended(env, rec, step.offset, byOffset)) continue;
     }
-    const size = Math.max(fstatSync(fd).size, fileSize); // an appender may have added bytes meanwhile
+    const size = Math.max(nodeFs().fstatSync(fd).size, fileSize); // an appender may have added bytes meanwhile
     env.fileSize = size;
     env.tornTail = { offset: step.offset, size: size - step.offset };
     break;

@@ -23,16 +23,19 @@
  * queue ID), as showq does. It costs four system calls per message of up to 64 KiB — openat(2) relative to the
  * directory being read, statx(2), one pread(2), close(2) — through _fileio.ts, with the envelope decoded straight
  * from the bytes read (queue_file.ts); whatever goes wrong on that path is redone through node:fs, so errors read
- * as they always have. Memory stays flat: one directory entry and one message at a time.
+ * as they always have. Memory stays flat: one directory entry and one message at a time. (mailq and postqueue
+ * -p/-j use queue_listing.ts, the same scan with a decoder that keeps only what they print.) node:fs itself is
+ * loaded only when one of those rarer paths runs (sys/node_fs.ts).
  *
  * lstatQueuePath(), renameQueueFileNoReplace(), unlinkQueuePath() and the directory handles are the same calls
  * for postsuper's bulk operations (queue_lock.ts says when it may skip the lock).
  */
-import { closeSync, constants, fchmodSync, fstatSync, futimesSync, lstatSync, openSync, renameSync, unlinkSync, type Stats } from "node:fs";
-import { dirname } from "node:path";
+import type { Stats } from "node:fs";
+import { dirnamePath as dirname } from "../sys/posix_path.ts";
 import { fsyncDir } from "../fsx/atomic.ts";
 import { QueueError, errnoCode, queueIoError } from "./queue_error.ts";
 import { O_CLOEXEC } from "./_fs.ts";
+import { nodeFs } from "../sys/node_fs.ts";
 import { assertValidQueueId, isValidQueueId } from "./queue_id.ts";
 import { closeFd, lstatPath, openDirHandle, renameNoReplace as renameAtomicNoReplace, statFd, unlinkPath, type FileStat } from "./_fileio.ts";
 import { lockQueueFile } from "./queue_lock.ts";
@@ -46,6 +49,7 @@ import {
   queuePath,
   QueueWalker,
   SHOWQ_QUEUES,
+  type DirStream,
   type HashQueueNames,
   type QueueName,
 } from "./queue_path.ts";
@@ -84,7 +88,7 @@ export function findMessage(layout: QueueLayout, id: string, queues: readonly Qu
     for (const queueName of queues) {
       const path = layoutPath(layout, queueName, id);
       try {
-        if (lstatSync(path).isFile()) return { queueName, path };
+        if (nodeFs().lstatSync(path).isFile()) return { queueName, path };
       } catch (e) {
         if (errnoCode(e) !== "ENOENT" && errnoCode(e) !== "ENOTDIR") throw queueIoError("stat", path, e);
       }
@@ -100,18 +104,18 @@ export function findMessage(layout: QueueLayout, id: string, queues: readonly Qu
 function openLocked(path: string): { fd: number; st: Stats } {
   let fd: number;
   try {
-    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | O_CLOEXEC);
+    fd = nodeFs().openSync(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
   } catch (e) {
     if (errnoCode(e) === "ELOOP") throw new QueueError("corrupt", `open queue file ${path}: is a symbolic link`, { path, cause: e });
     throw queueIoError("open queue file", path, e);
   }
   try {
-    const st = fstatSync(fd);
+    const st = nodeFs().fstatSync(fd);
     if (!st.isFile()) throw new QueueError("corrupt", `${path}: not a regular file`, { path });
     lockQueueFile(fd, "exclusive", path);
     let now: Stats;
     try {
-      now = lstatSync(path);
+      now = nodeFs().lstatSync(path);
     } catch (e) {
       throw queueIoError("stat queue file", path, e);
     }
@@ -120,7 +124,7 @@ function openLocked(path: string): { fd: number; st: Stats } {
     }
     return { fd, st };
   } catch (e) {
-    closeSync(fd);
+    nodeFs().closeSync(fd);
     throw e instanceof QueueError ? e : queueIoError("open queue file", path, e);
   }
 }
@@ -162,7 +166,7 @@ export function moveMessage(layout: QueueLayout, id: string, from: QueueName, to
   try {
     if (opts.time !== undefined) {
       try {
-        futimesSync(fd, opts.time, opts.time);
+        nodeFs().futimesSync(fd, opts.time, opts.time);
       } catch (e) {
         throw queueIoError("set time of", src, e);
       }
@@ -172,7 +176,7 @@ export function moveMessage(layout: QueueLayout, id: string, from: QueueName, to
     if (opts.durable !== false) syncDirs([dirname(dst), dirname(src)]);
     return dst;
   } finally {
-    closeSync(fd);
+    nodeFs().closeSync(fd);
   }
 }
 
@@ -200,24 +204,35 @@ function renameNoReplace(src: string, dst: string): void {
   if (r === -EEXIST) throw new QueueError("exists", `rename ${src} to ${dst}: file exists`, { path: dst });
   // No RENAME_NOREPLACE here, or a failure: check, then rename, and let node:fs word the error.
   try {
-    lstatSync(dst);
+    nodeFs().lstatSync(dst);
     throw new QueueError("exists", `rename ${src} to ${dst}: file exists`, { path: dst });
   } catch (e) {
     if (e instanceof QueueError) throw e;
     if (errnoCode(e) !== "ENOENT") throw queueIoError("stat", dst, e);
   }
   try {
-    renameSync(src, dst);
+    nodeFs().renameSync(src, dst);
   } catch (e) {
     throw queueIoError(`rename ${src} to`, dst, e);
   }
+}
+
+/** How deleteMessage() removes a message. */
+export interface DeleteOptions extends Pick<MoveOptions, "durable"> {
+  /**
+   * Close the file on Bun's I/O thread pool instead of in the caller. The last close of an unlinked file is
+   * where the kernel frees its inode and blocks (a journal transaction, a few hundred microseconds while other
+   * processes fsync); the queue manager removes one file per message and must not wait for that. The name is
+   * gone when deleteMessage() returns; the lock is released when the close is done.
+   */
+  closeInBackground?: boolean;
 }
 
 /**
  * Deletes message `id` from `queueName`: first its bounce, defer and trace logfiles, then the message file, as
  * postsuper -d does (all under the message's exclusive lock). Throws `notfound` when there is no such message.
  */
-export function deleteMessage(layout: QueueLayout, queueName: QueueName, id: string, opts: Pick<MoveOptions, "durable"> = {}): void {
+export function deleteMessage(layout: QueueLayout, queueName: QueueName, id: string, opts: DeleteOptions = {}): void {
   assertValidQueueId(id);
   assertQueueName(queueName);
   const path = layoutPath(layout, queueName, id);
@@ -227,7 +242,7 @@ export function deleteMessage(layout: QueueLayout, queueName: QueueName, id: str
     for (const logQueue of LOGFILE_QUEUES) {
       const log = layoutPath(layout, logQueue, id);
       try {
-        unlinkSync(log);
+        nodeFs().unlinkSync(log);
         touched.push(dirname(log));
       } catch (e) {
         const code = errnoCode(e);
@@ -235,14 +250,15 @@ export function deleteMessage(layout: QueueLayout, queueName: QueueName, id: str
       }
     }
     try {
-      unlinkSync(path);
+      nodeFs().unlinkSync(path);
     } catch (e) {
       throw queueIoError("remove", path, e);
     }
     touched.push(dirname(path));
     if (opts.durable !== false) syncDirs(touched);
   } finally {
-    closeSync(fd);
+    if (opts.closeInBackground) nodeFs().close(fd, () => {});
+    else nodeFs().closeSync(fd);
   }
 }
 
@@ -261,13 +277,13 @@ export function setForcedExpire(layout: QueueLayout, queueName: QueueName, id: s
     const want = on ? mode | 0o010 : mode & ~0o010;
     if (want === mode) return false;
     try {
-      fchmodSync(fd, want);
+      nodeFs().fchmodSync(fd, want);
     } catch (e) {
       throw queueIoError("chmod", path, e);
     }
     return true;
   } finally {
-    closeSync(fd);
+    nodeFs().closeSync(fd);
   }
 }
 
@@ -360,7 +376,7 @@ export function readQueueSummary(queueName: QueueName, id: string, path: string)
   try {
     let st: Stats;
     try {
-      st = fstatSync(fd);
+      st = nodeFs().fstatSync(fd);
     } catch (e) {
       throw queueIoError("stat queue file", path, e);
     }
@@ -368,7 +384,7 @@ export function readQueueSummary(queueName: QueueName, id: string, path: string)
     if (!isCompleteQueueFile(st.mode)) return undefined;
     return makeSummary(queueName, id, path, readEnvelopeFd(fd, path, st.size), st.mode, st.size, Math.floor(st.mtimeMs / 1000));
   } finally {
-    closeSync(fd);
+    nodeFs().closeSync(fd);
   }
 }
 
@@ -393,7 +409,11 @@ function makeSummary(queueName: QueueName, id: string, path: string, env: QueueE
 /** O_NOATIME (Linux): a listing should not dirty every inode it reads. */
 const O_NOATIME = 0o1000000;
 let noAtime = O_NOATIME;
-const LISTING_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK | O_CLOEXEC;
+// open(2) flags (Linux values; node:fs is loaded only on the rare paths that need it)
+const O_RDONLY = 0;
+const O_NOFOLLOW = 0o400000;
+const O_NONBLOCK = 0o4000;
+const LISTING_FLAGS = O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC;
 const EPERM = 1;
 const ENOENT = 2;
 const EEXIST = 17;
@@ -408,7 +428,7 @@ const S_IFREG = 0o100000;
 function openForListing(path: string): number {
   for (;;) {
     try {
-      return openSync(path, LISTING_FLAGS | noAtime);
+      return nodeFs().openSync(path, LISTING_FLAGS | noAtime);
     } catch (e) {
       const code = errnoCode(e);
       if (code === "EPERM" && noAtime !== 0) {
@@ -422,18 +442,24 @@ function openForListing(path: string): number {
 }
 
 /**
+ * Opens the entry `dir` is at as openForListing() opens a path (O_NOATIME while allowed): the descriptor, or
+ * -errno. For scans of a QueueWalker (here and queue_listing.ts).
+ */
+export function openListingEntry(dir: DirStream): number {
+  const fd = dir.openEntry(LISTING_FLAGS | noAtime);
+  if (fd !== -EPERM || noAtime === 0) return fd;
+  noAtime = 0;
+  return dir.openEntry(LISTING_FLAGS);
+}
+
+/**
  * readQueueSummary() of the walker's current entry, opened relative to its directory with the system calls of
  * _fileio.ts (open, statx, one read, close for a file of up to 64 KiB). Any failure other than a file that
  * vanished is handed to readQueueSummary(), which repeats the work through node:fs and so reports exactly what
  * it would have reported.
  */
 function summarizeEntry(queueName: QueueName, w: QueueWalker, st: FileStat): QueueSummary | undefined {
-  const dir = w.dir!;
-  let fd = dir.openEntry(LISTING_FLAGS | noAtime);
-  if (fd === -EPERM && noAtime !== 0) {
-    noAtime = 0;
-    fd = dir.openEntry(LISTING_FLAGS);
-  }
+  let fd = openListingEntry(w.dir!);
   if (fd < 0) {
     if (fd === -ENOENT) return undefined; // gone since readdir: moved or delivered
     return readQueueSummary(queueName, w.name, w.path);

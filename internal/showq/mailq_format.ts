@@ -1,7 +1,8 @@
 /**
  * mailq_format — the two listings of the mail queue, byte for byte as Postfix 3.7 prints them: the classic
  * `postqueue -p` / `mailq` / `sendmail -bp` layout, and the `postqueue -j` JSON Lines. Postfix's
- * postqueue/showq_compat.c and showq_json.c, fed by showq's per-message report.
+ * postqueue/showq_compat.c and showq_json.c, fed by showq's per-message report — here a ListedMessage of
+ * internal/queue/queue_listing.ts, with its recipients already in listing order.
  *
  * CLASSIC LAYOUT (enable_long_queue_ids = no; the long layout's widths are in brackets)
  *   heading, before the first message only:
@@ -26,9 +27,14 @@
  * (consumers of 3.7's output ignore unknown members). Strings escape `"` `\` and control characters
  * (`\b \f \n \r \t`, others `\u00XX`).
  *
+ * Neighbouring messages of a queue often share their sender, reasons and recipients: the text of an entry after
+ * the arrival time, and of a JSON line from `forced_expire` on, is kept with what it was made from and used
+ * again when the next message has the same (mailq_format_test.ts checks both against the plain definitions).
+ *
  * Never throws; knows nothing of files.
  */
-import type { QueueSummary } from "../queue/index.ts";
+import type { ListedMessage } from "../queue/queue_listing.ts";
+import { noFTL } from "bun:jsc";
 import { localTimeParts } from "../sys/localtime.ts";
 
 const DAYS = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
@@ -114,48 +120,8 @@ export function displayAddress(addr: string, emptyAddress: string): string {
   return isPlainAddress(a) ? a : printable(quote822Local(a));
 }
 
-/** One recipient as listed, in listing order (reasons first, see the header). */
-export interface ListedRecipient {
-  address: string;
-  origAddress: string;
-  reason: string;
-}
-
-/** The recipients of `s` that are still to do, in Postfix's listing order. */
-export function listedRecipients(s: QueueSummary): ListedRecipient[] {
-  const deferred: { r: ListedRecipient; at: number }[] = [];
-  const plain: ListedRecipient[] = [];
-  for (const r of s.envelope.recipients) {
-    if (r.done) continue;
-    if (r.status?.status === "deferred") {
-      deferred.push({ r: { address: r.address, origAddress: r.origAddress, reason: r.status.reason }, at: r.status.offset });
-    } else plain.push({ address: r.address, origAddress: r.origAddress, reason: "" });
-  }
-  if (deferred.length === 0) return plain;
-  deferred.sort((a, b) => a.at - b.at);
-  return [...deferred.map((d) => d.r), ...plain];
-}
-
-/**
- * True when the recipients still to do are already in listing order (see listedRecipients()): no deferred one, or
- * deferred ones only, in the order they were deferred — one recipient always is. Saves building the lists.
- */
-function inListingOrder(rcpts: QueueSummary["envelope"]["recipients"]): boolean {
-  let plainSeen = false;
-  let last = -1;
-  for (const r of rcpts) {
-    if (r.done) continue;
-    const st = r.status;
-    if (st?.status === "deferred") {
-      if (plainSeen || st.offset < last) return false;
-      last = st.offset;
-    } else plainSeen = true;
-  }
-  return true;
-}
-
 /** The queue ID with its status markers (`*` active, `!` hold, `#` force-expired). */
-export function markedQueueId(s: Pick<QueueSummary, "queueId" | "queueName" | "forcedExpire">): string {
+export function markedQueueId(s: Pick<ListedMessage, "queueId" | "queueName" | "forcedExpire">): string {
   const mark = s.queueName === "active" ? "*" : s.queueName === "hold" ? "!" : "";
   return s.queueId + mark + (s.forcedExpire ? "#" : "");
 }
@@ -200,13 +166,19 @@ class ArrivalClock {
       this.days.set(day, d);
     }
     const t = local - day * 86400;
-    const h = Math.floor(t / 3600);
-    const m = Math.floor(t / 60) % 60;
-    const x = t % 60;
-    const text = `${d[0]}${h < 10 ? "0" : ""}${h}:${m < 10 ? "0" : ""}${m}:${x < 10 ? "0" : ""}${x}${d[1]}`;
-    return text.length === 24 ? text.slice(0, this.width) : text.padEnd(24).slice(0, this.width);
+    const hms = `${TWO_DIGITS[Math.floor(t / 3600)]}:${TWO_DIGITS[Math.floor(t / 60) % 60]}:${TWO_DIGITS[t % 60]}`;
+    // a year of four digits makes the text 24 characters: the listing's widths take the time and the space after it
+    if (this.width === 20) return `${d[0]}${hms} `;
+    if (this.width === 19) return `${d[0]}${hms}`;
+    return `${d[0]}${hms}${d[1]}`.slice(0, this.width);
   }
 }
+
+/** "00" to "59". */
+const TWO_DIGITS = Array.from({ length: 60 }, (_, i) => (i < 10 ? `0${i}` : String(i)));
+
+/** SPACES[n]: n spaces, for padding the listing's columns (up to 79). */
+const SPACES = Array.from({ length: 80 }, (_, i) => " ".repeat(i));
 
 /** Layout choices that come from main.cf. */
 export interface MailqFormatOptions {
@@ -244,33 +216,45 @@ export class MailqListing {
   }
 
   /** The text for one message: the heading (first message) or the separating empty line, then the entry. */
-  entry(s: QueueSummary): string {
-    let out = this.count === 0 ? this.heading() : "\n";
+  entry(m: ListedMessage): string {
+    const head = this.count === 0 ? this.heading() : "\n";
     this.count++;
-    this.bytes += s.messageSize;
-    out += `${markedQueueId(s).padEnd(this.idWidth)} ${String(s.messageSize).padStart(this.sizeWidth)} ${this.clock.format(s.arrivalTime)} ${this.senders.quote(s.sender)}\n`;
-    const rcpts = s.envelope.recipients;
+    this.bytes += m.messageSize;
+    const id = markedQueueId(m);
+    const size = String(m.messageSize);
+    const idField = id.length >= this.idWidth ? id : id + SPACES[this.idWidth - id.length]!;
+    const sizeField = size.length >= this.sizeWidth ? size : SPACES[this.sizeWidth - size.length]! + size;
+    return `${head}${idField} ${sizeField} ${this.clock.format(m.arrivalTime)}${this.tail(m)}`;
+  }
+
+  // The entry after the arrival time — sender, reasons, recipients — depends on nothing else, and neighbouring
+  // messages often share it: the last one is kept with what it was made from.
+  private tailText = "";
+  private tailSender: string | undefined;
+  private tailCount = -1;
+  private readonly tailAddress: string[] = [];
+  private readonly tailReason: string[] = [];
+
+  private tail(m: ListedMessage): string {
+    const n = m.count;
+    let same = m.sender === this.tailSender && n === this.tailCount;
+    for (let i = 0; same && i < n; i++) same = m.address[i] === this.tailAddress[i] && m.reason[i] === this.tailReason[i];
+    if (same) return this.tailText;
+    let out = ` ${this.senders.quote(m.sender)}\n`;
     let saved = "";
-    if (inListingOrder(rcpts)) {
-      for (const r of rcpts) {
-        if (r.done) continue;
-        const why = r.status?.status === "deferred" ? this.printableReason(r.status.reason) : "";
-        if (why !== saved) {
-          saved = why;
-          out += this.reasonText(why);
-        }
-        out += `${this.rcptIndent}${this.recipients.quote(r.address)}\n`;
-      }
-      return out;
-    }
-    for (const r of listedRecipients(s)) {
-      const why = this.printableReason(r.reason);
+    for (let i = 0; i < n; i++) {
+      const why = this.printableReason(m.reason[i]!);
       if (why !== saved) {
         saved = why;
         out += this.reasonText(why);
       }
-      out += `${this.rcptIndent}${this.recipients.quote(r.address)}\n`;
+      out += `${this.rcptIndent}${this.recipients.quote(m.address[i]!)}\n`;
+      this.tailAddress[i] = m.address[i]!;
+      this.tailReason[i] = m.reason[i]!;
     }
+    this.tailSender = m.sender;
+    this.tailCount = n;
+    this.tailText = out;
     return out;
   }
 
@@ -336,26 +320,53 @@ export function jsonQuote(s: string): string {
 }
 
 /** One `postqueue -j` line (with its newline). */
-export function jsonLine(s: QueueSummary, emptyAddress: string): string {
-  let rcpts = "";
-  const add = (address: string, origAddress: string, reason: string): void => {
-    const why = reason === "" ? "" : `, "delay_reason": "${jsonReason.quote(reason)}"`;
-    const a = address === "" ? emptyAddress : address;
-    const orig = origAddress === "" ? a : origAddress;
-    const q = jsonAddresses.quote(a);
-    rcpts += `${rcpts === "" ? "" : ", "}{"orig_address": "${orig === a ? q : jsonAddress(orig)}", "address": "${q}"${why}}`;
-  };
-  const list = s.envelope.recipients;
-  if (inListingOrder(list)) {
-    for (const r of list) if (!r.done) add(r.address, r.origAddress, r.status?.status === "deferred" ? r.status.reason : "");
-  } else {
-    for (const r of listedRecipients(s)) add(r.address, r.origAddress, r.reason);
-  }
+export function jsonLine(m: ListedMessage, emptyAddress: string): string {
   return (
-    `{"queue_name": "${s.queueName}", "queue_id": "${jsonQuote(s.queueId)}", "arrival_time": ${s.arrivalTime}, ` +
-    `"message_size": ${s.messageSize}, "forced_expire": ${s.forcedExpire ? "true" : "false"}, ` +
-    `"sender": "${jsonSenders.quote(s.sender === "" ? emptyAddress : s.sender)}", "recipients": [${rcpts}]}\n`
+    `{"queue_name": "${m.queueName}", "queue_id": "${jsonQuote(m.queueId)}", "arrival_time": ${m.arrivalTime}, ` +
+    `"message_size": ${m.messageSize}, "forced_expire": ${jsonTail.text(m, emptyAddress)}`
   );
+}
+
+/**
+ * The end of a JSON line from the forced-expire flag on: it depends on nothing else, and neighbouring messages
+ * often share it, so the last one is kept with what it was made from.
+ */
+class JsonTail {
+  private out = "";
+  private empty: string | undefined;
+  private forced = false;
+  private sender: string | undefined;
+  private count = -1;
+  private readonly address: string[] = [];
+  private readonly orig: string[] = [];
+  private readonly reason: string[] = [];
+
+  text(m: ListedMessage, emptyAddress: string): string {
+    const n = m.count;
+    let same = m.sender === this.sender && n === this.count && m.forcedExpire === this.forced && emptyAddress === this.empty;
+    for (let i = 0; same && i < n; i++) same = m.address[i] === this.address[i] && m.origAddress[i] === this.orig[i] && m.reason[i] === this.reason[i];
+    if (same) return this.out;
+    let rcpts = "";
+    for (let i = 0; i < n; i++) {
+      const reason = m.reason[i]!;
+      const why = reason === "" ? "" : `, "delay_reason": "${jsonReason.quote(reason)}"`;
+      const address = m.address[i]!;
+      const origAddress = m.origAddress[i]!;
+      const a = address === "" ? emptyAddress : address;
+      const orig = origAddress === "" ? a : origAddress;
+      const q = jsonAddresses.quote(a);
+      rcpts += `${i === 0 ? "" : ", "}{"orig_address": "${orig === a ? q : jsonAddress(orig)}", "address": "${q}"${why}}`;
+      this.address[i] = address;
+      this.orig[i] = origAddress;
+      this.reason[i] = reason;
+    }
+    this.out = `${m.forcedExpire ? "true" : "false"}, "sender": "${jsonSenders.quote(m.sender === "" ? emptyAddress : m.sender)}", "recipients": [${rcpts}]}\n`;
+    this.sender = m.sender;
+    this.count = n;
+    this.forced = m.forcedExpire;
+    this.empty = emptyAddress;
+    return this.out;
+  }
 }
 
 /** An address quoted as RFC 822 wants, then for JSON. */
@@ -383,3 +394,11 @@ class LastValue {
 const jsonSenders = new LastValue(jsonAddress);
 const jsonAddresses = new LastValue(jsonAddress);
 const jsonReason = new LastValue(jsonQuote);
+const jsonTail = new JsonTail();
+
+// The functions a listing runs for every message stay below JSC's top tier, as queue_listing.ts's do (see
+// keepBelowFtl() there): their FTL compilations would cost more than they save in a listing's lifetime.
+for (const f of [jsonLine, jsonQuote, markedQueueId, displayAddress]) noFTL(f);
+for (const proto of [MailqListing.prototype, ArrivalClock.prototype, JsonTail.prototype, LastValue.prototype]) {
+  for (const d of Object.values(Object.getOwnPropertyDescriptors(proto))) if (typeof d.value === "function") noFTL(d.value);
+}

@@ -16,7 +16,8 @@
  */
 import { FatalError } from "../sys/errors.ts";
 import type { Opt } from "../text/getopt.ts";
-import { isQueueName, scanQueueSummaries, SHOWQ_QUEUES, type QueueLayout, type QueueName, type QueueSummary, type QueueSummaryFailure } from "../queue/index.ts";
+import { isQueueName, SHOWQ_QUEUES, type QueueName } from "../queue/queue_path.ts";
+import { scanQueueSummaries, type QueueLayout, type QueueSummary, type QueueSummaryFailure } from "../queue/queue_ops.ts";
 
 /** The long options of a selector, for getopt()'s `longs` table. */
 export const SELECTOR_LONG_OPTIONS: Readonly<Record<string, 0 | 1>> = {
