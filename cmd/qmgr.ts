@@ -46,6 +46,7 @@ export async function run(argv: string[]): Promise<number> {
   const pickup = new Pickup(layoutFromConfig(cfg), cleanup.withContentFilter(pickupContentFilter(cfg)), notifier, process.getuid!(), () => host?.qmgr.requestScan("incoming"), acl.startsWith("static:") ? undefined : acl);
   host = await startQmgrHost(cfg, { notifier, pickup: () => pickup.scan() });
   await stop;
+  await pickup.stop();
   await host.stop();
   return 0;
 }

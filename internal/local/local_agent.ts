@@ -756,9 +756,9 @@ export class LocalAgent {
     if (command === undefined && this.s.mailboxCommand !== "") command = this.s.mailboxCommand;
     let status: number;
     if (command !== undefined) status = await this.deliverCommand(ctx, a, usr, command);
-    else if (this.s.homeMailbox.endsWith("/")) status = this.deliverMaildir(ctx, a, usr, `${usr.home}/${this.s.homeMailbox}`);
+    else if (this.s.homeMailbox.endsWith("/")) status = await this.deliverMaildir(ctx, a, usr, `${usr.home}/${this.s.homeMailbox}`);
     else if (this.s.homeMailbox === "" && this.s.mailSpoolDirectory.endsWith("/")) {
-      status = this.deliverMaildir(ctx, a, usr, `${this.s.mailSpoolDirectory}${a.user}/`);
+      status = await this.deliverMaildir(ctx, a, usr, `${this.s.mailSpoolDirectory}${a.user}/`);
     } else status = await this.deliverMailboxFile(ctx, a, usr);
     return { found: true, status };
   }
@@ -815,7 +815,7 @@ export class LocalAgent {
   // ---------------------------------------------------------------------------------------------------------
   // maildir.c
 
-  private deliverMaildir(ctx: Ctx, attr: Attr, usr: UserAttr, path: string): number {
+  private async deliverMaildir(ctx: Ctx, attr: Attr, usr: UserAttr, path: string): Promise<number> {
     const a: Attr = { ...attr, level: attr.level + 1 };
     if (!this.s.frozenDeliveredTo) a.delivered = a.address;
     const preamble = formatPreamble({
@@ -823,7 +823,7 @@ export class LocalAgent {
       delivered: this.s.deliverHeaders & HDR_FILE ? a.delivered : undefined,
     });
     try {
-      deliverToMaildir({
+      await deliverToMaildir({
         dir: path,
         data: () => copyMessage(preamble, ctx.job.content()),
         as: this.identity(usr),

@@ -23,9 +23,9 @@ const opts = (md: string, data: string, more: Partial<MaildirDelivery> = {}): Ma
 });
 
 describe("deliverToMaildir()", () => {
-  test("creates tmp, new and cur, and leaves one complete file in new/ named TIME.VdevIinoMusec.HOST", () => {
+  test("creates tmp, new and cur, and leaves one complete file in new/ named TIME.VdevIinoMusec.HOST", async () => {
     const md = join(dir, "Maildir/");
-    const r = deliverToMaildir(opts(md, "Return-Path: <a@b>\n\nhi\n"));
+    const r = await deliverToMaildir(opts(md, "Return-Path: <a@b>\n\nhi\n"));
     expect(readdirSync(join(md, "tmp"))).toEqual([]);
     expect(readdirSync(join(md, "cur"))).toEqual([]);
     const files = readdirSync(join(md, "new"));
@@ -37,21 +37,23 @@ describe("deliverToMaildir()", () => {
     expect(statSync(join(md, "new")).mode & 0o777).toBe(0o700);
   });
 
-  test("many deliveries in one process get distinct names", () => {
+  test("many deliveries in one process, running at once, get distinct names and leave tmp/ empty", async () => {
     const md = join(dir, "m");
-    for (let i = 0; i < 50; i++) deliverToMaildir(opts(md, `n ${i}\n`));
-    expect(readdirSync(join(md, "new")).length).toBe(50);
+    await deliverToMaildir(opts(md, "first\n"));
+    await Promise.all(Array.from({ length: 50 }, (_, i) => deliverToMaildir(opts(md, `n ${i}\n`))));
+    expect(readdirSync(join(md, "new")).length).toBe(51);
+    expect(readdirSync(join(md, "tmp"))).toEqual([]);
   });
 
   test("host names with / and : are written as \\057 and \\072", () => {
     expect(maildirHostname("a/b:c")).toBe("a\\057b\\072c");
   });
 
-  test("a file over the size limit is refused with 5.2.2 and not left behind", () => {
+  test("a file over the size limit is refused with 5.2.2 and not left behind", async () => {
     const md = join(dir, "m");
     let e: unknown;
     try {
-      deliverToMaildir(opts(md, "x".repeat(100), { sizeLimit: 50 }));
+      await deliverToMaildir(opts(md, "x".repeat(100), { sizeLimit: 50 }));
     } catch (err) {
       e = err;
     }
@@ -61,13 +63,13 @@ describe("deliverToMaildir()", () => {
   });
 
   if (process.getuid?.() === 0) console.warn("skip: the unwritable-maildir case: root is not stopped by file permissions");
-  test.skipIf(process.getuid?.() === 0)("a maildir the user cannot write to fails with the default status and Postfix's text", () => {
+  test.skipIf(process.getuid?.() === 0)("a maildir the user cannot write to fails with the default status and Postfix's text", async () => {
     const md = join(dir, "ro");
     mkdirSync(join(md, "tmp"), { recursive: true });
     chmodSync(join(md, "tmp"), 0o500);
     let e: MailboxError | undefined;
     try {
-      deliverToMaildir(opts(md, "x\n"));
+      await deliverToMaildir(opts(md, "x\n"));
     } catch (err) {
       e = err as MailboxError;
     }

@@ -24,12 +24,15 @@
  * Scheduling: a job is (message, transport, next hop, up to `<transport>_destination_recipient_limit`
  * recipients). A transport runs at most its master.cf process limit (or default_process_limit) jobs at once, and
  * at most `<transport>_destination_concurrency_limit` per next hop (per recipient when the recipient limit is 1,
- * as Postfix counts local deliveries). defer_transports are deferred without a
- * delivery attempt (`deferred transport`).
+ * as Postfix counts local deliveries). Waiting jobs are kept per destination, oldest first, so handing out the
+ * next one costs the same however many messages wait for one recipient. A job's slot is free again as soon as
+ * its agent has answered: the next delivery starts before the results are written down. defer_transports are
+ * deferred without a delivery attempt (`deferred transport`).
  *
- * Results: the agent logs the `to=<…>` line; qmgr appends D/b/d records (queue_file.ts) with one fsync per job.
- * A message whose recipients are all final is removed (`QID: removed`) after bounces are handed to the
- * notifier. Deferred recipients of a message older than maximal_queue_lifetime (bounce_queue_lifetime for
+ * Results: the agent logs the `to=<…>` line; qmgr appends D/b/d records (queue_file.ts) with one fsync per job
+ * (none when every result is a delivery, see run()). A message whose recipients are all final is removed
+ * (`QID: removed`; the kernel's freeing of the file happens on Bun's I/O thread pool) after bounces are handed
+ * to the notifier. Deferred recipients of a message older than maximal_queue_lifetime (bounce_queue_lifetime for
  * the null sender), or one forced to expire (postsuper -e), are returned to the sender.
  *
  * Contract: nothing here throws out of the event loop; a queue file that cannot be read is moved to corrupt
@@ -102,6 +105,39 @@ interface Job {
   recipients: QueueRecipient[];
 }
 
+/** A first-in first-out list of jobs: take() costs the same however long the list is. */
+class JobFifo {
+  private items: Job[] = [];
+  private head = 0;
+
+  get length(): number {
+    return this.items.length - this.head;
+  }
+
+  push(job: Job): void {
+    this.items.push(job);
+  }
+
+  take(): Job | undefined {
+    if (this.head >= this.items.length) return undefined;
+    const job = this.items[this.head]!;
+    this.items[this.head++] = undefined as never;
+    if (this.head >= 1024 && this.head * 2 >= this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
+    return job;
+  }
+
+  /** Takes every job. */
+  drain(): Job[] {
+    const all = this.items.slice(this.head);
+    this.items = [];
+    this.head = 0;
+    return all;
+  }
+}
+
 interface TransportQueue {
   name: string;
   info: TransportInfo;
@@ -109,7 +145,11 @@ interface TransportQueue {
   rcptLimit: number;
   busy: number;
   destBusy: Map<string, number>;
-  waiting: Job[];
+  /** Jobs not started yet, per destination (Job.dest), oldest first; destinations in the order they got work. */
+  waiting: Map<string, JobFifo>;
+  /** dispatch() is running (a job that ends at once must not start a nested one), and whether to go round again. */
+  dispatching: boolean;
+  redispatch: boolean;
 }
 
 /** Queue manager settings read from main.cf. */
@@ -195,7 +235,6 @@ export class QueueManager {
   }
 
   private async scan(queue: "incoming" | "deferred"): Promise<void> {
-    let taken = 0;
     try {
       const now = nowSec();
       const ignoreTimes = queue === "deferred" && this.ignoreRetryTimes;
@@ -216,8 +255,9 @@ export class QueueManager {
           }
         }
         this.activate(e.id, queue);
-        // let deliveries start (and results come back) while a large queue is being read
-        if (++taken % 32 === 0) await new Promise((r) => setImmediate(r));
+        // let deliveries start and results come back after each message: an activation costs a few file-system
+        // calls, and an agent that waits for its next request while a large queue is read is wasted
+        await new Promise((r) => setImmediate(r));
       }
     } catch (err) {
       msgWarn(`scan ${queue} queue: ${(err as Error).message}`);
@@ -321,7 +361,7 @@ export class QueueManager {
     if (!q) {
       const info = this.transportInfo(name);
       q = {
-        name, info, busy: 0, destBusy: new Map(), waiting: [],
+        name, info, busy: 0, destBusy: new Map(), waiting: new Map(), dispatching: false, redispatch: false,
         destLimit: Math.max(1, this.cfg.getInt(`${name}_destination_concurrency_limit`) || 1),
         rcptLimit: Math.max(1, this.cfg.getInt(`${name}_destination_recipient_limit`) || 1),
       };
@@ -333,32 +373,63 @@ export class QueueManager {
   private enqueue(q: TransportQueue, job: Job): void {
     if (job.recipients.length === 0) return;
     job.msg.jobs++;
-    q.waiting.push(job);
+    let list = q.waiting.get(job.dest);
+    if (!list) q.waiting.set(job.dest, (list = new JobFifo()));
+    list.push(job);
     this.dispatch(q);
   }
 
+  /**
+   * Starts waiting jobs while the transport and their destinations have room. Work per call is proportional to
+   * the destinations with waiting jobs, not to the jobs: a queue of thousands of messages to one recipient costs
+   * nothing extra per delivery.
+   */
   private dispatch(q: TransportQueue): void {
-    for (let i = 0; i < q.waiting.length && q.busy < q.info.processLimit; ) {
-      const job = q.waiting[i]!;
-      const db = q.destBusy.get(job.dest) ?? 0;
-      if (db >= q.destLimit) {
-        i++;
-        continue;
-      }
-      q.waiting.splice(i, 1);
-      q.busy++;
-      q.destBusy.set(job.dest, db + 1);
-      void this.run(q, job).finally(() => {
-        q.busy--;
-        const n = (q.destBusy.get(job.dest) ?? 1) - 1;
-        if (n <= 0) q.destBusy.delete(job.dest);
-        else q.destBusy.set(job.dest, n);
-        this.dispatch(q);
-      });
+    if (q.dispatching) {
+      q.redispatch = true;
+      return;
+    }
+    q.dispatching = true;
+    try {
+      do {
+        q.redispatch = false;
+        for (const [dest, list] of q.waiting) {
+          if (q.busy >= q.info.processLimit) break;
+          while (list.length > 0 && q.busy < q.info.processLimit && (q.destBusy.get(dest) ?? 0) < q.destLimit) {
+            const job = list.take()!;
+            q.busy++;
+            q.destBusy.set(dest, (q.destBusy.get(dest) ?? 0) + 1);
+            this.launch(q, job);
+          }
+          if (list.length === 0) q.waiting.delete(dest);
+        }
+      } while (q.redispatch);
+    } finally {
+      q.dispatching = false;
     }
   }
 
-  private async run(q: TransportQueue, job: Job): Promise<void> {
+  /** Runs one job; its concurrency slot is given back as soon as the agent has answered (see run()). */
+  private launch(q: TransportQueue, job: Job): void {
+    let held = true;
+    const release = () => {
+      if (!held) return;
+      held = false;
+      q.busy--;
+      const n = (q.destBusy.get(job.dest) ?? 1) - 1;
+      if (n <= 0) q.destBusy.delete(job.dest);
+      else q.destBusy.set(job.dest, n);
+      this.dispatch(q);
+    };
+    void this.run(q, job, release).finally(release);
+  }
+
+  /**
+   * Sends a job to its agent and records the results. `release` is called as soon as the reply is in, before the
+   * results are written to the queue file and a finished message is removed: the agent is done with this
+   * delivery, and its next one should not wait for the queue manager's file-system work.
+   */
+  private async run(q: TransportQueue, job: Job, release: () => void): Promise<void> {
     const { msg } = job;
     const req: DeliveryRequest = {
       queueName: "active", queueId: msg.id, sender: msg.env.sender, nexthop: job.nexthop, service: job.transport,
@@ -381,6 +452,7 @@ export class QueueManager {
         this.logByQmgr(msg, job, reply);
       }
     }
+    release();
     const byOffset = new Map(reply.results.map((r) => [r.offset, r]));
     const updates: RecipientStatusUpdate[] = [];
     for (const r of job.recipients) {
@@ -466,7 +538,7 @@ export class QueueManager {
     if (undone.length === 0) {
       msg.file.close();
       try {
-        deleteMessage(this.layout, "active", msg.id, { durable: false });
+        deleteMessage(this.layout, "active", msg.id, { durable: false, closeInBackground: true });
         logRemoved(msg.id);
       } catch (err) {
         if (!(err instanceof QueueError && err.code === "notfound")) msgWarn(`${msg.id}: remove: ${(err as Error).message}`);
@@ -543,7 +615,9 @@ export class QueueManager {
     for (const q of this.transports.values()) {
       // jobs not yet started stay for the next run: their messages are deferred by finish() as the waiting
       // jobs are dropped here
-      for (const job of q.waiting.splice(0)) {
+      const dropped = [...q.waiting.values()].flatMap((list) => list.drain());
+      q.waiting.clear();
+      for (const job of dropped) {
         job.msg.jobs--;
         if (job.msg.jobs === 0) void this.finish(job.msg);
       }

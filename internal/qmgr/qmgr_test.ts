@@ -1,9 +1,10 @@
 /**
  * The queue manager in process, with a recording deliverer: a message that records a content filter is sent to
- * the filter's transport and next hop, whatever the recipients resolve to (Postfix's qmgr_message_resolve()).
+ * the filter's transport and next hop, whatever the recipients resolve to (Postfix's qmgr_message_resolve());
+ * many messages to one recipient are delivered at most <transport>_destination_concurrency_limit at a time.
  */
 import { test, expect, beforeAll, afterAll } from "bun:test";
-import { mkdtempSync, rmSync, writeFileSync, realpathSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync, writeFileSync, realpathSync } from "node:fs";
 import { join } from "node:path";
 import { tmpdir } from "node:os";
 import { loadConfig } from "../config/config.ts";
@@ -66,4 +67,44 @@ test("a content filter overrides resolution: its next hop, else default_filter_n
     const got = await route(["smtp_destination_recipient_limit=10", "scan_destination_recipient_limit=10", "local_destination_recipient_limit=1", ...k.overrides], k.filter ? [["content_filter", k.filter]] : []);
     expect({ label: k.label, got }).toEqual({ label: k.label, got: k.want });
   }
+});
+
+test("deliveries to one recipient never exceed its concurrency limit; every message is delivered and removed", async () => {
+  const queueDir = join(dir, "queue");
+  rmSync(queueDir, { recursive: true, force: true });
+  ensureQueueDirs(queueDir);
+  const cfg = loadConfig({ configDir: dir, overrides: ["local_destination_concurrency_limit=2", "local_destination_recipient_limit=1"], warn: false });
+  const N = 40;
+  for (let i = 0; i < N; i++) {
+    const w = createQueueFile({ queueDir, queueName: "incoming" });
+    w.writeEnvelope({ sender: "s@example.test", recipients: [{ address: i % 4 === 0 ? "other@host.example.test" : "bob@host.example.test" }], attributes: [] });
+    w.writeContent(`Subject: ${i}\n\nbody\n`);
+    w.finish({ durable: false });
+  }
+  const inFlight = new Map<string, number>();
+  const most = new Map<string, number>();
+  let done = 0;
+  const deliverer = {
+    async deliver(req: DeliveryRequest) {
+      const who = req.recipients[0]!.address;
+      const n = (inFlight.get(who) ?? 0) + 1;
+      inFlight.set(who, n);
+      most.set(who, Math.max(most.get(who) ?? 0, n));
+      await Bun.sleep(5);
+      inFlight.set(who, inFlight.get(who)! - 1);
+      done++;
+      return { results: req.recipients.map((r) => ({ offset: r.offset, status: "sent" as const, dsn: "2.0.0", reason: "ok", relay: "test" })) };
+    },
+  };
+  const q = new QueueManager(cfg, queueLayout(queueDir), await Resolver.create(cfg), () => ({ deliverer, processLimit: 10 }), {
+    bounce: async () => true,
+    delayWarning: async () => true,
+  });
+  q.start();
+  const end = Date.now() + 10000;
+  while ((done < N || q.activeCount() > 0) && Date.now() < end) await Bun.sleep(5);
+  await q.drain();
+  expect({ done, most: Object.fromEntries(most) }).toEqual({ done: N, most: { "bob@host.example.test": 2, "other@host.example.test": 2 } });
+  expect(readdirSync(join(queueDir, "active"))).toEqual([]);
+  expect(readdirSync(join(queueDir, "incoming"))).toEqual([]);
 });

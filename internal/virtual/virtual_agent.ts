@@ -235,7 +235,7 @@ export class VirtualAgent {
       });
     if (mailbox.endsWith("/")) {
       try {
-        deliverToMaildir({
+        await deliverToMaildir({
           dir: mailbox, data: () => copyMessage(preamble(false), job.content()), as, hostname: this.s.myhostname,
           defDsn: "4.2.0", sizeLimit: this.s.mailboxLimit, onWarning: msgWarn,
         });
