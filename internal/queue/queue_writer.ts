@@ -27,11 +27,13 @@
  *   file systems a queue lives on (ext4, XFS) the rename changes the file's inode (its ctime), so it is in the
  *   same or an earlier journal transaction than the file's last change, and the fsync of the file commits it
  *   together with the content and the mode (transactions commit in order, so the mkdir of a new hash directory
- *   is committed too). A crash before the fsync returns can leave a renamed file whose content did not reach
- *   the disk: the sender was not told it was accepted, and the reader finds the torn file (queue_file.ts) and
- *   moves it to `corrupt` instead of using it. A reader that takes the file between the rename and the fsync
- *   reads the complete content from the page cache; if the fsync then fails, the file is unlinked and the
- *   sender told to retry (at worst a duplicate, as with Postfix).
+ *   is committed too); ext4 without a journal writes the directory that gained the new name when the renamed
+ *   file is fsynced (its "new entry" rule, which follows freshly made parent directories up). A crash before
+ *   the fsync returns can leave a renamed file whose content did not reach the disk: the sender was not told it
+ *   was accepted, and the reader finds the torn file (queue_file.ts) and moves it to `corrupt` instead of using
+ *   it. A reader that takes the file between the rename and the fsync reads the complete content from the page
+ *   cache; if the fsync then fails, the file is unlinked and the sender told to retry (at worst a duplicate, as
+ *   with Postfix).
  * abort(): closes and unlinks the temporary file; allowed at any time before finish() returns, idempotent,
  * and done automatically when finish() fails or when a `using` writer goes out of scope unfinished.
  *
