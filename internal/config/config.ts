@@ -278,7 +278,8 @@ export function bindLogToConfig(cfg: Config, opts: { tag?: string } = {}): void 
     if (!prefixes.some((p) => file.startsWith(p))) {
       throw new ConfigError(`maillog_file value '${file}' does not match any prefix in maillog_file_prefixes`);
     }
-    const host = cfg.get("myhostname").split(".")[0]!;
+    // myhostname's default asks the kernel (gethostname through libc): only when the first record is written
+    const host = () => cfg.get("myhostname").split(".")[0]!;
     const mode = Number.parseInt(cfg.get("maillog_file_permissions") || "0600", 8);
     // a daemon whose master already opened the log (and may hold privileges the daemon lacks) inherits it
     const inherited = process.env.POSTKIT_MAILLOG_FD;

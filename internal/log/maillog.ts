@@ -55,13 +55,24 @@ export interface MaillogSink {
   close(): void;
 }
 
-/** Appends records to a file (maillog_file; `/dev/stdout` works for containers). */
-export function openFileSink(path: string, host: string, tag: () => string, mode = 0o600, inheritedFd?: number): MaillogSink {
+/**
+ * Appends records to a file (maillog_file; `/dev/stdout` works for containers). The file is opened, and `host`
+ * (a name, or a function that finds it) asked, at the first record: a tool that logs nothing pays for neither.
+ */
+export function openFileSink(
+  path: string,
+  host: string | (() => string),
+  tag: () => string,
+  mode = 0o600,
+  inheritedFd?: number,
+): MaillogSink {
   let fd: number | undefined = inheritedFd;
+  let hostName = typeof host === "string" ? host : undefined;
   return {
     write(level, text) {
       fd ??= path === "/dev/stdout" ? 1 : openFile(path, O_WRONLY | O_APPEND | O_CREAT, mode);
-      writeAll(fd, formatFileRecord(new Date(), host, tag(), process.pid, level, text));
+      hostName ??= (host as () => string)();
+      writeAll(fd, formatFileRecord(new Date(), hostName, tag(), process.pid, level, text));
     },
     close() {
       if (fd !== undefined && fd > 2) closeFd(fd);
