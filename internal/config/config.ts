@@ -207,7 +207,10 @@ export class Config {
  * entry (NAME copies the variable from `from` when it is set there, NAME=VALUE or `{ NAME=VALUE with spaces }`
  * sets it), then PATH (postkit's agents run commands) and MAIL_CONFIG = this configuration directory.
  */
-export function importedEnvironment(cfg: Config, from: Record<string, string | undefined> = process.env): Record<string, string> {
+export function importedEnvironment(
+  cfg: Config,
+  from: Record<string, string | undefined> = process.env,
+): Record<string, string> {
   const e: Record<string, string> = {};
   for (const item of splitList(cfg.get("import_environment"))) {
     const entry = item.startsWith("{") && item.endsWith("}") ? item.slice(1, -1).trim() : item;

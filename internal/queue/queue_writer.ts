@@ -41,7 +41,20 @@
  * address, bad numbers, attribute names with `=`), `state` for calls out of order, `notfound` when the queue
  * directory is missing, `io` for file-system failures (the temporary file is removed first).
  */
-import { closeFd, fchmodFd, fsyncFd, openFile, pwriteAll, renameNoReplace, statFd, syncfs, unlinkFile, O_CREAT, O_EXCL, O_RDONLY } from "../sys/libc.ts";
+import {
+  closeFd,
+  fchmodFd,
+  fsyncFd,
+  openFile,
+  pwriteAll,
+  renameNoReplace,
+  statFd,
+  syncfs,
+  unlinkFile,
+  O_CREAT,
+  O_EXCL,
+  O_RDONLY,
+} from "../sys/libc.ts";
 import { nodeFs } from "../sys/node_fs.ts";
 import { QueueError, errnoCode, queueIoError } from "./queue_error.ts";
 import { makeQueueId, queueIdClock, type QueueTime } from "./queue_id.ts";

@@ -285,7 +285,13 @@ function statx(dirFd: number, path: Uint8Array, flags: number, syscall: string):
   const buf = (statxBuf ??= Buffer.alloc(256));
   if (libf().statx(dirFd, ptr(path), flags, STATX_WANT, ptr(buf)) !== 0) fail(syscall);
   // struct statx: stx_uid u32 @20, stx_gid u32 @24, stx_mode u16 @28, stx_ino u64 @32, stx_size u64 @40
-  return { mode: buf.readUInt16LE(28), uid: buf.readUInt32LE(20), gid: buf.readUInt32LE(24), size: Number(buf.readBigUInt64LE(40)), ino: buf.readBigUInt64LE(32) };
+  return {
+    mode: buf.readUInt16LE(28),
+    uid: buf.readUInt32LE(20),
+    gid: buf.readUInt32LE(24),
+    size: Number(buf.readBigUInt64LE(40)),
+    ino: buf.readBigUInt64LE(32),
+  };
 }
 
 /** stat(2) of `path` (lstat(2) with `follow` false); throws SysError (code ENOENT …). */
