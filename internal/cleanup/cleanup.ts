@@ -96,6 +96,11 @@ export interface CleanupRequest {
   content: Iterable<Uint8Array> | AsyncIterable<Uint8Array>;
   /** When the message was submitted (the Received: and Date: time); default now. */
   date?: Date;
+  /**
+   * The arrival time to record (the `T` record: mailq's arrival time, delay=, queue lifetimes); default when the
+   * queue file was created. smtpd gives the time of MAIL FROM, as Postfix's smtpd does.
+   */
+  arrival?: Date;
   /** Called with the new queue ID as soon as it exists (pickup logs `QID: uid=… from=<…>` then). */
   onQueueId?: (id: string) => void;
   /** Lines to put before the message's headers (smtpd's Received:), without newlines; a function gets the queue ID. */
@@ -305,6 +310,7 @@ export class Cleanup {
         sender, fullName: req.fullName, recipients, createTime: Math.floor(date.getTime() / 1000),
         ...(envid ? { dsnEnvid: envid } : {}), ...(ret ? { dsnRet: ret } : {}),
         ...(req.uid !== undefined ? { uid: req.uid } : {}), attributes,
+        ...(req.arrival ? { arrivalTime: queueTimeOf(req.arrival) } : {}),
       });
       req.onQueueId?.(writer.queueId);
 
@@ -399,4 +405,10 @@ export class Cleanup {
       throw new CleanupError("4.3.0", `error writing queue file: ${(e as Error).message}`, true);
     }
   }
+}
+
+/** A Date as a queue file's seconds and microseconds. */
+function queueTimeOf(d: Date): { sec: number; usec: number } {
+  const ms = d.getTime();
+  return { sec: Math.floor(ms / 1000), usec: (ms - Math.floor(ms / 1000) * 1000) * 1000 };
 }

@@ -170,3 +170,12 @@ test("createQueueFile(): the ID exists before the message; process() fills that 
   await expect(c.process({ ...req, recipients: [], file: refused })).rejects.toThrow("no recipients specified");
   expect(temps()).toEqual([]);
 });
+
+test("Cleanup records the arrival time it is given (smtpd's MAIL FROM time), else when it made the file", async () => {
+  const mail = new Date(Date.UTC(2026, 10, 25, 5, 26, 10, 250));
+  const given = await clean("", { content: "Subject: t\n\nx\n", arrival: mail });
+  expect(given.env.arrivalTime).toEqual({ sec: Math.floor(mail.getTime() / 1000), usec: 250_000 });
+  const before = Math.floor(Date.now() / 1000);
+  const made = await clean("", { content: "Subject: t\n\nx\n" });
+  expect(made.env.arrivalTime.sec).toBeGreaterThanOrEqual(before);
+});

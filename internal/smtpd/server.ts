@@ -105,6 +105,7 @@ export class CleanupSink implements MessageSink {
         recipients: req.recipients,
         attributes: req.attributes,
         context: req.context,
+        ...(req.arrival ? { arrival: req.arrival } : {}),
         content: req.content,
         prepend: req.prepend,
         onQueueId: req.onQueueId,

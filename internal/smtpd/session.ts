@@ -63,6 +63,8 @@ export interface MessageRequest {
   context: "local" | "remote";
   hold?: string;
   discard?: boolean;
+  /** When MAIL FROM was accepted: the message's arrival time. */
+  arrival?: Date;
 }
 
 /** A refusal from the sink: reply code, DSN and text (`552 5.3.4 Error: message file too big`). */
@@ -1090,6 +1092,7 @@ export class SmtpSession {
         msgInfo(`${qid}: client=${s.namaddr}`);
       },
       context: local ? "local" : "remote",
+      arrival: this.arrival,
       // the transaction's actions as they stand when the sink reads them (end-of-data restrictions run last)
       get filter() {
         return s.saved.filter;

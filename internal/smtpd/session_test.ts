@@ -182,3 +182,22 @@ test("smtpd_delay_open_until_valid_rcpt = no opens the queue file at MAIL", asyn
     "open Q1", "log Q1: client=localhost[127.0.0.1]", "abort Q1", "open Q2", "log Q2: client=localhost[127.0.0.1]", "abort Q2",
   ]);
 });
+
+test("the arrival time given to the sink is when MAIL FROM was accepted, not when RCPT opened the file", async () => {
+  const kept: Kept[] = [];
+  const before = Date.now();
+  // the chunks come 5 ms apart; a pause before RCPT makes the difference visible
+  const chunks = ["EHLO c\r\nMAIL FROM:<s@e.test>\r\n"];
+  let mailDone = 0;
+  async function* src() {
+    yield Buffer.from(chunks[0]!);
+    await Bun.sleep(5);
+    mailDone = Date.now();
+    await Bun.sleep(300);
+    yield Buffer.from("RCPT TO:<r@e.test>\r\nDATA\r\nSubject: t\r\n\r\nx\r\n.\r\nQUIT\r\n");
+  }
+  await runSmtpSession(cfg, src(), () => {}, { sink: sink(kept), timeoutMs: 2000 });
+  const arrival = kept[0]!.req.arrival!.getTime();
+  expect(arrival).toBeGreaterThanOrEqual(before);
+  expect(arrival).toBeLessThanOrEqual(mailDone);
+});
