@@ -54,7 +54,7 @@
  * SEE ALSO
  *   postqueue(1), postcat(1), internal/postsuper/queue_admin.ts
  */
-import { statSync } from "node:fs";
+import { statPath } from "../internal/sys/libc.ts";
 import { getopt, type Opt } from "../internal/text/getopt.ts";
 import { FatalError } from "../internal/sys/errors.ts";
 import { msgError, msgInfo, msgWarn, setMsgVerbose } from "../internal/log/msg.ts";
@@ -114,7 +114,7 @@ function checkPrivilege(cfg: Config): void {
   if (uid === 0) return;
   let owner: number | undefined;
   try {
-    owner = statSync(cfg.get("queue_directory")).uid;
+    owner = statPath(cfg.get("queue_directory")).uid;
   } catch {
     owner = undefined;
   }

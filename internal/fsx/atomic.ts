@@ -7,6 +7,9 @@
  * `dir` durable. Throws the underlying node:fs error; never leaves the temporary file behind on failure.
  */
 import { nodeFs } from "../sys/node_fs.ts";
+import { closeFd, fsyncFd, openFile, O_RDONLY } from "../sys/libc.ts";
+
+const O_DIRECTORY = 0o200000;
 import { basenamePath, dirnamePath, joinPath } from "../sys/posix_path.ts";
 
 /** O_CLOEXEC (Linux), missing from node:fs constants: descriptors never leak into delivered commands. */
@@ -14,11 +17,11 @@ const O_CLOEXEC = 0o2000000;
 
 /** fsync(2) on a directory, so that entries created, renamed or removed in it survive a crash. */
 export function fsyncDir(dir: string): void {
-  const fd = nodeFs().openSync(dir, nodeFs().constants.O_RDONLY | nodeFs().constants.O_DIRECTORY);
+  const fd = openFile(dir, O_RDONLY | O_DIRECTORY);
   try {
-    nodeFs().fsyncSync(fd);
+    fsyncFd(fd);
   } finally {
-    nodeFs().closeSync(fd);
+    closeFd(fd);
   }
 }
 

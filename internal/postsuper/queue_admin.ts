@@ -48,8 +48,10 @@
  * treats as fatal (an unknown queue name, a hashed maildrop, an I/O error other than ENOENT). Nothing here
  * prints except warnings (msgWarn) and the per-message callback; the caller prints Postfix's summary lines.
  */
-import { chownSync, closeSync, constants, fchmodSync, fstatSync, futimesSync, lstatSync, mkdirSync, openSync, readdirSync, renameSync, rmdirSync, unlinkSync, type Stats } from "node:fs";
-import { dirname, join } from "node:path";
+import type { Stats } from "node:fs";
+import { nodeFs } from "../sys/node_fs.ts";
+import { statPath } from "../sys/libc.ts";
+import { dirnamePath as dirname, joinPath as join } from "../sys/posix_path.ts";
 import { fsyncDir } from "../fsx/atomic.ts";
 import { msgWarn, msgVerbose } from "../log/msg.ts";
 import { FatalError } from "../sys/errors.ts";
@@ -245,9 +247,9 @@ export class QueueAdmin {
 
   private removeOther(path: string): void {
     try {
-      const st = lstatSync(path);
+      const st = nodeFs().lstatSync(path);
       if (st.isDirectory()) return;
-      unlinkSync(path);
+      nodeFs().unlinkSync(path);
       this.dirtyDirs.add(dirname(path));
     } catch (e) {
       if (code(e) !== "ENOENT") msgWarn(`remove file ${path}: ${(e as Error).message}`);
@@ -265,7 +267,7 @@ export class QueueAdmin {
     }
     let fd: number;
     try {
-      fd = openSync(p.path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK | 0o2000000);
+      fd = nodeFs().openSync(p.path, nodeFs().constants.O_RDONLY | nodeFs().constants.O_NOFOLLOW | nodeFs().constants.O_NONBLOCK | 0o2000000);
     } catch (e) {
       const c = code(e);
       if (c === "ENOENT" || c === "ENOTDIR") return "gone";
@@ -276,7 +278,7 @@ export class QueueAdmin {
       throw new FatalError(`open ${p.path}: ${(e as Error).message}`);
     }
     try {
-      const st = fstatSync(fd);
+      const st = nodeFs().fstatSync(fd);
       if (!st.isFile()) {
         msgWarn(`${p.path}: uid ${st.uid}: not a regular file`);
         return "skip";
@@ -303,7 +305,7 @@ export class QueueAdmin {
       this.finish(p, locked ? "done" : "forced");
       return "done";
     } finally {
-      closeSync(fd);
+      nodeFs().closeSync(fd);
     }
   }
 
@@ -376,7 +378,7 @@ export class QueueAdmin {
 
   private samePath(path: string, st: Stats): boolean {
     try {
-      const now = lstatSync(path);
+      const now = nodeFs().lstatSync(path);
       return now.ino === st.ino && now.dev === st.dev;
     } catch (e) {
       if (code(e) === "ENOENT") return false;
@@ -404,7 +406,7 @@ export class QueueAdmin {
     };
     if (p.op === "expire") {
       try {
-        fchmodSync(fd, (mode & 0o7777) | 0o010);
+        nodeFs().fchmodSync(fd, (mode & 0o7777) | 0o010);
       } catch (e) {
         fail(`expire file ${p.path}`, e);
       }
@@ -419,7 +421,7 @@ export class QueueAdmin {
           if (r === 0) this.dirtyDirs.add(dirname(log));
           else if (r !== -ENOENT && r !== -ENOTDIR) {
             try {
-              unlinkSync(log); // for node:fs's wording of the error (or a success the second time)
+              nodeFs().unlinkSync(log); // for node:fs's wording of the error (or a success the second time)
               this.dirtyDirs.add(dirname(log));
             } catch (e) {
               if (code(e) !== "ENOENT" && code(e) !== "ENOTDIR") fail(`remove file ${log}`, e);
@@ -431,7 +433,7 @@ export class QueueAdmin {
       if (r === -ENOENT) return false;
       if (r !== 0) {
         try {
-          unlinkSync(p.path);
+          nodeFs().unlinkSync(p.path);
         } catch (e) {
           if (code(e) === "ENOENT") return false;
           fail(`remove file ${p.path}`, e);
@@ -443,7 +445,7 @@ export class QueueAdmin {
     const dst = layoutPath(this.layout, TARGET[p.op]!, p.id);
     if (p.op === "requeue") {
       try {
-        futimesSync(fd, this.now, this.now);
+        nodeFs().futimesSync(fd, this.now, this.now);
       } catch (e) {
         msgWarn(`${dst}: reset time stamps: ${(e as Error).message}`);
       }
@@ -455,14 +457,14 @@ export class QueueAdmin {
     if (r !== 0) {
       // no RENAME_NOREPLACE here, or a failure: check, then rename, and let node:fs word the error
       try {
-        lstatSync(dst);
+        nodeFs().lstatSync(dst);
         fail(`rename file ${p.path} as ${dst}`, new Error("File exists"));
       } catch (e) {
         if (e instanceof FatalError) throw e;
         if (code(e) !== "ENOENT") fail(`stat ${dst}`, e);
       }
       try {
-        renameSync(p.path, dst);
+        nodeFs().renameSync(p.path, dst);
       } catch (e) {
         fail(`rename file ${p.path} as ${dst}`, e);
       }
@@ -496,7 +498,7 @@ export class QueueAdmin {
     const missing: string[] = [];
     for (let d = dir; d.length > this.layout.queueDir.length; d = dirname(d)) {
       try {
-        lstatSync(d);
+        statPath(d, false);
         break;
       } catch (e) {
         if (code(e) !== "ENOENT") throw new FatalError(`stat ${d}: ${(e as Error).message}`);
@@ -505,15 +507,15 @@ export class QueueAdmin {
     }
     for (const d of missing) {
       try {
-        mkdirSync(d, { mode: 0o700 });
+        nodeFs().mkdirSync(d, { mode: 0o700 });
       } catch (e) {
         if (code(e) !== "EEXIST") throw new FatalError(`create directory ${d}: ${(e as Error).message}`);
         continue;
       }
       if (this.isRoot) {
         try {
-          const top = lstatSync(dirname(d));
-          chownSync(d, top.uid, top.gid);
+          const top = nodeFs().lstatSync(dirname(d));
+          nodeFs().chownSync(d, top.uid, top.gid);
         } catch {
           // best effort: the directory is usable by root
         }
@@ -585,7 +587,7 @@ export class QueueAdmin {
       for (const ent of scanQueueFiles(this.layout.queueDir, q, { missingOk: true })) {
         let st: Stats;
         try {
-          st = lstatSync(ent.path);
+          st = nodeFs().lstatSync(ent.path);
         } catch {
           continue;
         }
@@ -663,7 +665,7 @@ export class QueueAdmin {
     const walk = (dir: string, depth: number): void => {
       let names: string[];
       try {
-        names = readdirSync(dir);
+        names = nodeFs().readdirSync(dir);
       } catch {
         return;
       }
@@ -671,7 +673,7 @@ export class QueueAdmin {
         const p = join(dir, n);
         let st: Stats;
         try {
-          st = lstatSync(p);
+          st = nodeFs().lstatSync(p);
         } catch {
           continue;
         }
@@ -689,7 +691,7 @@ export class QueueAdmin {
 
   private rmdirQuietly(p: string, alien: boolean): void {
     try {
-      rmdirSync(p);
+      nodeFs().rmdirSync(p);
       this.dirtyDirs.add(dirname(p));
       msgVerbose(`remove subdirectory ${p}`);
     } catch (e) {
@@ -699,7 +701,7 @@ export class QueueAdmin {
 
   private unlinkQuietly(p: string): void {
     try {
-      unlinkSync(p);
+      nodeFs().unlinkSync(p);
       this.dirtyDirs.add(dirname(p));
       msgVerbose(`removed file ${p}`);
     } catch (e) {
@@ -710,7 +712,7 @@ export class QueueAdmin {
   private renameQuietly(from: string, to: string, missingOk = false): boolean {
     this.ensureDir(dirname(to));
     try {
-      renameSync(from, to);
+      nodeFs().renameSync(from, to);
     } catch (e) {
       if (code(e) === "ENOENT" && missingOk) return false;
       if (code(e) === "ENOENT") return false;
