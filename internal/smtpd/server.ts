@@ -44,7 +44,6 @@ const STOP_GRACE_MS = 10_000;
 export function cleanupRefusal(e: CleanupError): { code: number; dsn: string; text: string } {
   if (e.dsn === "5.3.4") return { code: 552, dsn: "5.3.4", text: "message file too big" };
   if (e.dsn.startsWith("5.4.")) return { code: 554, dsn: "5.4.0", text: "too many hops" };
-  if (e.dsn === "5.1.3") return { code: 550, dsn: "5.1.0", text: "no recipients specified" };
   if (e.temporary || e.dsn.startsWith("4.")) return { code: 451, dsn: "4.3.0", text: "queue file write error" };
   return { code: 550, dsn: e.dsn, text: e.message };
 }
