@@ -267,3 +267,25 @@ describe("mail submitted before the first start", () => {
   }, 30000);
   if (!asRoot) console.log("skipped: the maildrop adoption test needs root (the master changes groups only as root)");
 });
+
+describe("arrival time of mail that waited in maildrop", () => {
+  test("the message keeps its submission time (Postfix's pickup passes postdrop's), so delay= counts the wait", async () => {
+    const inst = makeInstance("local_transport = discard:delivered locally\n");
+    writeFileSync(join(inst.config, "master.cf"), stockMasterCf(null));
+    try {
+      expect(runTool("postfix", ["-c", inst.config, "start"]).status).toBe(0);
+      expect(runTool("postfix", ["-c", inst.config, "stop"]).status).toBe(0);
+      const id = drop(inst, "a@example.test", ["waited@host.example.test"], "Subject: waited\n\nbody\n");
+      const listed = JSON.parse(runTool("postqueue", ["-c", inst.config, "-j"]).stdout.trim().split("\n")[0]!);
+      expect(listed.queue_id).toBe(id);
+      await Bun.sleep(1600);
+      expect(runTool("postfix", ["-c", inst.config, "start"]).status).toBe(0);
+      await waitFor("the delivery", () => /to=<waited@host\.example\.test>.*status=sent/.test(log(inst)));
+      const delay = Number(/to=<waited@host\.example\.test>, relay=[^,]+, delay=([\d.]+)/.exec(log(inst))![1]);
+      expect(delay).toBeGreaterThanOrEqual(1.5);
+    } finally {
+      runTool("postfix", ["-c", inst.config, "abort"]);
+      inst.cleanup();
+    }
+  }, 30000);
+});

@@ -94,6 +94,17 @@ function fsyncPath(path: string, flags: number): Promise<void> {
   );
 }
 
+/**
+ * The arrival time a maildrop file gives its message, as Postfix's pickup passes postdrop's time record on to
+ * cleanup: the submission time (a requeued message keeps its first arrival; its expiry counts from the new
+ * queue file's creation). A time in the future, or none, becomes now: the record is the submitter's word.
+ */
+function arrivalOf(t: { sec: number; usec: number }): Date {
+  const ms = t.sec * 1000 + Math.floor(t.usec / 1000);
+  const now = Date.now();
+  return ms > 0 && ms <= now ? new Date(ms) : new Date(now);
+}
+
 /** Scans the maildrop and feeds cleanup. */
 export class Pickup {
   private stopping = false;
@@ -252,6 +263,7 @@ export class Pickup {
           uid,
           context: requeued ? (env.attributes.get(ATTR.REWRITE_CONTEXT) === "remote" ? "remote" : "local") : "local",
           requeued,
+          arrival: arrivalOf(env.arrivalTime),
           content: file.content(),
           durable: false,
           onQueueId: (newId) => logPickup(newId, uid, env.sender, requeued ? id : undefined),

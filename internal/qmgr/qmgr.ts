@@ -352,7 +352,8 @@ export class QueueManager {
 
   private isExpired(env: QueueEnvelope): boolean {
     const lifetime = env.sender === "" ? this.settings.bounceLifetime : this.settings.maxLifetime;
-    const expires = env.expireTime ?? env.arrivalTime.sec + lifetime;
+    // as Postfix: counted from when this queue file was made (a requeued message keeps its first arrival time)
+    const expires = env.expireTime ?? (env.createTime ?? env.arrivalTime.sec) + lifetime;
     return nowSec() >= expires && env.recipients.some((r) => r.status?.status === "deferred");
   }
 
