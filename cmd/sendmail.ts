@@ -72,7 +72,7 @@
  * SEE ALSO
  *   postdrop(1), postqueue(1), postalias(1), internal/submit/maildrop.ts.
  */
-import { msgInfo, msgProgName, msgWarn, setMsgStderr, setMsgStderrName, setMsgVerbose } from "../internal/log/msg.ts";
+import { msgInfo, msgProgName, msgWarn, setMsgStderr, setMsgStderrName, setMsgTag, setMsgVerbose } from "../internal/log/msg.ts";
 import { FatalError } from "../internal/sys/errors.ts";
 import { writeAll } from "../internal/sys/libc.ts";
 import { flushOut, writeOut } from "../internal/sys/stdout.ts";
@@ -161,6 +161,7 @@ async function standaloneSmtp(cfg: Config): Promise<number> {
   const queueDir = cfg.get("queue_directory");
   const uid = process.getuid!();
   setMsgStderr(false); // the server's log lines go to the mail log only, as from Postfix's stand-alone smtpd
+  setMsgTag(`${cfg.get("syslog_name")}/smtpd`); // which sendmail -bs runs, so they carry its name
   type Writer = ReturnType<typeof openMaildropFile>;
   const sink = {
     // the maildrop file is opened at the first valid RCPT, which gives the transaction its queue ID (Postfix's

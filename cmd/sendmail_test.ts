@@ -442,7 +442,7 @@ test("sendmail -bs speaks SMTP on stdin/stdout and drops the message into maildr
     expect(dropped.length).toBe(1);
     expect(dropped[0]!.content).toContain("Subject: bs\nhello\n".replace("bs\n", "bs\n\n"));
     // as Postfix's stand-alone smtpd: each transaction's file, and ID, comes at its first RCPT
-    const clients = [...readFileSync(join(i.dir, "log", "maillog"), "utf8").matchAll(/\[\d+\]: (\w+): client=localhost\[127\.0\.0\.1\]\n/g)].map((m) => m[1]);
+    const clients = [...readFileSync(join(i.dir, "log", "maillog"), "utf8").matchAll(/ postfix\/smtpd\[\d+\]: (\w+): client=localhost\[127\.0\.0\.1\]\n/g)].map((m) => m[1]);
     expect(clients.length).toBe(2);
     expect(clients[1]).toBe(queued![1]);
     expect(clients[0]).not.toBe(clients[1]);
