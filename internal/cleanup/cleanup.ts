@@ -13,7 +13,8 @@
  *              Content-Length …); unqualified addresses in address headers get `@$myorigin` and canonical
  *              rewriting (a header is re-written only when one of its addresses changes, otherwise it is kept
  *              byte for byte); then, if missing, Message-Id, Date, From and (with undisclosed_recipients_header)
- *              To, in that order. More than hopcount_limit Received headers is refused.
+ *              To, in that order. A message with hopcount_limit or more Received headers (ours included)
+ *              is refused, as Postfix's cleanup does.
  *   body       copied unchanged; the whole content may not exceed message_size_limit.
  * The queue file is written as the content streams in (queue_writer.ts) and entered into incoming durably; only
  * then does process() resolve. Logs `QID: message-id=<…>` (or `message-id=<>`). A caller that must know the queue
@@ -327,12 +328,24 @@ export class Cleanup {
         if (sizeLimit > 0 && size > sizeLimit) throw tooBig();
         writer.writeContent(b);
       };
-      for (const l of typeof req.prepend === "function" ? req.prepend(writer.queueId) : (req.prepend ?? [])) emit(l);
+      // Postfix's hop count: every Received: header, ours included; the one that reaches hopcount_limit, and
+      // each after it, is logged, and the message refused once its headers are done
+      let hops = 0;
+      let tooManyHops = false;
+      const countHop = () => {
+        if (++hops < hopLimit) return;
+        msgWarn(`${writer.queueId}: message rejected: hopcount exceeded`);
+        tooManyHops = true;
+      };
+      for (const l of typeof req.prepend === "function" ? req.prepend(writer.queueId) : (req.prepend ?? [])) {
+        if (/^received:/i.test(l)) countHop();
+        emit(l);
+      }
       if (req.uid !== undefined && local) {
+        countHop();
         for (const l of makeReceivedHeader({ myhostname: cfg.get("myhostname"), mailName: cfg.get("mail_name"), uid: req.uid, queueId: writer.queueId, date })) emit(l);
       }
       const seen = new Set<string>();
-      let hops = 0;
       let resent = false;
       let messageId: string | undefined;
       const table = makeHeaderTable(cfg.get("message_drop_headers"));
@@ -342,7 +355,7 @@ export class Cleanup {
             const name = h.name.toLowerCase();
             if (h.info?.drop) return;
             seen.add(name);
-            if ((name === "received" || name === "delivered-to") && ++hops > hopLimit) msgWarn(`${writer.queueId}: message rejected: hopcount exceeded`);
+            if (name === "received") countHop();
             if (name.startsWith("resent-")) resent = true;
             if (name === "message-id" && messageId === undefined) messageId = h.value.trim();
             const rewritten = this.rewriteHeader(h, local);
@@ -359,7 +372,7 @@ export class Cleanup {
             const undisclosed = cfg.get("undisclosed_recipients_header");
             if (addHeaders && undisclosed !== "" && !seen.has("to") && !seen.has("cc") && !seen.has("resent-to") && !seen.has("resent-cc")) emit(undisclosed);
             logMessageId(writer.queueId, messageId ?? "<>");
-            if (hops > hopLimit) throw new CleanupError("5.4.0", "too many hops");
+            if (tooManyHops) throw new CleanupError("5.4.0", "too many hops");
             writer.markBodyStart();
           },
           body: (text, partial) => {

@@ -179,3 +179,10 @@ test("Cleanup records the arrival time it is given (smtpd's MAIL FROM time), els
   const made = await clean("", { content: "Subject: t\n\nx\n" });
   expect(made.env.arrivalTime.sec).toBeGreaterThanOrEqual(before);
 });
+
+test("the hop count is Postfix's: Received headers only, our own included, refused when it reaches hopcount_limit", async () => {
+  // a local submission gets our Received: by … header: with 3 of its own, 4 in all
+  await expect(clean("hopcount_limit = 4\n", { content: `${"Received: from a by b; x\n".repeat(3)}\nx\n` })).rejects.toThrow("too many hops");
+  const ok = await clean("hopcount_limit = 5\n", { content: `${"Received: from a by b; x\n".repeat(3)}${"Delivered-To: x@y\n".repeat(5)}\nx\n` });
+  expect(ok.content.match(/^Received:/gm)?.length).toBe(4);
+});
