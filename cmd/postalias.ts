@@ -36,12 +36,21 @@
  *   postmap(1), newaliases(1), aliases(5).
  */
 import { getopt } from "../internal/text/getopt.ts";
-import { FatalError, UsageError } from "../internal/sys/errors.ts";
+import { UsageError } from "../internal/sys/errors.ts";
 import { writeOut } from "../internal/sys/stdout.ts";
 import { msgWarn, setMsgVerbose } from "../internal/log/msg.ts";
-import { loadConfig } from "../internal/config/config.ts";
-import { openMapOf, type LookupTable, type MapOptions } from "../internal/maps/index.ts";
-import { emptyValueWarnings, entriesOrFatal, lookupOrFatal, splitTableArg as splitTable, stdinLines } from "../internal/maps/table_tool.ts";
+import { importEnvironmentEntries, loadConfig } from "../internal/config/config.ts";
+import { openMapOf, type LookupTable } from "../internal/maps/index.ts";
+import {
+  emptyValueWarnings,
+  entriesOrFatal,
+  lookupOrFatal,
+  deleteTableKeys,
+  splitTableArg as splitTable,
+  stdinLines,
+  tableToolMapOptions,
+  tableToolMode,
+} from "../internal/maps/table_tool.ts";
 
 export const USAGE = "postalias [-Nfinoprsuvw] [-c config_dir] [-d key] [-q key] [map_type:]file...";
 
@@ -66,61 +75,27 @@ interface ToolConfig {
 
 function readToolConfig(configDir: string | undefined): ToolConfig {
   const cfg = loadConfig({ configDir });
-  const env: Record<string, string | undefined> = {};
-  for (const item of cfg.getList("import_environment")) {
-    const eq = item.indexOf("=");
-    if (eq >= 0) env[item.slice(0, eq)] = item.slice(eq + 1);
-    else if (process.env[item] !== undefined) env[item] = process.env[item];
-  }
   return {
     defaultType: cfg.get("default_database_type"),
     utf8: cfg.get("smtputf8_enable").trim().toLowerCase() === "yes",
     myhostname: cfg.get("myhostname"),
-    env,
+    env: importEnvironmentEntries(cfg),
   };
 }
 
 /** postalias's entry point. */
 export async function run(argv: string[]): Promise<number> {
   const opts = getopt(argv, "Nc:d:finopq:rsuvw", USAGE);
-  let query: string | undefined;
-  let delkey: string | undefined;
-  let sequence = false;
-  for (const o of opts.opts) {
-    if (o.opt === "d" || o.opt === "q") {
-      if (sequence || query !== undefined || delkey !== undefined) throw new FatalError("specify only one of -s -q or -d");
-      if (o.opt === "d") delkey = o.arg;
-      else query = o.arg;
-    } else if (o.opt === "s") {
-      if (query !== undefined || delkey !== undefined) throw new FatalError("specify only one of -s or -q or -d");
-      sequence = true;
-    }
-  }
+  const { query, delkey, sequence } = tableToolMode(opts);
   setMsgVerbose(opts.count("v"));
   const cfg = readToolConfig(opts.last("c"));
   const utf8 = cfg.utf8 && !opts.has("u");
-  const nulOpt = opts.opts.filter((o) => o.opt === "N" || o.opt === "n").pop()?.opt;
-  const dupOpt = opts.opts.filter((o) => o.opt === "r" || o.opt === "w").pop()?.opt;
-  const mapOpts: MapOptions = {
-    fold: !opts.has("f"),
-    utf8,
-    nul: nulOpt === "N" ? "with-nul" : nulOpt === "n" ? "without-nul" : "try-both",
-    duplicates: dupOpt === "r" ? "replace" : dupOpt === "w" ? "ignore" : "warn",
-    env: cfg.env,
-    checkIntervalMs: 0,
-  };
+  const mapOpts = tableToolMapOptions(opts, utf8, cfg.env);
   const files = opts.args;
 
   if (delkey !== undefined) {
     if (files.length === 0) throw new UsageError(USAGE);
-    const { deleteMapKeys } = await import("../internal/maps/build_table.ts");
-    const keys = delkey === "-" ? [...stdinLines()] : [delkey];
-    let found = false;
-    for (const f of files) {
-      const { type, name } = splitTable(f, cfg.defaultType);
-      if (deleteMapKeys(type, name, keys, { fold: mapOpts.fold, utf8 }).some((x) => x)) found = true;
-    }
-    return found ? 0 : 1;
+    return deleteTableKeys(files, delkey, cfg.defaultType, mapOpts);
   }
 
   if (query !== undefined) {

@@ -80,9 +80,9 @@ function checkPrivilege(cfg: Config): void {
   throw new FatalError("the postfix command is reserved for the superuser");
 }
 
-async function startMaster(cfg: Config, configDir: string): Promise<void> {
-  // the master gets what Postfix's postfix(1) leaves after clean_env() (see importedEnvironment())
-  const env = { ...importedEnvironment(cfg), MAIL_CONFIG: configDir };
+async function startMaster(cfg: Config): Promise<void> {
+  // the master gets what Postfix's postfix(1) leaves after clean_env() (MAIL_CONFIG = this configuration too)
+  const env = importedEnvironment(cfg);
   const child = spawn(process.execPath, ["-w"], { argv0: "master", env, detached: true, stdio: ["ignore", "pipe", "ignore"] });
   const ok = await new Promise<boolean>((resolve) => {
     child.stdout!.once("data", () => resolve(true));
@@ -123,7 +123,7 @@ export async function run(argv: string[]): Promise<number> {
       cfg.master();
       msgInfo("starting the Postfix mail system");
       if (command === "start") {
-        await startMaster(cfg, configDir);
+        await startMaster(cfg);
         return 0;
       }
       const { runMaster } = await import("../internal/master/master.ts");

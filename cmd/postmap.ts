@@ -50,7 +50,16 @@ import { msgWarn, setMsgVerbose } from "../internal/log/msg.ts";
 import { existsSync } from "node:fs";
 import { openMapOf, foldKey, type LookupTable, type MapOptions } from "../internal/maps/index.ts";
 import { readChunk } from "../internal/maps/logical_lines.ts";
-import { emptyValueWarnings, entriesOrFatal, queryError, splitTableArg as splitTable, stdinLines } from "../internal/maps/table_tool.ts";
+import {
+  emptyValueWarnings,
+  entriesOrFatal,
+  queryError,
+  deleteTableKeys,
+  splitTableArg as splitTable,
+  stdinLines,
+  tableToolMapOptions,
+  tableToolMode,
+} from "../internal/maps/table_tool.ts";
 import { writeSync } from "node:fs";
 
 export const USAGE = "postmap [-bfFhimnNoprsuUvw] [-c config_dir] [-d key] [-q key] [map_type:]file...";
@@ -80,18 +89,12 @@ interface ToolConfig {
 }
 
 async function readToolConfig(configDir: string | undefined): Promise<ToolConfig> {
-  const { loadConfig } = await import("../internal/config/config.ts");
+  const { importEnvironmentEntries, loadConfig } = await import("../internal/config/config.ts");
   const cfg = loadConfig({ configDir });
-  const env: Record<string, string | undefined> = {};
-  for (const item of cfg.getList("import_environment")) {
-    const eq = item.indexOf("=");
-    if (eq >= 0) env[item.slice(0, eq)] = item.slice(eq + 1);
-    else if (process.env[item] !== undefined) env[item] = process.env[item];
-  }
   return {
     defaultType: cfg.get("default_database_type"),
     utf8: cfg.get("smtputf8_enable").trim().toLowerCase() === "yes",
-    env,
+    env: importEnvironmentEntries(cfg),
     parentMatchesSubdomains: cfg.getList("parent_domain_matches_subdomains").includes("smtpd_access_maps"),
     recipientDelimiter: cfg.get("recipient_delimiter"),
   };
@@ -279,19 +282,7 @@ function* messageKeys(headers: boolean, body: boolean): Generator<string> {
 /** postmap's entry point. */
 export async function run(argv: string[]): Promise<number> {
   const opts = getopt(argv, "bc:d:fFhimnNopq:rsuUvw", USAGE, { json: 0, explain: 0 });
-  let query: string | undefined;
-  let delkey: string | undefined;
-  let sequence = false;
-  for (const o of opts.opts) {
-    if (o.opt === "d" || o.opt === "q") {
-      if (sequence || query !== undefined || delkey !== undefined) throw new FatalError("specify only one of -s -q or -d");
-      if (o.opt === "d") delkey = o.arg;
-      else query = o.arg;
-    } else if (o.opt === "s") {
-      if (query !== undefined || delkey !== undefined) throw new FatalError("specify only one of -s or -q or -d");
-      sequence = true;
-    }
-  }
+  const { query, delkey, sequence } = tableToolMode(opts);
   const json = opts.has("--json");
   const explain = opts.has("--explain");
   if (json && !(sequence || query !== undefined)) throw new FatalError("option --json requires -q or -s");
@@ -305,29 +296,13 @@ export async function run(argv: string[]): Promise<number> {
   if (mimeKey && !bodyKey && !headerKey) msgWarn("ignoring -m option without -b or -h");
   let utf8 = cfg.utf8 && !opts.has("u");
   if ((bodyKey || headerKey) && !opts.has("U")) utf8 = false;
-  const nulOpt = opts.opts.filter((o) => o.opt === "N" || o.opt === "n").pop()?.opt;
-  const dupOpt = opts.opts.filter((o) => o.opt === "r" || o.opt === "w").pop()?.opt;
-  const mapOpts: MapOptions = {
-    fold: !opts.has("f"),
-    utf8,
-    nul: nulOpt === "N" ? "with-nul" : nulOpt === "n" ? "without-nul" : "try-both",
-    duplicates: dupOpt === "r" ? "replace" : dupOpt === "w" ? "ignore" : "warn",
-    env: cfg.env,
-    checkIntervalMs: 0,
-  };
+  const mapOpts = tableToolMapOptions(opts, utf8, cfg.env);
   const files = opts.args;
   const valuesAreFiles = opts.has("F");
 
   if (delkey !== undefined) {
     if (files.length === 0) throw new UsageError(USAGE);
-    const { deleteMapKeys } = await import("../internal/maps/build_table.ts");
-    const keys = delkey === "-" ? [...stdinLines()] : [delkey];
-    let found = false;
-    for (const f of files) {
-      const { type, name } = splitTable(f, cfg.defaultType);
-      if (deleteMapKeys(type, name, keys, { fold: mapOpts.fold, utf8 }).some((x) => x)) found = true;
-    }
-    return found ? 0 : 1;
+    return deleteTableKeys(files, delkey, cfg.defaultType, mapOpts);
   }
 
   if (query !== undefined) {

@@ -106,7 +106,7 @@ export interface CleanupRequest {
   onQueueId?: (id: string) => void;
   /** Lines to put before the message's headers (smtpd's Received:), without newlines; a function gets the queue ID. */
   prepend?: string[] | ((queueId: string) => string[]);
-  /** false: skip the fsyncs of the finished file (the caller syncs a batch with syncQueueFileSystem()). */
+  /** false: skip the fsync of the finished file (the caller makes it durable itself; see queue_writer.ts). */
   durable?: boolean;
   /** Put the message in the hold queue instead of incoming (an access table HOLD action). */
   hold?: boolean;

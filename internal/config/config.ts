@@ -203,11 +203,11 @@ export class Config {
 }
 
 /**
- * The environment Postfix's clean_env() leaves for a program the mail system starts: every import_environment
- * entry (NAME copies the variable from `from` when it is set there, NAME=VALUE or `{ NAME=VALUE with spaces }`
- * sets it), then PATH (postkit's agents run commands) and MAIL_CONFIG = this configuration directory.
+ * What import_environment brings in: NAME copies the variable from `from` when it is set there, NAME=VALUE or
+ * `{ NAME=VALUE with spaces }` sets it. (The environment of the programs the mail system starts, and the one
+ * `environ:` tables read.)
  */
-export function importedEnvironment(
+export function importEnvironmentEntries(
   cfg: Config,
   from: Record<string, string | undefined> = process.env,
 ): Record<string, string> {
@@ -218,9 +218,18 @@ export function importedEnvironment(
     if (eq > 0) e[entry.slice(0, eq).trim()] = entry.slice(eq + 1).trim();
     else if (eq < 0 && entry !== "" && from[entry] !== undefined) e[entry] = from[entry]!;
   }
-  e.PATH = from.PATH ?? "/usr/bin:/bin";
-  e.MAIL_CONFIG = cfg.configDir;
   return e;
+}
+
+/**
+ * The environment Postfix's clean_env() leaves for a program the mail system starts: the import_environment
+ * entries, then PATH (postkit's agents run commands) and MAIL_CONFIG = this configuration directory.
+ */
+export function importedEnvironment(
+  cfg: Config,
+  from: Record<string, string | undefined> = process.env,
+): Record<string, string> {
+  return { ...importEnvironmentEntries(cfg, from), PATH: from.PATH ?? "/usr/bin:/bin", MAIL_CONFIG: cfg.configDir };
 }
 
 /** Splits a Postfix list value on commas and whitespace. */

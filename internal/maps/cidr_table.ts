@@ -14,9 +14,9 @@
  * Addresses are parsed as glibc's inet_pton() does (dotted quads without leading zeros; IPv6 with `::` and an
  * optional trailing IPv4 part).
  */
-import { closeSync, fstatSync, openSync, statSync, type Stats } from "node:fs";
+import { closeSync, fstatSync, openSync, type Stats } from "node:fs";
 import { LogicalLineReader, isSpaceByte } from "./logical_lines.ts";
-import { MapError } from "./map_error.ts";
+import { MapError, fileChangedSince, sequenceNotSupported } from "./map_error.ts";
 import type { LookupTable } from "./table.ts";
 import { errnoText } from "../sys/errno.ts";
 import { msgWarn } from "../log/msg.ts";
@@ -303,18 +303,11 @@ export class CidrTable implements LookupTable {
   }
 
   entries(): Iterable<[string, string]> {
-    throw new MapError("unsupported", `table cidr:${this.name}: sequence operation is not supported`, {
-      reason: "sequence operation is not supported",
-    });
+    sequenceNotSupported("cidr", this.name);
   }
 
   changed(): boolean {
-    try {
-      const now = statSync(this.name);
-      return now.ino !== this.st.ino || now.mtimeMs !== this.st.mtimeMs || now.size !== this.st.size;
-    } catch {
-      return true;
-    }
+    return fileChangedSince(this.name, this.st);
   }
 
   close(): void {

@@ -15,6 +15,8 @@
  * work later), "config" (a lookup failed because of the table's content), "write" (a table could not be built),
  * "lock" (another process holds the table's lock).
  */
+import type { Stats } from "node:fs";
+import { nodeFs } from "../sys/node_fs.ts";
 import { PostkitError } from "../sys/errors.ts";
 
 /** Why a table operation failed. */
@@ -32,4 +34,24 @@ export class MapError extends PostkitError {
   }
   /** The cause of a failed lookup, without the table name. */
   readonly reason: string;
+}
+
+/** Throws what listing a table that cannot be listed gives (postmap -s, postalias -s), in Postfix's words. */
+export function sequenceNotSupported(type: string, name: string): never {
+  throw new MapError("unsupported", `table ${type}:${name}: sequence operation is not supported`, {
+    reason: "sequence operation is not supported",
+  });
+}
+
+/**
+ * changed() of a table read from one file: true when `path` now names another file, or one modified since `st`
+ * was taken (or is gone).
+ */
+export function fileChangedSince(path: string, st: Stats): boolean {
+  try {
+    const now = nodeFs().statSync(path);
+    return now.ino !== st.ino || now.mtimeMs !== st.mtimeMs || now.size !== st.size;
+  } catch {
+    return true;
+  }
 }

@@ -19,9 +19,9 @@
  * skipped, as Postfix does; a table therefore always opens unless the file cannot be read (MapError "open").
  * Lookups never fold the key: case sensitivity is the rule's business. Not listable (`postmap -s` says so).
  */
-import { closeSync, fstatSync, openSync, statSync, type Stats } from "node:fs";
+import { closeSync, fstatSync, openSync, type Stats } from "node:fs";
 import { LogicalLineReader, isSpaceByte } from "./logical_lines.ts";
-import { MapError } from "./map_error.ts";
+import { MapError, fileChangedSince, sequenceNotSupported } from "./map_error.ts";
 import type { LookupTable } from "./table.ts";
 import { errnoText } from "../sys/errno.ts";
 import { msgWarn } from "../log/msg.ts";
@@ -377,18 +377,11 @@ export class PatternTable<S, C> implements LookupTable {
   }
 
   entries(): Iterable<[string, string]> {
-    throw new MapError("unsupported", `table ${this.type}:${this.name}: sequence operation is not supported`, {
-      reason: "sequence operation is not supported",
-    });
+    sequenceNotSupported(this.type, this.name);
   }
 
   changed(): boolean {
-    try {
-      const now = statSync(this.name);
-      return now.ino !== this.st.ino || now.mtimeMs !== this.st.mtimeMs || now.size !== this.st.size;
-    } catch {
-      return true;
-    }
+    return fileChangedSince(this.name, this.st);
   }
 
   close(): void {

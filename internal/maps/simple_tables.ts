@@ -13,16 +13,13 @@
  * "inline:{name=value...}"`). Postfix: src/util/dict_static.c, dict_fail.c, dict_env.c, dict_inline.c,
  * dict_random.c.
  */
-import { MapError } from "./map_error.ts";
+import { MapError, sequenceNotSupported } from "./map_error.ts";
 import { MemoryTable } from "./memory_table.ts";
 import { balancedLength, extractBraced, splitNameValue, splitOutsideBraces } from "./brace_syntax.ts";
 import { isValidUtf8 } from "./casefold.ts";
 import { valueFilesToBase64 } from "./map_source.ts";
 import type { LookupTable, MapOptions } from "./table.ts";
 
-function notListable(type: string, name: string): never {
-  throw new MapError("unsupported", `table ${type}:${name}: sequence operation is not supported`, { reason: "sequence operation is not supported" });
-}
 
 abstract class PatternLike implements LookupTable {
   abstract readonly type: string;
@@ -30,7 +27,7 @@ abstract class PatternLike implements LookupTable {
   readonly fixed: boolean = false;
   abstract lookup(key: string): string | undefined;
   entries(): Iterable<[string, string]> {
-    notListable(this.type, this.name);
+    sequenceNotSupported(this.type, this.name);
   }
   changed(): boolean {
     return false;

@@ -6,11 +6,11 @@
  * Later changes to the file are not seen; changed() reports them. Errors: MapError "open"
  * (`open database FILE: No such file or directory`).
  */
-import { closeSync, fstatSync, openSync, statSync, type Stats } from "node:fs";
+import { closeSync, fstatSync, openSync, type Stats } from "node:fs";
 import { LogicalLineReader } from "./logical_lines.ts";
 import { parseMapSource } from "./map_source.ts";
 import { MemoryTable } from "./memory_table.ts";
-import { MapError } from "./map_error.ts";
+import { MapError, fileChangedSince } from "./map_error.ts";
 import { decodeBytes } from "./indexed_table.ts";
 import type { MapOptions } from "./table.ts";
 import { errnoText } from "../sys/errno.ts";
@@ -52,11 +52,6 @@ export class TexthashTable extends MemoryTable {
   }
 
   override changed(): boolean {
-    try {
-      const now = statSync(this.name);
-      return now.ino !== this.st.ino || now.mtimeMs !== this.st.mtimeMs || now.size !== this.st.size;
-    } catch {
-      return true;
-    }
+    return fileChangedSince(this.name, this.st);
   }
 }

@@ -10,7 +10,7 @@
  * Syntax errors: `bad syntax: "unionmap:{x}"; need "unionmap:{type:name...}"`. Postfix: src/util/dict_union.c,
  * dict_pipe.c.
  */
-import { MapError } from "./map_error.ts";
+import { MapError, sequenceNotSupported } from "./map_error.ts";
 import { balancedLength, splitOutsideBraces } from "./brace_syntax.ts";
 import type { LookupTable } from "./table.ts";
 
@@ -45,9 +45,7 @@ export class CompositeTable implements LookupTable {
   }
 
   entries(): Iterable<[string, string]> {
-    throw new MapError("unsupported", `table ${this.type}:${this.name}: sequence operation is not supported`, {
-      reason: "sequence operation is not supported",
-    });
+    sequenceNotSupported(this.type, this.name);
   }
 
   changed(): boolean {

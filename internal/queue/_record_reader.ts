@@ -230,33 +230,37 @@ export class RecordReader {
   }
 
   private strSlow(): string {
-    if (this.left-- <= 0 || this.pos >= this.end) return this.failStr();
+    const s = this.strSpan();
+    return s < 0 ? "" : utf8Decoder.decode(this.buf.subarray(s, this.pos));
+  }
+
+  /**
+   * Consumes the next element, which must be a valid UTF-8 string of any msgpack length encoding: its first
+   * byte's offset, `pos` then at its end; -1 and `bad` otherwise. The general path of str() and skipStr().
+   */
+  private strSpan(): number {
+    if (this.left-- <= 0 || this.pos >= this.end) return this.failLen();
     const b = this.buf;
     let p = this.pos;
     const t = b[p++]!;
     let len: number;
     if (t >= 0xa0 && t <= 0xbf) len = t - 0xa0;
     else if (t === 0xd9) {
-      if (p + 1 > this.end) return this.failStr();
+      if (p + 1 > this.end) return this.failLen();
       len = b[p++]!;
     } else if (t === 0xda) {
-      if (p + 2 > this.end) return this.failStr();
+      if (p + 2 > this.end) return this.failLen();
       len = (b[p]! << 8) | b[p + 1]!;
       p += 2;
     } else if (t === 0xdb) {
-      if (p + 4 > this.end) return this.failStr();
+      if (p + 4 > this.end) return this.failLen();
       len = u32(b, p);
       p += 4;
-    } else return this.failStr();
+    } else return this.failLen();
     const e = p + len;
-    if (e > this.end || !validUtf8(b, p, e)) return this.failStr();
+    if (e > this.end || !validUtf8(b, p, e)) return this.failLen();
     this.pos = e;
-    return utf8Decoder.decode(b.subarray(p, e));
-  }
-
-  private failStr(): string {
-    this.bad = true;
-    return "";
+    return p;
   }
 
   /**
@@ -285,28 +289,8 @@ export class RecordReader {
   }
 
   private skipStrSlow(): number {
-    if (this.left-- <= 0 || this.pos >= this.end) return this.failLen();
-    const b = this.buf;
-    let p = this.pos;
-    const t = b[p++]!;
-    let len: number;
-    if (t >= 0xa0 && t <= 0xbf) len = t - 0xa0;
-    else if (t === 0xd9) {
-      if (p + 1 > this.end) return this.failLen();
-      len = b[p++]!;
-    } else if (t === 0xda) {
-      if (p + 2 > this.end) return this.failLen();
-      len = (b[p]! << 8) | b[p + 1]!;
-      p += 2;
-    } else if (t === 0xdb) {
-      if (p + 4 > this.end) return this.failLen();
-      len = u32(b, p);
-      p += 4;
-    } else return this.failLen();
-    const e = p + len;
-    if (e > this.end || !validUtf8(b, p, e)) return this.failLen();
-    this.pos = e;
-    return len;
+    const s = this.strSpan();
+    return s < 0 ? -1 : this.pos - s;
   }
 
   private failLen(): number {

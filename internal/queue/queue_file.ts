@@ -654,9 +654,16 @@ function readEnvelopeFast(fd: number, fileSize: number): QueueEnvelope | undefin
   return env;
 }
 
-/** Part 1: the `C` record, checked as parseEnvelope() does, into a new envelope. */
-function fastSizeRecord(r: RecordReader, fileSize: number): QueueEnvelope | undefined {
-  if (r.begin() !== 0x43 /* C */) return undefined;
+/** The `C` record's fields. */
+export type SizeRecordFields = Pick<QueueEnvelope, "version" | "messageSize" | "contentOffset" | "extractedOffset" | "bodyOffset" | "rcptCount">;
+
+/**
+ * Reads the `C` record at the reader's position into `out`, checked as parseEnvelope() checks it; `base` +
+ * the reader's position is the file offset. False when it is not a valid size record (the general path decides).
+ * Shared by the fast envelope path and queue_listing.ts.
+ */
+export function readSizeRecordFast(r: RecordReader, fileSize: number, base: number, out: SizeRecordFields): boolean {
+  if (r.begin() !== 0x43 /* C */) return false;
   const version = r.count();
   const messageSize = r.count();
   const contentOffset = r.count();
@@ -664,19 +671,37 @@ function fastSizeRecord(r: RecordReader, fileSize: number): QueueEnvelope | unde
   const bodyOffset = r.int();
   const rcptCount = r.count();
   r.skipRest();
-  if (r.bad || version < 1 || version > QUEUE_FILE_VERSION) return undefined;
-  if (!(contentOffset >= r.pos && extractedOffset > contentOffset && extractedOffset < fileSize) || bodyOffset < -1 || bodyOffset > messageSize) {
-    return undefined;
+  if (r.bad || version < 1 || version > QUEUE_FILE_VERSION) return false;
+  if (!(contentOffset >= base + r.pos && extractedOffset > contentOffset && extractedOffset < fileSize) || bodyOffset < -1 || bodyOffset > messageSize) {
+    return false;
   }
+  out.version = version;
+  out.messageSize = messageSize;
+  out.contentOffset = contentOffset;
+  out.extractedOffset = extractedOffset;
+  out.bodyOffset = bodyOffset;
+  out.rcptCount = rcptCount;
+  return true;
+}
+
+const sizeFields: SizeRecordFields = { version: 0, messageSize: 0, contentOffset: 0, extractedOffset: 0, bodyOffset: 0, rcptCount: 0 };
+
+/** Part 1: the `C` record, checked as parseEnvelope() does, into a new envelope. */
+function fastSizeRecord(r: RecordReader, fileSize: number): QueueEnvelope | undefined {
+  return readSizeRecordFast(r, fileSize, 0, sizeFields) ? newEnvelope(sizeFields, fileSize) : undefined;
+}
+
+/** An envelope with the size record's fields and nothing read yet (both paths fill it the same way). */
+function newEnvelope(c: SizeRecordFields, fileSize: number): QueueEnvelope {
   return {
-    version,
+    version: c.version,
     fileSize,
-    messageSize,
-    contentOffset,
-    extractedOffset,
+    messageSize: c.messageSize,
+    contentOffset: c.contentOffset,
+    extractedOffset: c.extractedOffset,
     endOffset: -1,
-    bodyOffset,
-    rcptCount,
+    bodyOffset: c.bodyOffset,
+    rcptCount: c.rcptCount,
     arrivalTime: { sec: 0, usec: 0 },
     createTime: undefined,
     sender: "",
@@ -836,29 +861,7 @@ function parseEnvelope(fd: number, path: string, fileSize: number): QueueEnvelop
   }
   if (c.bodyOffset > c.messageSize) throw corrupt(path, 0, "bad body offset");
 
-  const env: QueueEnvelope = {
-    version: c.version,
-    fileSize,
-    messageSize: c.messageSize,
-    contentOffset: c.contentOffset,
-    extractedOffset: c.extractedOffset,
-    endOffset: -1,
-    bodyOffset: c.bodyOffset,
-    rcptCount: c.rcptCount,
-    arrivalTime: { sec: 0, usec: 0 },
-    createTime: undefined,
-    sender: "",
-    fullName: undefined,
-    recipients: [],
-    attributes: new Map(),
-    dsnEnvid: undefined,
-    dsnRet: 0,
-    uid: undefined,
-    expireTime: undefined,
-    warningTime: 0,
-    tornTail: undefined,
-    bytesRead: 0,
-  };
+  const env = newEnvelope(c, fileSize);
   let sawTime = false;
   let sawSender = false;
   const addRecipient = (r: Extract<QueueRecord, { kind: "R" }>, offset: number, extracted: boolean) => {

@@ -36,8 +36,7 @@ import { RecordReader, StringCache } from "./_record_reader.ts";
 import { QueueError, queueIoError } from "./queue_error.ts";
 import { isValidQueueId } from "./queue_id.ts";
 import { QueueWalker, SHOWQ_QUEUES, type QueueName } from "./queue_path.ts";
-import { QUEUE_FILE_VERSION } from "./queue_record.ts";
-import { readEnvelopeFd, type QueueEnvelope, type QueueRecipient } from "./queue_file.ts";
+import { readEnvelopeFd, readSizeRecordFast, type QueueEnvelope, type QueueRecipient, type SizeRecordFields } from "./queue_file.ts";
 import { isCompleteQueueFile, openListingEntry, readQueueSummary, type QueueLayout, type QueueSummary, type QueueSummaryFailure } from "./queue_ops.ts";
 
 /**
@@ -244,6 +243,8 @@ export function readListingFast(fd: number, fileSize: number, m: ListedMessage):
   return n >= 0 && decodeListing(buf, 0, n, fileSize, m, fd);
 }
 
+const sizeFields: SizeRecordFields = { version: 0, messageSize: 0, contentOffset: 0, extractedOffset: 0, bodyOffset: 0, rcptCount: 0 };
+
 /**
  * readListingFast() of a file whose first `n` bytes (at most READ_SIZE; fewer means the end of the file) are
  * `buf[start, start + n)`; `fd` reads the rest when the extracted section lies beyond them (-1: give up then).
@@ -254,19 +255,10 @@ export function decodeListing(buf: Buffer, start: number, n: number, fileSize: n
   let base = -start; // base + r.pos is the file offset
 
   // The size record.
-  if (r.begin() !== 0x43 /* C */) return false;
-  const version = r.count();
-  const messageSize = r.count();
-  const contentOffset = r.count();
-  const extractedOffset = r.count();
-  const bodyOffset = r.int();
-  const rcptCount = r.count();
-  r.skipRest();
-  if (r.bad || version < 1 || version > QUEUE_FILE_VERSION) return false;
-  if (!(contentOffset >= base + r.pos && extractedOffset > contentOffset && extractedOffset < fileSize) || bodyOffset < -1 || bodyOffset > messageSize) {
-    return false;
-  }
-  m.messageSize = messageSize;
+  const size = sizeFields;
+  if (!readSizeRecordFast(r, fileSize, base, size)) return false;
+  const { contentOffset, extractedOffset, rcptCount } = size;
+  m.messageSize = size.messageSize;
   m.clearRecipients();
 
   // The envelope records, up to M at contentOffset.
@@ -455,7 +447,7 @@ function keepBelowFtl(): void {
   if (belowFtl) return;
   belowFtl = true;
   const hot: unknown[] = [scanQueueListing, listEntry, finishListed, readListingFast, decodeListing, readRecipient, skipAttribute];
-  hot.push(isValidQueueId, isCompleteQueueFile, openListingEntry, statFd, readAt, closeFd, loadLibc);
+  hot.push(isValidQueueId, isCompleteQueueFile, openListingEntry, statFd, readAt, closeFd, loadLibc, readSizeRecordFast);
   for (const proto of [RecordReader.prototype, ListedMessage.prototype, QueueWalker.prototype]) {
     for (const d of Object.values(Object.getOwnPropertyDescriptors(proto))) hot.push(d.value, d.get);
   }

@@ -18,8 +18,9 @@
  *    another queue than the one the file was started in (a HOLD decided after the file was opened goes straight
  *    to hold, as Postfix's cleanup does); the ID stays the same. Returns the queue ID. Only then may the caller
  *    acknowledge the message (250 Ok, postdrop exit 0) and trigger the next service.
- *    With `durable: false` the fsync is skipped, for group commit: finish several files, call
- *    syncQueueFileSystem() once, then acknowledge them all (bun.md §4).
+ *    With `durable: false` the fsync is skipped: the caller makes the file durable before it acknowledges the
+ *    message — an fsync of the file on Bun's thread pool (smtpd, pickup), or one syncQueueFileSystem() for many
+ *    files (bun.md §4).
  *
  * WHY ONE FSYNC, AFTER THE RENAME
  *   An fsync costs a journal commit (~0.7 ms on this class of disk), the largest single cost of accepting a

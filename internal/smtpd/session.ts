@@ -267,6 +267,12 @@ export class SmtpSession {
 
   // --- output ------------------------------------------------------------------------------------------------
 
+  /** Replies `text` and gives the command's result: false, the command failed (most error paths end so). */
+  private async fail(text: string): Promise<false> {
+    await this.reply(text);
+    return false;
+  }
+
   /** smtpd_chat_reply(): soft_bounce, the error sleep, 421/521 hang-up. */
   private async reply(text: string): Promise<void> {
     if (this.errorCount >= this.softLimit && this.sleepMs > 0) {
@@ -495,10 +501,7 @@ export class SmtpSession {
       case "BDAT":
         return this.bdatCmd(argv, text);
       case "RSET":
-        if (argv.length !== 1) {
-          await this.reply("501 5.5.4 Syntax: RSET");
-          return false;
-        }
+        if (argv.length !== 1) return this.fail("501 5.5.4 Syntax: RSET");
         this.mailReset();
         await this.reply("250 2.0.0 Ok");
         return true;
@@ -575,17 +578,11 @@ export class SmtpSession {
   private async helo(argv: SmtpWord[], ehlo: boolean): Promise<boolean> {
     const s = this.s;
     const env = this.env;
-    if (argv.length < 2) {
-      await this.reply(ehlo ? "501 Syntax: EHLO hostname" : "501 Syntax: HELO hostname");
-      return false;
-    }
+    if (argv.length < 2) return this.fail(ehlo ? "501 Syntax: EHLO hostname" : "501 Syntax: HELO hostname");
     const name = argv.slice(1).map((w) => w.text).join(" ");
     if (!env.standalone && env.restrictions && !this.cfg.getBool("smtpd_delay_reject")) {
       const err = await env.restrictions.checkHelo(s, name);
-      if (err !== undefined) {
-        await this.reply(err);
-        return false;
-      }
+      if (err !== undefined) return this.fail(err);
     }
     this.heloReset();
     this.mailReset();
@@ -625,25 +622,14 @@ export class SmtpSession {
     const s = this.s;
     const env = this.env;
     if (this.cfg.getBool("smtpd_helo_required") && s.heloName === undefined) {
-      await this.reply("503 5.5.1 Error: send HELO/EHLO first");
-      return false;
+      return this.fail("503 5.5.1 Error: send HELO/EHLO first");
     }
-    if (this.inMail) {
-      await this.reply("503 5.5.1 Error: nested MAIL command");
-      return false;
-    }
-    if (this.bdatState !== "none") {
-      await this.reply("503 5.5.1 Error: MAIL after BDAT");
-      return false;
-    }
+    if (this.inMail) return this.fail("503 5.5.1 Error: nested MAIL command");
+    if (this.bdatState !== "none") return this.fail("503 5.5.1 Error: MAIL after BDAT");
     if (argv.length < 3 || argv[1]!.text.toLowerCase() !== "from:") {
-      await this.reply("501 5.5.4 Syntax: MAIL FROM:<address>");
-      return false;
+      return this.fail("501 5.5.4 Syntax: MAIL FROM:<address>");
     }
-    if (argv[2]!.error) {
-      await this.reply("501 5.1.7 Bad sender address syntax");
-      return false;
-    }
+    if (argv[2]!.error) return this.fail("501 5.1.7 Bad sender address syntax");
     let smtputf8 = false;
     if (this.utf8 && !this.discardMask.has("smtputf8")) smtputf8 = argv.slice(3).some((w) => w.text.toUpperCase() === "SMTPUTF8");
     const sender = extractAddress(argv[2]!.text, { allowEmpty: true, strictRfc821: this.cfg.getBool("strict_rfc821_envelopes"), smtputf8 });
@@ -662,15 +648,9 @@ export class SmtpSession {
       if (u === "BODY=8BITMIME") encoding = "8bit";
       else if (u === "BODY=7BIT") encoding = "7bit";
       else if (u.startsWith("SIZE=")) {
-        if (!/^\d+$/.test(arg.slice(5))) {
-          await this.reply("501 5.5.4 Bad message size syntax");
-          return false;
-        }
+        if (!/^\d+$/.test(arg.slice(5))) return this.fail("501 5.5.4 Bad message size syntax");
         size = Number(arg.slice(5));
-        if (!Number.isSafeInteger(size)) {
-          await this.reply("552 5.3.4 Message size exceeds file system imposed limit");
-          return false;
-        }
+        if (!Number.isSafeInteger(size)) return this.fail("552 5.3.4 Message size exceeds file system imposed limit");
       } else if (this.utf8 && !this.discardMask.has("smtputf8") && u === "SMTPUTF8") {
         // noted above
       } else if (u.startsWith("AUTH=")) {
@@ -678,25 +658,15 @@ export class SmtpSession {
       } else if ((u === "XVERP" || u.startsWith("XVERP=")) && this.env.verpClients?.matches(s.name, s.addr)) {
         // VERP delimiters: accepted (delivery does not use them)
       } else if (u.startsWith("RET=")) {
-        if (this.discardMask.has("dsn")) {
-          await this.reply("501 5.7.1 DSN support is disabled");
-          return false;
-        }
+        if (this.discardMask.has("dsn")) return this.fail("501 5.7.1 DSN support is disabled");
         const v = u.slice(4);
-        if (ret !== 0 || (v !== "FULL" && v !== "HDRS")) {
-          await this.reply("501 5.5.4 Bad RET parameter syntax");
-          return false;
-        }
+        if (ret !== 0 || (v !== "FULL" && v !== "HDRS")) return this.fail("501 5.5.4 Bad RET parameter syntax");
         ret = v === "FULL" ? DSN_RET.FULL : DSN_RET.HDRS;
       } else if (u.startsWith("ENVID=")) {
-        if (this.discardMask.has("dsn")) {
-          await this.reply("501 5.7.1 DSN support is disabled");
-          return false;
-        }
+        if (this.discardMask.has("dsn")) return this.fail("501 5.7.1 DSN support is disabled");
         const v = xtextDecode(arg.slice(6));
         if (envid !== undefined || v === undefined || !allPrintable(v)) {
-          await this.reply("501 5.5.4 Bad ENVID parameter syntax");
-          return false;
+          return this.fail("501 5.5.4 Bad ENVID parameter syntax");
         }
         envid = v;
       } else {
@@ -743,22 +713,12 @@ export class SmtpSession {
   private async rcpt(argv: SmtpWord[]): Promise<boolean> {
     const s = this.s;
     const env = this.env;
-    if (!this.inMail) {
-      await this.reply("503 5.5.1 Error: need MAIL command");
-      return false;
-    }
-    if (this.bdatState !== "none") {
-      await this.reply("503 5.5.1 Error: RCPT after BDAT");
-      return false;
-    }
+    if (!this.inMail) return this.fail("503 5.5.1 Error: need MAIL command");
+    if (this.bdatState !== "none") return this.fail("503 5.5.1 Error: RCPT after BDAT");
     if (argv.length < 3 || argv[1]!.text.toLowerCase() !== "to:") {
-      await this.reply("501 5.5.4 Syntax: RCPT TO:<address>");
-      return false;
+      return this.fail("501 5.5.4 Syntax: RCPT TO:<address>");
     }
-    if (argv[2]!.error) {
-      await this.reply("501 5.1.3 Bad recipient address syntax");
-      return false;
-    }
+    if (argv[2]!.error) return this.fail("501 5.1.3 Bad recipient address syntax");
     const rcpt = extractAddress(argv[2]!.text, { allowEmpty: false, strictRfc821: this.cfg.getBool("strict_rfc821_envelopes"), smtputf8: this.smtputf8 });
     if (rcpt === undefined) {
       if (!env.standalone) msgWarn(`Illegal address syntax from ${s.namaddr} in RCPT command: ${printableQ(argv[2]!.text)}`);
@@ -771,27 +731,17 @@ export class SmtpSession {
       const arg = w.text;
       const u = arg.toUpperCase();
       if (u.startsWith("NOTIFY=")) {
-        if (this.discardMask.has("dsn")) {
-          await this.reply("501 5.7.1 DSN support is disabled");
-          return false;
-        }
+        if (this.discardMask.has("dsn")) return this.fail("501 5.7.1 DSN support is disabled");
         const n = dsnNotifyMask(u.slice(7));
-        if (notify !== 0 || n === 0) {
-          await this.reply("501 5.5.4 Error: Bad NOTIFY parameter syntax");
-          return false;
-        }
+        if (notify !== 0 || n === 0) return this.fail("501 5.5.4 Error: Bad NOTIFY parameter syntax");
         notify = n;
       } else if (u.startsWith("ORCPT=")) {
-        if (this.discardMask.has("dsn")) {
-          await this.reply("501 5.7.1 DSN support is disabled");
-          return false;
-        }
+        if (this.discardMask.has("dsn")) return this.fail("501 5.7.1 DSN support is disabled");
         const v = arg.slice(6);
         const semi = v.indexOf(";");
         const dec = semi > 0 ? xtextDecode(v.slice(semi + 1)) : undefined;
         if (orcpt !== undefined || semi <= 0 || dec === undefined) {
-          await this.reply("501 5.5.4 Error: Bad ORCPT parameter syntax");
-          return false;
+          return this.fail("501 5.5.4 Error: Bad ORCPT parameter syntax");
         }
         orcpt = `${v.slice(0, semi)};${dec}`;
       } else {
@@ -806,10 +756,7 @@ export class SmtpSession {
     }
     if (!env.standalone && env.restrictions) {
       const err = await env.restrictions.checkRcpt(s, rcpt);
-      if (err !== undefined) {
-        await this.reply(err);
-        return false;
-      }
+      if (err !== undefined) return this.fail(err);
     }
     // the queue file is opened only now that there is a valid recipient (smtpd_delay_open_until_valid_rcpt)
     if (!(await this.openMessage())) return false;
@@ -824,26 +771,14 @@ export class SmtpSession {
 
   private async vrfy(argv: SmtpWord[]): Promise<boolean> {
     const s = this.s;
-    if (this.cfg.getBool("disable_vrfy_command")) {
-      await this.reply("502 5.5.1 VRFY command is disabled");
-      return false;
-    }
-    if (argv.length < 2) {
-      await this.reply(`501 5.5.4 Syntax: VRFY address${this.utf8 ? " [SMTPUTF8]" : ""}`);
-      return false;
-    }
+    if (this.cfg.getBool("disable_vrfy_command")) return this.fail("502 5.5.1 VRFY command is disabled");
+    if (argv.length < 2) return this.fail(`501 5.5.4 Syntax: VRFY address${this.utf8 ? " [SMTPUTF8]" : ""}`);
     const text = argv.length > 2 ? argv.slice(1).map((w) => w.text).join(" ") : argv[1]!.text;
     const addr = extractAddress(text, { allowEmpty: false, strictRfc821: false, smtputf8: this.smtputf8 });
-    if (addr === undefined || argv[1]!.error) {
-      await this.reply("501 5.1.3 Bad recipient address syntax");
-      return false;
-    }
+    if (addr === undefined || argv[1]!.error) return this.fail("501 5.1.3 Bad recipient address syntax");
     if (!this.env.standalone && this.env.restrictions) {
       const err = await this.env.restrictions.checkRcpt(s, addr);
-      if (err !== undefined) {
-        await this.reply(err);
-        return false;
-      }
+      if (err !== undefined) return this.fail(err);
     }
     await this.reply(`252 2.0.0 ${text}`);
     return true;
@@ -852,22 +787,14 @@ export class SmtpSession {
   private async etrn(argv: SmtpWord[]): Promise<boolean> {
     const s = this.s;
     if (this.cfg.getBool("smtpd_helo_required") && s.heloName === undefined) {
-      await this.reply("503 Error: send HELO/EHLO first");
-      return false;
+      return this.fail("503 Error: send HELO/EHLO first");
     }
-    if (this.inMail) {
-      await this.reply("503 Error: MAIL transaction in progress");
-      return false;
-    }
-    if (argv.length !== 2) {
-      await this.reply("500 Syntax: ETRN domain");
-      return false;
-    }
+    if (this.inMail) return this.fail("503 Error: MAIL transaction in progress");
+    if (argv.length !== 2) return this.fail("500 Syntax: ETRN domain");
     let domain = argv[1]!.text;
     if (domain.startsWith("@") || domain.startsWith("#")) domain = domain.slice(1);
     if (!isValidHostname(domain) && !isValidMailhostLiteral(domain)) {
-      await this.reply("501 Error: invalid parameter syntax");
-      return false;
+      return this.fail("501 Error: invalid parameter syntax");
     }
     if (this.env.standalone) {
       msgWarn('do not use ETRN in "sendmail -bs" mode');
@@ -876,10 +803,7 @@ export class SmtpSession {
     }
     if (this.env.restrictions) {
       const err = await this.env.restrictions.checkEtrn(s, domain);
-      if (err !== undefined) {
-        await this.reply(err);
-        return false;
-      }
+      if (err !== undefined) return this.fail(err);
     }
     // the fast flush service: only fast_flush_domains may be flushed; postkit has no per-site logs, so a
     // permitted ETRN asks the queue manager to retry the whole deferred queue now
@@ -897,22 +821,10 @@ export class SmtpSession {
 
   private async starttls(argv: SmtpWord[]): Promise<boolean> {
     const tls = this.env.tls;
-    if (argv.length !== 1) {
-      await this.reply("501 5.5.4 Syntax: STARTTLS");
-      return false;
-    }
-    if (this.inMail) {
-      await this.reply("503 5.5.1 Error: MAIL transaction in progress");
-      return false;
-    }
-    if (this.tlsInfo) {
-      await this.reply("554 5.5.1 Error: TLS already active");
-      return false;
-    }
-    if (!tls || this.discardMask.has("starttls")) {
-      await this.reply("502 5.5.1 Error: command not implemented");
-      return false;
-    }
+    if (argv.length !== 1) return this.fail("501 5.5.4 Syntax: STARTTLS");
+    if (this.inMail) return this.fail("503 5.5.1 Error: MAIL transaction in progress");
+    if (this.tlsInfo) return this.fail("554 5.5.1 Error: TLS already active");
+    if (!tls || this.discardMask.has("starttls")) return this.fail("502 5.5.1 Error: command not implemented");
     await this.reply("220 2.0.0 Ready to start TLS");
     this.stream.flush();
     // CVE-2011-0411: plaintext pipelined after STARTTLS is discarded, never executed inside TLS
@@ -934,38 +846,19 @@ export class SmtpSession {
 
   private async xclient(argv: SmtpWord[]): Promise<boolean> {
     const s = this.s;
-    if (this.inMail) {
-      await this.reply("503 5.5.1 Error: MAIL transaction in progress");
-      return false;
-    }
-    if (argv.length < 2) {
-      await this.reply("501 5.5.4 Syntax: XCLIENT attribute=value...");
-      return false;
-    }
-    if (!this.xclientAllowed) {
-      await this.reply("550 5.7.0 Error: insufficient authorization");
-      return false;
-    }
+    if (this.inMail) return this.fail("503 5.5.1 Error: MAIL transaction in progress");
+    if (argv.length < 2) return this.fail("501 5.5.4 Syntax: XCLIENT attribute=value...");
+    if (!this.xclientAllowed) return this.fail("550 5.7.0 Error: insufficient authorization");
     const upd: Record<string, string> = {};
     for (const w of argv.slice(1)) {
       const eq = w.text.indexOf("=");
-      if (eq <= 0) {
-        await this.reply("501 5.5.4 Error: attribute=value expected");
-        return false;
-      }
+      if (eq <= 0) return this.fail("501 5.5.4 Error: attribute=value expected");
       const name = w.text.slice(0, eq).toUpperCase();
       const raw = xtextDecode(w.text.slice(eq + 1));
-      if (raw === undefined) {
-        await this.reply(`501 5.5.4 Bad ${name} syntax: ${w.text.slice(eq + 1)}`);
-        return false;
-      }
-      if (raw.length > 255) {
-        await this.reply("501 5.5.4 Error: attribute value too long");
-        return false;
-      }
+      if (raw === undefined) return this.fail(`501 5.5.4 Bad ${name} syntax: ${w.text.slice(eq + 1)}`);
+      if (raw.length > 255) return this.fail("501 5.5.4 Error: attribute value too long");
       if (!["NAME", "REVERSE_NAME", "ADDR", "PORT", "PROTO", "HELO", "LOGIN", "DESTADDR", "DESTPORT"].includes(name)) {
-        await this.reply(`501 5.5.4 Bad XCLIENT attribute name: ${name}`);
-        return false;
+        return this.fail(`501 5.5.4 Bad XCLIENT attribute name: ${name}`);
       }
       upd[name] = raw;
     }
@@ -991,33 +884,17 @@ export class SmtpSession {
   }
 
   private async xforwardCmd(argv: SmtpWord[]): Promise<boolean> {
-    if (this.inMail) {
-      await this.reply("503 5.5.1 Error: MAIL transaction in progress");
-      return false;
-    }
-    if (argv.length < 2) {
-      await this.reply("501 5.5.4 Syntax: XFORWARD attribute=value...");
-      return false;
-    }
-    if (!this.xforwardAllowed) {
-      await this.reply("550 5.7.0 Error: insufficient authorization");
-      return false;
-    }
+    if (this.inMail) return this.fail("503 5.5.1 Error: MAIL transaction in progress");
+    if (argv.length < 2) return this.fail("501 5.5.4 Syntax: XFORWARD attribute=value...");
+    if (!this.xforwardAllowed) return this.fail("550 5.7.0 Error: insufficient authorization");
     for (const w of argv.slice(1)) {
       const eq = w.text.indexOf("=");
-      if (eq <= 0) {
-        await this.reply("501 5.5.4 Error: attribute=value expected");
-        return false;
-      }
+      if (eq <= 0) return this.fail("501 5.5.4 Error: attribute=value expected");
       const name = w.text.slice(0, eq).toUpperCase();
       const v = xtextDecode(w.text.slice(eq + 1));
-      if (v === undefined) {
-        await this.reply(`501 5.5.4 Bad ${name} syntax: ${w.text.slice(eq + 1)}`);
-        return false;
-      }
+      if (v === undefined) return this.fail(`501 5.5.4 Bad ${name} syntax: ${w.text.slice(eq + 1)}`);
       if (!["NAME", "ADDR", "PORT", "PROTO", "HELO", "IDENT", "SOURCE"].includes(name)) {
-        await this.reply(`501 5.5.4 Bad XFORWARD attribute name: ${name}`);
-        return false;
+        return this.fail(`501 5.5.4 Bad XFORWARD attribute name: ${name}`);
       }
       this.xforward.set(name, v);
     }
@@ -1114,24 +991,14 @@ export class SmtpSession {
   private async data(argv: SmtpWord[]): Promise<boolean> {
     const s = this.s;
     const env = this.env;
-    if (this.bdatState !== "none") {
-      await this.reply("503 5.5.1 Error: DATA after BDAT");
-      return false;
-    }
+    if (this.bdatState !== "none") return this.fail("503 5.5.1 Error: DATA after BDAT");
     if (s.rcptCount === 0) {
-      await this.reply(this.inMail ? "554 5.5.1 Error: no valid recipients" : "503 5.5.1 Error: need RCPT command");
-      return false;
+      return this.fail(this.inMail ? "554 5.5.1 Error: no valid recipients" : "503 5.5.1 Error: need RCPT command");
     }
-    if (argv.length !== 1) {
-      await this.reply("501 5.5.4 Syntax: DATA");
-      return false;
-    }
+    if (argv.length !== 1) return this.fail("501 5.5.4 Syntax: DATA");
     if (!env.standalone && env.restrictions) {
       const err = await env.restrictions.checkData(s);
-      if (err !== undefined) {
-        await this.reply(err);
-        return false;
-      }
+      if (err !== undefined) return this.fail(err);
     }
     await this.reply("354 End data with <CR><LF>.<CR><LF>");
     s.where = "DATA content";
@@ -1296,10 +1163,7 @@ export class SmtpSession {
   private async bdatCmd(argv: SmtpWord[], text: string): Promise<boolean> {
     const s = this.s;
     const env = this.env;
-    if (this.discardMask.has("chunking")) {
-      await this.reply("521 5.5.1 Error: command not implemented");
-      return false;
-    }
+    if (this.discardMask.has("chunking")) return this.fail("521 5.5.1 Error: command not implemented");
     const last = argv.length === 3;
     if (argv.length < 2 || argv.length > 3 || !/^\d+$/.test(argv[1]!.text) || !Number.isSafeInteger(Number(argv[1]!.text)) || (last && argv[2]!.text.toUpperCase() !== "LAST")) {
       msgWarn(`${s.queueId ?? "NOQUEUE"}: malformed BDAT command syntax from ${s.namaddr}: ${printableQ(text.slice(0, 100))}`);
