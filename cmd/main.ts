@@ -18,14 +18,16 @@
  *
  * EXIT STATUS
  *   The tool's own status; 64 (EX_USAGE) for an unknown program name; for a fatal error, 1 or the status the
- *   tool's Postfix counterpart uses (sendmail and postlock 75, postqueue 69).
+ *   tool's Postfix counterpart uses (sendmail and postlock 75, postqueue 69). A one-shot tool ends with _exit(2)
+ *   once its output is written (every tool writes with write(2) and leaves nothing in flight); daemons end
+ *   through process.exit.
  */
 import { TOOLS, toolNames, type ToolEntry } from "./registry.ts";
 import { ExitRequest, PostkitError, UsageError } from "../internal/sys/errors.ts";
 import { GetoptError } from "../internal/text/getopt.ts";
 import { initMsg, msgReport } from "../internal/log/msg.ts";
 import { flushOut, writeOut } from "../internal/sys/stdout.ts";
-import { isTerminal, writeAll } from "../internal/sys/libc.ts";
+import { exitImmediately, isTerminal, writeAll } from "../internal/sys/libc.ts";
 import { VERSION } from "../internal/config/version.ts";
 
 const EX_USAGE = 64;
@@ -55,6 +57,8 @@ function die(text: string, status: number): never {
 }
 
 async function runTool(name: string, entry: ToolEntry, argv: string[]): Promise<number> {
+  // the binary starts with a reluctant JIT (build.ts); programs that run long or loop over queues get the normal one
+  if (!entry.brief) Bun.unsafe.setJITPolicy(1);
   initMsg(name, { stderr: entry.stderrIfTty ? isTerminal(2) : true });
   try {
     const mod = await entry.load();
@@ -112,7 +116,12 @@ async function main(): Promise<number> {
     if (!Object.hasOwn(TOOLS, first)) die(`postkit: fatal: unknown command "${first}"; run "postkit --help" for the list\n`, EX_USAGE);
     name = first;
   }
-  return runTool(name, TOOLS[name]!, argv);
+  const entry = TOOLS[name]!;
+  const status = await runTool(name, entry, argv);
+  // a one-shot tool has written everything with write(2) and has nothing in flight: skip Bun's teardown
+  // (except in build.ts's profiling runs: Bun writes the bytecode profile at exit)
+  if (!entry.daemon && process.env.BUN_BYTECODE_ORDER_OUT === undefined) exitImmediately(status);
+  return status;
 }
 
 process.exit(await main());

@@ -130,6 +130,7 @@ export async function run(argv: string[]): Promise<number> {
       const { daemonNames } = await import("./registry.ts");
       process.env.MAIL_CONFIG = configDir;
       initMsg("master"); // from here on this process is the master, as Postfix's start-fg execs it
+      Bun.unsafe.setJITPolicy(1); // a resident process: the normal JIT (see cmd/registry.ts)
       return runMaster({ configDir, available: new Set(daemonNames()) });
     }
     case "stop":

@@ -28,6 +28,7 @@
  */
 import { readSome } from "../internal/sys/libc.ts";
 import { getopt } from "../internal/text/getopt.ts";
+import { controlsToQuestionMarks } from "../internal/text/chars.ts";
 import { FatalError } from "../internal/sys/errors.ts";
 import { msgReport, setMsgStderrName, setMsgTag, setMsgVerbose } from "../internal/log/msg.ts";
 import type { Level } from "../internal/log/maillog.ts";
@@ -50,10 +51,7 @@ const LEVELS: Record<string, Level> = {
 };
 
 /** Postfix's printable(): control characters and DEL become `?`. */
-function printable(text: string): string {
-  // eslint-disable-next-line no-control-regex
-  return text.replace(/[\x00-\x1f\x7f]/g, "?");
-}
+const printable = controlsToQuestionMarks;
 
 /** postlog's entry point. */
 export async function run(argv: string[]): Promise<number> {

@@ -5,7 +5,8 @@
  * Each entry's module is imported lazily, so a one-shot tool loads only its own code. A tool module exports
  * `run(argv)` (arguments after the program name; resolves to an exit status) and `HELP` (its synopsis and option
  * summary, printed by `TOOL --help`). Entries marked `daemon` are started by the master and are not listed in
- * `postkit --help`.
+ * `postkit --help`. Entries marked `brief` finish in a few milliseconds and keep the reluctant JIT the binary
+ * starts with (build.ts: code that runs once is not worth compiling); every other program gets the normal JIT.
  */
 
 /** What every tool module exports. */
@@ -23,11 +24,13 @@ export interface ToolEntry {
   /** Diagnostics reach stderr only when it is a terminal (postfix and postlog in Postfix 3.7). */
   stderrIfTty?: boolean;
   daemon?: boolean;
+  /** Runs for milliseconds: keeps the start-up JIT policy instead of the normal one. */
+  brief?: boolean;
 }
 
 export const TOOLS: Record<string, ToolEntry> = {
   master: { summary: "the resident process of the mail system", load: () => import("./master.ts"), daemon: true },
-  postfix: { summary: "start, stop and control the mail system", load: () => import("./postfix.ts"), stderrIfTty: true },
+  postfix: { summary: "start, stop and control the mail system", load: () => import("./postfix.ts"), stderrIfTty: true, brief: true },
   qmgr: { summary: "the queue manager process", load: () => import("./qmgr.ts"), daemon: true },
   local: { summary: "local mail delivery", load: () => import("./local.ts"), daemon: true },
   virtual: { summary: "virtual domain mail delivery", load: () => import("./virtual.ts"), daemon: true },
@@ -38,10 +41,10 @@ export const TOOLS: Record<string, ToolEntry> = {
     load: () => import("./smtp.ts").then((m) => ({ HELP: m.LMTP_HELP, run: m.runLmtp })),
     daemon: true,
   },
-  postconf: { summary: "show or edit the main.cf and master.cf configuration", load: () => import("./postconf.ts") },
-  postkick: { summary: "send a wake-up request to a mail system service", load: () => import("./postkick.ts") },
-  postlock: { summary: "lock a mail folder and run a command", load: () => import("./postlock.ts"), fatalExit: 75 },
-  postlog: { summary: "write a record to the mail log", load: () => import("./postlog.ts"), stderrIfTty: true },
+  postconf: { summary: "show or edit the main.cf and master.cf configuration", load: () => import("./postconf.ts"), brief: true },
+  postkick: { summary: "send a wake-up request to a mail system service", load: () => import("./postkick.ts"), brief: true },
+  postlock: { summary: "lock a mail folder and run a command", load: () => import("./postlock.ts"), fatalExit: 75, brief: true },
+  postlog: { summary: "write a record to the mail log", load: () => import("./postlog.ts"), stderrIfTty: true, brief: true },
   postmap: { summary: "build, query, list and edit lookup tables", load: () => import("./postmap.ts") },
   postalias: { summary: "build, query, list and edit alias tables", load: () => import("./postalias.ts") },
   newaliases: { summary: "rebuild the alias tables listed in alias_database", load: () => import("./newaliases.ts") },
@@ -52,8 +55,8 @@ export const TOOLS: Record<string, ToolEntry> = {
     fatalExit: 69,
   },
   postsuper: { summary: "delete, hold, release, requeue and repair queued mail", load: () => import("./postsuper.ts") },
-  sendmail: { summary: "submit mail (Sendmail compatibility interface)", load: () => import("./sendmail.ts"), fatalExit: 75 },
-  postdrop: { summary: "put a message record stream into the maildrop queue", load: () => import("./postdrop.ts") },
+  sendmail: { summary: "submit mail (Sendmail compatibility interface)", load: () => import("./sendmail.ts"), fatalExit: 75, brief: true },
+  postdrop: { summary: "put a message record stream into the maildrop queue", load: () => import("./postdrop.ts"), brief: true },
   postcat: { summary: "show the contents of queue files", load: () => import("./postcat.ts") },
 };
 

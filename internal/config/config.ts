@@ -14,11 +14,12 @@
  */
 import { ConfigError, parseMainCf, splitNameValue, type MainCfEntry } from "./main_cf.ts";
 import { expandValue, ExpandError } from "./expand.ts";
-import { builtinParam, isComputedDefault, type ParamDef } from "./params.ts";
+import { builtinParam, isComputedDefault, perServiceParam, type ParamDef } from "./params.ts";
 import { defaultMydomain, defaultMyhostname, defaultMynetworks } from "./host_defaults.ts";
 import { MAIL_RELEASE_DATE, MAIL_VERSION } from "./version.ts";
 import { parseMasterCf, type MasterEntry } from "./master_cf.ts";
 import { errnoText } from "../sys/errno.ts";
+import { digitsEnd, isAllDigits, splitListItems } from "../text/chars.ts";
 import { readFileBytes } from "../sys/libc.ts";
 import { msgProgName, msgWarn, setMsgSink, setMsgTag, msgTag } from "../log/msg.ts";
 import { openFileSink, openSyslogSink, syslogFacility } from "../log/maillog.ts";
@@ -47,9 +48,6 @@ export function resolveConfigDir(configDir?: string): { dir: string; explicit: b
   if (env) return { dir: env, explicit: true };
   return { dir: DEFAULT_CONFIG_DIR, explicit: false };
 }
-
-const SERVICE_SUFFIX =
-  /_(recipient_limit|extra_recipient_limit|recipient_refill_limit|recipient_refill_delay|delivery_slot_cost|delivery_slot_loan|delivery_slot_discount|minimum_delivery_slots|initial_destination_concurrency|destination_concurrency_limit|destination_recipient_limit|destination_concurrency_positive_feedback|destination_concurrency_negative_feedback|destination_concurrency_failed_cohort_limit|destination_rate_delay|transport_rate_delay|time_limit)$/;
 
 const TIME_UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400, w: 604800 };
 
@@ -82,12 +80,11 @@ export class Config {
   paramDef(name: string): ParamDef | undefined {
     const b = builtinParam(name);
     if (b) return b;
-    const m = SERVICE_SUFFIX.exec(name);
-    if (!m) return undefined;
-    const base = m[1] === "time_limit" ? "command_time_limit" : m[1] === "initial_destination_concurrency" ? "initial_destination_concurrency" : `default_${m[1]}`;
-    const bd = builtinParam(base);
+    const p = perServiceParam(name);
+    if (!p) return undefined;
+    const bd = builtinParam(p.base);
     if (!bd) return undefined;
-    return { name, type: bd.type, unit: bd.unit, def: `$${base}`, service: name.slice(0, m.index) };
+    return { name, type: bd.type, unit: bd.unit, def: `$${p.base}`, service: p.service };
   }
 
   /** The default value of `name` as `postconf -d` prints it, or undefined when postkit does not know it. */
@@ -161,7 +158,7 @@ export class Config {
   /** An integer parameter. */
   getInt(name: string): number {
     const v = this.get(name).trim();
-    if (!/^-?\d+$/.test(v)) throw new ConfigError(`bad numerical configuration: ${name} = ${v}`);
+    if (!isAllDigits(v.startsWith("-") ? v.slice(1) : v)) throw new ConfigError(`bad numerical configuration: ${name} = ${v}`);
     return Number(v);
   }
 
@@ -176,10 +173,13 @@ export class Config {
   /** A time parameter, in seconds; a bare number takes the parameter's default unit. */
   getTime(name: string): number {
     const v = this.get(name).trim();
-    const m = /^(\d+)([smhdw]?)$/.exec(v);
-    if (!m) throw new ConfigError(`parameter ${name}: bad time value or unit: ${v}`);
-    const unit = m[2] || this.paramDef(name)?.unit || "s";
-    return Number(m[1]) * TIME_UNITS[unit]!;
+    const end = digitsEnd(v, 0);
+    const letter = v.slice(end);
+    if (end === 0 || (letter !== "" && (letter.length > 1 || !"smhdw".includes(letter)))) {
+      throw new ConfigError(`parameter ${name}: bad time value or unit: ${v}`);
+    }
+    const unit = letter || this.paramDef(name)?.unit || "s";
+    return Number(v.slice(0, end)) * TIME_UNITS[unit]!;
   }
 
   /** A list parameter split on commas and whitespace. */
@@ -234,7 +234,7 @@ export function importedEnvironment(
 
 /** Splits a Postfix list value on commas and whitespace. */
 export function splitList(value: string): string[] {
-  if (!value.includes("{")) return value.split(/[\s,]+/).filter((s) => s !== "");
+  if (!value.includes("{")) return splitListItems(value);
   // `{…}` groups (inline:{ a=b, c=d }, -o { … }) stay one item, as Postfix's mystrtokq() keeps them
   const out: string[] = [];
   let cur = "";

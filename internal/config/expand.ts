@@ -17,6 +17,7 @@
  * than 100 levels, a loop) throws `ExpandError`, whose message is Postfix's warning text.
  */
 import { PostkitError } from "../sys/errors.ts";
+import { isAllDigits, isNameCode, nameEnd } from "../text/chars.ts";
 
 /** A value that cannot be expanded: `message` is the Postfix warning (e.g. `truncated macro reference: "${x"`). */
 export class ExpandError extends PostkitError {}
@@ -32,11 +33,6 @@ export interface ExpandContext {
 }
 
 const MAX_DEPTH = 100;
-const NAME = /^[A-Za-z0-9_]+/;
-
-function isNameChar(c: string | undefined): boolean {
-  return c !== undefined && /[A-Za-z0-9_]/.test(c);
-}
 
 /** Index just past the brace or parenthesis that closes the one at `open`, or -1. */
 function matchClose(s: string, open: number): number {
@@ -72,7 +68,7 @@ function relational(left: string, op: string, right: string): boolean {
   if (op === "<level" || op === "<=level" || op === ">level" || op === ">=level" || op === "==level" || op === "!=level") {
     cmp = compareLevels(left, right);
     op = op.slice(0, -5);
-  } else if (/^\d+$/.test(left) && /^\d+$/.test(right)) {
+  } else if (isAllDigits(left) && isAllDigits(right)) {
     cmp = Number(left) - Number(right);
   } else cmp = left < right ? -1 : left > right ? 1 : 0;
   switch (op) {
@@ -125,10 +121,10 @@ class Expander {
         if (end < 0) throw new ExpandError(`truncated macro reference: "${s.slice(d)}"`);
         out += this.reference(s.slice(d + 2, end - 1), c === "{", depth, stack, s.slice(d, end));
         i = end;
-      } else if (isNameChar(c)) {
-        const name = NAME.exec(s.slice(d + 1))![0];
-        out += this.value(name, depth, stack);
-        i = d + 1 + name.length;
+      } else if (c !== undefined && isNameCode(c.charCodeAt(0))) {
+        const end = nameEnd(s, d + 1);
+        out += this.value(s.slice(d + 1, end), depth, stack);
+        i = end;
       } else throw new ExpandError(`empty macro name: "${s}"`);
     }
     return out;
@@ -137,9 +133,8 @@ class Expander {
   reference(inner: string, braced: boolean, depth: number, stack: string[], whole: string): string {
     const body = inner.trimStart();
     if (braced && body.startsWith("{")) return this.relationalRef(body, depth, stack, whole);
-    const m = NAME.exec(body);
-    if (!m) throw new ExpandError(`empty macro name: "${whole}"`);
-    const name = m[0];
+    const name = body.slice(0, nameEnd(body, 0));
+    if (name === "") throw new ExpandError(`empty macro name: "${whole}"`);
     const rest = body.slice(name.length);
     if (rest.trim() === "") return this.value(name, depth, stack);
     const op = rest[0];

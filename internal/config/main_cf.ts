@@ -14,6 +14,7 @@
  * other line, comment and order as it was; the caller replaces the file atomically.
  */
 import { FatalError } from "../sys/errors.ts";
+import { trimConfigSpace, trimConfigSpaceStart } from "../text/chars.ts";
 
 /** A configuration error: file and line are in the message, as Postfix reports them. */
 export class ConfigError extends FatalError {}
@@ -25,7 +26,11 @@ export interface MainCfEntry {
   line: number;
 }
 
-const SPACE = /[ \t\r\n\f\v]/;
+/** C's isspace(): space, \t, \n, \v, \f, \r. */
+function isSpaceAt(s: string, i: number): boolean {
+  const c = s.charCodeAt(i);
+  return c === 32 || (c >= 9 && c <= 13);
+}
 
 function isBlankOrComment(line: string): boolean {
   const t = line.trimStart();
@@ -34,15 +39,15 @@ function isBlankOrComment(line: string): boolean {
 
 /** Splits `name = value` as Postfix's split_nameval() does; returns an error text instead of throwing. */
 export function splitNameValue(text: string): { name: string; value: string } | { error: string } {
-  const s = text.replace(/^[ \t\r\n]+/, "");
+  const s = trimConfigSpaceStart(text);
   let i = 0;
-  while (i < s.length && !SPACE.test(s[i]!) && s[i] !== "=") i++;
+  while (i < s.length && !isSpaceAt(s, i) && s[i] !== "=") i++;
   const name = s.slice(0, i);
   if (name === "") return { error: "missing attribute name" };
   let j = i;
-  while (j < s.length && SPACE.test(s[j]!)) j++;
+  while (j < s.length && isSpaceAt(s, j)) j++;
   if (s[j] !== "=") return { error: "missing '=' after attribute name" };
-  const value = s.slice(j + 1).replace(/^[ \t\r\n]+/, "").replace(/[ \t\r\n]+$/, "");
+  const value = trimConfigSpace(s.slice(j + 1));
   return { name, value };
 }
 

@@ -81,6 +81,17 @@ const SERVICE_SUFFIXES: readonly (readonly [string, string])[] = [
 ];
 const TIME_LIMIT: readonly [string, string] = ["_time_limit", "command_time_limit"];
 
+/**
+ * When `name` has the shape of a per-transport parameter (`SERVICE_destination_concurrency_limit` …): the service
+ * part and the parameter it defaults to (the longest matching suffix wins); else undefined.
+ */
+export function perServiceParam(name: string): { service: string; base: string } | undefined {
+  let best: readonly [string, string] | undefined;
+  for (const p of SERVICE_SUFFIXES) if (name.endsWith(p[0]) && (!best || p[0].length > best[0].length)) best = p;
+  if (!best && name.endsWith(TIME_LIMIT[0])) best = TIME_LIMIT;
+  return best && { service: name.slice(0, name.length - best[0].length), base: best[1] };
+}
+
 /** Delivery agents whose master.cf services get per-transport parameters, as postconf(1) derives them. */
 const AGENT_SUFFIXES: Record<string, readonly (readonly [string, string])[]> = {
   local: SERVICE_SUFFIXES,

@@ -23,6 +23,7 @@
  * zone abbreviation (`%Z`). `tz` defaults to process.env.TZ; zones are cached per TZ value. Never throws.
  */
 import { readFileBytes } from "./libc.ts";
+import { digitsEnd, isAlphaCode, isDigitCode } from "../text/chars.ts";
 
 /** Broken-down local time, as struct tm plus tm_gmtoff and tm_zone. */
 export interface LocalTime {
@@ -88,12 +89,12 @@ class TzCursor {
       const close = s.indexOf(">", this.i);
       if (close < 0) return undefined;
       const name = s.slice(this.i + 1, close);
-      if (!/^[A-Za-z0-9+-]+$/.test(name)) return undefined;
+      if (name === "" || ![...name].every((ch) => ch === "+" || ch === "-" || isAlphaCode(ch.charCodeAt(0)) || isDigitCode(ch.charCodeAt(0)))) return undefined;
       this.i = close + 1;
       return name;
     }
     let j = this.i;
-    while (j < s.length && /[A-Za-z]/.test(s[j]!)) j++;
+    while (j < s.length && isAlphaCode(s.charCodeAt(j))) j++;
     if (j - this.i < 3) return undefined;
     const name = s.slice(this.i, j);
     this.i = j;
@@ -102,23 +103,50 @@ class TzCursor {
 
   /** `[+-]hh[:mm[:ss]]` as seconds (hours up to `maxHours`), sign as written. */
   time(maxHours: number): number | undefined {
-    const m = /^([+-]?)(\d{1,3})(?::(\d{1,2}))?(?::(\d{1,2}))?/.exec(this.s.slice(this.i));
-    if (!m) return undefined;
-    const secs = Math.min(Number(m[2]), maxHours) * 3600 + Math.min(Number(m[3] ?? 0), 59) * 60 + Math.min(Number(m[4] ?? 0), 59);
-    this.i += m[0].length;
-    return m[1] === "-" ? -secs : secs;
+    const s = this.s;
+    let i = this.i;
+    const sign = s[i] === "+" || s[i] === "-" ? s[i++] : "";
+    const hEnd = digitsEnd(s, i, 3);
+    if (hEnd === i) return undefined;
+    const parts = [Number(s.slice(i, hEnd)), 0, 0];
+    i = hEnd;
+    // up to two `:nn` fields follow, each taken only when it has a digit
+    for (let k = 1; k <= 2 && s[i] === ":"; k++) {
+      const e = digitsEnd(s, i + 1, 2);
+      if (e === i + 1) break;
+      parts[k] = Number(s.slice(i + 1, e));
+      i = e;
+    }
+    const secs = Math.min(parts[0]!, maxHours) * 3600 + Math.min(parts[1]!, 59) * 60 + Math.min(parts[2]!, 59);
+    this.i = i;
+    return sign === "-" ? -secs : secs;
   }
 
   ruleDate(): RuleDate | undefined {
-    const m = /^(?:J(\d{1,3})|M(\d{1,2})\.(\d)\.(\d)|(\d{1,3}))/.exec(this.s.slice(this.i));
-    if (!m) return undefined;
+    const s = this.s;
+    let i = this.i;
     let d: RuleDate;
-    if (m[1] !== undefined) d = { form: "J", day: Number(m[1]), week: 0, month: 0, time: 7200 };
-    else if (m[2] !== undefined) d = { form: "M", day: Number(m[4]), week: Number(m[3]), month: Number(m[2]), time: 7200 };
-    else d = { form: "n", day: Number(m[5]), week: 0, month: 0, time: 7200 };
+    if (s[i] === "J") {
+      const e = digitsEnd(s, i + 1, 3);
+      if (e === i + 1) return undefined;
+      d = { form: "J", day: Number(s.slice(i + 1, e)), week: 0, month: 0, time: 7200 };
+      i = e;
+    } else if (s[i] === "M") {
+      // Mm.w.d: one or two digits, then exactly one digit each for the week and the day
+      const e = digitsEnd(s, i + 1, 2);
+      const ok = e > i + 1 && s[e] === "." && isDigitCode(s.charCodeAt(e + 1)) && s[e + 2] === "." && isDigitCode(s.charCodeAt(e + 3));
+      if (!ok) return undefined;
+      d = { form: "M", day: Number(s[e + 3]), week: Number(s[e + 1]), month: Number(s.slice(i + 1, e)), time: 7200 };
+      i = e + 4;
+    } else {
+      const e = digitsEnd(s, i, 3);
+      if (e === i) return undefined;
+      d = { form: "n", day: Number(s.slice(i, e)), week: 0, month: 0, time: 7200 };
+      i = e;
+    }
     if ((d.form === "J" && (d.day < 1 || d.day > 365)) || (d.form === "n" && d.day > 365)) return undefined;
     if (d.form === "M" && (d.month < 1 || d.month > 12 || d.week < 1 || d.week > 5 || d.day > 6)) return undefined;
-    this.i += m[0].length;
+    this.i = i;
     if (this.s[this.i] === "/") {
       this.i++;
       const t = this.time(167);

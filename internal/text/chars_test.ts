@@ -1,0 +1,42 @@
+import { describe, expect, test } from "bun:test";
+import {
+  controlsToQuestionMarks, digitsEnd, isAllDigits, nameEnd, splitListItems, trimConfigSpace, trimConfigSpaceStart,
+} from "./chars.ts";
+
+describe("chars: the scans agree with the regular expressions they replace", () => {
+  const samples = ["", "a", " a ", "\t\r\n x y \n", "1,2", "a, b,,c\t d\n", "x\fy\vz", "é b\u00a0c", "$name_1-x", "007x", "-12"];
+
+  test("nameEnd is /^[A-Za-z0-9_]*/", () => {
+    for (const s of samples) expect(nameEnd(s, 0)).toBe(/^[A-Za-z0-9_]*/.exec(s)![0].length);
+    expect(nameEnd("$abc_9-x", 1)).toBe(6);
+  });
+
+  test("digitsEnd and isAllDigits are \\d{0,max} and /^\\d+$/", () => {
+    for (const s of samples) {
+      expect(digitsEnd(s, 0)).toBe(/^\d*/.exec(s)![0].length);
+      expect(isAllDigits(s)).toBe(/^\d+$/.test(s));
+    }
+    expect(digitsEnd("12345", 0, 3)).toBe(3);
+    expect(digitsEnd("a12", 1, 1)).toBe(2);
+  });
+
+  test("trimConfigSpace strips [ \\t\\r\\n] only", () => {
+    for (const s of samples) {
+      expect(trimConfigSpace(s)).toBe(s.replace(/^[ \t\r\n]+/, "").replace(/[ \t\r\n]+$/, ""));
+      expect(trimConfigSpaceStart(s)).toBe(s.replace(/^[ \t\r\n]+/, ""));
+    }
+  });
+
+  test("splitListItems splits on commas and ASCII white space", () => {
+    for (const s of samples) expect(splitListItems(s)).toEqual(s.split(/[ \t\n\v\f\r,]+/).filter((x) => x !== ""));
+    // unlike \s, a no-break space is part of an item (Postfix splits on ASCII separators only)
+    expect(splitListItems("a\u00a0b c")).toEqual(["a\u00a0b", "c"]);
+  });
+
+  test("controlsToQuestionMarks is Postfix's printable()", () => {
+    for (const s of [...samples, "a\x00b\x1fc\x7fd", "\x1b[31mred"]) {
+      // eslint-disable-next-line no-control-regex
+      expect(controlsToQuestionMarks(s)).toBe(s.replace(/[\x00-\x1f\x7f]/g, "?"));
+    }
+  });
+});
