@@ -50,7 +50,7 @@ function recordProfiles(bin: string, dir: string): string[] {
     ["sendmail", ["-C", etc, "-t"], "From: build@example.test\nTo: build@example.test\nSubject: profile\n\nbody\n"],
     ["mailq", []],
   ];
-  const init = Bun.spawnSync([bin, "init", instance], { stdout: "ignore", stderr: "pipe" });
+  const init = Bun.spawnSync([bin, "init", instance], { argv0: "postkit", stdout: "ignore", stderr: "pipe" });
   if (init.exitCode !== 0) throw new Error(`postkit init: ${init.stderr.toString().trim()}`);
   const out: string[] = [];
   for (const [tool, args, input] of runs) {

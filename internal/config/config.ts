@@ -20,7 +20,7 @@ import { MAIL_RELEASE_DATE, MAIL_VERSION } from "./version.ts";
 import { parseMasterCf, type MasterEntry } from "./master_cf.ts";
 import { errnoText } from "../sys/errno.ts";
 import { digitsEnd, isAllDigits, splitListItems } from "../text/chars.ts";
-import { readFileBytes } from "../sys/libc.ts";
+import { readFileText } from "../sys/libc.ts";
 import { msgProgName, msgWarn, setMsgSink, setMsgTag, msgTag } from "../log/msg.ts";
 import { openFileSink, openSyslogSink, syslogFacility } from "../log/maillog.ts";
 
@@ -193,7 +193,7 @@ export class Config {
     const path = `${this.configDir}/master.cf`;
     let text: string;
     try {
-      text = readFileBytes(path).toString();
+      text = readFileText(path);
     } catch (e) {
       throw new ConfigError(`open ${path}: ${errnoText(e)}`);
     }
@@ -258,7 +258,7 @@ export function loadConfig(opts: LoadOptions = {}): Config {
   let text = "";
   if (!opts.skipMainCf) {
     try {
-      text = readFileBytes(path).toString();
+      text = readFileText(path);
     } catch (e) {
       throw new ConfigError(`open ${path}: ${errnoText(e)}`);
     }

@@ -22,7 +22,7 @@
  * `localTimeParts(date, tz?)` returns the broken-down local time, the UTC offset in seconds east of UTC, and the
  * zone abbreviation (`%Z`). `tz` defaults to process.env.TZ; zones are cached per TZ value. Never throws.
  */
-import { readFileBytes } from "./libc.ts";
+import { readFileRaw } from "./libc.ts";
 import { digitsEnd, isAlphaCode, isDigitCode } from "../text/chars.ts";
 
 /** Broken-down local time, as struct tm plus tm_gmtoff and tm_zone. */
@@ -220,9 +220,18 @@ function posixAt(z: PosixZone, t: number): [number, string] {
 
 // --- TZif files ---------------------------------------------------------------------------------------------------
 
-function parseTzif(buf: Buffer): Zone | undefined {
-  if (buf.length < 44 || buf.toString("latin1", 0, 4) !== "TZif") return undefined;
-  const counts = (off: number) => [0, 1, 2, 3, 4, 5].map((i) => buf.readUInt32BE(off + 20 + i * 4)) as [number, number, number, number, number, number];
+/** Bytes `start` to `end` of `buf` as Latin-1 text. */
+function latin1(buf: Uint8Array, start: number, end = buf.length): string {
+  let s = "";
+  for (let i = start; i < end && i < buf.length; i++) s += String.fromCharCode(buf[i]!);
+  return s;
+}
+
+// Uint8Array and DataView rather than Buffer: the first Buffer use costs a one-shot tool ~0.14 ms.
+function parseTzif(buf: Uint8Array): Zone | undefined {
+  if (buf.length < 44 || latin1(buf, 0, 4) !== "TZif") return undefined;
+  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  const counts = (off: number) => [0, 1, 2, 3, 4, 5].map((i) => view.getUint32(off + 20 + i * 4)) as [number, number, number, number, number, number];
   let [isut, isstd, leap, timecnt, typecnt, charcnt] = counts(0);
   let off = 44;
   let timeSize = 4;
@@ -236,7 +245,7 @@ function parseTzif(buf: Buffer): Zone | undefined {
   if (typecnt === 0) return undefined;
   const times: number[] = [];
   for (let i = 0; i < timecnt; i++) {
-    times.push(timeSize === 8 ? Number(buf.readBigInt64BE(off + i * 8)) : buf.readInt32BE(off + i * 4));
+    times.push(timeSize === 8 ? Number(view.getBigInt64(off + i * 8)) : view.getInt32(off + i * 4));
   }
   const idxOff = off + timecnt * timeSize;
   const typeOff = idxOff + timecnt;
@@ -245,15 +254,15 @@ function parseTzif(buf: Buffer): Zone | undefined {
   const typeOffsets: number[] = [];
   const typeNames: string[] = [];
   for (let t = 0; t < typecnt; t++) {
-    typeOffsets.push(buf.readInt32BE(typeOff + t * 6));
+    typeOffsets.push(view.getInt32(typeOff + t * 6));
     const start = charsOff + buf[typeOff + t * 6 + 5]!;
     const nul = buf.indexOf(0, start);
-    typeNames.push(buf.toString("latin1", start, nul < 0 || nul > charsOff + charcnt ? charsOff + charcnt : nul));
+    typeNames.push(latin1(buf, start, nul < 0 || nul > charsOff + charcnt ? charsOff + charcnt : nul));
   }
   let after: PosixZone | number = timecnt === 0 ? 0 : types[timecnt - 1]!;
   if (timeSize === 8) {
     const footerOff = charsOff + charcnt + leap * 12 + isstd + isut;
-    const footer = buf.toString("latin1", footerOff).split("\n")[1] ?? "";
+    const footer = latin1(buf, footerOff).split("\n")[1] ?? "";
     const rule = footer === "" ? undefined : parsePosixTz(footer);
     if (rule !== undefined) after = rule;
   }
@@ -262,7 +271,7 @@ function parseTzif(buf: Buffer): Zone | undefined {
 
 function readTzif(path: string): Zone | undefined {
   try {
-    return parseTzif(readFileBytes(path));
+    return parseTzif(readFileRaw(path));
   } catch {
     return undefined;
   }
