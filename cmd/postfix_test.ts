@@ -65,10 +65,23 @@ describe("postfix start, status, stop", () => {
     expect(newId).not.toBe(id);
     expect(l).toContain(`${newId}: message-id=<`);
     expect(l).toContain(`${newId}: from=<alice@host.example.test>, size=`);
+    // each line under the tag of the Postfix program that writes it, as log readers (pflogsumm) count them
+    expect(l).toMatch(new RegExp(` postfix/pickup\\[\\d+\\]: ${newId}: uid=\\d+ from=<alice>`));
+    expect(l).toMatch(new RegExp(` postfix/cleanup\\[\\d+\\]: ${newId}: message-id=<`));
+    expect(l).toMatch(new RegExp(` postfix/qmgr\\[\\d+\\]: ${newId}: from=<alice@host\\.example\\.test>, size=`));
+    expect(l).toMatch(new RegExp(` postfix/bounce\\[\\d+\\]: ${newId}: sender non-delivery notification: \\w+`));
     expect(l).toMatch(new RegExp(`${newId}: to=<bob@host\\.example\\.test>, orig_to=<bob>, relay=none, delay=[\\d.]+, delays=[\\d./]+, dsn=2\\.0\\.0, status=sent \\(delivered locally\\)`));
     expect(l).toMatch(new RegExp(`${newId}: to=<carol@remote\\.example>, relay=none, .*dsn=5\\.1\\.2, status=bounced \\(no remote delivery here\\)`));
     expect(l).toContain(`${newId}: removed`);
     await waitFor("an empty queue", () => ids(inst, "incoming").length + ids(inst, "active").length + ids(inst, "maildrop").length === 0);
+  });
+
+  const havePflogsumm = existsSync("/usr/sbin/pflogsumm");
+  if (!havePflogsumm) console.log("skip: pflogsumm is not installed (apt-get install pflogsumm): its count of picked-up mail is not checked");
+  test.skipIf(!havePflogsumm)("pflogsumm counts the picked-up messages as received", () => {
+    const r = Bun.spawnSync(["/usr/sbin/pflogsumm", join(inst.dir, "log", "maillog")], { stdout: "pipe", stderr: "pipe" });
+    // the message and its bounce: pflogsumm counts `postfix/pickup` lines (and smtpd's), not the queue manager's
+    expect(Number(/^\s*(\d+)\s+received$/m.exec(r.stdout.toString())?.[1])).toBeGreaterThanOrEqual(1);
   });
 
   test("reload rereads main.cf: a transport change applies to the next message", async () => {

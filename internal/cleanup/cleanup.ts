@@ -41,13 +41,17 @@
 import type { Config } from "../config/config.ts";
 import { PostkitError } from "../sys/errors.ts";
 import { logMessageId } from "../log/events.ts";
-import { msgWarn } from "../log/msg.ts";
+import { msgLogAs } from "../log/msg.ts";
+
 import { createQueueFile, ATTR, type QueueFileWriter, type RecipientInput } from "../queue/index.ts";
 import { openMap, MapError, type LookupTable } from "../maps/index.ts";
 import { HeaderParser, makeHeaderTable, makeMessageId, makeReceivedHeader, makeDateHeader, makeFromHeader, type Header } from "../message/index.ts";
 import { parseAddressTree, addressTokens, addressInternal, externalizeTokens, type AddressToken } from "../address/tok822.ts";
 import { quoteLocalPart } from "../address/quote_local.ts";
 import { compileDomainList, type DomainList } from "../resolve/match_list.ts";
+
+/** cleanup's warnings carry its own tag (`postfix/cleanup`), whichever process runs it. */
+const msgWarn = (text: string) => msgLogAs("cleanup", "warning", text);
 
 /** A refused or failed message. */
 export class CleanupError extends PostkitError {

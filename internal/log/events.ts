@@ -9,10 +9,11 @@
  *   QID: to=<RCPT>[, orig_to=<ORIG>], relay=R[, conn_use=N], delay=D, delays=a/b/c/d, dsn=X.Y.Z, status=S (TEXT)
  *   QID: removed                                                                       (qmgr, postsuper)
  *   QID: sender non-delivery notification: NEWQID                                      (bounce)
- * Delays are shown as Postfix's format_tv() shows them: two significant digits for small values, whole seconds
+ * The pickup, cleanup and bounce lines carry those programs' tags (`postfix/pickup` …) whichever postkit process
+ * writes them (msgLogAs()). Delays are shown as Postfix's format_tv() shows them: two significant digits for small values, whole seconds
  * for large ones, no more decimals than `delay_logging_resolution_limit` (default 2).
  */
-import { msgLog } from "./msg.ts";
+import { msgLog, msgLogAs } from "./msg.ts";
 
 /** Time stamps of one delivery attempt, in milliseconds since the epoch (fractions allowed). */
 export interface DeliveryTimes {
@@ -119,12 +120,12 @@ export function logRecipient(e: RecipientEvent): void {
 
 /** `QID: uid=UID from=<SENDER>` (pickup). */
 export function logPickup(queueId: string, uid: number, from: string, origId?: string): void {
-  msgLog("info", `${queueId}: uid=${uid} from=<${from}>${origId ? ` orig_id=${origId}` : ""}`);
+  msgLogAs("pickup", "info", `${queueId}: uid=${uid} from=<${from}>${origId ? ` orig_id=${origId}` : ""}`);
 }
 
 /** `QID: message-id=<ID>` (cleanup); `id` is given with or without its angle brackets, as in the header. */
 export function logMessageId(queueId: string, id: string): void {
-  msgLog("info", `${queueId}: message-id=${id}`);
+  msgLogAs("cleanup", "info", `${queueId}: message-id=${id}`);
 }
 
 /** `QID: from=<SENDER>, size=N, nrcpt=N (queue active)` (qmgr). */
@@ -139,5 +140,5 @@ export function logRemoved(queueId: string): void {
 
 /** `QID: sender non-delivery notification: NEWQID` and the delay/success variants. */
 export function logNotification(queueId: string, kind: "non-delivery" | "delay" | "delivery status", newId: string): void {
-  msgLog("info", `${queueId}: sender ${kind} notification: ${newId}`);
+  msgLogAs("bounce", "info", `${queueId}: sender ${kind} notification: ${newId}`);
 }

@@ -121,6 +121,23 @@ export function msgVerbose(text: string, level = 1): void {
   if (state.verbose >= level) msgReport("info", text);
 }
 
+/**
+ * msgLog() under the tag of another program of the mail system: `$syslog_name/PROG`, the current tag with its
+ * last part replaced. postkit runs pickup and cleanup inside the queue manager (and cleanup inside smtpd), and
+ * bounce notices wherever a bounce is decided; their records carry the tags Postfix's own processes give them
+ * (`postfix/pickup`, `postfix/cleanup`, `postfix/bounce`), which is what log readers such as pflogsumm count by.
+ */
+export function msgLogAs(prog: string, level: Level, text: string): void {
+  const saved = state.tag;
+  const slash = saved.lastIndexOf("/");
+  state.tag = `${slash < 0 ? saved : saved.slice(0, slash)}/${prog}`;
+  try {
+    msgLog(level, text);
+  } finally {
+    state.tag = saved;
+  }
+}
+
 /** Writes a record to the log sink only, never to stderr (daemon events such as `QID: removed`). */
 export function msgLog(level: Level, text: string): void {
   const saved = state.stderr;

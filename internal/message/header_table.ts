@@ -23,6 +23,7 @@
  *
  * Pure; never throws. Corresponds to src/global/header_opts.c and is_header.c.
  */
+import { asciiLower, splitListItems, trimBlanksEnd } from "../text/chars.ts";
 
 /** What kind of header this is: the lower-case name of a known header, or `other`. */
 export type HeaderType =
@@ -98,11 +99,11 @@ function info(name: string, type: HeaderType, classes: string, drop: boolean): H
 }
 
 /** ASCII-only lower case, as Postfix's TOLOWER(). */
-const lower = (s: string) => s.replace(/[A-Z]+/g, (m) => m.toLowerCase());
+const lower = asciiLower;
 
 /** The lookup key of a header name: lower case, trailing blanks removed. */
 function keyOf(name: string): string {
-  return lower(name).replace(/[ \t]+$/, "");
+  return trimBlanksEnd(lower(name));
 }
 
 /** Header lookup with a given message_drop_headers setting. */
@@ -113,7 +114,7 @@ export interface HeaderTable {
 
 /** A header table for a message_drop_headers value (names separated by commas and/or white space). */
 export function makeHeaderTable(dropHeaders: string = DEFAULT_DROP_HEADERS): HeaderTable {
-  const drops = new Set(dropHeaders.split(/[\s,]+/).filter((n) => n !== "").map(lower));
+  const drops = new Set(splitListItems(dropHeaders).map(lower));
   const map = new Map<string, HeaderInfo>();
   for (const [name, classes] of KNOWN) {
     const key = lower(name);

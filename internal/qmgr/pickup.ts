@@ -49,13 +49,16 @@
  */
 import { close, constants, fstatSync, fsync, lstatSync, open, openSync, unlink } from "node:fs";
 import { dirname } from "node:path";
-import { msgVerbose, msgWarn } from "../log/msg.ts";
+import { msgLogAs, msgVerbose } from "../log/msg.ts";
 import { logPickup, logRecipient } from "../log/events.ts";
 import { ATTR, DSN_RET, openQueueFile, moveToCorrupt, scanQueue, syncQueueFileSystem, QueueError, type QueueEnvelope, type QueueFile, type QueueLayout } from "../queue/index.ts";
 import { CleanupError, type Cleanup } from "../cleanup/cleanup.ts";
 import type { BounceNotifier } from "../dsn/bounce_notice.ts";
 import { checkUserAcl } from "../submit/user_acl.ts";
 import { errnoText } from "../sys/errno.ts";
+
+/** pickup's warnings carry its own tag (`postfix/pickup`): it runs inside the queue manager's process. */
+const msgWarn = (text: string) => msgLogAs("pickup", "warning", text);
 
 /** O_CLOEXEC (Linux), missing from node:fs constants. */
 const O_CLOEXEC = 0o2000000;

@@ -6,7 +6,8 @@
  * are not seen); this is documented in the README. Lines that do not parse are skipped. Never throws for a
  * missing user: returns undefined.
  */
-import { readFileBytes } from "./libc.ts";
+import { readFileText } from "./libc.ts";
+import { isAllDigits } from "../text/chars.ts";
 
 /** One passwd(5) entry. */
 export interface PasswdEntry {
@@ -27,7 +28,7 @@ export interface GroupEntry {
 
 function readLines(path: string): string[] {
   try {
-    return readFileBytes(path).toString("utf8").split("\n");
+    return readFileText(path).split("\n");
   } catch {
     return [];
   }
@@ -35,7 +36,7 @@ function readLines(path: string): string[] {
 
 function parsePasswd(line: string): PasswdEntry | undefined {
   const f = line.split(":");
-  if (f.length < 7 || !/^\d+$/.test(f[2]!) || !/^\d+$/.test(f[3]!)) return undefined;
+  if (f.length < 7 || !isAllDigits(f[2]!) || !isAllDigits(f[3]!)) return undefined;
   return { name: f[0]!, uid: Number(f[2]), gid: Number(f[3]), gecos: f[4]!, home: f[5]!, shell: f[6]! };
 }
 

@@ -83,6 +83,26 @@ export function splitListItems(s: string): string[] {
   return out;
 }
 
+/** `s` with A-Z turned into a-z and nothing else changed (Postfix's TOLOWER(), not Unicode case folding). */
+export function asciiLower(s: string): string {
+  let i = 0;
+  while (i < s.length && !(s.charCodeAt(i) >= 65 && s.charCodeAt(i) <= 90)) i++;
+  if (i === s.length) return s;
+  let out = s.slice(0, i);
+  for (; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    out += c >= 65 && c <= 90 ? String.fromCharCode(c + 32) : s[i];
+  }
+  return out;
+}
+
+/** `s` without trailing spaces and tabs. */
+export function trimBlanksEnd(s: string): string {
+  let b = s.length;
+  while (b > 0 && (s.charCodeAt(b - 1) === 32 || s.charCodeAt(b - 1) === 9)) b--;
+  return b === s.length ? s : s.slice(0, b);
+}
+
 /** `text` with each control character (0x00–0x1f) and DEL replaced by `?`, as Postfix's printable() does. */
 export function controlsToQuestionMarks(text: string): string {
   let i = 0;

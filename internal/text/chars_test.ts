@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import {
-  controlsToQuestionMarks, digitsEnd, isAllDigits, nameEnd, splitListItems, trimConfigSpace, trimConfigSpaceStart,
+  asciiLower, controlsToQuestionMarks, trimBlanksEnd, digitsEnd, isAllDigits, nameEnd, splitListItems, trimConfigSpace, trimConfigSpaceStart,
 } from "./chars.ts";
 
 describe("chars: the scans agree with the regular expressions they replace", () => {
@@ -31,6 +31,13 @@ describe("chars: the scans agree with the regular expressions they replace", () 
     for (const s of samples) expect(splitListItems(s)).toEqual(s.split(/[ \t\n\v\f\r,]+/).filter((x) => x !== ""));
     // unlike \s, a no-break space is part of an item (Postfix splits on ASCII separators only)
     expect(splitListItems("a\u00a0b c")).toEqual(["a\u00a0b", "c"]);
+  });
+
+  test("asciiLower and trimBlanksEnd", () => {
+    for (const s of [...samples, "Received:", "X-MAILER \t", "ÀBC Straße"]) {
+      expect(asciiLower(s)).toBe(s.replace(/[A-Z]+/g, (m) => m.toLowerCase()));
+      expect(trimBlanksEnd(s)).toBe(s.replace(/[ \t]+$/, ""));
+    }
   });
 
   test("controlsToQuestionMarks is Postfix's printable()", () => {
