@@ -281,6 +281,26 @@ describe("mail submitted before the first start", () => {
   if (!asRoot) console.log("skipped: the maildrop adoption test needs root (the master changes groups only as root)");
 });
 
+describe("an instance its daemons cannot reach", () => {
+  const asRoot = process.getuid?.() === 0;
+  test.skipIf(!asRoot)("a delivery agent that cannot create its socket says why, in one fatal line", async () => {
+    const inst = makeInstance();
+    writeFileSync(join(inst.config, "master.cf"), stockMasterCf(null));
+    try {
+      chmodSync(inst.dir, 0o700); // mail_owner cannot enter: local stays root but binds as mail_owner
+      expect(runTool("postfix", ["-c", inst.config, "start"]).status).toBe(0);
+      await waitFor("local's fatal line", () => log(inst).includes(`fatal: bind ${inst.queue}/private/local: Permission denied`));
+      expect(log(inst)).toMatch(new RegExp(` postfix/local\\[\\d+\\]: fatal: bind ${inst.queue}/private/local: Permission denied\n`));
+      expect(log(inst)).not.toContain("panic");
+      expect(log(inst)).not.toContain("Failed to listen");
+    } finally {
+      runTool("postfix", ["-c", inst.config, "abort"]);
+      inst.cleanup();
+    }
+  }, 30000);
+  if (!asRoot) console.log("skipped: the unreachable-instance test needs root (daemons change identity only as root)");
+});
+
 describe("arrival time of mail that waited in maildrop", () => {
   test("the message keeps its submission time (Postfix's pickup passes postdrop's), so delay= counts the wait", async () => {
     const inst = makeInstance("local_transport = discard:delivered locally\n");

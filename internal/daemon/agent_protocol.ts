@@ -16,8 +16,10 @@
  * Contract: `serveAgent()` never lets a handler exception kill the process: it becomes a deferral of every
  * recipient of that request with the error text. Lines longer than 16 MiB close the connection.
  */
-import { unlinkSync, chmodSync } from "node:fs";
-import { PostkitError } from "../sys/errors.ts";
+import { accessSync, chmodSync, constants, statSync, unlinkSync } from "node:fs";
+import { FatalError, PostkitError } from "../sys/errors.ts";
+import { errnoText } from "../sys/errno.ts";
+import { dirnamePath } from "../sys/posix_path.ts";
 
 /** One recipient handed to an agent. */
 export interface AgentRecipient {
@@ -87,6 +89,30 @@ export interface AgentServer {
   inFlight(): number;
 }
 
+/**
+ * Bun.listen() on the UNIX socket `path`. Bun reports only "Failed to listen at PATH"; this fails with
+ * `bind PATH: REASON` instead (a fatal error, as Postfix's daemons report it), the reason found by checking
+ * that the process can reach the socket's directory and create entries there — the usual cause is a queue
+ * directory inside a directory that mail_owner cannot enter.
+ */
+function listenUnix<T>(path: string, listen: () => T): T {
+  try {
+    return listen();
+  } catch (e) {
+    let reason = e instanceof Error ? e.message : String(e);
+    try {
+      // stat(2) walks the path with the file-system identity the process binds with (a root delivery agent
+      // works as mail_owner there); access(2) then checks the directory itself
+      const dir = dirnamePath(path);
+      statSync(dir);
+      accessSync(dir, constants.W_OK | constants.X_OK);
+    } catch (denied) {
+      reason = errnoText(denied);
+    }
+    throw new FatalError(`bind ${path}: ${reason}`);
+  }
+}
+
 /** Listens on `path` and answers each request line with `handler`'s reply. */
 export function serveAgent(path: string, handler: (req: DeliveryRequest) => Promise<DeliveryReply>): AgentServer {
   try {
@@ -101,7 +127,7 @@ export function serveAgent(path: string, handler: (req: DeliveryRequest) => Prom
     busy--;
     if (closing && busy === 0) drained?.();
   };
-  const server = Bun.listen<{ buf: string }>({
+  const server = listenUnix(path, () => Bun.listen<{ buf: string }>({
     unix: path,
     socket: {
       open(s) {
@@ -134,7 +160,7 @@ export function serveAgent(path: string, handler: (req: DeliveryRequest) => Prom
         }
       },
     },
-  });
+  }));
   chmodSync(path, 0o600);
   return {
     inFlight: () => busy,
