@@ -112,8 +112,19 @@ export interface HeaderTable {
   find(name: string): HeaderInfo | undefined;
 }
 
-/** A header table for a message_drop_headers value (names separated by commas and/or white space). */
+// The last table made, by its message_drop_headers value: cleanup asks for one per message, always the same.
+let lastTable: { dropHeaders: string; table: HeaderTable } | undefined;
+
+/**
+ * A header table for a message_drop_headers value (names separated by commas and/or white space). Tables never
+ * change once made; asking again with the same value returns the same table.
+ */
 export function makeHeaderTable(dropHeaders: string = DEFAULT_DROP_HEADERS): HeaderTable {
+  if (lastTable?.dropHeaders !== dropHeaders) lastTable = { dropHeaders, table: buildHeaderTable(dropHeaders) };
+  return lastTable.table;
+}
+
+function buildHeaderTable(dropHeaders: string): HeaderTable {
   const drops = new Set(splitListItems(dropHeaders).map(lower));
   const map = new Map<string, HeaderInfo>();
   for (const [name, classes] of KNOWN) {
@@ -128,7 +139,7 @@ let defaultTable: HeaderTable | undefined;
 
 /** header_opts_find() with the default message_drop_headers. */
 export function findHeaderInfo(name: string): HeaderInfo | undefined {
-  defaultTable ??= makeHeaderTable();
+  defaultTable ??= buildHeaderTable(DEFAULT_DROP_HEADERS);
   return defaultTable.find(name);
 }
 

@@ -228,6 +228,15 @@ export interface DeleteOptions extends Pick<MoveOptions, "durable"> {
   closeInBackground?: boolean;
 }
 
+/** unlinkSync(path) for node:fs's wording of an error unlink(2) just reported; throws QueueError `io`. */
+function removeOrThrow(path: string): void {
+  try {
+    nodeFs().unlinkSync(path);
+  } catch (e) {
+    throw queueIoError("remove", path, e);
+  }
+}
+
 /**
  * Deletes message `id` from `queueName`: first its bounce, defer and trace logfiles, then the message file, as
  * postsuper -d does (all under the message's exclusive lock). Throws `notfound` when there is no such message.
@@ -239,21 +248,16 @@ export function deleteMessage(layout: QueueLayout, queueName: QueueName, id: str
   const { fd } = openLocked(path);
   try {
     const touched: string[] = [];
+    // unlink(2) through libc first: postkit never writes logfiles, so these unlinks nearly always fail with
+    // ENOENT, and node:fs makes an Error (with its stack) of each failure; node:fs only words a real error
     for (const logQueue of LOGFILE_QUEUES) {
       const log = layoutPath(layout, logQueue, id);
-      try {
-        nodeFs().unlinkSync(log);
-        touched.push(dirname(log));
-      } catch (e) {
-        const code = errnoCode(e);
-        if (code !== "ENOENT" && code !== "ENOTDIR") throw queueIoError("remove", log, e);
-      }
+      const r = unlinkPath(log);
+      if (r === -ENOENT || r === -ENOTDIR) continue;
+      if (r !== 0) removeOrThrow(log);
+      touched.push(dirname(log));
     }
-    try {
-      nodeFs().unlinkSync(path);
-    } catch (e) {
-      throw queueIoError("remove", path, e);
-    }
+    if (unlinkPath(path) !== 0) removeOrThrow(path);
     touched.push(dirname(path));
     if (opts.durable !== false) syncDirs(touched);
   } finally {
@@ -416,6 +420,7 @@ const O_NONBLOCK = 0o4000;
 const LISTING_FLAGS = O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC;
 const EPERM = 1;
 const ENOENT = 2;
+const ENOTDIR = 20;
 const EEXIST = 17;
 const S_IFMT = 0o170000;
 const S_IFREG = 0o100000;
