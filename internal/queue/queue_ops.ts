@@ -171,8 +171,12 @@ export function moveMessage(layout: QueueLayout, id: string, from: QueueName, to
         throw queueIoError("set time of", src, e);
       }
     }
-    ensureQueueFileDirs(dst);
-    renameNoReplace(src, dst);
+    // the destination's directory nearly always exists: rename first, make directories only when it is missing
+    // (a mkdir that fails with EEXIST and a stat, for every message the queue manager activates)
+    if (renameAtomicNoReplace(src, dst) !== 0) {
+      ensureQueueFileDirs(dst);
+      renameNoReplace(src, dst);
+    }
     if (opts.durable !== false) syncDirs([dirname(dst), dirname(src)]);
     return dst;
   } finally {

@@ -306,25 +306,31 @@ export interface FileInfo {
   size: number;
   /** The inode number, exactly (a bigint: inode numbers may exceed 2^53). */
   ino: bigint;
+  /** st_mtime: seconds and nanoseconds. */
+  mtimeSec: number;
+  mtimeNsec: number;
 }
 
 const AT_FDCWD = -100;
 const AT_EMPTY_PATH = 0x1000;
 const AT_SYMLINK_NOFOLLOW = 0x100;
-/** STATX_TYPE | STATX_MODE | STATX_UID | STATX_GID | STATX_INO | STATX_SIZE */
-const STATX_WANT = 0x1 | 0x2 | 0x8 | 0x10 | 0x100 | 0x200;
+/** STATX_TYPE | STATX_MODE | STATX_UID | STATX_GID | STATX_MTIME | STATX_INO | STATX_SIZE */
+const STATX_WANT = 0x1 | 0x2 | 0x8 | 0x10 | 0x40 | 0x100 | 0x200;
 let statxBuf: Buffer | undefined;
 
 function statx(dirFd: number, path: Uint8Array, flags: number, syscall: string): FileInfo {
   const buf = (statxBuf ??= Buffer.alloc(256));
   if (libf().statx(dirFd, ptr(path), flags, STATX_WANT, ptr(buf)) !== 0) fail(syscall);
-  // struct statx: stx_uid u32 @20, stx_gid u32 @24, stx_mode u16 @28, stx_ino u64 @32, stx_size u64 @40
+  // struct statx: stx_uid u32 @20, stx_gid u32 @24, stx_mode u16 @28, stx_ino u64 @32, stx_size u64 @40,
+  // stx_mtime {tv_sec i64, tv_nsec u32} @112
   return {
     mode: buf.readUInt16LE(28),
     uid: buf.readUInt32LE(20),
     gid: buf.readUInt32LE(24),
     size: Number(buf.readBigUInt64LE(40)),
     ino: buf.readBigUInt64LE(32),
+    mtimeSec: Number(buf.readBigInt64LE(112)),
+    mtimeNsec: buf.readUInt32LE(120),
   };
 }
 

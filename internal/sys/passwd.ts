@@ -4,9 +4,10 @@
  * Postkit needs them to find mail_owner when started as root, to run deliveries with a recipient's uid/gid, and
  * to find a home directory for ~/.forward. Only the files databases are read (no NSS modules: LDAP/SSSD users
  * are not seen); this is documented in the README. Lines that do not parse are skipped. Never throws for a
- * missing user: returns undefined.
+ * missing user: returns undefined. A file's lines are kept between lookups while a stat(2) shows the same
+ * inode, size and modification time (see readLines()), so a change made by any means is seen at the next one.
  */
-import { readFileText } from "./libc.ts";
+import { readFileText, statPath, type FileInfo } from "./libc.ts";
 import { isAllDigits } from "../text/chars.ts";
 
 /** One passwd(5) entry. */
@@ -26,12 +27,33 @@ export interface GroupEntry {
   members: string[];
 }
 
+// The lines of each file, kept while its inode, size and modification time stay the same: a delivery agent
+// looks up users for every message (stat(2) is a tenth of reading and splitting the file again). A file changed
+// in the last two seconds is read again every time, as git treats "racy" entries: the file system's clock may
+// give a second change of the same size the same modification time as the first.
+const cache = new Map<string, { key: string; lines: string[] }>();
+
 function readLines(path: string): string[] {
+  let st: FileInfo;
   try {
-    return readFileText(path).split("\n");
+    st = statPath(path);
   } catch {
     return [];
   }
+  const key = `${st.ino}:${st.size}:${st.mtimeSec}.${st.mtimeNsec}`;
+  const hit = cache.get(path);
+  if (hit?.key === key) return hit.lines;
+  const racy = Date.now() / 1000 - 2 < st.mtimeSec;
+  let lines: string[];
+  try {
+    lines = readFileText(path).split("\n");
+  } catch {
+    return [];
+  }
+  // replaced between the stat and the read: the next lookup's stat differs from `key` and reads it again
+  if (racy) cache.delete(path);
+  else cache.set(path, { key, lines });
+  return lines;
 }
 
 function parsePasswd(line: string): PasswdEntry | undefined {
@@ -63,7 +85,7 @@ export function getpwuid(uid: number, file = "/etc/passwd"): PasswdEntry | undef
 export function getgrnam(name: string, file = "/etc/group"): GroupEntry | undefined {
   for (const l of readLines(file)) {
     const f = l.split(":");
-    if (f.length >= 4 && f[0] === name && /^\d+$/.test(f[2]!)) return { name, gid: Number(f[2]), members: f[3]!.split(",").filter(Boolean) };
+    if (f.length >= 4 && f[0] === name && isAllDigits(f[2]!)) return { name, gid: Number(f[2]), members: f[3]!.split(",").filter(Boolean) };
   }
   return undefined;
 }
@@ -73,7 +95,7 @@ export function groupList(user: string, primary: number, file = "/etc/group"): n
   const out = new Set([primary]);
   for (const l of readLines(file)) {
     const f = l.split(":");
-    if (f.length >= 4 && /^\d+$/.test(f[2]!) && f[3]!.split(",").includes(user)) out.add(Number(f[2]));
+    if (f.length >= 4 && isAllDigits(f[2]!) && f[3]!.split(",").includes(user)) out.add(Number(f[2]));
   }
   return [...out];
 }
