@@ -150,7 +150,8 @@ export class Config {
     const hit = this.expanded.get(name);
     if (hit !== undefined) return hit;
     const raw = this.raw(name);
-    const v = raw === undefined ? "" : this.isRaw(name) ? raw : this.expand(raw);
+    // a value without `$` is its own expansion: no expander (nor its first-call cost in a one-shot tool)
+    const v = raw === undefined ? "" : !raw.includes("$") || this.isRaw(name) ? raw : this.expand(raw);
     this.expanded.set(name, v);
     return v;
   }
@@ -277,6 +278,16 @@ export function loadConfig(opts: LoadOptions = {}): Config {
 }
 
 /**
+ * The mode of a new maillog_file: `maillog_file_permissions` (a parameter of later Postfix releases) when main.cf
+ * or `-o` sets it, else 0600. Read only when set: looking up a name the registry does not know searches its
+ * whole table, and every tool that logs would pay for that at start-up.
+ */
+export function maillogFileMode(cfg: Config): number {
+  const name = "maillog_file_permissions";
+  return Number.parseInt((cfg.setValue(name) === undefined ? "" : cfg.get(name)) || "0600", 8);
+}
+
+/**
  * Points the mail log at this configuration: tag `$syslog_name/PROG`, records to maillog_file when set (it must
  * start with one of maillog_file_prefixes), else to syslog with syslog_facility.
  */
@@ -292,7 +303,7 @@ export function bindLogToConfig(cfg: Config, opts: { tag?: string } = {}): void 
     }
     // myhostname's default asks the kernel (gethostname through libc): only when the first record is written
     const host = () => cfg.get("myhostname").split(".")[0]!;
-    const mode = Number.parseInt(cfg.get("maillog_file_permissions") || "0600", 8);
+    const mode = maillogFileMode(cfg);
     // a daemon whose master already opened the log (and may hold privileges the daemon lacks) inherits it
     const inherited = process.env.POSTKIT_MAILLOG_FD;
     const fd = inherited !== undefined && process.env.POSTKIT_MAILLOG === file ? Number(inherited) : undefined;

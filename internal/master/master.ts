@@ -39,7 +39,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { chmodSync, closeSync, constants, fchmodSync, fchownSync, fstatSync, lchownSync, lstatSync, mkdirSync, openSync, readdirSync, writeSync } from "node:fs";
 import { join } from "node:path";
-import { bindLogToConfig, importedEnvironment, loadConfig, type Config } from "../config/config.ts";
+import { bindLogToConfig, importedEnvironment, loadConfig, maillogFileMode, type Config } from "../config/config.ts";
 import type { MasterEntry } from "../config/master_cf.ts";
 import { serviceOverrides } from "../config/master_cf.ts";
 import { msgInfo, msgWarn } from "../log/msg.ts";
@@ -243,7 +243,7 @@ export async function runMaster(opts: MasterOptions): Promise<number> {
     logFd = undefined;
     logPath = cfg.get("maillog_file");
     if (logPath !== "" && logPath !== "/dev/stdout") {
-      logFd = openSync(logPath, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT, Number.parseInt(cfg.get("maillog_file_permissions") || "0600", 8));
+      logFd = openSync(logPath, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT, maillogFileMode(cfg));
     }
   };
   openLog();
