@@ -1,4 +1,7 @@
 import { test, expect } from "bun:test";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { localTimeParts } from "./localtime.ts";
 
 // The reference is glibc's localtime (date(1)), which is what Postfix's log time stamps and Date: headers use.
@@ -80,4 +83,23 @@ test("localTimeParts() uses TZ from the environment by default and /etc/localtim
   expect(h2).toBe(dh!);
   expect(Number(off2)).toBe((dz!.startsWith("-") ? -1 : 1) * (Number(dz!.slice(1, 3)) * 3600 + Number(dz!.slice(3)) * 60));
   expect(z2).toBe(dn!);
+});
+
+test("a TZif file cut short is not used (UTC instead), wherever it is cut", () => {
+  const dir = mkdtempSync(join(tmpdir(), "postkit-tz-"));
+  try {
+    const whole = readFileSync("/usr/share/zoneinfo/Europe/Berlin");
+    const at = new Date(Date.UTC(2024, 6, 1, 12, 0, 0));
+    expect(localTimeParts(at, "/usr/share/zoneinfo/Europe/Berlin").offset).toBe(7200);
+    for (const cut of [44, 60, 200, 600, 1000]) {
+      if (cut >= whole.length) continue;
+      const f = join(dir, `cut${cut}`);
+      writeFileSync(f, whole.subarray(0, cut));
+      const l = localTimeParts(at, f);
+      expect(Number.isFinite(l.offset)).toBe(true);
+      expect(Number.isFinite(l.hours)).toBe(true);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
