@@ -203,6 +203,43 @@ test("mailq | head -1 ends quietly (EPIPE)", () => {
   expect(r.stderr.toString()).toBe("");
 });
 
+const havePython = haveProgram("/usr/bin/python3", "the non-blocking pipe test needs python3 to hand mailq such a pipe");
+test.skipIf(!havePython)("a reader slower than mailq on a non-blocking pipe still gets the whole listing", () => {
+  // python3 gives mailq the writing end of a pipe in O_NONBLOCK mode (as a parent may leave one; Bun.spawn clears
+  // the flag) and reads slowly: write(2) says EAGAIN whenever the pipe is full
+  const big = makeInstance();
+  try {
+    const many: FixtureMessage[] = [];
+    for (let i = 0; i < 1500; i++) {
+      many.push({ queue: "deferred", id: (0xa0000000000 + i).toString(16).toUpperCase(), sender: `sender${i}@example.org`, rcpts: [{ address: `rcpt${i}@remote.example`, reason: REFUSED }], arrival: T0 + i });
+    }
+    writeMessages(big.queue, many);
+    const whole = runTool("mailq", ["-c", big.config]).stdout;
+    expect(whole.length).toBeGreaterThan(3 * 65536);
+    const script = [
+      "import fcntl, os, subprocess, sys, time",
+      "r, w = os.pipe()",
+      "fcntl.fcntl(w, fcntl.F_SETFL, fcntl.fcntl(w, fcntl.F_GETFL) | os.O_NONBLOCK)",
+      "p = subprocess.Popen(sys.argv[1:], stdout=w, executable=sys.argv[1])",
+      "os.close(w)",
+      "time.sleep(0.3)",
+      "data = b''",
+      "while True:",
+      "    b = os.read(r, 65536)",
+      "    if not b: break",
+      "    data += b",
+      "    time.sleep(0.002)",
+      "sys.stdout.buffer.write(data)",
+      "sys.exit(p.wait())",
+    ].join("\n");
+    const r = Bun.spawnSync({ cmd: ["/usr/bin/python3", "-c", script, BIN, "mailq", "-c", big.config], env: { PATH: process.env.PATH!, TZ: "UTC" } });
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout.toString()).toBe(whole);
+  } finally {
+    big.cleanup();
+  }
+});
+
 describe("real scripts keep working", () => {
   test("the delete-by-regexp Perl script (reads postqueue -p, pipes IDs to postsuper -d -)", () => {
     const i3 = makeInstance();

@@ -263,7 +263,12 @@ export function readFileText(path: string): string {
   return (decoder ??= new TextDecoder("utf-8", { ignoreBOM: true })).decode(readFileRaw(path));
 }
 
-/** Writes all of `data` to `fd`, retrying short writes and EINTR; throws SysError (EPIPE, EAGAIN …). */
+/**
+ * Writes all of `data` to `fd`, retrying short writes and EINTR; throws SysError (EPIPE …). A descriptor in
+ * non-blocking mode (a pipe whose other process set O_NONBLOCK on it: the flag belongs to the shared file
+ * description) is waited on with poll(2) when full, as Postfix's timed writes do, so a slow reader still gets
+ * everything.
+ */
 export function writeAll(fd: number, data: string | Uint8Array): void {
   const buf = typeof data === "string" ? utf8(data) : data;
   const l = libc();
@@ -273,9 +278,24 @@ export function writeAll(fd: number, data: string | Uint8Array): void {
     if (n < 0) {
       const errno = read.i32(l.__errno_location()!, 0);
       if (errno === 4) continue;
+      if (errno === 11) {
+        waitWritable(fd);
+        continue;
+      }
       fail("write");
     }
     off += n;
+  }
+}
+
+/** poll(2) until `fd` can be written to (or has an error, which the next write reports). */
+function waitWritable(fd: number): void {
+  const pfd = new Uint8Array(8);
+  new DataView(pfd.buffer).setInt32(0, fd, true);
+  pfd[4] = 4; // POLLOUT
+  for (;;) {
+    if (libm().poll(ptr(pfd), 1n, -1) >= 0) return;
+    if (read.i32(libc().__errno_location()!, 0) !== 4) fail("poll");
   }
 }
 
