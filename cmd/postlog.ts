@@ -78,16 +78,7 @@ export async function run(argv: string[]): Promise<number> {
     const buf = Buffer.alloc(65536);
     let pending = Buffer.alloc(0);
     for (;;) {
-      let n: number;
-      try {
-        n = readSome(0, buf);
-      } catch (e) {
-        if ((e as { code?: string }).code === "EAGAIN") {
-          await Bun.sleep(10);
-          continue;
-        }
-        throw e;
-      }
+      const n = readSome(0, buf);
       if (n === 0) break;
       pending = Buffer.concat([pending, buf.subarray(0, n)]);
       let nl: number;

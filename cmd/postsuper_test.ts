@@ -7,7 +7,7 @@
 import { test, expect, describe } from "bun:test";
 import { chmodSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { expectGolden, haveProgram, makeInstance, runTool, type Instance } from "./_testkit.ts";
+import { BIN, expectGolden, haveProgram, makeInstance, runTool, type Instance } from "./_testkit.ts";
 import { T0, writeMessages, writePostfixTwin, type FixtureMessage } from "./_queuekit.ts";
 import { layoutPath, queueLayout } from "../internal/queue/index.ts";
 
@@ -84,6 +84,34 @@ test("ALL operations: counts, no per-ID lines; IDs from stdin", () => {
       "postsuper: DDDDD100004: requeued\npostsuper: warning: invalid mail queue id: ../etc/passwd\npostsuper: EEEEE100006: requeued\npostsuper: warning: invalid mail queue id: \npostsuper: Requeued: 2 messages\n",
     );
     expect(ps(i, ["-f", "ALL"]).stderr).toBe("postsuper: Force-expired: 0 messages\npostsuper: Released from hold: 0 messages\n");
+  } finally {
+    i.cleanup();
+  }
+});
+
+const havePython = haveProgram("/usr/bin/python3", "the non-blocking stdin test needs python3 to hand postsuper such a pipe");
+test.skipIf(!havePython)("IDs from a non-blocking stdin pipe whose writer is slow: waited for, not an error", () => {
+  // the reading end in O_NONBLOCK mode (as a parent may leave it): read(2) says EAGAIN until the writer writes
+  const i = fresh();
+  try {
+    const script = [
+      "import fcntl, os, subprocess, sys, time",
+      "r, w = os.pipe()",
+      "fcntl.fcntl(r, fcntl.F_SETFL, fcntl.fcntl(r, fcntl.F_GETFL) | os.O_NONBLOCK)",
+      "p = subprocess.Popen(sys.argv[1:], stdin=r, stderr=subprocess.PIPE, executable=sys.argv[1])",
+      "os.close(r)",
+      "time.sleep(0.3)",
+      "os.write(w, b'DDDDD100004\\n')",
+      "time.sleep(0.2)",
+      "os.write(w, b'EEEEE100006\\n')",
+      "os.close(w)",
+      "sys.stdout.buffer.write(p.stderr.read())",
+      "sys.exit(p.wait())",
+    ].join("\n");
+    const r = Bun.spawnSync({ cmd: ["/usr/bin/python3", "-c", script, BIN, "postsuper", "-c", i.config, "-d", "-"], env: { PATH: process.env.PATH! } });
+    expect(r.stdout.toString()).toBe("postsuper: DDDDD100004: removed\npostsuper: EEEEE100006: removed\npostsuper: Deleted: 2 messages\n");
+    expect(r.exitCode).toBe(0);
+    expect(where(i, "DDDDD100004")).toBeUndefined();
   } finally {
     i.cleanup();
   }

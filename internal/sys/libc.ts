@@ -288,15 +288,24 @@ export function writeAll(fd: number, data: string | Uint8Array): void {
   }
 }
 
-/** poll(2) until `fd` can be written to (or has an error, which the next write reports). */
-function waitWritable(fd: number): void {
+const POLLIN = 1;
+const POLLOUT = 4;
+
+/** poll(2) on one descriptor for `events`, retrying EINTR: true when ready (or at end of file / error). */
+function pollFor(fd: number, events: number, timeoutMs: number): boolean {
   const pfd = new Uint8Array(8);
   new DataView(pfd.buffer).setInt32(0, fd, true);
-  pfd[4] = 4; // POLLOUT
+  pfd[4] = events;
   for (;;) {
-    if (libm().poll(ptr(pfd), 1n, -1) >= 0) return;
+    const n = libm().poll(ptr(pfd), 1n, timeoutMs);
+    if (n >= 0) return n > 0;
     if (read.i32(libc().__errno_location()!, 0) !== 4) fail("poll");
   }
+}
+
+/** poll(2) until `fd` can be written to (or has an error, which the next write reports). */
+function waitWritable(fd: number): void {
+  pollFor(fd, POLLOUT, -1);
 }
 
 /** gethostname(2). */
@@ -307,13 +316,19 @@ export function hostName(): string {
   return buf.toString("utf8", 0, end < 0 ? 256 : end);
 }
 
-/** One read(2) into `buf`; returns the byte count (0 at end of file). */
+/**
+ * One read(2) into `buf`; returns the byte count (0 at end of file). Blocks until there is something to read,
+ * also on a descriptor in non-blocking mode.
+ */
 export function readSome(fd: number, buf: Uint8Array): number {
   const l = libc();
   for (;;) {
     const n = Number(l.read(fd, ptr(buf), BigInt(buf.length)));
     if (n >= 0) return n;
-    if (read.i32(l.__errno_location()!, 0) !== 4) fail("read");
+    const errno = read.i32(l.__errno_location()!, 0);
+    // a descriptor in non-blocking mode (set by whoever shares it) with nothing yet: wait, as a blocking read would
+    if (errno === 11) pollFor(fd, POLLIN, -1);
+    else if (errno !== 4) fail("read");
   }
 }
 
@@ -418,13 +433,5 @@ export function exitImmediately(status: number): never {
 
 /** poll(2) for one descriptor: true when `fd` is readable (or at end of file / error) within `timeoutMs`. */
 export function pollReadable(fd: number, timeoutMs: number): boolean {
-  const pfd = new Uint8Array(8);
-  const view = new DataView(pfd.buffer);
-  view.setInt32(0, fd, true);
-  view.setInt16(4, 1, true); // POLLIN
-  for (;;) {
-    const n = libm().poll(ptr(pfd), 1n, timeoutMs);
-    if (n >= 0) return n > 0;
-    if (read.i32(libc().__errno_location()!, 0) !== 4) fail("poll");
-  }
+  return pollFor(fd, POLLIN, timeoutMs);
 }
