@@ -25,7 +25,7 @@
 import { TOOLS, toolNames, type ToolEntry } from "./registry.ts";
 import { ExitRequest, PostkitError, UsageError } from "../internal/sys/errors.ts";
 import { GetoptError } from "../internal/text/getopt.ts";
-import { initMsg, msgReport } from "../internal/log/msg.ts";
+import { deferLogFileRecords, initMsg, msgReport } from "../internal/log/msg.ts";
 import { flushOut, writeOut } from "../internal/sys/stdout.ts";
 import { exitImmediately, isTerminal, writeAll } from "../internal/sys/libc.ts";
 import { VERSION } from "../internal/config/version.ts";
@@ -59,6 +59,9 @@ function die(text: string, status: number): never {
 async function runTool(name: string, entry: ToolEntry, argv: string[]): Promise<number> {
   // the binary starts with a reluctant JIT (build.ts); programs that run long or loop over queues get the normal one
   if (!entry.brief) Bun.unsafe.setJITPolicy(1);
+  // the mail-handling daemons write their log records once per event-loop turn (maillog.ts); the master, which
+  // logs little and whose "daemon started" `postfix start` callers look for at once, writes each at once
+  if (entry.daemon && name !== "master") deferLogFileRecords();
   initMsg(name, { stderr: entry.stderrIfTty ? isTerminal(2) : true });
   try {
     const mod = await entry.load();

@@ -138,6 +138,18 @@ export function msgLogAs(prog: string, level: Level, text: string): void {
   }
 }
 
+let deferFileRecords = false;
+
+/** Daemons: maillog_file records are written once per event-loop turn (maillog.ts openFileSink()). */
+export function deferLogFileRecords(): void {
+  deferFileRecords = true;
+}
+
+/** Whether deferLogFileRecords() was called. */
+export function logFileRecordsDeferred(): boolean {
+  return deferFileRecords;
+}
+
 /** Writes a record to the log sink only, never to stderr (daemon events such as `QID: removed`). */
 export function msgLog(level: Level, text: string): void {
   const saved = state.stderr;
