@@ -14,10 +14,14 @@
  * postkit's own (Postfix has none: it follows libc), meant for tests and for instances that need a resolver of
  * their own; `postconf` reports it as an unused parameter, as it does any name it does not know.
  *
+ * hosts_file.ts answers IPv4 names and addresses from /etc/hosts the way glibc's files source does (for smtpd's
+ * client names), when nsswitch.conf puts files first.
+ *
  * Contract: lookups never throw or reject (see stub_resolver.ts for the outcomes); nothing here logs.
  */
 export * from "./resolv_conf.ts";
 export * from "./stub_resolver.ts";
+export { addressesOfName, nameOfAddress } from "./hosts_file.ts";
 
 /** The main.cf parameter that names another resolv.conf (see the header). */
 export const RESOLV_CONF_PARAMETER = "postkit_resolv_conf";

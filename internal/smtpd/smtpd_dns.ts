@@ -9,13 +9,14 @@
  *             (`Host or domain name not found. Name service error for name=N type=A: Host not found, try again`)
  *
  * The client names of a connection come from getnameinfo()/getaddrinfo() (reverseLookup, forwardLookup) as in
- * Postfix, so /etc/hosts is honoured (127.0.0.1 is `localhost`).
+ * Postfix, so /etc/hosts is honoured (127.0.0.1 is `localhost`); IPv4 names in /etc/hosts are answered in-process
+ * when nsswitch.conf looks there first (dns/hosts_file.ts), the rest through node:dns.
  *
  * Contract: never throws; a lookup never takes longer than the resolver's time limit.
  */
 import { promises as dnsp } from "node:dns";
 import type { Config } from "../config/config.ts";
-import { StubResolver, dnsLookupErrorText, resolverConfigPath, RESOLV_CONF_PARAMETER } from "../dns/index.ts";
+import { StubResolver, addressesOfName, dnsLookupErrorText, nameOfAddress, resolverConfigPath, RESOLV_CONF_PARAMETER } from "../dns/index.ts";
 
 /** The record types asked for. */
 export type RrType = "A" | "AAAA" | "MX" | "TXT" | "NS" | "PTR";
@@ -103,6 +104,9 @@ export interface PeerNameLookup {
 /** The system's getnameinfo()/getaddrinfo(). */
 export const systemPeerLookup: PeerNameLookup = {
   async reverse(addr) {
+    // /etc/hosts first, in-process, when nsswitch.conf says glibc would look there first (dns/hosts_file.ts)
+    const known = nameOfAddress(addr);
+    if (known !== undefined) return { status: "ok", name: known };
     try {
       const r = await dnsp.lookupService(addr, 0);
       if (!r.hostname || r.hostname === addr) return { status: "perm" };
@@ -113,6 +117,8 @@ export const systemPeerLookup: PeerNameLookup = {
     }
   },
   async forward(name) {
+    const known = addressesOfName(name);
+    if (known !== undefined) return { status: "ok", addresses: known };
     try {
       const r = await dnsp.lookup(name, { all: true });
       return { status: "ok", addresses: r.map((a) => a.address) };
