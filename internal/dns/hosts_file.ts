@@ -56,10 +56,26 @@ function cachedFile<T>(cache: Map<string, Cached<T>>, path: string, parse: (text
   return value;
 }
 
-const IPV4 = (s: string): boolean => {
-  const parts = s.split(".");
-  return parts.length === 4 && parts.every((p) => p.length > 0 && p.length <= 3 && /^\d+$/.test(p) && Number(p) <= 255 && (p.length === 1 || p[0] !== "0"));
-};
+/** A dotted quad as inet_pton() takes it: four decimal parts 0-255, no leading zeros. */
+function IPV4(s: string): boolean {
+  let parts = 0;
+  let value = 0;
+  let digits = 0;
+  for (let i = 0; i <= s.length; i++) {
+    const c = i < s.length ? s.charCodeAt(i) : 46; // a final "." closes the last part
+    if (c === 46) {
+      if (digits === 0 || value > 255) return false;
+      parts++;
+      value = 0;
+      digits = 0;
+    } else if (c >= 48 && c <= 57) {
+      if (digits === 1 && value === 0) return false; // leading zero
+      value = value * 10 + (c - 48);
+      if (++digits > 3) return false;
+    } else return false;
+  }
+  return parts === 4;
+}
 
 /** /etc/hosts lines with an IPv4 address. */
 export function parseHosts(text: string): HostsEntry[] {

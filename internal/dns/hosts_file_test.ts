@@ -65,3 +65,9 @@ test("a changed /etc/hosts is read again", () => {
   writeFileSync(HOSTS_FILES.hosts, "10.0.0.5 other.example\n");
   expect(nameOfAddress("10.0.0.5")).toBe("other.example");
 });
+
+test("IPv4 addresses as inet_pton() takes them", () => {
+  files("192.168.1.1 a\n0.0.0.0 b\n255.255.255.255 c\n256.1.1.1 d\n1.2.3 e\n1.2.3.4.5 f\n01.2.3.4 g\n1..2.3 h\n1.2.3.4x i\n", "hosts: files\n");
+  expect(["192.168.1.1", "0.0.0.0", "255.255.255.255"].map((a) => nameOfAddress(a))).toEqual(["a", "b", "c"]);
+  for (const bad of ["256.1.1.1", "1.2.3", "1.2.3.4.5", "01.2.3.4", "1..2.3", "1.2.3.4x", ""]) expect(nameOfAddress(bad)).toBeUndefined();
+});
