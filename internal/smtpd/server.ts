@@ -25,7 +25,7 @@
 import tls from "node:tls";
 import type { Socket, SocketHandler, SocketListener } from "bun";
 import { createPrivateKey } from "node:crypto";
-import { closeSync, fsync, openSync, readFileSync, readdirSync, unlinkSync } from "node:fs";
+import { close, fsync, openSync, readFileSync, readdirSync, unlinkSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { Config } from "../config/config.ts";
 import { msgInfo, msgWarn } from "../log/msg.ts";
@@ -77,8 +77,16 @@ export class CleanupSink implements MessageSink {
         const batch = this.batch;
         this.batch = [];
         this.scheduled = false;
+        // the close goes to the thread pool too: the queue manager may have taken the message and removed its file
+        // already, and the last close of a removed file is where the kernel frees it
         const fsyncFd = (fd: number) =>
-          new Promise<void>((res, rej) => fsync(fd, (e) => (e ? rej(e) : res()))).finally(() => closeSync(fd));
+          new Promise<void>((res, rej) =>
+            fsync(fd, (e) => {
+              close(fd, () => {});
+              if (e) rej(e);
+              else res();
+            }),
+          );
         const work = batch.map((b) => fsyncFd(b.fd));
         Promise.all(work).then(
           () => {
