@@ -15,7 +15,8 @@
  *                               case ignored), in file order; undefined when no line does, or files is not first
  *
  * The two files are read again when a stat(2) shows another inode, size or modification time (and always when
- * changed in the last two seconds: see sys/passwd.ts). Lines: address, names, `#` comments; lines that do not
+ * changed in the last two seconds: see sys/passwd.ts); a stat is made at most once a second, so a change is
+ * seen within a second (glibc reads /etc/hosts at every call; nscd, when it runs, caches it for an hour). Lines: address, names, `#` comments; lines that do not
  * parse are skipped, as glibc skips them. Never throws.
  */
 import { readFileText, statPath } from "../sys/libc.ts";
@@ -28,6 +29,8 @@ interface HostsEntry {
 interface Cached<T> {
   key: string;
   value: T;
+  /** When the key was last checked (ms): a file is stat()ed at most once a second. */
+  checked: number;
 }
 
 function fileKey(path: string): string | undefined {
@@ -40,11 +43,16 @@ function fileKey(path: string): string | undefined {
   }
 }
 
-/** `path`'s contents parsed by `parse`, kept while its stat key stays the same. */
+/** `path`'s contents parsed by `parse`, kept while its stat key stays the same (checked at most once a second). */
 function cachedFile<T>(cache: Map<string, Cached<T>>, path: string, parse: (text: string) => T): T {
-  const key = fileKey(path);
+  const now = Date.now();
   const hit = cache.get(path);
-  if (key !== undefined && hit?.key === key) return hit.value;
+  if (hit !== undefined && now - hit.checked < 1000) return hit.value;
+  const key = fileKey(path);
+  if (key !== undefined && hit?.key === key) {
+    hit.checked = now;
+    return hit.value;
+  }
   let text = "";
   try {
     text = readFileText(path);
@@ -52,7 +60,8 @@ function cachedFile<T>(cache: Map<string, Cached<T>>, path: string, parse: (text
     // absent or unreadable: no entries
   }
   const value = parse(text);
-  if (key !== undefined) cache.set(path, { key, value });
+  if (key !== undefined) cache.set(path, { key, value, checked: now });
+  else cache.delete(path);
   return value;
 }
 
