@@ -6,8 +6,9 @@
  *   syslog:  `<PRI>Mmm dd hh:mm:ss TAG[PID]: TEXT`      (one datagram to /dev/log; syslogd adds the host)
  * Time is local time with a zero-padded day (`Nov 05`). TEXT is cut to 2000 bytes, as Postfix does.
  *
- * Contract: every record is written with one write(2) on a descriptor opened with O_APPEND, so concurrent
- * writers (daemons, postsuper, postlog) never interleave within a line. A log that cannot be written is never
+ * Contract: every record (in a daemon, every event-loop turn's records: see openFileSink()) is written with one
+ * write(2) on a descriptor opened with O_APPEND, so concurrent writers (daemons, postsuper, postlog) never
+ * interleave within a line. A log that cannot be written is never
  * fatal to mail processing: syslog datagrams that fail are dropped, as syslog(3) drops them.
  */
 import { closeFd, connectUnixDgram, openFile, sendDatagram, writeAll, O_APPEND, O_CREAT, O_WRONLY, SysError } from "../sys/libc.ts";
