@@ -20,7 +20,7 @@
  *       with those profiles, so the bytecode a one-shot tool needs sits together at the front of the binary. When
  *       a profiling run fails the first build is kept (same behaviour, slower start) and a warning says why.
  */
-import { mkdtempSync, rmSync, readdirSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 
 const outfile = process.argv[2] ?? "dist/postkit";
@@ -63,7 +63,7 @@ function recordProfiles(bin: string, dir: string): string[] {
       stderr: "pipe",
     });
     if (p.exitCode !== 0) throw new Error(`${tool}: exit ${p.exitCode}: ${p.stderr.toString().trim()}`);
-    if (!readdirSync(dir).includes(`${tool}.order`)) throw new Error(`${tool}: no profile written`);
+    if (!existsSync(profile)) throw new Error(`${tool}: no profile written`);
     out.push(profile);
   }
   return out;

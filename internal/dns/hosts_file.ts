@@ -14,55 +14,15 @@
  *   addressesOfName("localhost") the IPv4 addresses of every line that names it, canonical name or alias (ASCII
  *                               case ignored), in file order; undefined when no line does, or files is not first
  *
- * The two files are read again when a stat(2) shows another inode, size or modification time (and always when
- * changed in the last two seconds: see sys/passwd.ts); a stat is made at most once a second, so a change is
- * seen within a second (glibc reads /etc/hosts at every call; nscd, when it runs, caches it for an hour). Lines: address, names, `#` comments; lines that do not
+ * The two files are read again when they change (sys/file_cache.ts), checked at most once a second, so a change
+ * is seen within a second (glibc reads /etc/hosts at every call; nscd, when it runs, caches it for an hour). Lines: address, names, `#` comments; lines that do not
  * parse are skipped, as glibc skips them. Never throws.
  */
-import { readFileText, statPath } from "../sys/libc.ts";
+import { FileCache } from "../sys/file_cache.ts";
 
 interface HostsEntry {
   address: string;
   names: string[];
-}
-
-interface Cached<T> {
-  key: string;
-  value: T;
-  /** When the key was last checked (ms): a file is stat()ed at most once a second. */
-  checked: number;
-}
-
-function fileKey(path: string): string | undefined {
-  try {
-    const st = statPath(path);
-    if (Date.now() / 1000 - 2 < st.mtimeSec) return undefined; // changed just now: read again every time
-    return `${st.ino}:${st.size}:${st.mtimeSec}.${st.mtimeNsec}`;
-  } catch {
-    return "absent";
-  }
-}
-
-/** `path`'s contents parsed by `parse`, kept while its stat key stays the same (checked at most once a second). */
-function cachedFile<T>(cache: Map<string, Cached<T>>, path: string, parse: (text: string) => T): T {
-  const now = Date.now();
-  const hit = cache.get(path);
-  if (hit !== undefined && now - hit.checked < 1000) return hit.value;
-  const key = fileKey(path);
-  if (key !== undefined && hit?.key === key) {
-    hit.checked = now;
-    return hit.value;
-  }
-  let text = "";
-  try {
-    text = readFileText(path);
-  } catch {
-    // absent or unreadable: no entries
-  }
-  const value = parse(text);
-  if (key !== undefined) cache.set(path, { key, value, checked: now });
-  else cache.delete(path);
-  return value;
 }
 
 /** A dotted quad as inet_pton() takes it: four decimal parts 0-255, no leading zeros. */
@@ -110,15 +70,16 @@ export function filesFirst(text: string): boolean {
   return sources !== undefined && sources[0] === "files";
 }
 
-const hostsCache = new Map<string, Cached<HostsEntry[]>>();
-const nsswitchCache = new Map<string, Cached<boolean>>();
+// stat()ed at most once a second (file_cache.ts): smtpd asks for every connection
+const hostsFiles = new FileCache((text) => parseHosts(text ?? ""), 1000);
+const nsswitchFiles = new FileCache((text) => filesFirst(text ?? ""), 1000);
 
 /** Where the files are; tests point them elsewhere. */
 export const HOSTS_FILES = { hosts: "/etc/hosts", nsswitch: "/etc/nsswitch.conf" };
 
 function entries(): HostsEntry[] | undefined {
-  if (!cachedFile(nsswitchCache, HOSTS_FILES.nsswitch, filesFirst)) return undefined;
-  return cachedFile(hostsCache, HOSTS_FILES.hosts, parseHosts);
+  if (!nsswitchFiles.get(HOSTS_FILES.nsswitch)) return undefined;
+  return hostsFiles.get(HOSTS_FILES.hosts);
 }
 
 /** The name /etc/hosts gives IPv4 address `addr`; see the header. */

@@ -279,7 +279,7 @@ export function writeAll(fd: number, data: string | Uint8Array): void {
       const errno = read.i32(l.__errno_location()!, 0);
       if (errno === 4) continue;
       if (errno === 11) {
-        waitWritable(fd);
+        waitReady(fd, POLLOUT);
         continue;
       }
       fail("write");
@@ -291,21 +291,17 @@ export function writeAll(fd: number, data: string | Uint8Array): void {
 const POLLIN = 1;
 const POLLOUT = 4;
 
-/** poll(2) on one descriptor for `events`, retrying EINTR: true when ready (or at end of file / error). */
-function pollFor(fd: number, events: number, timeoutMs: number): boolean {
+/**
+ * poll(2) on one descriptor until it is ready for `events` (or at end of file, or in error: the next read or
+ * write reports that), retrying EINTR.
+ */
+function waitReady(fd: number, events: number): void {
   const pfd = new Uint8Array(8);
   new DataView(pfd.buffer).setInt32(0, fd, true);
   pfd[4] = events;
-  for (;;) {
-    const n = libm().poll(ptr(pfd), 1n, timeoutMs);
-    if (n >= 0) return n > 0;
+  while (libm().poll(ptr(pfd), 1n, -1) < 0) {
     if (read.i32(libc().__errno_location()!, 0) !== 4) fail("poll");
   }
-}
-
-/** poll(2) until `fd` can be written to (or has an error, which the next write reports). */
-function waitWritable(fd: number): void {
-  pollFor(fd, POLLOUT, -1);
 }
 
 /** gethostname(2). */
@@ -327,7 +323,7 @@ export function readSome(fd: number, buf: Uint8Array): number {
     if (n >= 0) return n;
     const errno = read.i32(l.__errno_location()!, 0);
     // a descriptor in non-blocking mode (set by whoever shares it) with nothing yet: wait, as a blocking read would
-    if (errno === 11) pollFor(fd, POLLIN, -1);
+    if (errno === 11) waitReady(fd, POLLIN);
     else if (errno !== 4) fail("read");
   }
 }
@@ -431,7 +427,3 @@ export function exitImmediately(status: number): never {
   throw new Error("_exit returned");
 }
 
-/** poll(2) for one descriptor: true when `fd` is readable (or at end of file / error) within `timeoutMs`. */
-export function pollReadable(fd: number, timeoutMs: number): boolean {
-  return pollFor(fd, POLLIN, timeoutMs);
-}

@@ -4,10 +4,10 @@
  * Postkit needs them to find mail_owner when started as root, to run deliveries with a recipient's uid/gid, and
  * to find a home directory for ~/.forward. Only the files databases are read (no NSS modules: LDAP/SSSD users
  * are not seen); this is documented in the README. Lines that do not parse are skipped. Never throws for a
- * missing user: returns undefined. A file's lines are kept between lookups while a stat(2) shows the same
- * inode, size and modification time (see readLines()), so a change made by any means is seen at the next one.
+ * missing user: returns undefined. A file's lines are kept between lookups while it does not change
+ * (file_cache.ts), so a change made by any means is seen at the next one.
  */
-import { readFileText, statPath, type FileInfo } from "./libc.ts";
+import { FileCache } from "./file_cache.ts";
 import { isAllDigits } from "../text/chars.ts";
 
 /** One passwd(5) entry. */
@@ -27,34 +27,9 @@ export interface GroupEntry {
   members: string[];
 }
 
-// The lines of each file, kept while its inode, size and modification time stay the same: a delivery agent
-// looks up users for every message (stat(2) is a tenth of reading and splitting the file again). A file changed
-// in the last two seconds is read again every time, as git treats "racy" entries: the file system's clock may
-// give a second change of the same size the same modification time as the first.
-const cache = new Map<string, { key: string; lines: string[] }>();
-
-function readLines(path: string): string[] {
-  let st: FileInfo;
-  try {
-    st = statPath(path);
-  } catch {
-    return [];
-  }
-  const key = `${st.ino}:${st.size}:${st.mtimeSec}.${st.mtimeNsec}`;
-  const hit = cache.get(path);
-  if (hit?.key === key) return hit.lines;
-  const racy = Date.now() / 1000 - 2 < st.mtimeSec;
-  let lines: string[];
-  try {
-    lines = readFileText(path).split("\n");
-  } catch {
-    return [];
-  }
-  // replaced between the stat and the read: the next lookup's stat differs from `key` and reads it again
-  if (racy) cache.delete(path);
-  else cache.set(path, { key, lines });
-  return lines;
-}
+// The lines of each file, kept while it does not change (file_cache.ts): a delivery agent looks up users for
+// every message, and a stat(2) is a tenth of reading and splitting the file again.
+const fileLines = new FileCache((text) => (text === undefined ? [] : text.split("\n")));
 
 function parsePasswd(line: string): PasswdEntry | undefined {
   const f = line.split(":");
@@ -64,7 +39,7 @@ function parsePasswd(line: string): PasswdEntry | undefined {
 
 /** getpwnam(3). */
 export function getpwnam(name: string, file = "/etc/passwd"): PasswdEntry | undefined {
-  for (const l of readLines(file)) {
+  for (const l of fileLines.get(file)) {
     if (!l.startsWith(`${name}:`)) continue;
     const e = parsePasswd(l);
     if (e) return e;
@@ -74,7 +49,7 @@ export function getpwnam(name: string, file = "/etc/passwd"): PasswdEntry | unde
 
 /** getpwuid(3). */
 export function getpwuid(uid: number, file = "/etc/passwd"): PasswdEntry | undefined {
-  for (const l of readLines(file)) {
+  for (const l of fileLines.get(file)) {
     const e = parsePasswd(l);
     if (e && e.uid === uid) return e;
   }
@@ -83,7 +58,7 @@ export function getpwuid(uid: number, file = "/etc/passwd"): PasswdEntry | undef
 
 /** getgrnam(3). */
 export function getgrnam(name: string, file = "/etc/group"): GroupEntry | undefined {
-  for (const l of readLines(file)) {
+  for (const l of fileLines.get(file)) {
     const f = l.split(":");
     if (f.length >= 4 && f[0] === name && isAllDigits(f[2]!)) return { name, gid: Number(f[2]), members: f[3]!.split(",").filter(Boolean) };
   }
@@ -93,7 +68,7 @@ export function getgrnam(name: string, file = "/etc/group"): GroupEntry | undefi
 /** The supplementary groups of a user (getgrouplist(3)), including its primary group. */
 export function groupList(user: string, primary: number, file = "/etc/group"): number[] {
   const out = new Set([primary]);
-  for (const l of readLines(file)) {
+  for (const l of fileLines.get(file)) {
     const f = l.split(":");
     if (f.length >= 4 && isAllDigits(f[2]!) && f[3]!.split(",").includes(user)) out.add(Number(f[2]));
   }
