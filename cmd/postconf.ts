@@ -44,6 +44,7 @@
  *   postconf(5) of Postfix for the meaning of each parameter; internal/config for how values are resolved.
  */
 import { getopt } from "../internal/text/getopt.ts";
+import { splitListItems } from "../internal/text/chars.ts";
 import { FatalError } from "../internal/sys/errors.ts";
 import { writeOut } from "../internal/sys/stdout.ts";
 import { msgWarn, setMsgVerbose } from "../internal/log/msg.ts";
@@ -95,24 +96,48 @@ const COMPATIBLE: Record<string, string[]> = {
 
 const names = (set: Set<string>) => FLAG_ORDER.filter((f) => set.has(f)).map((f) => `-${f}`).join(" ");
 
+/** True when `set` holds one of `flags`. */
+function hasAny(set: Set<string>, flags: readonly string[]): boolean {
+  for (const f of flags) if (set.has(f)) return true;
+  return false;
+}
+
+// Plain loops: array methods such as filter() and some() are compiled from source at their first use, which a
+// one-shot `postconf -h` would pay for on every run.
 function checkOptions(mode: Set<string>): void {
   for (const group of INCOMPATIBLE) {
-    const hit = new Set(group.filter((f) => mode.has(f)));
+    const hit = new Set<string>();
+    for (const f of group) if (mode.has(f)) hit.add(f);
     if (hit.size > 1) throw new FatalError(`specify one of ${names(hit)}`);
   }
-  for (const [major, ok] of Object.entries(COMPATIBLE)) {
+  for (const major in COMPATIBLE) {
     if (!mode.has(major)) continue;
-    const excess = new Set([...mode].filter((f) => f !== major && !ok.includes(f) && f !== "v" && f !== "c"));
+    const ok = COMPATIBLE[major]!;
+    const excess = new Set<string>();
+    for (const f of mode) if (f !== major && !ok.includes(f) && f !== "v" && f !== "c") excess.add(f);
     if (excess.size > 0) throw new FatalError(`with option -${major}, do not specify ${names(excess)}`);
   }
+}
+
+/** The words of `text` between runs of space, tab, CR and LF. */
+function blankSeparatedWords(text: string): string[] {
+  const out: string[] = [];
+  let start = -1;
+  for (let i = 0; i <= text.length; i++) {
+    const c = i < text.length ? text.charCodeAt(i) : 32;
+    if (c === 32 || c === 9 || c === 13 || c === 10) {
+      if (start >= 0) out.push(text.slice(start, i));
+      start = -1;
+    } else if (start < 0) start = i;
+  }
+  return out;
 }
 
 /** pcf_print_line(): whitespace runs become one space; with fold, lines past 80 columns wrap with 4 spaces. */
 export function formatLine(text: string, fold: boolean): string {
   let out = "";
   let len = 0;
-  for (const word of text.split(/[ \t\r\n]+/)) {
-    if (word === "") continue;
+  for (const word of blankSeparatedWords(text)) {
     if (len > 0) {
       if (!fold || len + word.length < 80) {
         out += " ";
@@ -154,11 +179,18 @@ class ParamSpace {
   ) {
     if (!withUser) return;
     const masterValues = () => this.masterEntries().flatMap((e) => [...serviceOverrides(e)]);
-    const setNames = new Set([...cfg.main.keys(), ...cfg.overrides.keys()]);
-    const candidates = [...setNames].filter((n) => !builtinParam(n));
+    const setNames = new Set<string>();
+    for (const n of cfg.main.keys()) setNames.add(n);
+    for (const n of cfg.overrides.keys()) setNames.add(n);
+    const candidates: string[] = [];
+    for (const n of setNames) if (!builtinParam(n)) candidates.push(n);
     const needMaster = candidates.length > 0;
     const mvals = needMaster ? masterValues() : [];
-    const isSet = (n: string) => cfg.setValue(n) !== undefined || mvals.some(([k]) => k === n);
+    const isSet = (n: string) => {
+      if (cfg.setValue(n) !== undefined) return true;
+      for (const [k] of mvals) if (k === n) return true;
+      return false;
+    };
     const flag = (n: string, warn: boolean) => {
       if (builtinParam(n) || this.user.has(n) || (needMaster && this.serviceParams().has(n))) return;
       if (isSet(n)) this.user.add(n);
@@ -167,11 +199,13 @@ class ParamSpace {
         onUndefined(n);
       }
     };
-    for (const n of cfg.get("smtpd_restriction_classes").split(/[\s,]+/).filter(Boolean)) flag(n, true);
+    for (const n of splitListItems(cfg.get("smtpd_restriction_classes"))) flag(n, true);
     for (const n of setNames) if (this.rawType(n) !== "raw") for (const r of referencedNames(cfg.setValue(n) ?? "")) flag(r, true);
     for (const [, v] of mvals) for (const r of referencedNames(v)) flag(r, true);
     // defaults that mention a name the admin set (e.g. $virtual_maps) make it a used parameter; never a warning
-    if (candidates.some((n) => !this.user.has(n))) {
+    let someUnused = false;
+    for (const n of candidates) if (!this.user.has(n)) someUnused = true;
+    if (someUnused) {
       for (const n of builtinParamNames()) {
         if (cfg.setValue(n) !== undefined) continue;
         const d = builtinParam(n)!;
@@ -204,7 +238,7 @@ class ParamSpace {
   lookup(name: string): Known | undefined {
     const b = builtinParam(name);
     // a built-in name can only be a service parameter if it looks like one; avoid reading master.cf otherwise
-    const s = !b || /_(limit|delay|cost|loan|discount|slots|concurrency|feedback)$/.test(name) ? this.serviceParams().get(name) : undefined;
+    const s = !b || looksLikeServiceParam(name) ? this.serviceParams().get(name) : undefined;
     if (s) return { def: b ? this.cfg.paramDef(name) : s, cls: "service" };
     if (b) return { def: this.cfg.paramDef(name), cls: "builtin" };
     if (this.user.has(name)) return { def: undefined, cls: "user" };
@@ -216,6 +250,14 @@ class ParamSpace {
     const names = new Set([...builtinParamNames(), ...this.serviceParams().keys(), ...this.user]);
     return [...names].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   }
+}
+
+const SERVICE_PARAM_SUFFIXES = ["_limit", "_delay", "_cost", "_loan", "_discount", "_slots", "_concurrency", "_feedback"];
+
+/** True when `name` ends as a per-service parameter can (`_limit`, `_delay` …); a loop, not a regular expression. */
+function looksLikeServiceParam(name: string): boolean {
+  for (const s of SERVICE_PARAM_SUFFIXES) if (name.endsWith(s)) return true;
+  return false;
 }
 
 async function showParameters(cfg: Config, mode: Set<string>, args: string[], classes: Set<ParamClass>, json: boolean): Promise<void> {
@@ -269,7 +311,9 @@ async function showParameters(cfg: Config, mode: Set<string>, args: string[], cl
     }
   }
   if (!defaultsOnly) {
-    const unused = [...cfg.main.keys()].filter((n) => !builtinParam(n) && !space.lookup(n)).sort();
+    const unused: string[] = [];
+    for (const n of cfg.main.keys()) if (!builtinParam(n) && !space.lookup(n)) unused.push(n);
+    if (unused.length > 1) unused.sort();
     for (const n of unused) msgWarn(`${cfg.configDir}/main.cf: unused parameter: ${n}=${cfg.main.get(n)!.value}`);
   }
 }
@@ -404,7 +448,7 @@ export async function run(argv: string[]): Promise<number> {
   setMsgVerbose(opts.count("v"));
   const json = opts.has("--json");
   const args = opts.args;
-  if (!MAJOR.some((m) => mode.has(m))) mode.add("p");
+  if (!hasAny(mode, MAJOR)) mode.add("p");
   if ((mode.has("p") || mode.has("M") || mode.has("F") || mode.has("P")) && args[0]?.includes("=")) mode.add("e");
   checkOptions(mode);
   if (mode.has("e") && args.length === 0) throw new FatalError("-e requires name=value argument");

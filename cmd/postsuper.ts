@@ -94,6 +94,13 @@ const DRY_TEXT: Readonly<Record<AdminOp, string>> = {
 };
 
 /** `-d --sender RE` means `-d ALL --sender RE`: an action letter directly followed by a long option gets ALL. */
+/** `-[psSv]*[defhHr]`: an option cluster whose last letter takes a queue ID (a scan, not a regular expression). */
+function isClusterEndingInOp(a: string): boolean {
+  if (a.length < 2 || a[0] !== "-" || !"defhHr".includes(a[a.length - 1]!)) return false;
+  for (let i = 1; i < a.length - 1; i++) if (!"psSv".includes(a[i]!)) return false;
+  return true;
+}
+
 function implicitAll(argv: readonly string[]): string[] {
   const out: string[] = [];
   for (let i = 0; i < argv.length; i++) {
@@ -104,7 +111,7 @@ function implicitAll(argv: readonly string[]): string[] {
       break;
     }
     const next = argv[i + 1];
-    if (/^-[psSv]*[defhHr]$/.test(a) && next !== undefined && next.startsWith("--") && next !== "--") out.push("ALL");
+    if (isClusterEndingInOp(a) && next !== undefined && next.startsWith("--") && next !== "--") out.push("ALL");
   }
   return out;
 }
@@ -196,7 +203,8 @@ export async function run(argv: string[]): Promise<number> {
     max = Number(maxText);
   }
 
-  const steps: Step[] = opts.opts.filter((o: Opt) => o.opt.length === 1 && Object.hasOwn(OPS, o.opt)).map((o) => ({ letter: o.opt, arg: o.arg! }));
+  const steps: Step[] = [];
+  for (const o of opts.opts as Opt[]) if (o.opt.length === 1 && Object.hasOwn(OPS, o.opt)) steps.push({ letter: o.opt, arg: o.arg! });
   let repairStruct = opts.has("s") || opts.has("S");
   let purge = opts.has("p");
   if (steps.length === 0 && !repairStruct && !purge) {
@@ -223,7 +231,8 @@ export async function run(argv: string[]): Promise<number> {
     if (n > max) throw new FatalError(`refusing to act on ${plural(n)}: more than --max ${max}; nothing was changed`);
   }
 
-  const used = new Set(steps.map((s) => s.letter));
+  const used = new Set<string>();
+  for (const s of steps) used.add(s.letter);
   const dryCounts: AdminCounts = { requeued: 0, deleted: 0, expired: 0, held: 0, released: 0, renamed: 0 };
   let inAll = false;
   const onResult = (r: AdminResult): void => {

@@ -109,7 +109,8 @@ export async function run(argv: string[]): Promise<number> {
   const args = parseSendmailArgs(argv, prog, report, { verbose: process.env.MAIL_VERBOSE ? 1 : 0 });
   setMsgVerbose(args.verbose);
   if (args.queueInterval !== undefined && args.mode !== "daemon") return 0;
-  const v = Array.from({ length: args.verbose }, () => "-v");
+  const v: string[] = [];
+  for (let i = 0; i < args.verbose; i++) v.push("-v");
   const noRecipients = (what: string) => {
     if (args.recipients.length > 0) throw new FatalError(`${what} requires no recipient`);
   };

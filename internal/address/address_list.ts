@@ -79,18 +79,27 @@ function commentText(t: AddressToken): string {
 
 /** The addresses of one expression (the tokens between two commas, or between group markers). */
 function expressionAddresses(expr: AddressToken[], groupName: string | undefined, out: ParsedAddress[]): void {
+  // plain loops: sendmail parses its arguments with this, and each array method (forEach, map …) is compiled from
+  // source at its first use in a process
   const addrIdx: number[] = [];
-  expr.forEach((t, i) => t.kind === "address" && addrIdx.push(i));
+  const comments: string[][] = [];
+  for (let i = 0; i < expr.length; i++) {
+    if (expr[i]!.kind === "address") {
+      addrIdx.push(i);
+      comments.push([]);
+    }
+  }
   if (addrIdx.length === 0) return;
-  const comments: string[][] = addrIdx.map(() => []);
-  expr.forEach((t, i) => {
-    if (t.kind !== "comment") return;
+  for (let i = 0; i < expr.length; i++) {
+    const t = expr[i]!;
+    if (t.kind !== "comment") continue;
     // a comment belongs to the nearest address on its left, else to the first one on its right
     let owner = 0;
     for (let k = 0; k < addrIdx.length; k++) if (addrIdx[k]! < i) owner = k;
     comments[owner]!.push(commentText(t));
-  });
-  addrIdx.forEach((i, k) => {
+  }
+  for (let k = 0; k < addrIdx.length; k++) {
+    const i = addrIdx[k]!;
     const addr = expr[i]!;
     let displayName = "";
     if (isOp(expr[i - 1], "<")) {
@@ -100,7 +109,7 @@ function expressionAddresses(expr: AddressToken[], groupName: string | undefined
     }
     const internal = addressInternal(addr);
     out.push({ internal, external: quoteLocalPart(internal), displayName, comment: comments[k]!.join(" "), group: groupName });
-  });
+  }
 }
 
 /** Every address of an RFC 822 address list, in order; see the header. */
@@ -135,6 +144,12 @@ export function parseAddressList(text: string, opts: AddressListOptions = {}): P
  */
 export function parseSingleAddress(text: string): { address: string; count: number } {
   const tree = parseAddressTree(text);
-  const addrs = tree.filter((t) => t.kind === "address");
-  return { address: addrs.length > 0 ? addressInternal(addrs[0]!) : "", count: addrs.length };
+  let first: AddressToken | undefined;
+  let count = 0;
+  for (const t of tree) {
+    if (t.kind !== "address") continue;
+    first ??= t;
+    count++;
+  }
+  return { address: first !== undefined ? addressInternal(first) : "", count };
 }

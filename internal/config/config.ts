@@ -298,7 +298,7 @@ export function bindLogToConfig(cfg: Config, opts: { tag?: string } = {}): void 
   const tag = () => msgTag();
   if (file !== "") {
     const prefixes = cfg.getList("maillog_file_prefixes");
-    if (!prefixes.some((p) => file.startsWith(p))) {
+    if (!startsWithAny(file, prefixes)) {
       throw new ConfigError(`maillog_file value '${file}' does not match any prefix in maillog_file_prefixes`);
     }
     // myhostname's default asks the kernel (gethostname through libc): only when the first record is written
@@ -312,4 +312,10 @@ export function bindLogToConfig(cfg: Config, opts: { tag?: string } = {}): void 
   }
   const facility = syslogFacility(cfg.get("syslog_facility")) ?? 2;
   setMsgSink(openSyslogSink(facility, tag));
+}
+
+/** True when `s` starts with one of `prefixes` (a loop: Array.prototype.some is compiled from source at its first use). */
+function startsWithAny(s: string, prefixes: readonly string[]): boolean {
+  for (let i = 0; i < prefixes.length; i++) if (s.startsWith(prefixes[i]!)) return true;
+  return false;
 }

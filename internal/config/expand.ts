@@ -204,11 +204,29 @@ export function expandValue(value: string, ctx: ExpandContext): string {
 
 /** Names that `value` references through $name, ${name…} or $(name), without expanding anything. */
 export function referencedNames(value: string): string[] {
+  // a scan (postconf runs this for every parameter set): `$$` is skipped, `${ name`/`$( name` and `$name` count
   const out: string[] = [];
-  const re = /\$(?:\$|[{(]\s*([A-Za-z0-9_]+)|([A-Za-z0-9_]+))/g;
-  for (const m of value.matchAll(re)) {
-    const n = m[1] ?? m[2];
-    if (n) out.push(n);
+  for (let i = 0; i < value.length; i++) {
+    if (value.charCodeAt(i) !== 36 /* $ */) continue;
+    const c = value.charCodeAt(i + 1);
+    if (c === 36) {
+      i++;
+      continue;
+    }
+    let start = i + 1;
+    if (c === 123 /* { */ || c === 40 /* ( */) {
+      start = i + 2;
+      while (start < value.length && isRegexSpace(value.charCodeAt(start))) start++;
+    }
+    const end = nameEnd(value, start);
+    if (end === start) continue;
+    out.push(value.slice(start, end));
+    i = end - 1;
   }
   return out;
+}
+
+/** What `\s` matches in a regular expression. */
+function isRegexSpace(c: number): boolean {
+  return (c >= 9 && c <= 13) || c === 32 || c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000 || c === 0xfeff;
 }

@@ -78,3 +78,19 @@ test("splitList() keeps {…} groups together", async () => {
   expect(splitList("inline:{ a=b, c=d }, hash:/x")).toEqual(["inline:{ a=b, c=d }", "hash:/x"]);
   expect(splitList("static:{ x y }")).toEqual(["static:{ x y }"]);
 });
+
+test("referencedNames() (a scan) finds what the regular expression it replaced finds", () => {
+  const byRegex = (v: string) => {
+    const out: string[] = [];
+    for (const m of v.matchAll(/\$(?:\$|[{(]\s*([A-Za-z0-9_]+)|([A-Za-z0-9_]+))/g)) if (m[1] ?? m[2]) out.push((m[1] ?? m[2])!);
+    return out;
+  };
+  const pieces = ["$", "$$", "{", "}", "(", ")", " ", "\t", "\u00a0", "a", "_1", "x-y", "?", ":", ",", "${", "$(", "$ab", "é"];
+  let seed = 7;
+  const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n);
+  for (let i = 0; i < 3000; i++) {
+    let v = "";
+    for (let k = rnd(10); k > 0; k--) v += pieces[rnd(pieces.length)];
+    expect([v, referencedNames(v)]).toEqual([v, byRegex(v)]);
+  }
+});

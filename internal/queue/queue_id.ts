@@ -26,6 +26,7 @@
  * Throws nothing except assertValidQueueId() (`QueueError` code `badid`).
  */
 import { QueueError } from "./queue_error.ts";
+import { zeroPad } from "../text/chars.ts";
 
 /** The vowel-free digit alphabet of long queue IDs (Postfix safe_ultostr). */
 export const SAFE_ALPHABET = "0123456789BCDFGHJKLMNPQRSTVWXYZbcdfghjklmnpqrstvwxyz";
@@ -67,7 +68,7 @@ export function encodeSafeNumber(value: number | bigint, base: number, minWidth 
     out = SAFE_ALPHABET[Number(v % b)]! + out;
     v /= b;
   }
-  return out.padStart(minWidth, "0");
+  return zeroPad(out, minWidth);
 }
 
 /** Reads a whole string of safe-alphabet digits in `base`; undefined if empty or any character is not a digit. */
@@ -86,7 +87,7 @@ export function decodeSafeNumber(text: string, base: number): bigint | undefined
 
 /** The short-form ID for a file created at `usec` microseconds with inode `inode`. */
 export function shortQueueId(usec: number, inode: number | bigint): string {
-  return (usec | 0).toString(16).toUpperCase().padStart(SHORT_USEC_PAD, "0") + BigInt(inode).toString(16).toUpperCase();
+  return zeroPad((usec | 0).toString(16).toUpperCase(), SHORT_USEC_PAD) + BigInt(inode).toString(16).toUpperCase();
 }
 
 /** The long-form ID for a file created at `time` with inode `inode`. */

@@ -449,7 +449,10 @@ function keepBelowFtl(): void {
   const hot: unknown[] = [scanQueueListing, listEntry, finishListed, readListingFast, decodeListing, readRecipient, skipAttribute];
   hot.push(isValidQueueId, isCompleteQueueFile, openListingEntry, statFd, readAt, closeFd, loadLibc, readSizeRecordFast);
   for (const proto of [RecordReader.prototype, ListedMessage.prototype, QueueWalker.prototype]) {
-    for (const d of Object.values(Object.getOwnPropertyDescriptors(proto))) hot.push(d.value, d.get);
+    for (const name of Object.getOwnPropertyNames(proto)) {
+      const d = Object.getOwnPropertyDescriptor(proto, name)!;
+      hot.push(d.value, d.get);
+    }
   }
   for (const f of hot) if (typeof f === "function") noFTL(f as (...args: unknown[]) => unknown);
 }

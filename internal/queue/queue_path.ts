@@ -28,6 +28,7 @@ import { fsyncDir } from "../fsx/atomic.ts";
 import { QueueError, errnoCode, queueIoError } from "./queue_error.ts";
 import { assertValidQueueId, isValidQueueId, longIdSeparator, longIdUsec } from "./queue_id.ts";
 import { openDirStream, type DirStream } from "./_readdir.ts";
+import { splitListItems } from "../text/chars.ts";
 
 export type { DirStream } from "./_readdir.ts";
 
@@ -98,13 +99,15 @@ export function assertQueueName(name: unknown): asserts name is QueueName {
 }
 
 function hashList(hashQueues: HashQueueNames): readonly string[] {
-  return typeof hashQueues === "string" ? hashQueues.split(/[\s,]+/).filter((s) => s.length > 0) : hashQueues;
+  return typeof hashQueues === "string" ? splitListItems(hashQueues) : hashQueues;
 }
 
 /** True when `queueName` is listed in hash_queue_names (case-insensitive, as Postfix's strcasecmp). */
 export function isHashedQueue(queueName: string, hashQueues: HashQueueNames): boolean {
   const q = queueName.toLowerCase();
-  return hashList(hashQueues).some((n) => n.toLowerCase() === q);
+  const names = hashList(hashQueues);
+  for (let i = 0; i < names.length; i++) if (names[i]!.toLowerCase() === q) return true;
+  return false;
 }
 
 /** The hash subdirectory names of `id` at `depth` (["E", "F"] for EF97820E3CD at depth 2). */

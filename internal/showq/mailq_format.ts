@@ -52,10 +52,18 @@ function asctimeIn(sec: number, tz: string | undefined): string {
   return `${DAYS[t.weekday]} ${MONTHS[t.month]} ${day} ${two(t.hours)}:${two(t.minutes)}:${two(t.seconds)} ${t.year}`;
 }
 
+/** True when `s` has a control character or a surrogate (a scan: a regular expression costs its compilation). */
+function needsPrintable(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x20 || c === 0x7f || (c >= 0xd800 && c <= 0xdfff)) return true;
+  }
+  return false;
+}
+
 /** Postfix's printable(): control characters (and lone surrogates) become `?`; UTF-8 text stays. */
 export function printable(s: string): string {
-  // eslint-disable-next-line no-control-regex
-  return /[\x00-\x1f\x7f\ud800-\udfff]/.test(s) ? s.replace(/[\x00-\x1f\x7f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, "?") : s;
+  return needsPrintable(s) ? s.replace(/[\x00-\x1f\x7f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, "?") : s;
 }
 
 function isDotString(local: string): boolean {
@@ -175,10 +183,22 @@ class ArrivalClock {
 }
 
 /** "00" to "59". */
-const TWO_DIGITS = Array.from({ length: 60 }, (_, i) => (i < 10 ? `0${i}` : String(i)));
+const TWO_DIGITS: string[] = [];
+for (let i = 0; i < 60; i++) TWO_DIGITS.push(i < 10 ? `0${i}` : String(i));
+
+/** `n` spaces ("" for n <= 0). */
+function spaces(n: number): string {
+  if (n < SPACES.length) return n > 0 ? SPACES[n]! : "";
+  let s = SPACE_RUN;
+  while (s.length < n) s += SPACE_RUN;
+  return s.slice(0, n);
+}
+
+const SPACE_RUN = "                                                                                ";
 
 /** SPACES[n]: n spaces, for padding the listing's columns (up to 79). */
-const SPACES = Array.from({ length: 80 }, (_, i) => " ".repeat(i));
+const SPACES: string[] = [];
+for (let i = 0; i < 80; i++) SPACES.push(SPACE_RUN.slice(0, i)); // slices of one flat string, never ropes
 
 /** Layout choices that come from main.cf. */
 export interface MailqFormatOptions {
@@ -208,7 +228,7 @@ export class MailqListing {
     this.idWidth = opts.longIds ? 17 : 11;
     this.sizeWidth = opts.longIds ? 8 : 7;
     this.timeWidth = opts.longIds ? 19 : 20;
-    this.rcptIndent = " ".repeat(this.idWidth + 1 + this.sizeWidth + 1 + this.timeWidth + 1);
+    this.rcptIndent = spaces(this.idWidth + 1 + this.sizeWidth + 1 + this.timeWidth + 1);
     this.clock = new ArrivalClock(this.timeWidth);
     const show = (a: string): string => displayAddress(a, opts.emptyAddress);
     this.senders = new LastValue(show);
@@ -276,7 +296,7 @@ export class MailqListing {
     if (why !== this.reasonKey) {
       const shown = why === "" ? "reason unavailable" : why;
       this.reasonKey = why;
-      this.reasonLine = `${" ".repeat(Math.max(0, 76 - shown.length))}(${shown})\n`;
+      this.reasonLine = `${spaces(76 - shown.length)}(${shown})\n`;
     }
     return this.reasonLine;
   }
@@ -400,5 +420,8 @@ const jsonTail = new JsonTail();
 // keepBelowFtl() there): their FTL compilations would cost more than they save in a listing's lifetime.
 for (const f of [jsonLine, jsonQuote, markedQueueId, displayAddress]) noFTL(f);
 for (const proto of [MailqListing.prototype, ArrivalClock.prototype, JsonTail.prototype, LastValue.prototype]) {
-  for (const d of Object.values(Object.getOwnPropertyDescriptors(proto))) if (typeof d.value === "function") noFTL(d.value);
+  for (const name of Object.getOwnPropertyNames(proto)) {
+    const d = Object.getOwnPropertyDescriptor(proto, name);
+    if (typeof d?.value === "function") noFTL(d.value);
+  }
 }

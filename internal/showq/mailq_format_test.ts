@@ -158,3 +158,11 @@ describe("shortcuts of the listing agree with the plain definitions", () => {
     });
   }
 });
+
+test("printable() changes exactly what its regular expression matches", () => {
+  // eslint-disable-next-line no-control-regex
+  const byRegex = (s: string) => s.replace(/[\x00-\x1f\x7f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, "?");
+  for (const s of ["", "plain text", "tab\there", "del\x7f", "é 日 😀", "lone \ud800 high", "lone \udc00 low", "\u0001\u001f", "x".repeat(100)]) {
+    expect(printable(s)).toBe(byRegex(s));
+  }
+});

@@ -266,7 +266,8 @@ function parseTzif(buf: Uint8Array): Zone | undefined {
   const idxOff = off + timecnt * timeSize;
   const typeOff = idxOff + timecnt;
   const charsOff = typeOff + typecnt * 6;
-  const types = times.map((_, i) => Math.min(buf[idxOff + i]!, typecnt - 1));
+  const types: number[] = [];
+  for (let i = 0; i < timecnt; i++) types.push(Math.min(buf[idxOff + i]!, typecnt - 1));
   const typeOffsets: number[] = [];
   const typeNames: string[] = [];
   for (let t = 0; t < typecnt; t++) {

@@ -32,7 +32,8 @@ export function normalizePath(p: string): string {
 
 /** path.posix.join(): the non-empty parts joined with `/`, normalised; `.` when all are empty. */
 export function joinPath(...parts: string[]): string {
-  const joined = parts.filter((p) => p !== "").join("/");
+  let joined = "";
+  for (const p of parts) if (p !== "") joined = joined === "" ? p : `${joined}/${p}`;
   return joined === "" ? "." : normalizePath(joined);
 }
 

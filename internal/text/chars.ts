@@ -83,6 +83,12 @@ export function splitListItems(s: string): string[] {
   return out;
 }
 
+/** `s` left-padded with `0` to `width` characters (String.prototype.padStart is compiled from source at its first use). */
+export function zeroPad(s: string, width: number): string {
+  while (s.length < width) s = `0${s}`;
+  return s;
+}
+
 /** `s` with A-Z turned into a-z and nothing else changed (Postfix's TOLOWER(), not Unicode case folding). */
 export function asciiLower(s: string): string {
   let i = 0;

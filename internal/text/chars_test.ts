@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import {
   asciiLower, controlsToQuestionMarks, trimBlanksEnd, digitsEnd, isAllDigits, nameEnd, splitListItems, trimConfigSpace, trimConfigSpaceStart,
+  zeroPad,
 } from "./chars.ts";
 
 describe("chars: the scans agree with the regular expressions they replace", () => {
@@ -31,6 +32,10 @@ describe("chars: the scans agree with the regular expressions they replace", () 
     for (const s of samples) expect(splitListItems(s)).toEqual(s.split(/[ \t\n\v\f\r,]+/).filter((x) => x !== ""));
     // unlike \s, a no-break space is part of an item (Postfix splits on ASCII separators only)
     expect(splitListItems("a\u00a0b c")).toEqual(["a\u00a0b", "c"]);
+  });
+
+  test("zeroPad is padStart(width, \"0\")", () => {
+    for (const s of ["", "7", "12", "ABCDE", "123456789"]) for (const w of [0, 1, 5, 9]) expect(zeroPad(s, w)).toBe(s.padStart(w, "0"));
   });
 
   test("asciiLower and trimBlanksEnd", () => {

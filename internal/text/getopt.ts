@@ -35,7 +35,8 @@ export class GetoptResult {
   }
   /** True when `letter` occurred at least once. */
   has(letter: string): boolean {
-    return this.opts.some((o) => o.opt === letter);
+    for (const o of this.opts) if (o.opt === letter) return true; // a loop: some() is compiled at its first use
+    return false;
   }
   /** Every value given to `letter`, in order (repeated `-o` collected). */
   values(letter: string): string[] {
