@@ -25,7 +25,7 @@
  * Contract: a switch that does not take effect throws (a broken installation); nothing here logs. Linux only
  * (x86_64 and arm64 system call numbers). Corresponds to Postfix's src/util/set_eugid.c.
  */
-import { dlopen, FFIType, ptr } from "bun:ffi";
+import { dlopen, FFIType, ptr } from "../sys/ffi.ts";
 
 /** A uid and gid to act as. */
 export interface Identity {

@@ -10,7 +10,7 @@
  * `unmapFile()` releases it (the array must not be touched afterwards). A table file is always replaced by
  * rename(2), never rewritten in place, so a mapping never shrinks under its reader.
  */
-import { dlopen, FFIType, toArrayBuffer, ptr, read, CString } from "bun:ffi";
+import { dlopen, FFIType, toArrayBuffer, ptr, read, CString } from "../sys/ffi.ts";
 
 let lib: ReturnType<typeof openLib> | undefined;
 

@@ -12,7 +12,7 @@
  * Contract: compile() returns a PosixRegex or an error text; exec() takes NUL-terminated bytes and returns
  * true/false, or the regerror() text of an execution error. Offsets of matched groups are byte offsets.
  */
-import { dlopen, FFIType, ptr, CString } from "bun:ffi";
+import { dlopen, FFIType, ptr, CString } from "../sys/ffi.ts";
 
 let lib: ReturnType<typeof openLib> | undefined;
 

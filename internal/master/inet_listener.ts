@@ -14,7 +14,7 @@
  * Contract: openInetListener() throws FatalError with Postfix's wording (`bind 127.0.0.1 port 25: Address already
  * in use`); the descriptor is a blocking-mode socket with SO_REUSEADDR, backlog 511.
  */
-import { dlopen, FFIType, ptr, read } from "bun:ffi";
+import { dlopen, FFIType, ptr, read } from "../sys/ffi.ts";
 import { readFileSync } from "node:fs";
 import { isIPv4, isIPv6 } from "node:net";
 import { FatalError } from "../sys/errors.ts";

@@ -20,7 +20,7 @@
  * repeats the call through node:fs. libc is opened on first use.
  */
 import { nodeFs } from "../sys/node_fs.ts";
-import { dlopen, FFIType, ptr, read } from "bun:ffi";
+import { dlopen, FFIType, ptr, read } from "../sys/ffi.ts";
 
 /** What statFd() and friends report. */
 export interface FileStat {

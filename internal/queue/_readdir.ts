@@ -19,7 +19,7 @@
  */
 import type { Dir } from "node:fs";
 import { nodeFs } from "../sys/node_fs.ts";
-import { CString, read } from "bun:ffi";
+import { CString, read } from "../sys/ffi.ts";
 import { lastErrno, loadLibc, lstatAt, lstatPath, renameAt, renameNoReplace, unlinkPath, type FileStat } from "./_fileio.ts";
 
 /** One directory entry: its name and kind (`unknown` when the file system does not say). */

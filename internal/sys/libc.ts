@@ -13,7 +13,7 @@
  * Contract: functions return 0 or a descriptor on success and throw `SysError` (with the errno name in `code`)
  * on failure. libc is opened on first use, so tools that never lock or log to syslog pay nothing at start-up.
  */
-import { dlopen, FFIType, ptr, read, CString } from "bun:ffi";
+import { dlopen, FFIType, ptr, read, CString } from "./ffi.ts";
 import { PostkitError } from "./errors.ts";
 
 /** A failed system call: `code` is the errno name (EAGAIN, ENOENT …), `errno` the number. */
