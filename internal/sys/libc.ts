@@ -224,6 +224,10 @@ export function openFile(path: string, flags: number, mode = 0o600): number {
   return check("open", libc().open(utf8(`${path}\0`), flags | O_CLOEXEC, mode));
 }
 
+// One read buffer for the small files a tool reads at start-up (main.cf, the time zone, /etc/passwd): a fresh
+// 64 KiB array for each costs its allocation and page faults; what a file holds is copied out of it.
+let readBuf: Uint8Array | undefined;
+
 /** Reads a whole file with open/read/close, as bytes (no Buffer). */
 export function readFileRaw(path: string): Uint8Array {
   const l = libc();
@@ -231,12 +235,12 @@ export function readFileRaw(path: string): Uint8Array {
   try {
     const chunks: Uint8Array[] = [];
     let total = 0;
+    const buf = (readBuf ??= new Uint8Array(65536));
     for (;;) {
-      const buf = new Uint8Array(65536);
       const n = Number(l.read(fd, ptr(buf), 65536n));
       if (n < 0) fail("read");
       if (n === 0) break;
-      chunks.push(buf.subarray(0, n));
+      chunks.push(buf.slice(0, n));
       total += n;
     }
     if (chunks.length === 1) return chunks[0]!;
