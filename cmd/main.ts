@@ -22,7 +22,7 @@
  *   once its output is written (every tool writes with write(2) and leaves nothing in flight); daemons end
  *   through process.exit.
  */
-import { TOOLS, toolNames, type ToolEntry } from "./registry.ts";
+import { TOOLS, toolNames, type ToolEntry, type ToolModule } from "./registry.ts";
 import { ExitRequest, PostkitError, UsageError } from "../internal/sys/errors.ts";
 import { GetoptError } from "../internal/text/getopt.ts";
 import { deferLogFileRecords, initMsg, msgReport } from "../internal/log/msg.ts";
@@ -56,40 +56,60 @@ function die(text: string, status: number): never {
   process.exit(status);
 }
 
-async function runTool(name: string, entry: ToolEntry, argv: string[]): Promise<number> {
+// No async functions on the way to a tool's run(): the first async call and await of a process costs a one-shot
+// tool ~0.1 ms each (JavaScriptCore compiles their machinery at first use), so this is written with then().
+function runTool(name: string, entry: ToolEntry, argv: string[]): number | Promise<number> {
   // the binary starts with a reluctant JIT (build.ts); programs that run long or loop over queues get the normal one
   if (!entry.brief) Bun.unsafe.setJITPolicy(1);
   // the mail-handling daemons write their log records once per event-loop turn (maillog.ts); the master, which
   // logs little and whose "daemon started" `postfix start` callers look for at once, writes each at once
   if (entry.daemon && name !== "master") deferLogFileRecords();
   initMsg(name, { stderr: entry.stderrIfTty ? isTerminal(2) : true });
-  try {
-    const mod = await entry.load();
-    if (argv[0] === "--help" && argv.length === 1) {
-      writeOut(mod.HELP.endsWith("\n") ? mod.HELP : `${mod.HELP}\n`);
-      return 0;
-    }
-    return await mod.run(argv);
-  } catch (e) {
-    if (e instanceof ExitRequest) return e.exitCode;
-    // glibc's getopt diagnostic always goes to stderr, then the fatal usage line
-    if (e instanceof GetoptError) writeAll(2, `${name}: ${e.detail}\n`);
-    if (e instanceof UsageError) {
-      msgReport("fatal", `usage: ${e.message}`);
-      return entry.fatalExit ?? e.exitCode;
-    }
-    if (e instanceof PostkitError) {
-      msgReport("fatal", e.message);
-      return entry.fatalExit ?? e.exitCode;
-    }
-    msgReport("panic", e instanceof Error ? (e.stack ?? e.message) : String(e));
-    return entry.fatalExit ?? 1;
-  } finally {
-    flushOut();
-  }
+  return entry.load().then(
+    (mod) => runLoaded(name, entry, mod, argv),
+    (e) => finished(toolFailed(name, entry, e)),
+  );
 }
 
-async function main(): Promise<number> {
+function runLoaded(name: string, entry: ToolEntry, mod: ToolModule, argv: string[]): number | Promise<number> {
+  let status: number | Promise<number>;
+  try {
+    if (argv[0] === "--help" && argv.length === 1) {
+      writeOut(mod.HELP.endsWith("\n") ? mod.HELP : `${mod.HELP}\n`);
+      return finished(0);
+    }
+    status = mod.run(argv);
+  } catch (e) {
+    return finished(toolFailed(name, entry, e));
+  }
+  if (typeof status === "number") return finished(status);
+  return status.then(finished, (e) => finished(toolFailed(name, entry, e)));
+}
+
+/** `status`, once standard output is written. */
+function finished(status: number): number {
+  flushOut();
+  return status;
+}
+
+/** Reports what a tool threw as Postfix would; its exit status. */
+function toolFailed(name: string, entry: ToolEntry, e: unknown): number {
+  if (e instanceof ExitRequest) return e.exitCode;
+  // glibc's getopt diagnostic always goes to stderr, then the fatal usage line
+  if (e instanceof GetoptError) writeAll(2, `${name}: ${e.detail}\n`);
+  if (e instanceof UsageError) {
+    msgReport("fatal", `usage: ${e.message}`);
+    return entry.fatalExit ?? e.exitCode;
+  }
+  if (e instanceof PostkitError) {
+    msgReport("fatal", e.message);
+    return entry.fatalExit ?? e.exitCode;
+  }
+  msgReport("panic", e instanceof Error ? (e.stack ?? e.message) : String(e));
+  return entry.fatalExit ?? 1;
+}
+
+function main(): number | Promise<number> {
   const argv = process.argv.slice(2);
   let name = basename(process.argv0);
   if (!Object.hasOwn(TOOLS, name)) {
@@ -109,22 +129,28 @@ async function main(): Promise<number> {
     }
     if (first === "init") {
       initMsg("postkit");
-      try {
-        return await (await import("./postkit.ts")).runTopLevel([first, ...argv]);
-      } catch (e) {
-        msgReport("fatal", e instanceof Error ? e.message : String(e));
-        return 1;
-      }
+      return import("./postkit.ts")
+        .then((m) => m.runTopLevel([first, ...argv]))
+        .catch((e) => {
+          msgReport("fatal", e instanceof Error ? e.message : String(e));
+          return 1;
+        });
     }
     if (!Object.hasOwn(TOOLS, first)) die(`postkit: fatal: unknown command "${first}"; run "postkit --help" for the list\n`, EX_USAGE);
     name = first;
   }
   const entry = TOOLS[name]!;
-  const status = await runTool(name, entry, argv);
+  const status = runTool(name, entry, argv);
+  return typeof status === "number" ? toolDone(entry, status) : status.then((s) => toolDone(entry, s));
+}
+
+function toolDone(entry: ToolEntry, status: number): number {
   // a one-shot tool has written everything with write(2) and has nothing in flight: skip Bun's teardown
   // (except in build.ts's profiling runs: Bun writes the bytecode profile at exit)
   if (!entry.daemon && process.env.BUN_BYTECODE_ORDER_OUT === undefined) exitImmediately(status);
   return status;
 }
 
-process.exit(await main());
+const status = main();
+if (typeof status === "number") process.exit(status);
+else status.then((s) => process.exit(s));

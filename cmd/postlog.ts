@@ -54,7 +54,7 @@ const LEVELS: Record<string, Level> = {
 const printable = controlsToQuestionMarks;
 
 /** postlog's entry point. */
-export async function run(argv: string[]): Promise<number> {
+export function run(argv: string[]): number | Promise<number> {
   const opts = getopt(argv, "c:ip:t:v", USAGE);
   setMsgStderrName("postfix/postlog");
   let level: Level = "info";
@@ -89,6 +89,6 @@ export async function run(argv: string[]): Promise<number> {
     }
     if (pending.length > 0) msgReport(level, printable(pending.toString()));
   }
-  if (level === "fatal" || level === "panic") await Bun.sleep(1000);
+  if (level === "fatal" || level === "panic") return Bun.sleep(1000).then(() => 0);
   return 0;
 }
