@@ -57,13 +57,8 @@ const printable = controlsToQuestionMarks;
 export function run(argv: string[]): number | Promise<number> {
   const opts = getopt(argv, "c:ip:t:v", USAGE);
   setMsgStderrName("postfix/postlog");
-  let level: Level = "info";
   const p = opts.last("p");
-  if (p !== undefined) {
-    const l = LEVELS[p.toLowerCase()];
-    if (!l) throw new FatalError(`bad severity: "${p}"`);
-    level = l;
-  }
+  const level = p === undefined ? "info" : parseLevel(p);
   setMsgVerbose(opts.count("v"));
   const cfg = loadConfig({ configDir: opts.last("c") });
   const t = opts.last("t");
@@ -71,24 +66,34 @@ export function run(argv: string[]): number | Promise<number> {
   bindLogToConfig(cfg, { tag });
   setMsgTag(tag);
   setMsgStderrName(tag);
-  if (opts.args.length > 0) {
-    msgReport(level, printable(opts.args.join(" ")));
-  } else {
-    // line by line as input arrives, so `tail -f log | postlog` logs each line at once
-    const buf = Buffer.alloc(65536);
-    let pending = Buffer.alloc(0);
-    for (;;) {
-      const n = readSome(0, buf);
-      if (n === 0) break;
-      pending = Buffer.concat([pending, buf.subarray(0, n)]);
-      let nl: number;
-      while ((nl = pending.indexOf(10)) >= 0) {
-        msgReport(level, printable(pending.subarray(0, nl).toString()));
-        pending = pending.subarray(nl + 1);
-      }
-    }
-    if (pending.length > 0) msgReport(level, printable(pending.toString()));
-  }
+  if (opts.args.length > 0) msgReport(level, printable(opts.args.join(" ")));
+  else logInputLines(level);
   if (level === "fatal" || level === "panic") return Bun.sleep(1000).then(() => 0);
   return 0;
+}
+
+// The rarer paths are functions of their own: the first call of a function costs time in proportion to its size,
+// executed or not, and run() is on the path of every `postlog text`.
+
+function parseLevel(p: string): Level {
+  const l = LEVELS[p.toLowerCase()];
+  if (!l) throw new FatalError(`bad severity: "${p}"`);
+  return l;
+}
+
+/** One record per line of standard input, as input arrives, so `tail -f log | postlog` logs each line at once. */
+function logInputLines(level: Level): void {
+  const buf = Buffer.alloc(65536);
+  let pending = Buffer.alloc(0);
+  for (;;) {
+    const n = readSome(0, buf);
+    if (n === 0) break;
+    pending = Buffer.concat([pending, buf.subarray(0, n)]);
+    let nl: number;
+    while ((nl = pending.indexOf(10)) >= 0) {
+      msgReport(level, printable(pending.subarray(0, nl).toString()));
+      pending = pending.subarray(nl + 1);
+    }
+  }
+  if (pending.length > 0) msgReport(level, printable(pending.toString()));
 }
