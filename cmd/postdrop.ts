@@ -86,7 +86,8 @@ export async function run(argv: string[]): Promise<number> {
   });
   let queueId: string | undefined;
   try {
-    for await (const chunk of readInput()) if (!input.push(chunk)) break;
+    const reading = readInput((chunk) => input.push(chunk));
+    if (reading !== undefined) await reading;
     queueId = input.finish();
   } catch (e) {
     input.abort();

@@ -158,7 +158,7 @@ export async function run(argv: string[]): Promise<number> {
 async function standaloneSmtp(cfg: Config): Promise<number> {
   const { runSmtpSession } = await import("../internal/smtpd/standalone.ts");
   const { openMaildropFile, notifyPickup } = await import("../internal/submit/maildrop.ts");
-  const { readInput } = await import("../internal/submit/read_input.ts");
+  const { inputChunks } = await import("../internal/submit/read_input.ts");
   const queueDir = cfg.get("queue_directory");
   const uid = process.getuid!();
   setMsgStderr(false); // the server's log lines go to the mail log only, as from Postfix's stand-alone smtpd
@@ -186,10 +186,7 @@ async function standaloneSmtp(cfg: Config): Promise<number> {
       return { queueId: w.queueId };
     },
   };
-  // readInput() reuses its buffer: copy each chunk before the engine keeps it
-  const input = (async function* () {
-    for await (const c of readInput()) yield Uint8Array.from(c);
-  })();
+  const input = inputChunks();
   await runSmtpSession(cfg, input, (b) => writeAll(1, b), { sink });
   return 0;
 }

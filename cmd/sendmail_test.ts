@@ -336,6 +336,31 @@ test("a 60 MB message is streamed: memory stays bounded", () => {
   expect(dropped!.content === big.body.toString("latin1")).toBe(true);
 });
 
+test("input that arrives in pieces, with pauses, is read to its end (the waiting path of read_input.ts)", async () => {
+  const p = Bun.spawn({ cmd: [BIN, "-i", "a@x"], argv0: "sendmail", env: { MAIL_CONFIG: inst.config }, stdin: "pipe", stdout: "pipe", stderr: "pipe" });
+  const parts = ["Subject: slow\n\n", "first line\n", ".\nafter a dot (-i keeps it)\n"];
+  for (const part of parts) {
+    await Bun.sleep(120); // longer than one 50 ms poll slice
+    p.stdin.write(part);
+    p.stdin.flush();
+  }
+  p.stdin.end();
+  expect(await p.exited).toBe(0);
+  const [d] = readDropped(inst.queue);
+  expect(d!.content).toBe(parts.join(""));
+});
+
+test("sendmail reads a regular file and an empty or closed standard input", () => {
+  const file = join(inst.dir, "input.txt");
+  writeFileSync(file, MSG);
+  const fromFile = spawnSync("bash", ["-c", `exec -a sendmail "$0" a@x < "$1"`, BIN, file], { env: { MAIL_CONFIG: inst.config } });
+  expect(fromFile.status).toBe(0);
+  expect(readDropped(inst.queue).map((d) => d.content)).toEqual([MSG]);
+  const closed = spawnSync("bash", ["-c", `exec -a sendmail "$0" a@x <&-`, BIN], { env: { MAIL_CONFIG: inst.config } });
+  expect(closed.status).toBe(0);
+  expect(readDropped(inst.queue).map((d) => d.content)).toEqual([""]);
+});
+
 test("an interrupted submission leaves nothing in maildrop", async () => {
   const p = Bun.spawn({ cmd: [BIN, "a@x"], argv0: "sendmail", env: { MAIL_CONFIG: inst.config }, stdin: "pipe", stdout: "pipe", stderr: "pipe" });
   p.stdin.write("Subject: half\n\nsome text\n");

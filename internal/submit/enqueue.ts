@@ -121,7 +121,8 @@ export async function enqueueMessage(
         headerSizeLimit: settings.headerSizeLimit,
       },
     );
-    for await (const chunk of readInput()) if (!input.push(chunk)) break;
+    const reading = readInput((chunk) => input.push(chunk));
+    if (reading !== undefined) await reading;
     const extracted = input.finish();
     if (args.extract) w.addExtracted({ recipients: extracted.map((address) => ({ address, notify })) });
     if (recipients.length + extracted.length === 0) {

@@ -1,17 +1,30 @@
 /**
- * read_input — standard input for sendmail and postdrop, read without blocking the event loop, so that an
- * interrupt (Ctrl-C, SIGTERM) is handled at once and the half-written maildrop file removed
- * (abortOnSignals() in maildrop.ts). A blocking read(2) would hold the signal until the next line arrived.
+ * read_input — standard input for sendmail and postdrop, read without holding up signals, so that an interrupt
+ * (Ctrl-C, SIGTERM) is handled at once and the half-written maildrop file removed (abortOnSignals() in
+ * maildrop.ts). A read(2) that waits for input would hold the signal's handler until the next line arrived.
  *
- * readInput() yields the chunks as Bun reads them (sizes vary); Bun's stream applies back-pressure, so memory
- * stays bounded whatever the input size. A closed standard input reads as empty, as Postfix reading /dev/null.
- * Throws SubmitError `read` when reading fails (`error reading input: REASON`).
+ * readInput(onChunk) hands each chunk to `onChunk` (which returns false to stop reading) until end of file. A
+ * regular file is read with plain read(2) calls, which never wait. Anything else (a pipe, a terminal) is read
+ * while poll(2) says input is there; when it is not, readInput() returns a promise and waits in poll(2) slices of
+ * 50 ms, returning to the event loop between them (a signal also ends a slice at once), so its handlers run.
+ * Input that is all there when sendmail starts (`printf … | sendmail`, a here-document) is thus read without the
+ * event loop: readInput() returns undefined, having called `onChunk` for all of it. The buffer handed to
+ * `onChunk` is reused for the next chunk. A closed standard input reads as empty, as Postfix reading /dev/null.
+ * Throws (or rejects with) SubmitError `read` when reading fails (`error reading input: REASON`), and what
+ * `onChunk` throws.
+ *
+ * Problem solved: Bun's stdin stream and an async generator over it cost a one-shot sendmail ~0.4 ms before the
+ * first byte (the stream machinery is compiled at first use, and starts threads); see git history for that form.
  */
-import { readSome, statFd } from "../sys/libc.ts";
+import { pollInput, readRaw, statFd, strerror } from "../sys/libc.ts";
 import { SubmitError } from "./submit_error.ts";
 
-/** Read size for a regular file on standard input. */
-const FILE_READ_SIZE = 128 * 1024;
+/** Read size. */
+const READ_SIZE = 128 * 1024;
+
+const EINTR = 4;
+const EBADF = 9;
+const EAGAIN = 11;
 
 function isRegularFile(fd: number): boolean {
   try {
@@ -21,33 +34,50 @@ function isRegularFile(fd: number): boolean {
   }
 }
 
-/** The bytes of standard input until end of file. */
-export async function* readInput(): AsyncGenerator<Uint8Array> {
-  if (isRegularFile(0)) {
-    // a file never blocks a read, so signals are not held up: the cheaper read(2) loop will do
-    const buf = Buffer.allocUnsafe(FILE_READ_SIZE);
-    for (;;) {
-      let n: number;
-      try {
-        n = readSome(0, buf);
-      } catch (e) {
-        throw new SubmitError("read", `error reading input: ${(e as Error).message.replace(/^read: /, "")}`);
-      }
-      if (n === 0) return;
-      yield buf.subarray(0, n);
-    }
+/** Feeds standard input to `onChunk`; undefined when done without waiting, else a promise (see the header). */
+export function readInput(onChunk: (chunk: Uint8Array) => boolean): Promise<void> | undefined {
+  const buf = Buffer.allocUnsafe(READ_SIZE);
+  const file = isRegularFile(0);
+  if (readWhileReady(buf, onChunk, file) === "done") return undefined;
+  return waitAndRead(buf, onChunk);
+}
+
+async function waitAndRead(buf: Buffer, onChunk: (chunk: Uint8Array) => boolean): Promise<void> {
+  for (;;) {
+    while (!pollInput(0, 50)) await new Promise((resolve) => setImmediate(resolve));
+    if (readWhileReady(buf, onChunk, false) === "done") return;
   }
-  let stream: ReadableStream<Uint8Array>;
-  try {
-    stream = Bun.stdin.stream();
-  } catch {
-    return;
+}
+
+/** Reads and hands on chunks while a read cannot wait: "done" at end of file (or when told to stop), else "wait". */
+function readWhileReady(buf: Buffer, onChunk: (chunk: Uint8Array) => boolean, file: boolean): "done" | "wait" {
+  for (;;) {
+    if (!file && !pollInput(0, 0)) return "wait";
+    const n = readRaw(0, buf);
+    if (n === 0 || n === -EBADF) return "done";
+    if (n === -EINTR || n === -EAGAIN) continue;
+    if (n < 0) throw readError(n);
+    if (!onChunk(buf.subarray(0, n))) return "done";
   }
-  try {
-    for await (const chunk of stream) yield chunk;
-  } catch (e) {
-    const code = (e as { code?: string }).code;
-    if (code === "EBADF") return;
-    throw new SubmitError("read", `error reading input: ${(e as Error).message}`);
+}
+
+function readError(n: number): SubmitError {
+  return new SubmitError("read", `error reading input: ${strerror(-n)}`);
+}
+
+/**
+ * The chunks of standard input as an async iterable, for the SMTP dialogue of `sendmail -bs` (a consumer that
+ * awaits between chunks). Each chunk is a copy.
+ */
+export async function* inputChunks(): AsyncGenerator<Uint8Array> {
+  const buf = Buffer.allocUnsafe(READ_SIZE);
+  const file = isRegularFile(0);
+  for (;;) {
+    if (!file) while (!pollInput(0, 50)) await new Promise((resolve) => setImmediate(resolve));
+    const n = readRaw(0, buf);
+    if (n === 0 || n === -EBADF) return;
+    if (n === -EINTR || n === -EAGAIN) continue;
+    if (n < 0) throw readError(n);
+    yield Uint8Array.from(buf.subarray(0, n));
   }
 }

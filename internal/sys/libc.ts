@@ -112,8 +112,12 @@ function libx() {
 function fail(syscall: string): never {
   const l = libc();
   const errno = read.i32(l.__errno_location()!, 0);
-  const text = new CString(libm().strerror(errno)!).toString();
-  throw new SysError(syscall, errno, ERRNO_NAMES[errno] ?? `E${errno}`, text);
+  throw new SysError(syscall, errno, ERRNO_NAMES[errno] ?? `E${errno}`, strerror(errno));
+}
+
+/** strerror(3): the text of errno `errno` ("No such file or directory"). */
+export function strerror(errno: number): string {
+  return new CString(libm().strerror(errno)!).toString();
 }
 
 function check(syscall: string, rc: number | bigint): number {
@@ -306,6 +310,27 @@ function waitReady(fd: number, events: number): void {
   while (libm().poll(ptr(pfd), 1n, -1) < 0) {
     if (read.i32(libc().__errno_location()!, 0) !== 4) fail("poll");
   }
+}
+
+/**
+ * poll(2) for input on `fd`, waiting at most `timeoutMs` (0: just look): true when a read(2) will not block
+ * (data, end of file, an error, or a descriptor that is not open), false on a timeout or an interrupting signal.
+ */
+export function pollInput(fd: number, timeoutMs: number): boolean {
+  const pfd = new Uint8Array(8); // struct pollfd: int fd, short events, short revents (little-endian)
+  pfd[0] = fd & 0xff;
+  pfd[1] = (fd >>> 8) & 0xff;
+  pfd[2] = (fd >>> 16) & 0xff;
+  pfd[3] = (fd >>> 24) & 0xff;
+  pfd[4] = POLLIN;
+  return libm().poll(ptr(pfd), 1n, timeoutMs) > 0;
+}
+
+/** One read(2) into `buf`: the byte count (0 at end of file), or -errno; never waits beyond what read(2) does. */
+export function readRaw(fd: number, buf: Uint8Array): number {
+  const l = libc();
+  const n = Number(l.read(fd, ptr(buf), BigInt(buf.length)));
+  return n >= 0 ? n : -read.i32(l.__errno_location()!, 0);
 }
 
 /** gethostname(2). */
