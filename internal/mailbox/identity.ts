@@ -22,7 +22,8 @@
  * An unprivileged agent (an instance run by an ordinary user) cannot switch: `runAs` just calls `fn`, and every
  * delivery uses the instance owner's rights. Callers treat the instance owner as the owner of every mailbox then.
  *
- * Contract: a switch that does not take effect throws (a broken installation); nothing here logs. Linux only
+ * Contract: a switch that does not take effect throws (a broken installation; checked at the first switch, since
+ * what decides it, the agent's capabilities, does not change); nothing here logs. Linux only
  * (x86_64 and arm64 system call numbers). Corresponds to Postfix's src/util/set_eugid.c.
  */
 import { dlopen, FFIType, ptr } from "../sys/ffi.ts";
@@ -48,18 +49,28 @@ function openLibc() {
   }).symbols;
 }
 
-/** Sets the calling thread's file-system ids and groups; throws when the kernel refuses. */
+const groups = new Uint32Array(1);
+/** Whether a switch has been seen to take effect (the kernel's verdict does not change: it rests on capabilities). */
+let verified = false;
+
+/**
+ * Sets the calling thread's file-system ids and groups; throws when the kernel refuses. setfsuid/setfsgid report
+ * failure only by not changing anything, so the first switch asks afterwards with an impossible id (-1); later
+ * ones need not (capabilities are not dropped while an agent runs), which saves a delivery four system calls.
+ */
 function setFsIds(id: Identity): void {
   libc ??= openLibc();
-  const groups = new Uint32Array([id.gid]);
+  groups[0] = id.gid;
   const nr = SYS_SETGROUPS[process.arch];
   if (nr === undefined) throw new Error(`identity: unsupported architecture ${process.arch}`);
   if (Number(libc.syscall(nr, 1, ptr(groups))) !== 0) throw new Error(`setgroups ${id.gid}: not permitted`);
   libc.setfsgid(id.gid);
   libc.setfsuid(id.uid);
-  // setfsuid/setfsgid report failure only by not changing anything: ask with an impossible id (-1)
-  if (libc.setfsuid(0xffffffff) !== id.uid || libc.setfsgid(0xffffffff) !== id.gid) {
-    throw new Error(`setfsuid ${id.uid}/setfsgid ${id.gid}: not permitted`);
+  if (!verified) {
+    if (libc.setfsuid(0xffffffff) !== id.uid || libc.setfsgid(0xffffffff) !== id.gid) {
+      throw new Error(`setfsuid ${id.uid}/setfsgid ${id.gid}: not permitted`);
+    }
+    verified = true;
   }
   current = id;
 }
