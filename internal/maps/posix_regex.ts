@@ -5,8 +5,8 @@
  * Their semantics differ from JavaScript's in ways a translation cannot hide: leftmost-longest matching decides
  * what `$1` captures, a backslash inside a bracket expression is an ordinary character, `[[:alpha:]]`,
  * `[[=a=]]` and `[[.-.]]` exist, and without REG_NEWLINE `.` and `$` treat a newline like any other byte.
- * Solution: use the same engine Postfix uses. glibc's regcomp is reached through bun:ffi; Bun never calls
- * setlocale(), so the engine runs in the C locale and compares bytes, exactly as Postfix's does. Error texts
+ * Solution: use the same engine Postfix uses. glibc's regcomp is reached through Bun's FFI (sys/ffi.ts); Bun never
+ * calls setlocale(), so the engine runs in the C locale and compares bytes, exactly as Postfix's does. Error texts
  * come from regerror(), so warnings read as Postfix's (`Unmatched ( or \(`).
  *
  * Contract: compile() returns a PosixRegex or an error text; exec() takes NUL-terminated bytes and returns

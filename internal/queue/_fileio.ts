@@ -1,7 +1,7 @@
 /**
- * _fileio — internal/queue's libc binding (bun:ffi) and the per-file system calls of queue listings and bulk
- * postsuper operations, with no object made per call: statx, pread and close of a descriptor; statx (no follow),
- * renameat2 with RENAME_NOREPLACE and unlink of a path or of a name relative to a directory handle.
+ * _fileio — internal/queue's libc binding (Bun's FFI, sys/ffi.ts) and the per-file system calls of queue listings
+ * and bulk postsuper operations, with no object made per call: statx, pread and close of a descriptor; statx (no
+ * follow), renameat2 with RENAME_NOREPLACE and unlink of a path or of a name relative to a directory handle.
  *
  * Problem: listing a queue costs four system calls per message (open, stat, read, close; see queue_ops.ts), and
  * through node:fs each also builds a Stats object or checks its arguments in JS, which costs about as much again
@@ -77,7 +77,7 @@ let pathBufs: Uint8Array[] = [];
 let pathPtrs: number[] = [];
 const encoder = new TextEncoder();
 
-/** libc through bun:ffi, opened on first use; null where it cannot be (not glibc). */
+/** libc through Bun's FFI (sys/ffi.ts), opened on first use; null where it cannot be (not glibc). */
 export function loadLibc(): Libc | null {
   // small, so that the calls of every file of a listing inline it instead of compiling openLibc() again and again
   return libc !== undefined ? libc : openLibc();

@@ -4,7 +4,7 @@
  *
  * Problem: Bun's fs.opendirSync() and fs/promises opendir() read the whole directory (every getdents64 call)
  * when the directory is opened (checked with strace on Bun 1.4.4), which is readdirSync() in disguise.
- * Solution: opendir(3)/readdir(3)/closedir(3) from libc through bun:ffi (_fileio.ts); glibc reads 32 KiB of
+ * Solution: opendir(3)/readdir(3)/closedir(3) from libc through Bun's FFI (_fileio.ts); glibc reads 32 KiB of
  * entries per getdents64 call. Where libc cannot be opened (not glibc), falls back to fs.opendirSync().
  *
  * The *Entry() methods open, lstat, rename or unlink the entry next() returned last with the *at() calls on the

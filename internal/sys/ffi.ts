@@ -31,6 +31,8 @@ export const CString: Ffi["CString"] = impl.CString;
 /** An ArrayBuffer over memory at an address. */
 export const toArrayBuffer: Ffi["toArrayBuffer"] = impl.toArrayBuffer;
 
+type UsedTypes = "i32" | "u32" | "i64" | "u64" | "ptr" | "void" | "cstring" | "i64_fast" | "u64_fast";
+
 /** The type codes postkit declares symbols with (bun:ffi's FFIType values). */
 export const FFIType = {
   i32: 5,
@@ -42,4 +44,4 @@ export const FFIType = {
   cstring: 14,
   i64_fast: 15,
   u64_fast: 16,
-} as unknown as Pick<Ffi["FFIType"], "i32" | "u32" | "i64" | "u64" | "ptr" | "void" | "cstring" | "i64_fast" | "u64_fast">;
+} as unknown as Pick<Ffi["FFIType"], UsedTypes>;

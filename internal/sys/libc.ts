@@ -1,5 +1,5 @@
 /**
- * libc — the few libc calls that node:fs and Bun do not offer, reached through bun:ffi.
+ * libc — the few libc calls that node:fs and Bun do not offer, reached through Bun's FFI (ffi.ts).
  *
  * open/read/write/close for the start-up path of one-shot tools (importing node:fs starts helper threads and
  * costs about a millisecond, a third of a whole Postfix postlog run), and the file operations of a submission
@@ -36,7 +36,7 @@ const ERRNO_NAMES: Record<number, string> = {
   111: "ECONNREFUSED", 107: "ENOTCONN",
 };
 
-// Groups, each opened on first use: bun:ffi compiles a trampoline per symbol and each dlopen() costs ~0.15 ms, so
+// Groups, each opened on first use: the FFI compiles a trampoline per symbol and each dlopen() costs ~0.15 ms, so
 // the core group holds exactly what a one-shot tool needs (read a file, append a line, isatty, _exit) and a tool
 // that only does that opens nothing else. errno is read right after a failed call, so __errno_location is in
 // every group's company: a dlopen() in between could overwrite it.
