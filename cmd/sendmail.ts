@@ -72,6 +72,7 @@
  * SEE ALSO
  *   postdrop(1), postqueue(1), postalias(1), internal/submit/maildrop.ts.
  */
+import { enqueueMessage, SubmitError, type EnqueueResult } from "../internal/submit/enqueue.ts";
 import { msgInfo, msgProgName, msgWarn, setMsgStderr, setMsgStderrName, setMsgTag, setMsgVerbose } from "../internal/log/msg.ts";
 import { FatalError } from "../internal/sys/errors.ts";
 import { writeAll } from "../internal/sys/libc.ts";
@@ -96,7 +97,7 @@ Submit a message read from standard input (Postfix's sendmail compatibility inte
 `;
 
 /** sendmail's entry point (also mailq and newaliases when the registry maps those names here). */
-export async function run(argv: string[]): Promise<number> {
+export function run(argv: string[]): number | Promise<number> {
   const prog = msgProgName();
   const report = {
     warn: msgWarn,
@@ -142,8 +143,7 @@ export async function run(argv: string[]): Promise<number> {
     }
     case "user": {
       noRecipients("stand-alone mode");
-      await checkSubmitter(cfg);
-      return standaloneSmtp(cfg);
+      return then(checkSubmitter(cfg), () => standaloneSmtp(cfg));
     }
     case "ignore":
       return 0;
@@ -192,38 +192,62 @@ async function standaloneSmtp(cfg: Config): Promise<number> {
 }
 
 /** authorized_submit_users; advisory here (pickup enforces it on the file owner). */
-async function checkSubmitter(cfg: Config): Promise<void> {
-  const uid = process.getuid!();
-  const acl = cfg.get("authorized_submit_users");
-  if (acl.startsWith("static:")) return;
-  const { checkUserAcl } = await import("../internal/submit/user_acl.ts");
-  const denied = await checkUserAcl("authorized_submit_users", acl, uid);
-  if (denied !== undefined) throw new FatalError(`User ${denied}(${uid}) is not allowed to submit mail`);
+/** `f(v)`, once `v` is there: at once for a value, through then() for a promise. */
+function then<T, U>(v: T | Promise<T>, f: (value: T) => U | Promise<U>): U | Promise<U> {
+  return v instanceof Promise ? v.then(f) : f(v);
 }
 
-/** Queues the message on standard input (internal/submit/enqueue.ts). */
-async function enqueue(cfg: Config, args: SendmailArgs): Promise<number> {
-  await checkSubmitter(cfg);
-  const { enqueueMessage, SubmitError } = await import("../internal/submit/enqueue.ts");
-  let r;
-  try {
-    r = await enqueueMessage(
-      args,
-      {
-        queueDir: cfg.get("queue_directory"),
-        longIds: cfg.getBool("enable_long_queue_ids"),
-        fixLineEndings: cfg.get("sendmail_fix_line_endings"),
-        lineLimit: cfg.getInt("line_length_limit"),
-        headerSizeLimit: cfg.getInt("header_size_limit"),
-        sizeLimit: cfg.getInt("message_size_limit"),
-        triggerTimeoutMs: cfg.getTime("trigger_timeout") * 1000,
-      },
-      { uid: process.getuid!(), nameEnv: process.env.NAME, warn: msgWarn },
-    );
-  } catch (e) {
-    if (e instanceof SubmitError) throw new FatalError(e.message);
-    throw e;
-  }
+/** authorized_submit_users; advisory here (pickup enforces it on the file owner). Nothing to wait for with static:. */
+function checkSubmitter(cfg: Config): undefined | Promise<void> {
+  const uid = process.getuid!();
+  const acl = cfg.get("authorized_submit_users");
+  if (acl.startsWith("static:")) return undefined;
+  return import("../internal/submit/user_acl.ts")
+    .then(({ checkUserAcl }) => checkUserAcl("authorized_submit_users", acl, uid))
+    .then((denied) => {
+      if (denied !== undefined) throw new FatalError(`User ${denied}(${uid}) is not allowed to submit mail`);
+    });
+}
+
+/**
+ * Queues the message on standard input (internal/submit/enqueue.ts). No async function on the way: with input
+ * that is all there and the default authorized_submit_users, nothing is awaited (see enqueueMessage()).
+ */
+function enqueue(cfg: Config, args: SendmailArgs): number | Promise<number> {
+  return then(checkSubmitter(cfg), () => {
+    let r: EnqueueResult | Promise<EnqueueResult>;
+    try {
+      r = startEnqueue(cfg, args);
+    } catch (e) {
+      throw submitFailure(e);
+    }
+    if (r instanceof Promise) return r.then((done) => enqueued(args, done), (e) => Promise.reject(submitFailure(e)));
+    return enqueued(args, r);
+  });
+}
+
+function submitFailure(e: unknown): unknown {
+  return e instanceof SubmitError ? new FatalError(e.message) : e;
+}
+
+function startEnqueue(cfg: Config, args: SendmailArgs): EnqueueResult | Promise<EnqueueResult> {
+  return enqueueMessage(
+    args,
+    {
+      queueDir: cfg.get("queue_directory"),
+      longIds: cfg.getBool("enable_long_queue_ids"),
+      fixLineEndings: cfg.get("sendmail_fix_line_endings"),
+      lineLimit: cfg.getInt("line_length_limit"),
+      headerSizeLimit: cfg.getInt("header_size_limit"),
+      sizeLimit: cfg.getInt("message_size_limit"),
+      triggerTimeoutMs: cfg.getTime("trigger_timeout") * 1000,
+    },
+    { uid: process.getuid!(), nameEnv: process.env.NAME, warn: msgWarn },
+  );
+}
+
+/** What sendmail says after queueing; its exit status. */
+function enqueued(args: SendmailArgs, r: EnqueueResult): number {
   if (args.traceFlags) writeOut(`Mail Delivery Status Report will be mailed to <${r.sender}>.\n`);
   if (r.pickupWarning !== undefined) {
     // Postfix's sendmail leaves this to postdrop, whose name is on the line; scripts see the same text

@@ -25,8 +25,18 @@ const S_IFMT = 0o170000;
 const S_IFIFO = 0o010000;
 const S_IFSOCK = 0o140000;
 
-/** Sends `request` to `$queueDir/cls/service`; undefined on success. */
-export async function sendTrigger(queueDir: string, cls: string, service: string, request: Uint8Array, timeoutMs = 10000): Promise<TriggerFailure | undefined> {
+/**
+ * Sends `request` to `$queueDir/cls/service`; undefined on success. A FIFO is written at once and the outcome
+ * returned as is (no promise: sendmail's wake-up of pickup is on the path of every submission); a socket needs
+ * the event loop, and its outcome is a promise.
+ */
+export function sendTrigger(
+  queueDir: string,
+  cls: string,
+  service: string,
+  request: Uint8Array,
+  timeoutMs = 10000,
+): TriggerFailure | undefined | Promise<TriggerFailure | undefined> {
   const rel = `${cls}/${service}`;
   const path = `${queueDir}/${rel}`;
   const contact = `Cannot contact class ${cls} service ${service} - perhaps the mail system is down`;
@@ -55,8 +65,7 @@ export async function sendTrigger(queueDir: string, cls: string, service: string
   }
   if (type === S_IFSOCK) {
     // loaded here: node:net costs ~1.4 ms of start-up, and FIFO triggers (sendmail's pickup wake-up) never need it
-    const { createConnection } = await import("node:net");
-    return new Promise((resolve) => {
+    return import("node:net").then(({ createConnection }) => new Promise((resolve) => {
       const sock = createConnection(path);
       const timer = setTimeout(() => {
         sock.destroy();
@@ -74,7 +83,7 @@ export async function sendTrigger(queueDir: string, cls: string, service: string
         clearTimeout(timer);
         resolve(undefined);
       });
-    });
+    }));
   }
   return { lookup: `unable to look up ${rel}: not a FIFO or socket`, contact };
 }

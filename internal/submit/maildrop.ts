@@ -79,10 +79,12 @@ export function openMaildropFile(opts: MaildropOptions): QueueFileWriter {
  * up (`unable to look up public/pickup: No such file or directory`), else undefined: a FIFO or socket that nobody
  * serves is silent, as in Postfix; the message waits in maildrop for pickup's next scan either way.
  */
-export async function notifyPickup(queueDir: string, timeoutMs = 10000): Promise<string | undefined> {
-  const fail = await sendTrigger(queueDir, "public", "pickup", Buffer.from("W"), timeoutMs);
-  return fail?.lookup;
+export function notifyPickup(queueDir: string, timeoutMs = 10000): string | undefined | Promise<string | undefined> {
+  const fail = sendTrigger(queueDir, "public", "pickup", WAKE_UP, timeoutMs);
+  return fail instanceof Promise ? fail.then((f) => f?.lookup) : fail?.lookup;
 }
+
+const WAKE_UP = new Uint8Array([0x57]); // "W"
 
 const SIGNALS = ["SIGINT", "SIGQUIT", "SIGTERM"] as const;
 
