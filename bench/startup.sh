@@ -4,6 +4,7 @@
 # Both read the same configuration directory (a copy of a small main.cf; the log goes to a file in it).
 # Needs hyperfine and Debian's postfix (installed with apt-get when missing and running as root).
 # Prints one line per command: postkit and Postfix means (ms) and the ratio postkit/Postfix (goal: <= 1.5).
+# RUNS (default 200) runs of each command, in ROUNDS (default 5) rounds that alternate which side goes first.
 set -eu
 cd "$(dirname "$0")/.."
 BIN=${POSTKIT_BIN:-$PWD/dist/postkit}
@@ -17,15 +18,29 @@ mkdir -p "$T/etc" "$T/bin"
 printf 'myhostname = bench.example.test\nmaillog_file_prefixes = %s\nmaillog_file = %s/maillog\ncompatibility_level = 3.6\n' "$T" "$T" >"$T/etc/main.cf"
 : >"$T/etc/master.cf"
 ln -s "$BIN" "$T/bin/postconf"; ln -s "$BIN" "$T/bin/postlog"
-json="$T/h.json"
+# ROUNDS rounds (default 5) of RUNS/ROUNDS runs of each side, the sides taking turns: the machine's state drifts
+# over seconds (one side measured entirely before the other would carry that drift); means of all runs.
 run() { # name, ours, theirs
-  hyperfine -N --warmup 10 --runs ${RUNS:-200} --export-json "$json" "$2" "$3" >/dev/null 2>&1
-  python3 - "$json" "$1" <<'PY'
+  local rounds=${ROUNDS:-5} i
+  local per=$(( (${RUNS:-200} + rounds - 1) / rounds ))
+  for ((i = 0; i < rounds; i++)); do
+    if ((i % 2 == 0)); then
+      hyperfine -N --warmup 5 --runs "$per" --export-json "$T/r$i.json" "$2" "$3" >/dev/null 2>&1
+    else
+      hyperfine -N --warmup 5 --runs "$per" --export-json "$T/r$i.json" "$3" "$2" >/dev/null 2>&1
+    fi
+  done
+  python3 - "$1" "$2" "$T"/r*.json <<'PY'
 import json, sys
-r = json.load(open(sys.argv[1]))["results"]
-a, b = r[0]["mean"] * 1000, r[1]["mean"] * 1000
-print(f"startup {sys.argv[2]}: postkit {a:.2f} ms, postfix {b:.2f} ms, ratio {a / b:.2f}")
+name, ours = sys.argv[1], sys.argv[2]
+a, b = [], []
+for f in sys.argv[3:]:
+    for r in json.load(open(f))["results"]:
+        (a if r["command"] == ours else b).extend(r["times"])
+ma, mb = sum(a) / len(a) * 1000, sum(b) / len(b) * 1000
+print(f"startup {name}: postkit {ma:.2f} ms, postfix {mb:.2f} ms, ratio {ma / mb:.2f}")
 PY
+  rm -f "$T"/r*.json
 }
 run "postconf -h mail_version" "$T/bin/postconf -c $T/etc -h mail_version" "/usr/sbin/postconf -c $T/etc -h mail_version"
 run "postlog hello" "$T/bin/postlog -c $T/etc hello" "/usr/sbin/postlog -c $T/etc hello"
