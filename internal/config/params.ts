@@ -21,7 +21,6 @@ export interface ParamDef {
   service?: string;
 }
 
-let computed: Set<string> | undefined;
 const cache = new Map<string, ParamDef | null>();
 
 /**
@@ -40,10 +39,13 @@ export function builtinParam(name: string): ParamDef | undefined {
     const at = bad ? -1 : table.indexOf(`\n${name}\t`);
     if (at < 0) d = null;
     else {
-      const line = table.slice(at + 1, table.indexOf("\n", at + 1));
-      const [, t, def] = line.split("\t") as [string, string, string];
-      const [type, unit] = t.split(":") as [string, string | undefined];
-      d = { name, type, unit: unit ?? "", def };
+      // "\nname\ttype[:unit]\tdefault\n", read with indexOf (no split, no destructuring: this runs at every start)
+      const typeAt = at + name.length + 2;
+      const defAt = table.indexOf("\t", typeAt) + 1;
+      const t = table.slice(typeAt, defAt - 1);
+      const colon = t.indexOf(":");
+      const def = table.slice(defAt, table.indexOf("\n", defAt));
+      d = colon < 0 ? { name, type: t, unit: "", def } : { name, type: t.slice(0, colon), unit: t.slice(colon + 1), def };
     }
     cache.set(name, d);
   }
@@ -58,7 +60,7 @@ export function builtinParamNames(): string[] {
 
 /** True when Postfix computes `name`'s default from the host (myhostname, mynetworks …). */
 export function isComputedDefault(name: string): boolean {
-  return (computed ??= new Set(COMPUTED_DEFAULTS)).has(name);
+  return COMPUTED_DEFAULTS.includes(name);
 }
 
 const SERVICE_SUFFIXES: readonly (readonly [string, string])[] = [
