@@ -11,7 +11,7 @@
  * Contract: the exports have bun:ffi's names and types. Symbols are declared with the codes of FFIType below
  * (bun:ffi's values; ffi_test.ts compares them). Arguments reach the trampolines unconverted: 32-bit integers as
  * numbers, 64-bit ones as numbers or bigints, pointers as numbers from ptr() or as typed arrays; 64-bit results
- * are bigints (numbers for the `_fast` types). A `cstring` result would be a bare pointer here: none is declared.
+ * are bigints (numbers for the `_fast` types); a `cstring` result is a string, as through bun:ffi.
  */
 import type * as BunFFI from "bun:ffi";
 

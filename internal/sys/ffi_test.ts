@@ -15,6 +15,7 @@ test("the native FFI is used, and it calls libc as bun:ffi would", () => {
     open: { args: [FFIType.cstring, FFIType.i32, FFIType.u32], returns: FFIType.i32 },
     close: { args: [FFIType.i32], returns: FFIType.i32 },
     __errno_location: { args: [], returns: FFIType.ptr },
+    strerror: { args: [FFIType.i32], returns: FFIType.cstring },
   }).symbols;
   const text = new TextEncoder().encode("hello\0");
   expect(l.strlen(ptr(text))).toBe(5n);
@@ -23,6 +24,7 @@ test("the native FFI is used, and it calls libc as bun:ffi would", () => {
   expect(new CString(ptr(text)).toString()).toBe("hello");
   expect(l.open(new TextEncoder().encode("/nonexistent/postkit\0"), 0, 0)).toBe(-1);
   expect(read.i32(l.__errno_location()!, 0)).toBe(2); // ENOENT
+  expect(String(l.strerror(2))).toBe("No such file or directory");
   const fd = l.open(new TextEncoder().encode("/dev/null\0"), 0, 0);
   expect(fd).toBeGreaterThanOrEqual(0);
   expect(l.close(fd)).toBe(0);
