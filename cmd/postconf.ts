@@ -44,7 +44,7 @@
  *   postconf(5) of Postfix for the meaning of each parameter; internal/config for how values are resolved.
  */
 import { getopt } from "../internal/text/getopt.ts";
-import { splitListItems } from "../internal/text/chars.ts";
+import { splitConfigWords, splitListItems } from "../internal/text/chars.ts";
 import { FatalError } from "../internal/sys/errors.ts";
 import { writeOut } from "../internal/sys/stdout.ts";
 import { msgWarn, setMsgVerbose } from "../internal/log/msg.ts";
@@ -102,6 +102,12 @@ function hasAny(set: Set<string>, flags: readonly string[]): boolean {
   return false;
 }
 
+/** True when `set` holds every one of `names`. */
+function hasAll(set: Set<string>, names: readonly string[]): boolean {
+  for (const n of names) if (!set.has(n)) return false;
+  return true;
+}
+
 // Plain loops: array methods such as filter() and some() are compiled from source at their first use, which a
 // one-shot `postconf -h` would pay for on every run.
 function checkOptions(mode: Set<string>): void {
@@ -119,25 +125,11 @@ function checkOptions(mode: Set<string>): void {
   }
 }
 
-/** The words of `text` between runs of space, tab, CR and LF. */
-function blankSeparatedWords(text: string): string[] {
-  const out: string[] = [];
-  let start = -1;
-  for (let i = 0; i <= text.length; i++) {
-    const c = i < text.length ? text.charCodeAt(i) : 32;
-    if (c === 32 || c === 9 || c === 13 || c === 10) {
-      if (start >= 0) out.push(text.slice(start, i));
-      start = -1;
-    } else if (start < 0) start = i;
-  }
-  return out;
-}
-
 /** pcf_print_line(): whitespace runs become one space; with fold, lines past 80 columns wrap with 4 spaces. */
 export function formatLine(text: string, fold: boolean): string {
   let out = "";
   let len = 0;
-  for (const word of blankSeparatedWords(text)) {
+  for (const word of splitConfigWords(text)) {
     if (len > 0) {
       if (!fold || len + word.length < 80) {
         out += " ";
@@ -203,9 +195,7 @@ class ParamSpace {
     for (const n of setNames) if (this.rawType(n) !== "raw") for (const r of referencedNames(cfg.setValue(n) ?? "")) flag(r, true);
     for (const [, v] of mvals) for (const r of referencedNames(v)) flag(r, true);
     // defaults that mention a name the admin set (e.g. $virtual_maps) make it a used parameter; never a warning
-    let someUnused = false;
-    for (const n of candidates) if (!this.user.has(n)) someUnused = true;
-    if (someUnused) {
+    if (!hasAll(this.user, candidates)) {
       for (const n of builtinParamNames()) {
         if (cfg.setValue(n) !== undefined) continue;
         const d = builtinParam(n)!;

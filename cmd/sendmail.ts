@@ -191,7 +191,6 @@ async function standaloneSmtp(cfg: Config): Promise<number> {
   return 0;
 }
 
-/** authorized_submit_users; advisory here (pickup enforces it on the file owner). */
 /** `f(v)`, once `v` is there: at once for a value, through then() for a promise. */
 function then<T, U>(v: T | Promise<T>, f: (value: T) => U | Promise<U>): U | Promise<U> {
   return v instanceof Promise ? v.then(f) : f(v);

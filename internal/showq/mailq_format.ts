@@ -186,6 +186,12 @@ class ArrivalClock {
 const TWO_DIGITS: string[] = [];
 for (let i = 0; i < 60; i++) TWO_DIGITS.push(i < 10 ? `0${i}` : String(i));
 
+const SPACE_RUN = "                                                                                ";
+
+/** SPACES[n]: n spaces, for padding the listing's columns (up to 79). */
+const SPACES: string[] = [];
+for (let i = 0; i < 80; i++) SPACES.push(SPACE_RUN.slice(0, i)); // slices of one flat string, never ropes
+
 /** `n` spaces ("" for n <= 0). */
 function spaces(n: number): string {
   if (n < SPACES.length) return n > 0 ? SPACES[n]! : "";
@@ -193,12 +199,6 @@ function spaces(n: number): string {
   while (s.length < n) s += SPACE_RUN;
   return s.slice(0, n);
 }
-
-const SPACE_RUN = "                                                                                ";
-
-/** SPACES[n]: n spaces, for padding the listing's columns (up to 79). */
-const SPACES: string[] = [];
-for (let i = 0; i < 80; i++) SPACES.push(SPACE_RUN.slice(0, i)); // slices of one flat string, never ropes
 
 /** Layout choices that come from main.cf. */
 export interface MailqFormatOptions {

@@ -44,25 +44,36 @@ export function readInput(onChunk: (chunk: Uint8Array) => boolean): Promise<void
 
 async function waitAndRead(buf: Buffer, onChunk: (chunk: Uint8Array) => boolean): Promise<void> {
   for (;;) {
-    while (!pollInput(0, 50)) await new Promise((resolve) => setImmediate(resolve));
+    await inputReady();
     if (readWhileReady(buf, onChunk, false) === "done") return;
   }
+}
+
+/** Waits in 50 ms poll(2) slices until standard input can be read, returning to the event loop between them. */
+async function inputReady(): Promise<void> {
+  while (!pollInput(0, 50)) await new Promise((resolve) => setImmediate(resolve));
 }
 
 /** Reads and hands on chunks while a read cannot wait: "done" at end of file (or when told to stop), else "wait". */
 function readWhileReady(buf: Buffer, onChunk: (chunk: Uint8Array) => boolean, file: boolean): "done" | "wait" {
   for (;;) {
     if (!file && !pollInput(0, 0)) return "wait";
-    const n = readRaw(0, buf);
-    if (n === 0 || n === -EBADF) return "done";
-    if (n === -EINTR || n === -EAGAIN) continue;
-    if (n < 0) throw readError(n);
-    if (!onChunk(buf.subarray(0, n))) return "done";
+    const n = readStep(buf);
+    if (n === 0) return "done";
+    if (n > 0 && !onChunk(buf.subarray(0, n))) return "done";
   }
 }
 
-function readError(n: number): SubmitError {
-  return new SubmitError("read", `error reading input: ${strerror(-n)}`);
+/**
+ * One read(2) of standard input into `buf`: the byte count, 0 at end of file (also for a closed descriptor), -1
+ * when the read is to be tried again (interrupted, or nothing there on a non-blocking descriptor).
+ */
+function readStep(buf: Buffer): number {
+  const n = readRaw(0, buf);
+  if (n >= 0) return n;
+  if (n === -EBADF) return 0;
+  if (n === -EINTR || n === -EAGAIN) return -1;
+  throw new SubmitError("read", `error reading input: ${strerror(-n)}`);
 }
 
 /**
@@ -73,11 +84,9 @@ export async function* inputChunks(): AsyncGenerator<Uint8Array> {
   const buf = Buffer.allocUnsafe(READ_SIZE);
   const file = isRegularFile(0);
   for (;;) {
-    if (!file) while (!pollInput(0, 50)) await new Promise((resolve) => setImmediate(resolve));
-    const n = readRaw(0, buf);
-    if (n === 0 || n === -EBADF) return;
-    if (n === -EINTR || n === -EAGAIN) continue;
-    if (n < 0) throw readError(n);
-    yield Uint8Array.from(buf.subarray(0, n));
+    if (!file) await inputReady();
+    const n = readStep(buf);
+    if (n === 0) return;
+    if (n > 0) yield Uint8Array.from(buf.subarray(0, n));
   }
 }

@@ -110,8 +110,10 @@ function libx() {
 }
 
 function fail(syscall: string): never {
-  const l = libc();
-  const errno = read.i32(l.__errno_location()!, 0);
+  failErrno(syscall, read.i32(libc().__errno_location()!, 0));
+}
+
+function failErrno(syscall: string, errno: number): never {
   throw new SysError(syscall, errno, ERRNO_NAMES[errno] ?? `E${errno}`, strerror(errno));
 }
 
@@ -304,9 +306,7 @@ const POLLOUT = 4;
  * write reports that), retrying EINTR.
  */
 function waitReady(fd: number, events: number): void {
-  const pfd = new Uint8Array(8);
-  new DataView(pfd.buffer).setInt32(0, fd, true);
-  pfd[4] = events;
+  const pfd = pollFd(fd, events);
   while (libm().poll(ptr(pfd), 1n, -1) < 0) {
     if (read.i32(libc().__errno_location()!, 0) !== 4) fail("poll");
   }
@@ -317,13 +317,18 @@ function waitReady(fd: number, events: number): void {
  * (data, end of file, an error, or a descriptor that is not open), false on a timeout or an interrupting signal.
  */
 export function pollInput(fd: number, timeoutMs: number): boolean {
-  const pfd = new Uint8Array(8); // struct pollfd: int fd, short events, short revents (little-endian)
+  return libm().poll(ptr(pollFd(fd, POLLIN)), 1n, timeoutMs) > 0;
+}
+
+/** A struct pollfd (int fd, short events, short revents; little-endian) for one descriptor. */
+function pollFd(fd: number, events: number): Uint8Array {
+  const pfd = new Uint8Array(8);
   pfd[0] = fd & 0xff;
   pfd[1] = (fd >>> 8) & 0xff;
   pfd[2] = (fd >>> 16) & 0xff;
   pfd[3] = (fd >>> 24) & 0xff;
-  pfd[4] = POLLIN;
-  return libm().poll(ptr(pfd), 1n, timeoutMs) > 0;
+  pfd[4] = events;
+  return pfd;
 }
 
 /** One read(2) into `buf`: the byte count (0 at end of file), or -errno; never waits beyond what read(2) does. */
@@ -346,14 +351,12 @@ export function hostName(): string {
  * also on a descriptor in non-blocking mode.
  */
 export function readSome(fd: number, buf: Uint8Array): number {
-  const l = libc();
   for (;;) {
-    const n = Number(l.read(fd, ptr(buf), BigInt(buf.length)));
+    const n = readRaw(fd, buf);
     if (n >= 0) return n;
-    const errno = read.i32(l.__errno_location()!, 0);
     // a descriptor in non-blocking mode (set by whoever shares it) with nothing yet: wait, as a blocking read would
-    if (errno === 11) waitReady(fd, POLLIN);
-    else if (errno !== 4) fail("read");
+    if (n === -11) waitReady(fd, POLLIN);
+    else if (n !== -4) failErrno("read", -n);
   }
 }
 

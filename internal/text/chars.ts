@@ -71,10 +71,20 @@ function isListSeparatorCode(c: number): boolean {
 
 /** The non-empty items of `s` between separators (comma and ASCII white space). */
 export function splitListItems(s: string): string[] {
+  return splitRuns(s, isListSeparatorCode);
+}
+
+/** The non-empty words of `s` between runs of space, tab, CR and LF. */
+export function splitConfigWords(s: string): string[] {
+  return splitRuns(s, isConfigSpaceCode);
+}
+
+/** The non-empty runs of `s` between characters for which `isSeparator` holds. */
+function splitRuns(s: string, isSeparator: (c: number) => boolean): string[] {
   const out: string[] = [];
   let start = -1;
   for (let i = 0; i < s.length; i++) {
-    if (isListSeparatorCode(s.charCodeAt(i))) {
+    if (isSeparator(s.charCodeAt(i))) {
       if (start >= 0) out.push(s.slice(start, i));
       start = -1;
     } else if (start < 0) start = i;

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import {
   asciiLower, controlsToQuestionMarks, trimBlanksEnd, digitsEnd, isAllDigits, nameEnd, splitListItems, trimConfigSpace, trimConfigSpaceStart,
-  zeroPad,
+  splitConfigWords, zeroPad,
 } from "./chars.ts";
 
 describe("chars: the scans agree with the regular expressions they replace", () => {
@@ -30,6 +30,7 @@ describe("chars: the scans agree with the regular expressions they replace", () 
 
   test("splitListItems splits on commas and ASCII white space", () => {
     for (const s of samples) expect(splitListItems(s)).toEqual(s.split(/[ \t\n\v\f\r,]+/).filter((x) => x !== ""));
+    for (const s of samples) expect(splitConfigWords(s)).toEqual(s.split(/[ \t\r\n]+/).filter((x) => x !== ""));
     // unlike \s, a no-break space is part of an item (Postfix splits on ASCII separators only)
     expect(splitListItems("a\u00a0b c")).toEqual(["a\u00a0b", "c"]);
   });
