@@ -41,7 +41,7 @@
 import type { Config } from "../config/config.ts";
 import { PostkitError } from "../sys/errors.ts";
 import { logMessageId } from "../log/events.ts";
-import { msgLogAs } from "../log/msg.ts";
+import { flushLogRecords, msgLogAs } from "../log/msg.ts";
 
 import { createQueueFile, ATTR, type QueueFileWriter, type RecipientInput } from "../queue/index.ts";
 import { openMap, MapError, type LookupTable } from "../maps/index.ts";
@@ -410,6 +410,7 @@ export class Cleanup {
         writer.abort();
         return { queueId: writer.queueId, size, nrcpt: recipients.length + extracted.length };
       }
+      flushLogRecords(); // the message-id line is in the log before the queue file can be delivered
       const done = writer.finish({ durable: req.durable ?? true, queueName: req.hold ? "hold" : "incoming" });
       return { queueId: done.queueId, size: done.messageSize, nrcpt: recipients.length + extracted.length, path: done.path };
     } catch (e) {

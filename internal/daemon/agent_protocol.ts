@@ -19,6 +19,7 @@
 import { accessSync, chmodSync, constants, statSync, unlinkSync } from "node:fs";
 import { FatalError, PostkitError } from "../sys/errors.ts";
 import { errnoText } from "../sys/errno.ts";
+import { flushLogRecords } from "../log/msg.ts";
 import { dirnamePath } from "../sys/posix_path.ts";
 
 /** One recipient handed to an agent. */
@@ -154,6 +155,7 @@ export function serveAgent(path: string, handler: (req: DeliveryRequest) => Prom
           handler(req)
             .catch((e) => deferAll(req, `delivery agent error: ${e instanceof Error ? e.message : String(e)}`))
             .then((reply) => {
+              flushLogRecords(); // the agent's status= lines reach the log before qmgr can remove the file
               s.write(`${JSON.stringify(reply)}\n`);
             })
             .finally(finishOne);

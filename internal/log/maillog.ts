@@ -54,6 +54,8 @@ export function syslogFacility(name: string): number | undefined {
 /** Where records go. */
 export interface MaillogSink {
   write(level: Level, text: string): void;
+  /** Writes records held back for the end of the event-loop turn (a file sink in a daemon), now. */
+  flush?(): void;
   close(): void;
 }
 
@@ -65,8 +67,9 @@ export interface MaillogSink {
  * on the path to its reply, while the queue manager appended to the same file (a quarter of smtpd's time at 20
  * sessions); solution, the records of a turn are gathered and written together once the turn's work is done.
  * Records keep their time stamps and their order; fatal and panic records (the process is about to end) and
- * process exit write at once. A kill -9 can lose the records of the turn it interrupts, as a syslog datagram can
- * be lost.
+ * process exit write at once. A kill -9 can lose the records of the turn it interrupts, but never a record of a
+ * state change that others can see: code calls msg.ts flushLogRecords() before it commits a queue file or tells
+ * another process a result, as Postfix logs before it replies (a delivery is logged before its queue file goes).
  */
 export function openFileSink(
   path: string,
@@ -110,6 +113,7 @@ export function openFileSink(
         process.on("exit", flush);
       }
     },
+    flush,
     close() {
       flush();
       if (fd !== undefined && fd > 2) closeFd(fd);

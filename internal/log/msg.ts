@@ -141,13 +141,22 @@ export function msgLogAs(prog: string, level: Level, text: string): void {
 let deferFileRecords = false;
 
 /** Daemons: maillog_file records are written once per event-loop turn (maillog.ts openFileSink()). */
-export function deferLogFileRecords(): void {
-  deferFileRecords = true;
+export function deferLogFileRecords(on = true): void {
+  deferFileRecords = on;
 }
 
 /** Whether deferLogFileRecords() was called. */
 export function logFileRecordsDeferred(): boolean {
   return deferFileRecords;
+}
+
+/**
+ * Writes the records a daemon's file sink holds back for the end of the event-loop turn, now. Called before a
+ * state change that another process can see (a queue file committed, a delivery result sent to the queue manager
+ * that will remove the file): a kill -9 right after it must not leave the change without its log record.
+ */
+export function flushLogRecords(): void {
+  state.sink?.flush?.();
 }
 
 /** Writes a record to the log sink only, never to stderr (daemon events such as `QID: removed`). */

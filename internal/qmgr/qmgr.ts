@@ -40,7 +40,7 @@
  */
 import { statSync } from "node:fs";
 import type { Config } from "../config/config.ts";
-import { msgWarn, msgVerbose } from "../log/msg.ts";
+import { flushLogRecords, msgWarn, msgVerbose } from "../log/msg.ts";
 import { logQueueActive, logRecipient, logRemoved } from "../log/events.ts";
 import {
   ATTR, openQueueFile, moveMessage, moveToCorrupt, deleteMessage, layoutPath, scanQueue, QueueError,
@@ -538,6 +538,7 @@ export class QueueManager {
     const undone = env.recipients.filter((r) => !r.done);
     if (undone.length === 0) {
       msg.file.close();
+      flushLogRecords(); // the to=<…> lines of an in-process delivery are in the log before the file goes
       try {
         deleteMessage(this.layout, "active", msg.id, { durable: false, closeInBackground: true });
         logRemoved(msg.id);
