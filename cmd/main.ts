@@ -63,8 +63,11 @@ function runTool(name: string, entry: ToolEntry, argv: string[]): number | Promi
   if (!entry.brief) Bun.unsafe.setJITPolicy(1);
   // the mail-handling daemons write their log records once per event-loop turn (maillog.ts); the master, which
   // logs little and whose "daemon started" `postfix start` callers look for at once, writes each at once
-  if (entry.daemon && name !== "master") deferLogFileRecords();
-  initMsg(name, { stderr: entry.stderrIfTty ? isTerminal(2) : true });
+  // and, as Postfix's servers, copy them to stderr only when it is a terminal (someone running one by hand): the
+  // master gives them /dev/null there, and a write(2) per record is wasted
+  const mailDaemon = entry.daemon && name !== "master";
+  if (mailDaemon) deferLogFileRecords();
+  initMsg(name, { stderr: entry.stderrIfTty || mailDaemon ? isTerminal(2) : true });
   return entry.load().then(
     (mod) => runLoaded(name, entry, mod, argv),
     (e) => finished(toolFailed(name, entry, e)),
