@@ -25,7 +25,7 @@
 import tls from "node:tls";
 import type { Socket, SocketHandler, SocketListener } from "bun";
 import { createPrivateKey } from "node:crypto";
-import { close, fsync, openSync, readFileSync, readdirSync, unlinkSync } from "node:fs";
+import { close, closeSync, fsync, fsyncSync, openSync, readFileSync, readdirSync, unlinkSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { Config } from "../config/config.ts";
 import { msgInfo, msgWarn } from "../log/msg.ts";
@@ -53,7 +53,8 @@ export function cleanupRefusal(e: CleanupError): { code: number; dsn: string; te
  * directory per message bounds a single writer at a few hundred messages per second, and a synchronous syncfs(2)
  * stops every other session while it runs. Solution: files are finished without fsync; all files finished in one
  * turn of the event loop are fsynced together on the thread pool (the file system commits them in one journal
- * transaction) while the event loop goes on reading; each session answers `250` only after its batch is durable.
+ * transaction) while the event loop goes on reading (a turn's only file is fsynced at once, see sync()); each
+ * session answers `250` only after its batch is durable.
  * The incoming directory is not fsynced: a file's fsync after its rename makes its new name durable
  * (queue_writer.ts, "WHY ONE FSYNC, AFTER THE RENAME"), as Postfix's cleanup relies on too. A directory fsync
  * also holds the directory while the disk flushes, so the next queue file's create in incoming waited for it:
@@ -87,6 +88,26 @@ export class CleanupSink implements MessageSink {
               else res();
             }),
           );
+        if (batch.length === 1) {
+          // one file: fsynced right here. Handing it to the pool costs two thread wake-ups and a wake-up of this
+          // thread (one SMTP session: ~7 % of the accept rate); blocking the loop for one fsync instead changed
+          // nothing measurable with 20 sessions
+          const b = batch[0]!;
+          let failure: unknown;
+          try {
+            fsyncSync(b.fd);
+          } catch (e) {
+            failure = e;
+          }
+          try {
+            closeSync(b.fd); // (freeing a file the queue manager removed already: one small file, not worth a hand-off)
+          } catch {
+            // nothing to do
+          }
+          if (failure === undefined) b.resolve();
+          else b.reject(failure);
+          return;
+        }
         const work = batch.map((b) => fsyncFd(b.fd));
         Promise.all(work).then(
           () => {
