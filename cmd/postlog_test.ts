@@ -6,6 +6,7 @@ import { test, expect, afterAll } from "bun:test";
 import { readFileSync, existsSync, appendFileSync } from "node:fs";
 import { join } from "node:path";
 import { makeInstance, runTool } from "./_testkit.ts";
+import { localTimeParts } from "../internal/sys/localtime.ts";
 
 const inst = makeInstance();
 const log = join(inst.dir, "log", "maillog");
@@ -30,6 +31,27 @@ test("postlog logs its arguments as one record with the $syslog_name/postlog tag
   const r = runTool("postlog", ["-c", inst.config, "hello", "world"]);
   expect(r).toEqual({ stdout: "", stderr: "", status: 0 });
   expect(recordsSince(at)).toEqual(["TIME host postfix/postlog[PID]: hello world"]);
+});
+
+test("the time stamp is the local time of the zone TZ names (TZif file, POSIX string, unset: /etc/localtime)", () => {
+  const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+  const stamp = (d: Date, tz: string | undefined) => {
+    const l = localTimeParts(d, tz);
+    const p = (n: number) => String(n).padStart(2, "0");
+    return `${MONTHS[l.month]} ${p(l.day)} ${p(l.hours)}:${p(l.minutes)}:${p(l.seconds)}`;
+  };
+  const zones = ["UTC", "Europe/Berlin", "America/New_York", "Asia/Kolkata", "<+0330>-3:30", "EST5EDT,M3.2.0,M11.1.0"];
+  for (const tz of [...zones, undefined]) {
+    const at = size();
+    const before = new Date();
+    const r = runTool("postlog", ["-c", inst.config, `zone ${tz}`], { env: { TZ: tz } });
+    const after = new Date();
+    expect(r.status).toBe(0);
+    const line = readFileSync(log, "utf8").slice(at);
+    // the run may straddle a second: either end's stamp is right; no TZ at all means /etc/localtime
+    const zone = tz ?? "/etc/localtime";
+    expect([stamp(before, zone), stamp(after, zone)]).toContain(line.slice(0, 15));
+  }
 });
 
 test("postlog logs each standard input line as its own record, with the level prefix", () => {

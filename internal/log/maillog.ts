@@ -11,7 +11,7 @@
  * interleave within a line. A log that cannot be written is never
  * fatal to mail processing: syslog datagrams that fail are dropped, as syslog(3) drops them.
  */
-import { closeFd, connectUnixDgram, openFile, sendDatagram, writeAll, O_APPEND, O_CREAT, O_WRONLY, SysError } from "../sys/libc.ts";
+import { closeFd, connectUnixDgram, localTimeFields, openFile, sendDatagram, writeAll, O_APPEND, O_CREAT, O_WRONLY, SysError } from "../sys/libc.ts";
 import { localTimeParts } from "../sys/localtime.ts";
 import { logFileRecordsDeferred } from "./msg.ts";
 
@@ -23,8 +23,10 @@ const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "
 
 const pad2 = (n: number) => (n < 10 ? `0${n}` : `${n}`);
 
-/** `Mmm dd hh:mm:ss` in local time. */
+/** `Mmm dd hh:mm:ss` in local time: glibc's localtime (libc.ts localTimeFields()), as Postfix's. */
 export function formatLogTime(d: Date): string {
+  const tm = localTimeFields(Math.floor(d.getTime() / 1000));
+  if (tm !== undefined) return `${MONTHS[tm[4]!]} ${pad2(tm[3]!)} ${pad2(tm[2]!)}:${pad2(tm[1]!)}:${pad2(tm[0]!)}`;
   const l = localTimeParts(d);
   return `${MONTHS[l.month]} ${pad2(l.day)} ${pad2(l.hours)}:${pad2(l.minutes)}:${pad2(l.seconds)}`;
 }

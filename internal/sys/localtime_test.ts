@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { localTimeParts } from "./localtime.ts";
+import { localTimeFields } from "./libc.ts";
 
 // The reference is glibc's localtime (date(1)), which is what Postfix's log time stamps and Date: headers use.
 // localTimeParts() takes the TZ value as a parameter, so every zone runs in this process; date(1) runs once per
@@ -107,5 +108,16 @@ test("a TZif file cut short is not used (UTC instead), wherever it is cut", () =
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("libc.ts localTimeFields() (glibc's localtime_r, the log time stamps) agrees with localTimeParts() in this process's zone", () => {
+  // glibc reads this process's TZ (or /etc/localtime) once; localTimeParts() defaults to the same TZ
+  const instants = [0, 1, 86399, 951782400, 1711846799, 1711846800, 1729990800, 2147483647, 2147483648, 4102444800, 4294967296 + 12345];
+  for (let t = 1700000000; t < 1800000000; t += 2345678) instants.push(t);
+  for (const t of instants) {
+    const tm = localTimeFields(t);
+    const l = localTimeParts(new Date(t * 1000));
+    expect(tm === undefined ? undefined : [...tm.slice(0, 7)]).toEqual([l.seconds, l.minutes, l.hours, l.day, l.month, l.year - 1900, l.weekday]);
   }
 });
