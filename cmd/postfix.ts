@@ -36,7 +36,7 @@ import { join } from "node:path";
 import { getopt } from "../internal/text/getopt.ts";
 import { FatalError, UsageError } from "../internal/sys/errors.ts";
 import { initMsg, msgError, msgInfo, msgWarn, setMsgStderrName, setMsgTag, setMsgVerbose } from "../internal/log/msg.ts";
-import { bindLogToConfig, importedEnvironment, loadConfig, resolveConfigDir, type Config } from "../internal/config/config.ts";
+import { bindLogToConfig, importedEnvironment, loadConfig, resolveConfigDir, syslogName, type Config } from "../internal/config/config.ts";
 import { isPidFileLocked, readPidFile } from "../internal/fsx/lock.ts";
 import { readFileBytes } from "../internal/sys/libc.ts";
 import { requestFlush } from "../internal/ipc/flush.ts";
@@ -108,7 +108,7 @@ export async function run(argv: string[]): Promise<number> {
   checkPrivilege(cfg);
   const configDir = resolveConfigDir(c).dir;
   // the messages of the commands below are the postfix-script's in Postfix
-  const tag = `${cfg.get("syslog_name")}/postfix-script`;
+  const tag = `${syslogName(cfg)}/postfix-script`;
   setMsgTag(tag);
   setMsgStderrName(tag);
   const queueDir = cfg.get("queue_directory");

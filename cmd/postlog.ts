@@ -32,7 +32,7 @@ import { controlsToQuestionMarks } from "../internal/text/chars.ts";
 import { FatalError } from "../internal/sys/errors.ts";
 import { msgReport, setMsgStderrName, setMsgTag, setMsgVerbose } from "../internal/log/msg.ts";
 import type { Level } from "../internal/log/maillog.ts";
-import { bindLogToConfig, loadConfig } from "../internal/config/config.ts";
+import { bindLogToConfig, loadConfig, syslogName } from "../internal/config/config.ts";
 
 export const USAGE = "postlog [-c config_dir] [-i] [-p priority] [-t tag] [-v] [text]";
 
@@ -62,7 +62,7 @@ export function run(argv: string[]): number | Promise<number> {
   setMsgVerbose(opts.count("v"));
   const cfg = loadConfig({ configDir: opts.last("c") });
   const t = opts.last("t");
-  const tag = t === undefined ? `${cfg.get("syslog_name")}/postlog` : printable(t);
+  const tag = t === undefined ? `${syslogName(cfg)}/postlog` : printable(t);
   bindLogToConfig(cfg, { tag });
   setMsgTag(tag);
   setMsgStderrName(tag);

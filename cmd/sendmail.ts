@@ -77,7 +77,7 @@ import { msgInfo, msgProgName, msgWarn, setMsgStderr, setMsgStderrName, setMsgTa
 import { FatalError } from "../internal/sys/errors.ts";
 import { writeAll } from "../internal/sys/libc.ts";
 import { flushOut, writeOut } from "../internal/sys/stdout.ts";
-import { bindLogToConfig, loadConfig, splitList, type Config } from "../internal/config/config.ts";
+import { bindLogToConfig, loadConfig, splitList, syslogName, type Config } from "../internal/config/config.ts";
 import { parseSendmailArgs, sendmailConfigDir, type SendmailArgs } from "../internal/submit/sendmail_options.ts";
 
 export const USAGE = "sendmail [options]";
@@ -162,7 +162,7 @@ async function standaloneSmtp(cfg: Config): Promise<number> {
   const queueDir = cfg.get("queue_directory");
   const uid = process.getuid!();
   setMsgStderr(false); // the server's log lines go to the mail log only, as from Postfix's stand-alone smtpd
-  setMsgTag(`${cfg.get("syslog_name")}/smtpd`); // which sendmail -bs runs, so they carry its name
+  setMsgTag(`${syslogName(cfg)}/smtpd`); // which sendmail -bs runs, so they carry its name
   type Writer = ReturnType<typeof openMaildropFile>;
   const sink = {
     // the maildrop file is opened at the first valid RCPT, which gives the transaction its queue ID (Postfix's

@@ -291,9 +291,20 @@ export function maillogFileMode(cfg: Config): number {
  * Points the mail log at this configuration: tag `$syslog_name/PROG`, records to maillog_file when set (it must
  * start with one of maillog_file_prefixes), else to syslog with syslog_facility.
  */
+/**
+ * $syslog_name, the first part of every log tag. Its default, `${multi_instance_name?{$multi_instance_name}:{postfix}}`,
+ * is `postfix` whenever neither it nor multi_instance_name is set: that case is answered without the $-expander,
+ * whose first use costs a one-shot tool ~0.1 ms of its start (postlog: ~2 %). config_test.ts checks that this
+ * gives what get() gives.
+ */
+export function syslogName(cfg: Config): string {
+  if (cfg.setValue("syslog_name") === undefined && !cfg.setValue("multi_instance_name")) return "postfix";
+  return cfg.get("syslog_name");
+}
+
 export function bindLogToConfig(cfg: Config, opts: { tag?: string } = {}): void {
   const prog = msgProgName();
-  setMsgTag(opts.tag ?? `${cfg.get("syslog_name")}/${prog}`);
+  setMsgTag(opts.tag ?? `${syslogName(cfg)}/${prog}`);
   const file = cfg.get("maillog_file");
   const tag = () => msgTag();
   if (file !== "") {
