@@ -288,10 +288,6 @@ export function maillogFileMode(cfg: Config): number {
 }
 
 /**
- * Points the mail log at this configuration: tag `$syslog_name/PROG`, records to maillog_file when set (it must
- * start with one of maillog_file_prefixes), else to syslog with syslog_facility.
- */
-/**
  * $syslog_name, the first part of every log tag. Its default, `${multi_instance_name?{$multi_instance_name}:{postfix}}`,
  * is `postfix` whenever neither it nor multi_instance_name is set: that case is answered without the $-expander,
  * whose first use costs a one-shot tool ~0.1 ms of its start (postlog: ~2 %). config_test.ts checks that this
@@ -302,6 +298,10 @@ export function syslogName(cfg: Config): string {
   return cfg.get("syslog_name");
 }
 
+/**
+ * Points the mail log at this configuration: tag `$syslog_name/PROG`, records to maillog_file when set (it must
+ * start with one of maillog_file_prefixes), else to syslog with syslog_facility.
+ */
 export function bindLogToConfig(cfg: Config, opts: { tag?: string } = {}): void {
   const prog = msgProgName();
   setMsgTag(opts.tag ?? `${syslogName(cfg)}/${prog}`);
