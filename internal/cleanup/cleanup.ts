@@ -54,6 +54,18 @@ import { compileDomainList, type DomainList } from "../resolve/match_list.ts";
 const msgWarn = (text: string) => msgLogAs("cleanup", "warning", text);
 
 /** A refused or failed message. */
+/**
+ * The DSN original recipient (ORCPT) of a recipient that arrived without one, as Postfix's cleanup makes it (since
+ * 3.0): `rfc822;` and the address after canonical rewriting, before virtual alias expansion (`utf-8;` for an
+ * address that is not ASCII); none for the empty address. Non-delivery notices show it as Original-Recipient and
+ * the SMTP client passes it on as ORCPT=, so every hop reports the address the message was first sent to.
+ */
+export function dsnOriginalRecipient(address: string): string {
+  if (address === "") return "";
+  for (let i = 0; i < address.length; i++) if (address.charCodeAt(i) > 0x7f) return `utf-8;${address}`;
+  return `rfc822;${address}`;
+}
+
 export class CleanupError extends PostkitError {
   /** What was refused: its queue ID, its sender and recipients as rewritten (absent for a temporary failure). */
   refused?: { queueId: string; sender: string; recipients: RecipientInput[] };
@@ -246,11 +258,12 @@ export class Cleanup {
     for (const r of list) {
       const orig = r.origAddress ?? r.address;
       const canon = this.canonicalize(this.qualify(r.address, local), this.recipientCanonical);
+      const orcpt = r.orcpt || dsnOriginalRecipient(canon);
       for (const a of this.expandVirtual(canon)) {
         const key = a.toLowerCase();
         if (seen.has(key)) continue;
         if (seen.size < limit) seen.add(key);
-        out.push({ address: a, origAddress: orig, notify: r.notify ?? 0, orcpt: r.orcpt ?? "" });
+        out.push({ address: a, origAddress: orig, notify: r.notify ?? 0, orcpt });
       }
     }
     return out;

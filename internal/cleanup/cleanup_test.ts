@@ -186,3 +186,17 @@ test("the hop count is Postfix's: Received headers only, our own included, refus
   const ok = await clean("hopcount_limit = 5\n", { content: `${"Received: from a by b; x\n".repeat(3)}${"Delivered-To: x@y\n".repeat(5)}\nx\n` });
   expect(ok.content.match(/^Received:/gm)?.length).toBe(4);
 });
+
+test("a recipient without a DSN ORCPT gets rfc822;ADDRESS after canonical rewriting and before virtual expansion", async () => {
+  const { env } = await clean(`virtual_alias_maps = texthash:${dir}/virtual\ncanonical_maps = texthash:${dir}/canonical\n`, {
+    content: "Subject: x\n\nx\n",
+    recipients: [{ address: "bob" }, { address: "group@example.test" }, { address: "joe@old.example" }, { address: "ann@example.test", orcpt: "rfc822;Ann@Elsewhere.example" }, { address: "jürgen@example.test" }],
+  });
+  expect(env.recipients.map((r) => [r.address, r.orcpt])).toEqual([
+    ["bob@example.test", "rfc822;bob@example.test"],
+    ["alice@example.test", "rfc822;group@example.test"], // (the group's bob is a duplicate of the first)
+    ["joe@new.example", "rfc822;joe@new.example"],
+    ["ann@example.test", "rfc822;Ann@Elsewhere.example"],
+    ["jürgen@example.test", "utf-8;jürgen@example.test"],
+  ]);
+});

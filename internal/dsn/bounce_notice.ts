@@ -154,8 +154,10 @@ export class BounceNotifier {
     for (const b of rcpts) {
       const r = b.recipient;
       lines.push("", `Final-Recipient: rfc822; ${quoteLocalPart(r.address)}`);
-      if (r.orcpt) lines.push(`Original-Recipient: ${r.orcpt.replace(";", "; ")}`);
-      else if (r.origAddress && r.origAddress !== r.address) lines.push(`Original-Recipient: rfc822;${quoteLocalPart(r.origAddress)}`);
+      // Postfix's: the ORCPT as recorded (cleanup makes one for every recipient that came without), else the
+      // original address
+      if (r.orcpt) lines.push(`Original-Recipient: ${r.orcpt}`);
+      else if (r.origAddress) lines.push(`Original-Recipient: rfc822; ${r.origAddress}`);
       lines.push(`Action: ${action}`, `Status: ${b.dsn}`);
       const relay = /^host (\S+)\[/.exec(b.reason);
       if (relay) lines.push(`Remote-MTA: dns; ${relay[1]}`);
