@@ -32,10 +32,10 @@ test: dist/postkit
 	@bash .ci/test-deps.sh
 	@set -o pipefail; mkdir -p .test-tmp; \
 	POSTKIT_BIN=$(CURDIR)/dist/postkit $(BUN) test --timeout 60000 2>&1 | tee .test-tmp/test.log; status=$$?; \
-	pass=$$(grep -E '^ *[0-9]+ pass$$' .test-tmp/test.log | awk '{s+=$$1} END {print s+0}'); \
-	fail=$$(grep -E '^ *[0-9]+ fail$$' .test-tmp/test.log | awk '{s+=$$1} END {print s+0}'); \
-	err=$$(grep -E '^ *[0-9]+ errors?$$' .test-tmp/test.log | awk '{s+=$$1} END {print s+0}'); \
-	skip=$$(grep -E '^ *[0-9]+ (skip|todo)$$' .test-tmp/test.log | awk '{s+=$$1} END {print s+0}'); \
+	pass=$$(grep -aE '^ *[0-9]+ pass$$' .test-tmp/test.log | awk '{s+=$$1} END {print s+0}'); \
+	fail=$$(grep -aE '^ *[0-9]+ fail$$' .test-tmp/test.log | awk '{s+=$$1} END {print s+0}'); \
+	err=$$(grep -aE '^ *[0-9]+ errors?$$' .test-tmp/test.log | awk '{s+=$$1} END {print s+0}'); \
+	skip=$$(grep -aE '^ *[0-9]+ (skip|todo)$$' .test-tmp/test.log | awk '{s+=$$1} END {print s+0}'); \
 	fail=$$((fail + err)); if [ $$status -ne 0 ] && [ $$fail -eq 0 ]; then fail=1; fi; \
 	echo "$$pass passed, $$fail failed, $$skip skipped"; exit $$status
 
