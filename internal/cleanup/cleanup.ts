@@ -255,15 +255,21 @@ export class Cleanup {
   private rewriteRecipients(list: CleanupRecipient[], local: boolean, seen: Set<string>): RecipientInput[] {
     const out: RecipientInput[] = [];
     const limit = this.cfg.getInt("duplicate_filter_limit");
+    // duplicates: the same (DSN ORCPT, NOTIFY, original recipient, address), case-folded, as Postfix's cleanup
+    // with enable_original_recipient = yes (a mailbox reached through two different addresses keeps both, each
+    // with the address it was sent to); the address alone with no
+    const byOriginal = this.cfg.getBool("enable_original_recipient");
     for (const r of list) {
       const orig = r.origAddress ?? r.address;
       const canon = this.canonicalize(this.qualify(r.address, local), this.recipientCanonical);
       const orcpt = r.orcpt || dsnOriginalRecipient(canon);
+      const notify = r.notify ?? 0;
+      const origKey = byOriginal ? `${orcpt}\n${notify}\n${orig}\n` : "";
       for (const a of this.expandVirtual(canon)) {
-        const key = a.toLowerCase();
+        const key = `${origKey}${a}`.toLowerCase();
         if (seen.has(key)) continue;
         if (seen.size < limit) seen.add(key);
-        out.push({ address: a, origAddress: orig, notify: r.notify ?? 0, orcpt });
+        out.push({ address: a, origAddress: orig, notify, orcpt });
       }
     }
     return out;

@@ -70,9 +70,11 @@ test("Cleanup applies canonical maps to envelope and headers", async () => {
 
 test("Cleanup expands virtual aliases recursively, keeps self-references, and removes duplicates", async () => {
   const { env } = await clean(`virtual_alias_maps = texthash:${dir}/virtual\n`, {
-    recipients: [{ address: "group@example.test" }, { address: "alice@example.test" }, { address: "loop@example.test" }], content: "\nx\n",
+    recipients: [{ address: "group@example.test" }, { address: "alice@example.test" }, { address: "loop@example.test" }, { address: "Alice@example.test" }],
+    content: "\nx\n",
   });
-  expect(env.recipients.map((r) => r.address)).toEqual(["alice@example.test", "bob@example.test", "loop@example.test", "carol@example.test"]);
+  // alice sent to directly is not a duplicate of alice through the group; Alice is one of alice
+  expect(env.recipients.map((r) => r.address)).toEqual(["alice@example.test", "bob@example.test", "alice@example.test", "loop@example.test", "carol@example.test"]);
   expect(env.recipients[0]!.origAddress).toBe("group@example.test");
 });
 
@@ -187,16 +189,25 @@ test("the hop count is Postfix's: Received headers only, our own included, refus
   expect(ok.content.match(/^Received:/gm)?.length).toBe(4);
 });
 
-test("a recipient without a DSN ORCPT gets rfc822;ADDRESS after canonical rewriting and before virtual expansion", async () => {
+test("a recipient without a DSN ORCPT gets rfc822;ADDRESS after canonical rewriting and before virtual expansion; duplicates are (ORCPT, original, address) pairs", async () => {
   const { env } = await clean(`virtual_alias_maps = texthash:${dir}/virtual\ncanonical_maps = texthash:${dir}/canonical\n`, {
     content: "Subject: x\n\nx\n",
-    recipients: [{ address: "bob" }, { address: "group@example.test" }, { address: "joe@old.example" }, { address: "ann@example.test", orcpt: "rfc822;Ann@Elsewhere.example" }, { address: "jürgen@example.test" }],
+    recipients: [{ address: "bob" }, { address: "group@example.test" }, { address: "Bob" }, { address: "joe@old.example" }, { address: "ann@example.test", orcpt: "rfc822;Ann@Elsewhere.example" }, { address: "jürgen@example.test" }],
   });
   expect(env.recipients.map((r) => [r.address, r.orcpt])).toEqual([
     ["bob@example.test", "rfc822;bob@example.test"],
-    ["alice@example.test", "rfc822;group@example.test"], // (the group's bob is a duplicate of the first)
+    ["alice@example.test", "rfc822;group@example.test"],
+    ["bob@example.test", "rfc822;group@example.test"], // not a duplicate of the first: sent to another address
     ["joe@new.example", "rfc822;joe@new.example"],
     ["ann@example.test", "rfc822;Ann@Elsewhere.example"],
     ["jürgen@example.test", "utf-8;jürgen@example.test"],
   ]);
+});
+
+test("with enable_original_recipient = no, duplicates are the same address whatever it was sent to", async () => {
+  const { env } = await clean(`virtual_alias_maps = texthash:${dir}/virtual\nenable_original_recipient = no\n`, {
+    content: "Subject: x\n\nx\n",
+    recipients: [{ address: "bob" }, { address: "group@example.test" }],
+  });
+  expect(env.recipients.map((r) => r.address)).toEqual(["bob@example.test", "alice@example.test"]);
 });
