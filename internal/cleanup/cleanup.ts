@@ -333,7 +333,7 @@ export class Cleanup {
       writer.writeEnvelope({
         sender, fullName: req.fullName, recipients, createTime: Math.floor(date.getTime() / 1000),
         ...(envid ? { dsnEnvid: envid } : {}), ...(ret ? { dsnRet: ret } : {}),
-        ...(req.uid !== undefined ? { uid: req.uid } : {}), attributes,
+        attributes, // (the submitter's uid is not recorded: a requeued message is the mail system's, as in Postfix)
         ...(req.arrival ? { arrivalTime: queueTimeOf(req.arrival) } : {}),
       });
       req.onQueueId?.(writer.queueId);

@@ -12,8 +12,9 @@
  *     the corrupt queue with a warning;
  *   - the submitter is the file's owner (st_uid). The `submit_uid` the file claims must be the same uid, or the
  *     file is refused (moved to corrupt). A file owned by the user the queue manager runs as (mail_owner, or the
- *     unprivileged instance's user), which wrote every queue file, is a requeued message (postsuper -r) and
- *     keeps its recorded submitter;
+ *     unprivileged instance's user), which wrote every queue file, is a requeued message (postsuper -r): queue
+ *     files record no submitter, so it is logged, and gets its Received: header, with that owner's uid, as
+ *     Postfix's pickup does;
  *   - authorized_submit_users is checked here, against the file's owner (sendmail's own check is advisory,
  *     since anybody can write into maildrop directly);
  *   - the content is parsed by the queue file decoder, which accepts only its grammar (queue_file.ts), and then
@@ -246,7 +247,7 @@ export class Pickup {
         this.refuse(id, `submitter uid ${env.uid} does not match file owner uid ${fst.uid}`);
         return false;
       }
-      const uid = requeued ? (env.uid ?? fst.uid) : fst.uid;
+      const uid = fst.uid;
       if (!requeued && this.submitAcl !== undefined) {
         // anybody can write into maildrop, so authorized_submit_users is enforced here, on the file's owner
         const denied = await checkUserAcl("authorized_submit_users", this.submitAcl, fst.uid);

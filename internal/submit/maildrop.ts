@@ -26,8 +26,9 @@
  *     that group from the directory and mode 0740, so pickup can read it and other users still cannot.
  *   - The envelope records the submitter (`submit_uid` = the real uid), but pickup does not believe it: the
  *     submitter is the file's owner, st_uid, which the kernel sets and the user cannot forge. A file whose
- *     submit_uid differs from its owner is refused and logged. Files owned by the instance owner are requeued
- *     messages (postsuper -r) and keep their recorded submitter; only the instance owner can create those.
+ *     submit_uid differs from its owner is refused and logged. Files owned by the instance owner without its
+ *     submit_uid are requeued messages (postsuper -r; queue files record no submitter), logged with that owner's
+ *     uid as Postfix does; only the instance owner can create those.
  *   - Pickup treats the content as untrusted input, exactly like SMTP input: it opens files with O_NOFOLLOW,
  *     refuses anything that is not a regular file, has more than one link, lacks the complete mark or fails the
  *     queue-file grammar (queue_file.ts), and sends the message through cleanup, which rewrites headers and
