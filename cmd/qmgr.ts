@@ -43,7 +43,7 @@ export async function run(argv: string[]): Promise<number> {
   const acl = cfg.get("authorized_submit_users");
   // queue files are written by this process's user (mail_owner as root, else the instance owner): a maildrop file
   // owned by it was requeued by postsuper -r, not submitted by a user
-  const pickup = new Pickup(layoutFromConfig(cfg), cleanup.withContentFilter(pickupContentFilter(cfg)), notifier, process.getuid!(), () => host?.qmgr.requestScan("incoming"), acl.startsWith("static:") ? undefined : acl);
+  const pickup = new Pickup(layoutFromConfig(cfg), cleanup.withContentFilter(pickupContentFilter(cfg), { beforeArrivalTime: true }), notifier, process.getuid!(), () => host?.qmgr.requestScan("incoming"), acl.startsWith("static:") ? undefined : acl);
   host = await startQmgrHost(cfg, { notifier, pickup: () => pickup.scan() });
   await stop;
   await pickup.stop();

@@ -155,6 +155,7 @@ export class Cleanup {
     private readonly virtualAlias: LookupTable[],
     private readonly localDomains: DomainList,
     private readonly contentFilter = "",
+    private readonly filterBeforeArrivalTime = false,
   ) {}
 
   /** Opens the tables of `cfg`. */
@@ -168,10 +169,14 @@ export class Cleanup {
     return new Cleanup(cfg, await open("canonical_maps"), await open("sender_canonical_maps"), await open("recipient_canonical_maps"), await open("virtual_alias_maps"), local);
   }
 
-  /** This service (sharing its tables) recording `filter` (a content_filter value, "" for none) in every message. */
-  withContentFilter(filter: string): Cleanup {
+  /**
+   * This service (sharing its tables) recording `filter` (a content_filter value, "" for none) in every message:
+   * after the arrival time, as Postfix's smtpd sends it to cleanup, or, with `beforeArrivalTime`, first, as
+   * Postfix's pickup does (postcat shows it where Postfix's shows it).
+   */
+  withContentFilter(filter: string, opts: { beforeArrivalTime?: boolean } = {}): Cleanup {
     const c = this;
-    return new Cleanup(c.cfg, c.canonical, c.senderCanonical, c.recipientCanonical, c.virtualAlias, c.localDomains, filter.trim());
+    return new Cleanup(c.cfg, c.canonical, c.senderCanonical, c.recipientCanonical, c.virtualAlias, c.localDomains, filter.trim(), opts.beforeArrivalTime === true);
   }
 
   /**
@@ -323,7 +328,8 @@ export class Cleanup {
     const writer = req.file ?? this.createQueueFile(req.hold ? "hold" : "incoming");
     try {
       const attributes = new Map<string, string>();
-      if (this.contentFilter !== "") attributes.set(ATTR.CONTENT_FILTER, this.contentFilter);
+      const filterFirst = this.contentFilter !== "" && this.filterBeforeArrivalTime;
+      if (this.contentFilter !== "" && !filterFirst) attributes.set(ATTR.CONTENT_FILTER, this.contentFilter);
       // a content filter comes from this service or a FILTER action only, never from what was submitted
       for (const [k, v] of req.attributes ?? []) if (k !== ATTR.CONTENT_FILTER) attributes.set(k, v);
       attributes.set(ATTR.REWRITE_CONTEXT, req.context);
@@ -334,6 +340,7 @@ export class Cleanup {
         sender, fullName: req.fullName, recipients, createTime: Math.floor(date.getTime() / 1000),
         ...(envid ? { dsnEnvid: envid } : {}), ...(ret ? { dsnRet: ret } : {}),
         attributes, // (the submitter's uid is not recorded: a requeued message is the mail system's, as in Postfix)
+        ...(filterFirst ? { leadingAttributes: [[ATTR.CONTENT_FILTER, this.contentFilter]] as [string, string][] } : {}),
         ...(req.arrival ? { arrivalTime: queueTimeOf(req.arrival) } : {}),
       });
       req.onQueueId?.(writer.queueId);

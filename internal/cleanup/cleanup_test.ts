@@ -211,3 +211,21 @@ test("with enable_original_recipient = no, duplicates are the same address whate
   });
   expect(env.recipients.map((r) => r.address)).toEqual(["bob@example.test", "alice@example.test"]);
 });
+
+test("pickup's content_filter comes before the arrival time, smtpd's after it, as Postfix writes them", async () => {
+  writeFileSync(join(dir, "main.cf"), `queue_directory = ${dir}/queue\nmyhostname = host.example.test\nmyorigin = example.test\n`);
+  const cfg = loadConfig({ configDir: dir, warn: false });
+  const kinds = async (beforeArrivalTime: boolean) => {
+    const c = (await Cleanup.create(cfg)).withContentFilter("smtp:[127.0.0.1]:10025", { beforeArrivalTime });
+    const res = await c.process({ sender: "a", recipients: [{ address: "b" }], context: "local", content: [Buffer.from("Subject: x\n\nx\n")] });
+    using f = openQueueFile(layoutPath(queueLayout(join(dir, "queue")), "incoming", res.queueId));
+    const out: string[] = [];
+    for (const record of f.records()) {
+      if (record.kind === "M") break;
+      out.push(record.kind === "A" ? record.name : record.kind);
+    }
+    return out;
+  };
+  expect(await kinds(true)).toEqual(["C", "content_filter", "T", "create_time", "rewrite_context", "S", "R"]);
+  expect(await kinds(false)).toEqual(["C", "T", "create_time", "content_filter", "rewrite_context", "S", "R"]);
+});

@@ -33,10 +33,12 @@
  *    Well-known attribute names (ATTR): create_time, rewrite_context, envelope_id (DSN ENVID), ret_flags (DSN RET:
  *    1 FULL, 2 HDRS), encoding (7bit/8bit), log_client_name, log_client_address, log_client_port,
  *    log_message_origin, log_helo_name, log_protocol_name, trace_flags, sendopts — Postfix's names — and
- *    postkit's own submit_uid (uid of a local submitter) and expire_time (absolute time after which the
- *    message bounces; absent = arrival time + maximal_queue_lifetime). content_filter (`transport:nexthop`) holds
- *    what Postfix keeps in its `L` record (postcat shows `content_filter:`); as for every attribute the last one
- *    wins, so a FILTER action written in the extracted section overrides the envelope's. notify is a bit set
+ *    postkit's own submit_uid (uid of a local submitter, in maildrop files only) and expire_time (absolute time
+ *    after which the message bounces; absent = arrival time + maximal_queue_lifetime). content_filter
+ *    (`transport:nexthop`) holds what Postfix keeps in its `L` record (postcat shows `content_filter:`; pickup's
+ *    comes before `T`, where Postfix's pickup writes it); as for every attribute the last one wins, so a FILTER
+ *    action written in the extracted section overrides the envelope's. After `C`, the envelope records may come
+ *    in any order; readers require a `T` and an `S`. notify is a bit set
  *    (DSN_NOTIFY: 1 NEVER, 2 SUCCESS, 4 FAILURE, 8 DELAY; 0 = not given); orcpt is the DSN ORCPT as
  *    `type;address`, "" if none.
  * 2. Content: `M` (no fields; its offset is contentOffset; postcat `*** MESSAGE CONTENTS path ***`), then `N`

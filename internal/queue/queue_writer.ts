@@ -109,6 +109,8 @@ export interface EnvelopeInput {
   warningTime?: number;
   /** Other named attributes in the order given: rewrite_context, log_client_name, encoding, ... */
   attributes?: Iterable<readonly [string, string]> | Readonly<Record<string, string>>;
+  /** Named attributes written before the arrival time (pickup's content_filter, where Postfix's pickup puts it). */
+  leadingAttributes?: Iterable<readonly [string, string]>;
 }
 
 /** What finish() returns. */
@@ -311,7 +313,9 @@ export class QueueFileWriter implements Disposable {
     checkCount("arrival time", arrival.sec);
     checkCount("arrival microseconds", arrival.usec);
     if (arrival.usec >= 1_000_000) throw bad(`arrival microseconds: ${arrival.usec}`);
-    const recs: QueueRecord[] = [{ kind: "T", sec: arrival.sec, usec: arrival.usec }];
+    const recs: QueueRecord[] = [];
+    for (const [name, value] of env.leadingAttributes ?? []) recs.push(attributeRecord(name, value));
+    recs.push({ kind: "T", sec: arrival.sec, usec: arrival.usec });
     recs.push(attributeRecord(ATTR.CREATE_TIME, String(checkCount("create time", env.createTime ?? this.time.sec))));
     if (env.dsnEnvid !== undefined) recs.push(attributeRecord(ATTR.DSN_ENVID, env.dsnEnvid));
     if (env.dsnRet !== undefined && env.dsnRet !== 0) recs.push(attributeRecord(ATTR.DSN_RET, String(checkCount("DSN RET", env.dsnRet))));
