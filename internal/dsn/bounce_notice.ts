@@ -46,6 +46,8 @@ export interface NoticeMessage {
     dsnEnvid: string | undefined;
     /** DSN_RET.HDRS returns the headers only. */
     dsnRet: number;
+    /** Its named attributes: `encoding` (7bit, 8bit) labels the notice when smtputf8_enable is off. */
+    attributes?: ReadonlyMap<string, string>;
   };
 }
 
@@ -120,7 +122,14 @@ export class BounceNotifier {
     const tpl = this.templates()[failed ? "failure" : "delay"];
     const seconds = (n: string) => (cfg.paramDef(n)?.type === "time" ? cfg.getTime(n) : undefined);
     const text = expandTemplateText(tpl.text, (n) => (cfg.raw(n) === undefined ? undefined : cfg.get(n)), seconds);
+    // Postfix's MIME labels: with smtputf8_enable the notice is 8bit (addresses and $myhostname may be UTF-8),
+    // else the original message's encoding decides (none when it is not recorded)
+    const recorded = env.attributes?.get("encoding");
+    const encoding = cfg.getBool("smtputf8_enable") ? "8bit" : recorded === "8bit" || recorded === "7bit" ? recorded : undefined;
+    const eightBit = encoding !== undefined && encoding !== "7bit";
     const lines: string[] = [
+      // Postfix's internal mail starts with Received: (cleanup's prepend, below) and Date: (post_mail.c)
+      `Date: ${formatRfc2822Date(now)}`,
       `From: ${tpl.from}`,
       `Subject: ${tpl.subject}`,
       `To: ${quoteLocalPart(to)}`,
@@ -128,13 +137,15 @@ export class BounceNotifier {
       "MIME-Version: 1.0",
       "Content-Type: multipart/report; report-type=delivery-status;",
       `\tboundary="${boundary}"`,
-      "Content-Transfer-Encoding: 8bit",
+      // (a 7bit original: the template's own encoding, 8bit for a template text that is not ASCII)
+      ...(encoding === undefined ? [] : [`Content-Transfer-Encoding: ${encoding === "7bit" && isAscii(text) ? "7bit" : "8bit"}`]),
       "",
       "This is a MIME-encapsulated message.",
       "",
       `--${boundary}`,
       "Content-Description: Notification",
-      `Content-Type: text/plain; charset=${tpl.charset}`,
+      `Content-Type: text/plain; charset=${tpl.charset.toLowerCase() !== "us-ascii" ? tpl.charset : eightBit ? "utf-8" : "us-ascii"}`,
+      ...(eightBit ? [`Content-Transfer-Encoding: ${encoding}`] : []),
       "",
       ...text.split("\n"),
       "",
@@ -170,11 +181,12 @@ export class BounceNotifier {
       `--${boundary}`,
       `Content-Description: ${failed ? "Undelivered Message" : "Undelivered Message Headers"}`,
       `Content-Type: ${headersOnly ? "text/rfc822-headers" : "message/rfc822"}`,
-      "Content-Transfer-Encoding: 8bit",
+      ...(eightBit ? [`Content-Transfer-Encoding: ${encoding}`] : []),
       "",
     );
     const limit = this.cfg.getInt("bounce_size_limit");
-    const original = this.originalContent(msg, headersOnly, limit);
+    // Postfix's bounce puts a Return-Path: of the sender before the returned message (cleanup had removed it)
+    const original = `Return-Path: <${env.sender}>\n${this.originalContent(msg, headersOnly, limit)}`;
     const head = Buffer.from(`${lines.join("\n")}\n`, "latin1");
     const tail = Buffer.from(`${original.endsWith("\n") || original === "" ? "" : "\n"}\n--${boundary}--\n`, "latin1");
     const res = await this.cleanup.process({
@@ -182,6 +194,7 @@ export class BounceNotifier {
       recipients: [{ address: to }],
       context: "local",
       date: now,
+      prepend: (queueId) => [`Received: by ${host} (${cfg.get("mail_name")})`, `\tid ${queueId}; ${formatRfc2822Date(now)}`],
       content: [head, Buffer.from(original, "latin1"), tail],
     });
     return res.queueId;
@@ -206,4 +219,10 @@ export class BounceNotifier {
     if (out.length > limit) out = out.slice(0, out.lastIndexOf("\n", limit) + 1);
     return out;
   }
+}
+
+/** True when `s` has no character beyond ASCII. */
+function isAscii(s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return false;
+  return true;
 }

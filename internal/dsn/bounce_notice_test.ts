@@ -53,14 +53,15 @@ test("bounce() with `to` sends the notice to that address; the report still name
   expect(n).toContain("X-Postfix-Queue-ID: 3F2A1B4C5D\nX-Postfix-Sender: rfc822; alice@example.test\n");
   expect(n).toContain("\n<list@example.test>: user unknown\n");
   expect(n).toContain("Final-Recipient: rfc822; list@example.test\nAction: failed\nStatus: 5.1.1\n");
-  expect(n).toContain("Content-Type: message/rfc822\nContent-Transfer-Encoding: 8bit\n\nSubject: original\n\noriginal body\n");
+  // no smtputf8_enable (compatibility_level 0) and no recorded encoding: no Content-Transfer-Encoding, as Postfix
+  expect(n).toContain("Content-Type: message/rfc822\n\nReturn-Path: <alice@example.test>\nSubject: original\n\noriginal body\n");
 });
 
 test("bounce() returns the headers only for RET=HDRS, and sends nothing to the null sender or against NOTIFY", async () => {
   await notifier.bounce(message("alice@example.test", DSN_RET.HDRS), failed());
   const [[rcpt, n]] = takeNotices() as [[string, string]];
   expect(rcpt).toBe("alice@example.test");
-  expect(n).toContain("Content-Type: text/rfc822-headers\nContent-Transfer-Encoding: 8bit\n\nSubject: original\n\n--3F2A1B4C5D.");
+  expect(n).toContain("Content-Type: text/rfc822-headers\n\nReturn-Path: <alice@example.test>\nSubject: original\n\n--3F2A1B4C5D.");
   expect(n).not.toContain("original body");
   const cases: [string, NoticeMessage, NoticeRecipient[]][] = [
     ["null sender", message(""), failed()],
@@ -69,4 +70,23 @@ test("bounce() returns the headers only for RET=HDRS, and sends nothing to the n
   for (const [label, msg, rcpts] of cases) {
     expect({ label, ok: await notifier.bounce(msg, rcpts), notices: takeNotices().length }).toEqual({ label, ok: true, notices: 0 });
   }
+});
+
+test("a notice starts with Received: and Date: as Postfix's internal mail; its MIME labels follow smtputf8_enable and the recorded encoding", async () => {
+  const labels = async (mainCf: string, encoding?: string) => {
+    writeFileSync(join(dir, "main.cf"), `queue_directory = ${dir}/queue\nmyhostname = host.example.test\nmyorigin = example.test\n${mainCf}`);
+    const cfg = loadConfig({ configDir: dir, warn: false });
+    const n = new BounceNotifier(cfg, await Cleanup.create(cfg));
+    const m = message("alice@example.test");
+    if (encoding) m.envelope.attributes = new Map([["encoding", encoding]]);
+    await n.bounce(m, failed());
+    const [[, text]] = takeNotices() as [[string, string]];
+    expect(text).toMatch(/^Received: by host\.example\.test \(Postfix\)\n\tid \w+; [^\n]+\nDate: [^\n]+\nFrom: Mail Delivery System/);
+    return text.split("\n").filter((l) => l.startsWith("Content-T")).join(" | ");
+  };
+  const eight = "Content-Type: multipart/report; report-type=delivery-status; | Content-Transfer-Encoding: 8bit | Content-Type: text/plain; charset=utf-8 | Content-Transfer-Encoding: 8bit | Content-Type: message/delivery-status | Content-Type: message/rfc822 | Content-Transfer-Encoding: 8bit";
+  expect(await labels("compatibility_level = 3.6\n")).toBe(eight);
+  expect(await labels("smtputf8_enable = no\n", "8bit")).toBe(eight);
+  expect(await labels("smtputf8_enable = no\n", "7bit")).toBe("Content-Type: multipart/report; report-type=delivery-status; | Content-Transfer-Encoding: 7bit | Content-Type: text/plain; charset=us-ascii | Content-Type: message/delivery-status | Content-Type: message/rfc822");
+  expect(await labels("smtputf8_enable = no\n")).toBe("Content-Type: multipart/report; report-type=delivery-status; | Content-Type: text/plain; charset=us-ascii | Content-Type: message/delivery-status | Content-Type: message/rfc822");
 });
