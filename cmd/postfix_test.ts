@@ -202,6 +202,34 @@ test("the master restarts a daemon that dies, and mail keeps flowing", async () 
   }
 }, 30000);
 
+test("the daemons stop when their master is killed: no orphaned queue manager beside the next master", async () => {
+  const inst = makeInstance("local_transport = discard:ok\n");
+  writeFileSync(join(inst.config, "master.cf"), stockMasterCf(null));
+  try {
+    expect(runTool("postfix", ["-c", inst.config, "start"]).status).toBe(0);
+    const master = Number(readFileSync(join(inst.queue, "pid", "master.pid"), "utf8").trim());
+    const childOf = () => {
+      const p = Bun.spawnSync({ cmd: ["pgrep", "-P", String(master)], stdout: "pipe" });
+      return p.stdout.toString().trim().split("\n").filter(Boolean).map(Number);
+    };
+    await waitFor("the daemons", () => childOf().length >= 3);
+    const daemons = childOf();
+    process.kill(master, "SIGKILL"); // the master alone: it cannot tell its children
+    const alive = (pid: number) => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    await waitFor("the daemons to exit", () => !daemons.some(alive), 10000);
+  } finally {
+    runTool("postfix", ["-c", inst.config, "abort"]);
+    inst.cleanup();
+  }
+}, 30000);
+
 test("the seed scenario: postsuper -r - then postkick public pickup W requeues with a new ID and another Received", async () => {
   const inst = makeInstance("local_transport = discard:ok\ndefault_transport = retry:4.4.1 no route to host\n");
   writeFileSync(join(inst.config, "master.cf"), stockMasterCf(null));

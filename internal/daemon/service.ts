@@ -8,6 +8,11 @@
  *   SIGTERM  "stop": stop accepting work, finish what is in flight, exit (postfix stop, reload of this service)
  *   SIGHUP   "reload": the same; the master starts a fresh process that reads the new configuration
  * SIGKILL needs no handling: every queue operation is crash-safe, and work in flight is retried.
+ * A daemon also stops as for SIGTERM when its master goes away (killed with SIGKILL, it cannot tell anybody), as
+ * Postfix's servers exit when the master's status pipe closes: the master passes its pid (POSTKIT_MASTER_PID) and
+ * the daemon looks at its parent once a second. Without this, a second `postfix start` would run a second queue
+ * manager beside the orphaned one. (PR_SET_PDEATHSIG cannot do it: the kernel clears it at every credential
+ * change, and the delivery agents change their file-system uid for every delivery.)
  */
 import { getopt } from "../text/getopt.ts";
 
@@ -42,5 +47,17 @@ export function waitForStop(): Promise<"stop" | "reload"> {
     process.on("SIGTERM", () => finish("stop"));
     process.on("SIGHUP", () => finish("reload"));
     process.on("SIGINT", () => finish("stop"));
+    const master = Number(process.env.POSTKIT_MASTER_PID);
+    if (Number.isInteger(master) && master > 1) {
+      const watch = setInterval(() => {
+        if (process.ppid === master) return;
+        clearInterval(watch);
+        finish("stop"); // re-parented: the master is gone ("master disconnect -- exiting")
+      }, MASTER_CHECK_MS);
+      watch.unref();
+    }
   });
 }
+
+/** How often a daemon looks whether its master still runs. */
+const MASTER_CHECK_MS = 1000;

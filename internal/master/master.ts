@@ -293,6 +293,7 @@ export async function runMaster(opts: MasterOptions): Promise<number> {
     const stdio: (number | "ignore" | "inherit")[] = ["ignore", "ignore", "inherit"];
     if (logFd !== undefined) stdio.push(logFd);
     const childEnv = env();
+    childEnv.POSTKIT_MASTER_PID = String(process.pid); // the daemon stops when its master goes away (service.ts)
     if (inherit.length > 0) {
       childEnv.POSTKIT_LISTEN_FD = inherit.map((_, i) => String(stdio.length + i)).join(",");
       stdio.push(...inherit);
