@@ -148,7 +148,11 @@ describe("FILTER actions", () => {
 
   test("check_sender_access FILTER to a dead filter defers; postcat shows the record as Postfix does", async () => {
     const id = await send(accessPort, "dead@example.test", ["y@host.example.test"], "Subject: dead\n\nx\n");
-    await waitFor("the deferral", () => deferred().includes(id));
+    // (once in a full run this timed out after 10 s: a longer wait, and the log when it still does)
+    await waitFor("the deferral", () => deferred().includes(id), 30000).catch((e) => {
+      console.error(`closed port ${closedPort}; the log:\n${log()}`);
+      throw e;
+    });
     expect(log()).toMatch(
       new RegExp(
         `${id}: to=<y@host\\.example\\.test>, relay=none, delay=[\\d.]+, delays=[\\d./]+, dsn=4\\.4\\.1, status=deferred \\(connect to 127\\.0\\.0\\.1\\[127\\.0\\.0\\.1\\]:${closedPort}: Connection refused\\)`,
