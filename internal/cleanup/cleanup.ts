@@ -7,7 +7,10 @@
  *              sender_canonical_maps then canonical_maps rewrite the sender; recipient_canonical_maps then
  *              canonical_maps, then virtual_alias_maps (recursive, virtual_alias_recursion_limit deep and at most
  *              virtual_alias_expansion_limit addresses, an address that maps to itself stays) rewrite recipients;
- *              duplicates are removed (the first one wins; duplicate_filter_limit).
+ *              a recipient without a DSN ORCPT gets `rfc822;` and its address before virtual expansion
+ *              (dsnOriginalRecipient()); duplicates are removed (the first one wins; duplicate_filter_limit):
+ *              the same (ORCPT, NOTIFY, original recipient, address), or the same address with
+ *              enable_original_recipient = no.
  *   headers    for local submissions (and any message when always_add_missing_headers = yes): pickup's
  *              `Received: by …` first; then the message's headers, minus message_drop_headers (Bcc, Return-Path,
  *              Content-Length …); unqualified addresses in address headers get `@$myorigin` and canonical
