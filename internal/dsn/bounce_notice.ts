@@ -157,14 +157,13 @@ export class BounceNotifier {
       "Content-Type: message/delivery-status",
       "",
       `Reporting-MTA: dns; ${host}`,
-      `X-Postfix-Queue-ID: ${msg.id}`,
-      `X-Postfix-Sender: rfc822; ${quoteLocalPart(env.sender)}`,
-      `Arrival-Date: ${formatRfc2822Date(arrival)}`,
     );
+    // Postfix's order; addresses as they are stored (not quoted)
     if (env.dsnEnvid) lines.push(`Original-Envelope-Id: ${env.dsnEnvid}`);
+    lines.push(`X-Postfix-Queue-ID: ${msg.id}`, `X-Postfix-Sender: rfc822; ${env.sender}`, `Arrival-Date: ${formatRfc2822Date(arrival)}`);
     for (const b of rcpts) {
       const r = b.recipient;
-      lines.push("", `Final-Recipient: rfc822; ${quoteLocalPart(r.address)}`);
+      lines.push("", `Final-Recipient: rfc822; ${r.address}`);
       // Postfix's: the ORCPT as recorded (cleanup makes one for every recipient that came without), else the
       // original address
       if (r.orcpt) lines.push(`Original-Recipient: ${r.orcpt}`);

@@ -90,3 +90,18 @@ test("a notice starts with Received: and Date: as Postfix's internal mail; its M
   expect(await labels("smtputf8_enable = no\n", "7bit")).toBe("Content-Type: multipart/report; report-type=delivery-status; | Content-Transfer-Encoding: 7bit | Content-Type: text/plain; charset=us-ascii | Content-Type: message/delivery-status | Content-Type: message/rfc822");
   expect(await labels("smtputf8_enable = no\n")).toBe("Content-Type: multipart/report; report-type=delivery-status; | Content-Type: text/plain; charset=us-ascii | Content-Type: message/delivery-status | Content-Type: message/rfc822");
 });
+
+test("the delivery report has Postfix's field order, with ENVID, and addresses as stored", async () => {
+  writeFileSync(join(dir, "main.cf"), `queue_directory = ${dir}/queue\nmyhostname = host.example.test\nmyorigin = example.test\n`);
+  const cfg = loadConfig({ configDir: dir, warn: false });
+  const n = new BounceNotifier(cfg, await Cleanup.create(cfg));
+  const m = message("alice@example.test");
+  m.envelope.dsnEnvid = "env-1";
+  const who: NoticeRecipient[] = [{ recipient: { address: "john doe@example.test", origAddress: "", orcpt: "rfc822;jd@example.test", notify: 0 }, dsn: "5.1.1", reason: "user unknown" }];
+  await n.bounce(m, who);
+  const [[, text]] = takeNotices() as [[string, string]];
+  expect(text).toContain(
+    "\nReporting-MTA: dns; host.example.test\nOriginal-Envelope-Id: env-1\nX-Postfix-Queue-ID: 3F2A1B4C5D\nX-Postfix-Sender: rfc822; alice@example.test\nArrival-Date: ",
+  );
+  expect(text).toContain("\nFinal-Recipient: rfc822; john doe@example.test\nOriginal-Recipient: rfc822;jd@example.test\nAction: failed\nStatus: 5.1.1\nDiagnostic-Code: X-Postfix; user unknown\n");
+});
