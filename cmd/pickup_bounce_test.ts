@@ -81,7 +81,7 @@ test("a message that pickup's Received: header takes past message_size_limit is 
   const n = await notice(id!);
   expect(n).toContain(`To: ${me}@host.example.test\n`);
   expect(n).toContain(`X-Postfix-Sender: rfc822; ${me}@host.example.test\n`);
-  expect(n).toContain("<bob@host.example.test>: message file too big\n");
+  expect(n).toContain("<bob@host.example.test> (expanded from <bob>): message file too big\n");
   // Postfix 3.x cleanup gives every recipient that came without a DSN ORCPT one: its rewritten address
   expect(n).toContain("\nFinal-Recipient: rfc822; bob@host.example.test\nOriginal-Recipient: rfc822;bob@host.example.test\nAction: failed\nStatus: 5.3.4\n");
   // no unfiltered content: the headers only

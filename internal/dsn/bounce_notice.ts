@@ -150,7 +150,13 @@ export class BounceNotifier {
       ...text.split("\n"),
       "",
     ];
-    for (const b of rcpts) lines.push(`<${quoteLocalPart(b.recipient.address)}>: ${b.reason}`, "");
+    // Postfix's: `<address> (expanded from <original>): reason` when the address was rewritten (aliases,
+    // virtual, canonical maps), as the log's orig_to=
+    for (const b of rcpts) {
+      const { address, origAddress } = b.recipient;
+      const expanded = origAddress !== "" && origAddress.toLowerCase() !== address.toLowerCase() ? ` (expanded from <${origAddress}>)` : "";
+      lines.push(`<${address}>${expanded}: ${b.reason}`, "");
+    }
     lines.push(
       `--${boundary}`,
       "Content-Description: Delivery report",

@@ -97,11 +97,17 @@ test("the delivery report has Postfix's field order, with ENVID, and addresses a
   const n = new BounceNotifier(cfg, await Cleanup.create(cfg));
   const m = message("alice@example.test");
   m.envelope.dsnEnvid = "env-1";
-  const who: NoticeRecipient[] = [{ recipient: { address: "john doe@example.test", origAddress: "", orcpt: "rfc822;jd@example.test", notify: 0 }, dsn: "5.1.1", reason: "user unknown" }];
+  const who: NoticeRecipient[] = [
+    { recipient: { address: "john doe@example.test", origAddress: "", orcpt: "rfc822;jd@example.test", notify: 0 }, dsn: "5.1.1", reason: "user unknown" },
+    { recipient: { address: "bob@example.test", origAddress: "Team@example.test", orcpt: "", notify: 0 }, dsn: "5.1.1", reason: "user unknown" },
+    { recipient: { address: "carol@example.test", origAddress: "Carol@Example.test", orcpt: "", notify: 0 }, dsn: "5.1.1", reason: "user unknown" },
+  ];
   await n.bounce(m, who);
   const [[, text]] = takeNotices() as [[string, string]];
   expect(text).toContain(
     "\nReporting-MTA: dns; host.example.test\nOriginal-Envelope-Id: env-1\nX-Postfix-Queue-ID: 3F2A1B4C5D\nX-Postfix-Sender: rfc822; alice@example.test\nArrival-Date: ",
   );
   expect(text).toContain("\nFinal-Recipient: rfc822; john doe@example.test\nOriginal-Recipient: rfc822;jd@example.test\nAction: failed\nStatus: 5.1.1\nDiagnostic-Code: X-Postfix; user unknown\n");
+  // the human-readable part: an address that was rewritten says what it was expanded from
+  expect(text).toContain("\n<john doe@example.test>: user unknown\n\n<bob@example.test> (expanded from <Team@example.test>): user unknown\n\n<carol@example.test>: user unknown\n");
 });
