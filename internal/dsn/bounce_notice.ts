@@ -29,6 +29,7 @@ import { formatRfc2822Date } from "../message/mail_date.ts";
 import { bounceTemplates, expandTemplateText } from "../message/bounce_templates.ts";
 import { msgWarn } from "../log/msg.ts";
 import { quoteLocalPart } from "../address/quote_local.ts";
+import { lineWrap } from "../text/line_wrap.ts";
 import { openQueueFile, DSN_NOTIFY, DSN_RET } from "../queue/index.ts";
 import type { Cleanup } from "../cleanup/cleanup.ts";
 
@@ -155,7 +156,7 @@ export class BounceNotifier {
     for (const b of rcpts) {
       const { address, origAddress } = b.recipient;
       const expanded = origAddress !== "" && origAddress.toLowerCase() !== address.toLowerCase() ? ` (expanded from <${origAddress}>)` : "";
-      lines.push(`<${address}>${expanded}: ${b.reason}`, "");
+      lines.push(...wrap(`<${address}>${expanded}: ${b.reason}`), "");
     }
     lines.push(
       `--${boundary}`,
@@ -176,8 +177,8 @@ export class BounceNotifier {
       else if (r.origAddress) lines.push(`Original-Recipient: rfc822; ${r.origAddress}`);
       lines.push(`Action: ${action}`, `Status: ${b.dsn}`);
       const relay = /^host (\S+)\[/.exec(b.reason);
-      if (relay) lines.push(`Remote-MTA: dns; ${relay[1]}`);
-      lines.push(`Diagnostic-Code: ${diagnostic(b.reason)}`);
+      if (relay) lines.push(...wrap(`Remote-MTA: dns; ${relay[1]}`));
+      lines.push(...wrap(`Diagnostic-Code: ${diagnostic(b.reason)}`));
       if (!failed) lines.push(`Will-Retry-Until: ${formatRfc2822Date(new Date((env.arrivalTime.sec + this.cfg.getTime("maximal_queue_lifetime")) * 1000))}`);
     }
     const headersOnly = env.dsnRet === DSN_RET.HDRS || !failed;
@@ -230,4 +231,9 @@ export class BounceNotifier {
 function isAscii(s: string): boolean {
   for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return false;
   return true;
+}
+
+/** Postfix's bounce_print_wrap(): 79 columns, continuation lines indented by 4. */
+function wrap(line: string): string[] {
+  return lineWrap(line, 79, 4);
 }

@@ -111,3 +111,18 @@ test("the delivery report has Postfix's field order, with ENVID, and addresses a
   // the human-readable part: an address that was rewritten says what it was expanded from
   expect(text).toContain("\n<john doe@example.test>: user unknown\n\n<bob@example.test> (expanded from <Team@example.test>): user unknown\n\n<carol@example.test>: user unknown\n");
 });
+
+test("long reasons are wrapped at 79 columns with 4-blank continuations, in both parts (as Postfix 3.7 wrapped this one)", async () => {
+  writeFileSync(join(dir, "main.cf"), `queue_directory = ${dir}/queue\nmyhostname = host.example.test\nmyorigin = example.test\n`);
+  const cfg = loadConfig({ configDir: dir, warn: false });
+  const n = new BounceNotifier(cfg, await Cleanup.create(cfg));
+  const reason = "the quick brown fox jumps over the lazy dog and keeps running through the field until the sun goes down over the hills far away";
+  await n.bounce(message("alice@example.test"), [{ recipient: { address: "longfail@discard.test", origAddress: "", orcpt: "", notify: 0 }, dsn: "5.1.1", reason }]);
+  const [[, text]] = takeNotices() as [[string, string]];
+  expect(text).toContain(
+    "\n<longfail@discard.test>: the quick brown fox jumps over the lazy dog and keeps\n    running through the field until the sun goes down over the hills far away\n",
+  );
+  expect(text).toContain(
+    "\nDiagnostic-Code: X-Postfix; the quick brown fox jumps over the lazy dog and\n    keeps running through the field until the sun goes down over the hills far\n    away\n",
+  );
+});
