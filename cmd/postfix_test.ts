@@ -28,6 +28,17 @@ function ids(inst: Instance, queue: "incoming" | "active" | "deferred" | "maildr
   return [...scanQueue(inst.queue, queue, { missingOk: true })].map((e) => e.id);
 }
 
+/** The pid of the instance's running master. */
+function masterPid(inst: Instance): number {
+  return Number(readFileSync(join(inst.queue, "pid", "master.pid"), "utf8").trim());
+}
+
+/** The pids of a process's children. */
+function childrenOf(pid: number): number[] {
+  const p = Bun.spawnSync({ cmd: ["pgrep", "-P", String(pid)], stdout: "pipe" });
+  return p.stdout.toString().trim().split("\n").filter(Boolean).map(Number);
+}
+
 describe("postfix start, status, stop", () => {
   let inst: Instance;
   beforeAll(() => {
@@ -183,11 +194,8 @@ test("the master restarts a daemon that dies, and mail keeps flowing", async () 
   writeFileSync(join(inst.config, "master.cf"), stockMasterCf(null));
   try {
     expect(runTool("postfix", ["-c", inst.config, "start"]).status).toBe(0);
-    const master = Number(readFileSync(join(inst.queue, "pid", "master.pid"), "utf8").trim());
-    const childOf = () => {
-      const p = Bun.spawnSync({ cmd: ["pgrep", "-P", String(master)], stdout: "pipe" });
-      return p.stdout.toString().trim().split("\n").filter(Boolean).map(Number);
-    };
+    const master = masterPid(inst);
+    const childOf = () => childrenOf(master);
     await waitFor("the qmgr process", () => childOf().length > 0);
     const [qmgr] = childOf();
     process.kill(qmgr!, "SIGKILL");
@@ -207,11 +215,8 @@ test("the daemons stop when their master is killed: no orphaned queue manager be
   writeFileSync(join(inst.config, "master.cf"), stockMasterCf(null));
   try {
     expect(runTool("postfix", ["-c", inst.config, "start"]).status).toBe(0);
-    const master = Number(readFileSync(join(inst.queue, "pid", "master.pid"), "utf8").trim());
-    const childOf = () => {
-      const p = Bun.spawnSync({ cmd: ["pgrep", "-P", String(master)], stdout: "pipe" });
-      return p.stdout.toString().trim().split("\n").filter(Boolean).map(Number);
-    };
+    const master = masterPid(inst);
+    const childOf = () => childrenOf(master);
     await waitFor("the daemons", () => childOf().length >= 3);
     const daemons = childOf();
     process.kill(master, "SIGKILL"); // the master alone: it cannot tell its children
@@ -271,11 +276,8 @@ describe("the environment of the daemons", () => {
     try {
       const env = { KEEP_ME: "kept", DROP_ME: "dropped", TZ: "UTC" };
       expect(runTool("postfix", ["-c", inst.config, "start"], { env }).status).toBe(0);
-      const pidOf = () => Number(readFileSync(join(inst.queue, "pid", "master.pid"), "utf8").trim());
       const childEnv = (): string[] => {
-        for (const dir of Bun.spawnSync(["pgrep", "-P", String(pidOf())]).stdout.toString().split("\n").filter(Boolean)) {
-          return readFileSync(`/proc/${dir}/environ`, "utf8").split("\0").filter(Boolean);
-        }
+        for (const pid of childrenOf(masterPid(inst))) return readFileSync(`/proc/${pid}/environ`, "utf8").split("\0").filter(Boolean);
         return [];
       };
       await waitFor("a child of the master", () => childEnv().length > 0);

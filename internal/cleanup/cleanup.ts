@@ -48,6 +48,7 @@ import { flushLogRecords, msgLogAs } from "../log/msg.ts";
 
 import { createQueueFile, ATTR, type QueueFileWriter, type RecipientInput } from "../queue/index.ts";
 import { openMap, MapError, type LookupTable } from "../maps/index.ts";
+import { isAscii } from "../maps/casefold.ts";
 import { HeaderParser, makeHeaderTable, makeMessageId, makeReceivedHeader, makeDateHeader, makeFromHeader, type Header } from "../message/index.ts";
 import { parseAddressTree, addressTokens, addressInternal, externalizeTokens, type AddressToken } from "../address/tok822.ts";
 import { quoteLocalPart } from "../address/quote_local.ts";
@@ -56,7 +57,6 @@ import { compileDomainList, type DomainList } from "../resolve/match_list.ts";
 /** cleanup's warnings carry its own tag (`postfix/cleanup`), whichever process runs it. */
 const msgWarn = (text: string) => msgLogAs("cleanup", "warning", text);
 
-/** A refused or failed message. */
 /**
  * The DSN original recipient (ORCPT) of a recipient that arrived without one, as Postfix's cleanup makes it (since
  * 3.0): `rfc822;` and the address after canonical rewriting, before virtual alias expansion (`utf-8;` for an
@@ -65,10 +65,10 @@ const msgWarn = (text: string) => msgLogAs("cleanup", "warning", text);
  */
 export function dsnOriginalRecipient(address: string): string {
   if (address === "") return "";
-  for (let i = 0; i < address.length; i++) if (address.charCodeAt(i) > 0x7f) return `utf-8;${address}`;
-  return `rfc822;${address}`;
+  return `${isAscii(address) ? "rfc822" : "utf-8"};${address}`;
 }
 
+/** A refused or failed message. */
 export class CleanupError extends PostkitError {
   /** What was refused: its queue ID, its sender and recipients as rewritten (absent for a temporary failure). */
   refused?: { queueId: string; sender: string; recipients: RecipientInput[] };

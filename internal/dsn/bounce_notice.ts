@@ -30,6 +30,7 @@ import { bounceTemplates, expandTemplateText } from "../message/bounce_templates
 import { msgWarn } from "../log/msg.ts";
 import { quoteLocalPart } from "../address/quote_local.ts";
 import { lineWrap } from "../text/line_wrap.ts";
+import { isAscii } from "../maps/casefold.ts";
 import { openQueueFile, DSN_NOTIFY, DSN_RET } from "../queue/index.ts";
 import type { Cleanup } from "../cleanup/cleanup.ts";
 
@@ -225,12 +226,6 @@ export class BounceNotifier {
     if (out.length > limit) out = out.slice(0, out.lastIndexOf("\n", limit) + 1);
     return out;
   }
-}
-
-/** True when `s` has no character beyond ASCII. */
-function isAscii(s: string): boolean {
-  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return false;
-  return true;
 }
 
 /** Postfix's bounce_print_wrap(): 79 columns, continuation lines indented by 4. */

@@ -247,7 +247,6 @@ export class Pickup {
         this.refuse(id, `submitter uid ${env.uid} does not match file owner uid ${fst.uid}`);
         return false;
       }
-      const uid = fst.uid;
       if (!requeued && this.submitAcl !== undefined) {
         // anybody can write into maildrop, so authorized_submit_users is enforced here, on the file's owner
         const denied = await checkUserAcl("authorized_submit_users", this.submitAcl, fst.uid);
@@ -264,13 +263,13 @@ export class Pickup {
           recipients: env.recipients.filter((r) => !r.extracted && !r.done).map((r) => ({ address: r.address, origAddress: r.origAddress, notify: r.notify, orcpt: r.orcpt })),
           extracted: env.recipients.filter((r) => r.extracted && !r.done).map((r) => ({ address: r.address, origAddress: r.origAddress, notify: r.notify, orcpt: r.orcpt })),
           attributes: env.attributes,
-          uid,
+          uid: fst.uid,
           context: requeued ? (env.attributes.get(ATTR.REWRITE_CONTEXT) === "remote" ? "remote" : "local") : "local",
           requeued,
           arrival: arrivalOf(env.arrivalTime),
           content: file.content(),
           durable: false,
-          onQueueId: (newId) => logPickup(newId, uid, env.sender, requeued ? id : undefined),
+          onQueueId: (newId) => logPickup(newId, fst.uid, env.sender, requeued ? id : undefined),
         });
         if (made.path !== undefined) durable = this.syncQueueFile(made.path);
       } catch (e) {
