@@ -184,6 +184,37 @@ describe("protocol", () => {
     expect(log()).toMatch(new RegExp(`NOQUEUE: hold: RCPT from localhost\\[127\\.0\\.0\\.1\\]: <hold@host\\.example\\.test>: Recipient address triggers HOLD action; from=<s@example\\.test> to=<hold@host\\.example\\.test> proto=ESMTP helo=<client\\.example\\.test>`));
   });
 
+  test("postcat shows the envelope of an SMTP message in the order Postfix 3.7's smtpd and cleanup write it", async () => {
+    const t = await converse([
+      "EHLO client.example.test",
+      "MAIL FROM:<s@example.test> RET=HDRS ENVID=abc123 BODY=8BITMIME",
+      "RCPT TO:<hold@host.example.test> NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;orig@host.example.test",
+      "DATA",
+      "Subject: order",
+      "",
+      "x",
+      ".",
+      "QUIT",
+    ]);
+    const id = /queued as ([0-9A-F]+)/.exec(t)![1]!;
+    const out = runTool("postcat", ["-c", inst.config, "-e", "-q", id]);
+    expect(out.status).toBe(0);
+    const names = out.stdout
+      .split("\n")
+      .filter((l) => /^(named_attribute|sender|recipient|original_recipient): /.test(l))
+      .map((l) => (l.startsWith("named_attribute: ") ? l.slice(17, l.indexOf("=")) : l.slice(0, l.indexOf(":"))));
+    // as Postfix 3.7 writes it (seen with postcat on Debian's Postfix), less log_ident, which postkit does not record
+    expect(names).toEqual([
+      "rewrite_context", "envelope_id", "ret_flags", "sender", "encoding",
+      "log_client_name", "log_client_address", "log_client_port", "log_message_origin", "log_helo_name", "log_protocol_name",
+      "client_name", "reverse_client_name", "client_address", "client_port", "server_address", "server_port", "helo_name",
+      "protocol_name", "client_address_type", "notify_flags", "dsn_orig_rcpt", "original_recipient", "recipient",
+    ]);
+    expect(out.stdout).toContain("named_attribute: envelope_id=abc123\nnamed_attribute: ret_flags=2\nsender: s@example.test\nnamed_attribute: encoding=8bit\n");
+    expect(out.stdout).toContain(`named_attribute: server_port=${port}\n`);
+    expect(out.stdout).toContain("named_attribute: client_address_type=2\n");
+  });
+
   test("DISCARD answers 250 and queues nothing; pipelined commands get one batch of replies", async () => {
     const c = await TestSmtpClient.connect(port);
     await c.reply();

@@ -106,6 +106,11 @@ export interface CleanupRequest {
   extracted?: CleanupRecipient[];
   /** Attributes to keep (rewrite_context, envelope_id, ret_flags, log_client_* …). */
   attributes?: ReadonlyMap<string, string>;
+  /**
+   * Attributes that follow the sender (smtpd: encoding, log_client_* and the client_* attributes). When given,
+   * the file has Postfix's smtpd order: rewrite_context, envelope_id, ret_flags, the sender, then these.
+   */
+  senderAttributes?: ReadonlyMap<string, string>;
   /** Uid of a local submitter: pickup adds `Received: by HOST (Postfix, from userid UID)`. */
   uid?: number;
   /** local: sendmail/pickup rules (qualify addresses, add missing headers); remote: SMTP. */
@@ -334,14 +339,22 @@ export class Cleanup {
       const filterFirst = this.contentFilter !== "" && this.filterBeforeArrivalTime;
       if (this.contentFilter !== "" && !filterFirst) attributes.set(ATTR.CONTENT_FILTER, this.contentFilter);
       // a content filter comes from this service or a FILTER action only, never from what was submitted
+      const smtpOrder = req.senderAttributes !== undefined;
+      if (smtpOrder) attributes.set(ATTR.REWRITE_CONTEXT, req.context);
       for (const [k, v] of req.attributes ?? []) if (k !== ATTR.CONTENT_FILTER) attributes.set(k, v);
-      attributes.set(ATTR.REWRITE_CONTEXT, req.context);
+      if (!smtpOrder) attributes.set(ATTR.REWRITE_CONTEXT, req.context);
       for (const k of [ATTR.DSN_ENVID, ATTR.DSN_RET, "submit_uid", "expire_time", ATTR.CREATE_TIME]) attributes.delete(k);
       const envid = req.attributes?.get(ATTR.DSN_ENVID);
       const ret = Number(req.attributes?.get(ATTR.DSN_RET) ?? 0) || 0;
+      // Postfix's smtpd sends ENVID and RET after its other leading attributes; pickup's files carry them first
+      if (smtpOrder && envid) attributes.set(ATTR.DSN_ENVID, envid);
+      if (smtpOrder && ret > 0 && Number.isSafeInteger(ret)) attributes.set(ATTR.DSN_RET, String(ret));
+      const senderAttributes: [string, string][] = [];
+      for (const [k, v] of req.senderAttributes ?? []) if (!attributes.has(k) && k !== ATTR.CONTENT_FILTER && k !== ATTR.CREATE_TIME) senderAttributes.push([k, v]);
       writer.writeEnvelope({
         sender, fullName: req.fullName, recipients, createTime: Math.floor(date.getTime() / 1000),
-        ...(envid ? { dsnEnvid: envid } : {}), ...(ret ? { dsnRet: ret } : {}),
+        ...(envid && !smtpOrder ? { dsnEnvid: envid } : {}), ...(ret && !smtpOrder ? { dsnRet: ret } : {}),
+        senderAttributes,
         attributes, // (the submitter's uid is not recorded: a requeued message is the mail system's, as in Postfix)
         ...(filterFirst ? { leadingAttributes: [[ATTR.CONTENT_FILTER, this.contentFilter]] as [string, string][] } : {}),
         ...(req.arrival ? { arrivalTime: queueTimeOf(req.arrival) } : {}),

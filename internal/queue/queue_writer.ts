@@ -8,7 +8,8 @@
  *    since it is not a valid queue ID) in the top directory of the queue, takes its inode and the time, and derives
  *    the queue ID at once (queue_id.ts), so the caller can log it and put it in Received:/Message-Id: while
  *    writing. The inode stays in use until the rename, so the ID stays unique.
- * 2. writeEnvelope(), once: `C` (a fixed-size placeholder), `T`, the attributes, `F`, `S`, `R`..., `W`, `M`.
+ * 2. writeEnvelope(), once: `C` (a fixed-size placeholder), `T`, the attributes, `F`, `S`, the sender's
+ *    attributes, `R`..., `W`, `M`.
  * 3. writeContent(), any number of times, markBodyStart() once where the headers end: bytes are gathered into
  *    64 KiB `N` records and written out as they fill; memory use is bounded whatever the message size.
  * 4. addExtracted(), optional, any number of times: `X` (first time), then `R`/`A` records.
@@ -111,6 +112,8 @@ export interface EnvelopeInput {
   attributes?: Iterable<readonly [string, string]> | Readonly<Record<string, string>>;
   /** Named attributes written before the arrival time (pickup's content_filter, where Postfix's pickup puts it). */
   leadingAttributes?: Iterable<readonly [string, string]>;
+  /** Named attributes written right after the sender (smtpd's client attributes, where Postfix's smtpd puts them). */
+  senderAttributes?: Iterable<readonly [string, string]>;
 }
 
 /** What finish() returns. */
@@ -324,6 +327,7 @@ export class QueueFileWriter implements Disposable {
     for (const [name, value] of attributeEntries(env.attributes)) recs.push(attributeRecord(name, value));
     if (env.fullName !== undefined) recs.push({ kind: "F", fullName: checkText("full name", env.fullName) });
     recs.push({ kind: "S", sender: checkAddress("sender", env.sender) });
+    for (const [name, value] of env.senderAttributes ?? []) recs.push(attributeRecord(name, value));
     if (!Array.isArray(env.recipients)) throw bad("recipients: not an array");
     for (const r of env.recipients) recs.push(recipientRecord(r));
     if (env.warningTime) recs.push({ kind: "W", sec: checkCount("warning time", env.warningTime) });

@@ -134,6 +134,7 @@ export class CleanupSink implements MessageSink {
         sender: req.sender,
         recipients: req.recipients,
         attributes: req.attributes,
+        ...(req.senderAttributes ? { senderAttributes: req.senderAttributes } : {}),
         context: req.context,
         ...(req.arrival ? { arrival: req.arrival } : {}),
         content: req.content,

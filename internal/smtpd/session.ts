@@ -56,6 +56,8 @@ export interface MessageRequest {
   sender: string;
   recipients: { address: string; origAddress?: string; notify?: number; orcpt?: string }[];
   attributes: Map<string, string>;
+  /** Attributes that follow the sender record (not with sendmail -bs, whose sink has them in `attributes`). */
+  senderAttributes?: Map<string, string>;
   content: AsyncIterable<Uint8Array>;
   /** The header lines to put first (PREPEND actions, our Received:), given the queue ID. */
   prepend: (queueId: string) => string[];
@@ -933,18 +935,33 @@ export class SmtpSession {
 
   private messageRequest(content: AsyncIterable<Uint8Array>): MessageRequest {
     const s = this.s;
+    // Postfix's smtpd: ENVID and RET before the sender, the encoding and the client's attributes after it
+    // (sendmail -bs's sink takes them all as one set)
     const attrs = new Map<string, string>();
-    const xf = this.xforward;
-    attrs.set(ATTR.LOG_CLIENT_NAME, xf.get("NAME") ?? s.name);
-    attrs.set(ATTR.LOG_CLIENT_ADDR, (xf.get("ADDR") ?? s.addr).replace(/^ipv6:/i, ""));
-    attrs.set(ATTR.LOG_CLIENT_PORT, xf.get("PORT") ?? s.port);
-    attrs.set(ATTR.LOG_ORIGIN, s.namaddr);
-    const helo = xf.get("HELO") ?? s.heloName;
-    if (helo !== undefined) attrs.set(ATTR.LOG_HELO_NAME, helo);
-    attrs.set(ATTR.LOG_PROTO_NAME, xf.get("PROTO") ?? s.protocol);
-    if (this.encoding) attrs.set(ATTR.ENCODING, this.encoding);
     if (this.dsnEnvid !== undefined) attrs.set(ATTR.DSN_ENVID, this.dsnEnvid);
     if (this.dsnRet) attrs.set(ATTR.DSN_RET, String(this.dsnRet));
+    const after = this.env.standalone ? attrs : new Map<string, string>();
+    const xf = this.xforward;
+    if (this.encoding) after.set(ATTR.ENCODING, this.encoding);
+    after.set(ATTR.LOG_CLIENT_NAME, xf.get("NAME") ?? s.name);
+    after.set(ATTR.LOG_CLIENT_ADDR, (xf.get("ADDR") ?? s.addr).replace(/^ipv6:/i, ""));
+    after.set(ATTR.LOG_CLIENT_PORT, xf.get("PORT") ?? s.port);
+    after.set(ATTR.LOG_ORIGIN, s.namaddr);
+    const helo = xf.get("HELO") ?? s.heloName;
+    if (helo !== undefined) after.set(ATTR.LOG_HELO_NAME, helo);
+    after.set(ATTR.LOG_PROTO_NAME, xf.get("PROTO") ?? s.protocol);
+    if (!this.env.standalone) {
+      // the client as this server saw it (XCLIENT included), as Postfix records it for later stages
+      after.set("client_name", s.name);
+      after.set("reverse_client_name", s.reverseName);
+      after.set("client_address", s.addr);
+      after.set("client_port", s.port);
+      if (s.serverAddr !== undefined) after.set("server_address", s.serverAddr);
+      if (s.serverPort !== undefined) after.set("server_port", s.serverPort);
+      if (s.heloName !== undefined) after.set("helo_name", s.heloName);
+      after.set("protocol_name", s.protocol);
+      after.set("client_address_type", s.addr.includes(":") ? "10" : "2"); // AF_INET6 : AF_INET (Linux values)
+    }
     let recipients = this.recipients;
     if (s.saved.redirect) recipients = [{ address: s.saved.redirect, origAddress: recipients[0]?.address, notify: 0, orcpt: recipients[0]?.orcpt }];
     recipients = [...recipients, ...s.saved.bcc.map((b) => ({ address: b, notify: DSN_NOTIFY.NEVER, orcpt: "" }))];
@@ -961,6 +978,7 @@ export class SmtpSession {
       sender: s.sender ?? "",
       recipients,
       attributes: attrs,
+      ...(this.env.standalone ? {} : { senderAttributes: after }),
       content,
       prepend: (qid) => [...prepend, ...this.receivedHeader(qid)],
       onQueueId: (qid) => {
