@@ -33,6 +33,13 @@ function masterPid(inst: Instance): number {
   return Number(readFileSync(join(inst.queue, "pid", "master.pid"), "utf8").trim());
 }
 
+/** A test instance (makeInstance()) with the stock master.cf. */
+function stockInstance(mainCf = ""): Instance {
+  const inst = makeInstance(mainCf);
+  writeFileSync(join(inst.config, "master.cf"), stockMasterCf(null));
+  return inst;
+}
+
 /** The pids of a process's children. */
 function childrenOf(pid: number): number[] {
   const p = Bun.spawnSync({ cmd: ["pgrep", "-P", String(pid)], stdout: "pipe" });
@@ -42,8 +49,7 @@ function childrenOf(pid: number): number[] {
 describe("postfix start, status, stop", () => {
   let inst: Instance;
   beforeAll(() => {
-    inst = makeInstance("local_transport = discard:delivered locally\ndefault_transport = error:5.1.2 no remote delivery here\n");
-    writeFileSync(join(inst.config, "master.cf"), stockMasterCf(null));
+    inst = stockInstance("local_transport = discard:delivered locally\ndefault_transport = error:5.1.2 no remote delivery here\n");
   });
   afterAll(() => {
     runTool("postfix", ["-c", inst.config, "abort"]);
@@ -128,8 +134,7 @@ describe("postfix start, status, stop", () => {
 
 describe("crash recovery", () => {
   test("a message left in active by a crash is delivered after the restart, and maildrop waits while the system is down", async () => {
-    const inst = makeInstance("local_transport = discard:ok\n");
-    writeFileSync(join(inst.config, "master.cf"), stockMasterCf(null));
+    const inst = stockInstance("local_transport = discard:ok\n");
     try {
       expect(runTool("postfix", ["-c", inst.config, "check"]).status).toBe(0);
       // a queue file in active, as a crashed qmgr leaves it
@@ -150,9 +155,8 @@ describe("crash recovery", () => {
 });
 
 test("postfix refuses unknown commands and relative -c like Postfix", () => {
-  const inst = makeInstance();
+  const inst = stockInstance();
   try {
-    writeFileSync(join(inst.config, "master.cf"), stockMasterCf(null));
     const r = runTool("postfix", ["-c", inst.config, "bogus"]);
     expect(r.status).toBe(1);
     expect(log(inst)).toContain(
@@ -167,11 +171,10 @@ test("postfix refuses unknown commands and relative -c like Postfix", () => {
 
 describe("deferral, delay warnings and expiry", () => {
   test("a deferred message gets one delay warning, then expires back to its sender", async () => {
-    const inst = makeInstance(
+    const inst = stockInstance(
       "local_transport = discard:ok\ndefault_transport = retry:4.4.1 host unreachable\n" +
         "delay_warning_time = 1s\nmaximal_queue_lifetime = 3s\nminimal_backoff_time = 1s\nmaximal_backoff_time = 1s\nqueue_run_delay = 1s\n",
     );
-    writeFileSync(join(inst.config, "master.cf"), stockMasterCf(null));
     try {
       expect(runTool("postfix", ["-c", inst.config, "start"]).status).toBe(0);
       drop(inst, "alice", ["far@remote.example"], "Subject: slow\n\nbody\n");
@@ -190,17 +193,15 @@ describe("deferral, delay warnings and expiry", () => {
 });
 
 test("the master restarts a daemon that dies, and mail keeps flowing", async () => {
-  const inst = makeInstance("local_transport = discard:ok\n");
-  writeFileSync(join(inst.config, "master.cf"), stockMasterCf(null));
+  const inst = stockInstance("local_transport = discard:ok\n");
   try {
     expect(runTool("postfix", ["-c", inst.config, "start"]).status).toBe(0);
     const master = masterPid(inst);
-    const childOf = () => childrenOf(master);
-    await waitFor("the qmgr process", () => childOf().length > 0);
-    const [qmgr] = childOf();
+    await waitFor("the qmgr process", () => childrenOf(master).length > 0);
+    const [qmgr] = childrenOf(master);
     process.kill(qmgr!, "SIGKILL");
     await waitFor("the restart warning", () => new RegExp(`warning: process qmgr pid ${qmgr} killed by signal 9`).test(log(inst)));
-    await waitFor("a new qmgr", () => childOf().some((p) => p !== qmgr));
+    await waitFor("a new qmgr", () => childrenOf(master).some((p) => p !== qmgr));
     drop(inst, "a", ["b"], "Subject: after\n\nx\n");
     runTool("postkick", ["-c", inst.config, "public", "pickup", "W"]);
     await waitFor("delivery", () => /to=<b@host\.example\.test>.*status=sent/.test(log(inst)));
@@ -211,14 +212,12 @@ test("the master restarts a daemon that dies, and mail keeps flowing", async () 
 }, 30000);
 
 test("the daemons stop when their master is killed: no orphaned queue manager beside the next master", async () => {
-  const inst = makeInstance("local_transport = discard:ok\n");
-  writeFileSync(join(inst.config, "master.cf"), stockMasterCf(null));
+  const inst = stockInstance("local_transport = discard:ok\n");
   try {
     expect(runTool("postfix", ["-c", inst.config, "start"]).status).toBe(0);
     const master = masterPid(inst);
-    const childOf = () => childrenOf(master);
-    await waitFor("the daemons", () => childOf().length >= 3);
-    const daemons = childOf();
+    await waitFor("the daemons", () => childrenOf(master).length >= 3);
+    const daemons = childrenOf(master);
     process.kill(master, "SIGKILL"); // the master alone: it cannot tell its children
     const alive = (pid: number) => {
       try {
@@ -236,8 +235,7 @@ test("the daemons stop when their master is killed: no orphaned queue manager be
 }, 30000);
 
 test("the seed scenario: postsuper -r - then postkick public pickup W requeues with a new ID and another Received", async () => {
-  const inst = makeInstance("local_transport = discard:ok\ndefault_transport = retry:4.4.1 no route to host\n");
-  writeFileSync(join(inst.config, "master.cf"), stockMasterCf(null));
+  const inst = stockInstance("local_transport = discard:ok\ndefault_transport = retry:4.4.1 no route to host\n");
   try {
     expect(runTool("postfix", ["-c", inst.config, "start"]).status).toBe(0);
     expect(runTool("sendmail", ["-f", "a@example.test", "far@remote.example"], { env: { MAIL_CONFIG: inst.config }, stdin: "Subject: seed\n\nbody\n" }).status).toBe(0);
@@ -269,10 +267,9 @@ test("the seed scenario: postsuper -r - then postkick public pickup W requeues w
 
 describe("the environment of the daemons", () => {
   test("children get what import_environment names (NAME copies, NAME=VALUE sets) and nothing else", async () => {
-    const inst = makeInstance(
+    const inst = stockInstance(
       "local_transport = discard\nimport_environment = MAIL_CONFIG TZ LANG=C KEEP_ME {SPACED=a b} ABSENT_ONE\n",
     );
-    writeFileSync(join(inst.config, "master.cf"), stockMasterCf(null));
     try {
       const env = { KEEP_ME: "kept", DROP_ME: "dropped", TZ: "UTC" };
       expect(runTool("postfix", ["-c", inst.config, "start"], { env }).status).toBe(0);
@@ -298,8 +295,7 @@ describe("the environment of the daemons", () => {
 describe("mail submitted before the first start", () => {
   const asRoot = process.getuid?.() === 0;
   test.skipIf(!asRoot)("root's submissions to a maildrop that is not yet set-gid are readable by pickup after start", async () => {
-    const inst = makeInstance("local_transport = discard:delivered locally\n");
-    writeFileSync(join(inst.config, "master.cf"), stockMasterCf(null));
+    const inst = stockInstance("local_transport = discard:delivered locally\n");
     try {
       mkdirSync(join(inst.queue, "maildrop"), { recursive: true });
       chmodSync(join(inst.queue, "maildrop"), 0o1733);
@@ -319,8 +315,7 @@ describe("mail submitted before the first start", () => {
 describe("an instance its daemons cannot reach", () => {
   const asRoot = process.getuid?.() === 0;
   test.skipIf(!asRoot)("a delivery agent that cannot create its socket says why, in one fatal line", async () => {
-    const inst = makeInstance();
-    writeFileSync(join(inst.config, "master.cf"), stockMasterCf(null));
+    const inst = stockInstance();
     try {
       chmodSync(inst.dir, 0o700); // mail_owner cannot enter: local stays root but binds as mail_owner
       expect(runTool("postfix", ["-c", inst.config, "start"]).status).toBe(0);
@@ -338,8 +333,7 @@ describe("an instance its daemons cannot reach", () => {
 
 describe("arrival time of mail that waited in maildrop", () => {
   test("the message keeps its submission time (Postfix's pickup passes postdrop's), so delay= counts the wait", async () => {
-    const inst = makeInstance("local_transport = discard:delivered locally\n");
-    writeFileSync(join(inst.config, "master.cf"), stockMasterCf(null));
+    const inst = stockInstance("local_transport = discard:delivered locally\n");
     try {
       expect(runTool("postfix", ["-c", inst.config, "start"]).status).toBe(0);
       expect(runTool("postfix", ["-c", inst.config, "stop"]).status).toBe(0);

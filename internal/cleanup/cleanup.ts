@@ -338,22 +338,24 @@ export class Cleanup {
       const attributes = new Map<string, string>();
       const filterFirst = this.contentFilter !== "" && this.filterBeforeArrivalTime;
       if (this.contentFilter !== "" && !filterFirst) attributes.set(ATTR.CONTENT_FILTER, this.contentFilter);
-      // a content filter comes from this service or a FILTER action only, never from what was submitted
+      // smtpd's order (Postfix's smtpd): rewrite_context, its ENVID and RET, the sender, then senderAttributes;
+      // otherwise the writer puts ENVID and RET first and rewrite_context after the other attributes
       const smtpOrder = req.senderAttributes !== undefined;
+      // what a submitter never sets: the content filter (this service's or a FILTER action's only), the rewrite
+      // context (req.context), and what the writer records itself; an empty ENVID or RET is none
+      const notTaken = (k: string, v: string) =>
+        k === ATTR.CONTENT_FILTER || k === ATTR.REWRITE_CONTEXT || k === ATTR.CREATE_TIME || k === "submit_uid" || k === "expire_time" ||
+        ((k === ATTR.DSN_ENVID || k === ATTR.DSN_RET) && (!smtpOrder || v === ""));
       if (smtpOrder) attributes.set(ATTR.REWRITE_CONTEXT, req.context);
-      for (const [k, v] of req.attributes ?? []) if (k !== ATTR.CONTENT_FILTER) attributes.set(k, v);
+      for (const [k, v] of req.attributes ?? []) if (!notTaken(k, v)) attributes.set(k, v);
       if (!smtpOrder) attributes.set(ATTR.REWRITE_CONTEXT, req.context);
-      for (const k of [ATTR.DSN_ENVID, ATTR.DSN_RET, "submit_uid", "expire_time", ATTR.CREATE_TIME]) attributes.delete(k);
-      const envid = req.attributes?.get(ATTR.DSN_ENVID);
-      const ret = Number(req.attributes?.get(ATTR.DSN_RET) ?? 0) || 0;
-      // Postfix's smtpd sends ENVID and RET after its other leading attributes; pickup's files carry them first
-      if (smtpOrder && envid) attributes.set(ATTR.DSN_ENVID, envid);
-      if (smtpOrder && ret > 0 && Number.isSafeInteger(ret)) attributes.set(ATTR.DSN_RET, String(ret));
       const senderAttributes: [string, string][] = [];
-      for (const [k, v] of req.senderAttributes ?? []) if (!attributes.has(k) && k !== ATTR.CONTENT_FILTER && k !== ATTR.CREATE_TIME) senderAttributes.push([k, v]);
+      for (const [k, v] of req.senderAttributes ?? []) if (!notTaken(k, v) && !attributes.has(k)) senderAttributes.push([k, v]);
+      const envid = smtpOrder ? undefined : req.attributes?.get(ATTR.DSN_ENVID);
+      const ret = smtpOrder ? 0 : Number(req.attributes?.get(ATTR.DSN_RET) ?? 0) || 0;
       writer.writeEnvelope({
         sender, fullName: req.fullName, recipients, createTime: Math.floor(date.getTime() / 1000),
-        ...(envid && !smtpOrder ? { dsnEnvid: envid } : {}), ...(ret && !smtpOrder ? { dsnRet: ret } : {}),
+        ...(envid ? { dsnEnvid: envid } : {}), ...(ret ? { dsnRet: ret } : {}),
         senderAttributes,
         attributes, // (the submitter's uid is not recorded: a requeued message is the mail system's, as in Postfix)
         ...(filterFirst ? { leadingAttributes: [[ATTR.CONTENT_FILTER, this.contentFilter]] as [string, string][] } : {}),
