@@ -87,7 +87,7 @@ interface Flags {
   start: number;
 }
 
-const TYPE = { A: 65, O: 79, R: 82, D: 68, N: 78, L: 76 } as const;
+const TYPE = { A: 65, O: 79, R: 82, D: 68, N: 78, L: 76, RDR: 62 } as const;
 
 /** A Postfix header line: a field name of printable characters but colon, optional blanks, a colon. */
 function isHeaderLine(line: string): boolean {
@@ -152,6 +152,7 @@ class Printer {
       case "A":
         if (r.name === "create_time" && /^\d+$/.test(r.value)) this.envLine(o, code, `create_time: ${asctime(Number(r.value))}`);
         else if (r.name === ATTR.CONTENT_FILTER) this.envLine(o, TYPE.L, `content_filter: ${r.value}`); // Postfix's L record
+        else if (r.name === ATTR.REDIRECT) this.envLine(o, TYPE.RDR, `redirect_to: ${r.value}`); // Postfix's > record
         else this.envLine(o, code, `named_attribute: ${r.name}=${r.value}`);
         break;
       case "F":

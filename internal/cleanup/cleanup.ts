@@ -18,6 +18,13 @@
  *              byte for byte); then, if missing, Message-Id, Date, From and (with undisclosed_recipients_header)
  *              To, in that order. A message with hopcount_limit or more Received headers (ours included)
  *              is refused, as Postfix's cleanup does.
+ *   checks     for mail from outside (the service made by withContentFilter(): smtpd, pickup), header_checks,
+ *              mime_header_checks, nested_header_checks and body_checks (content_checks.ts) see every header —
+ *              smtpd's and pickup's own Received: first, then the message's, MIME part headers and attached
+ *              messages' headers — before anything above is done to it, and every body line; their REPLACE,
+ *              PREPEND, STRIP and IGNORE change what is written, REJECT refuses the message (CleanupError with
+ *              `content` set), DISCARD throws it away after all, HOLD ends it in hold, FILTER, REDIRECT and BCC
+ *              are written to the extracted section. MIME structure is read only when a table needs it.
  *   body       copied unchanged; the whole content may not exceed message_size_limit.
  * The queue file is written as the content streams in (queue_writer.ts) and entered into incoming durably; only
  * then does process() resolve. Logs `QID: message-id=<…>` (or `message-id=<>`). A caller that must know the queue
@@ -46,13 +53,14 @@ import { PostkitError } from "../sys/errors.ts";
 import { logMessageId } from "../log/events.ts";
 import { flushLogRecords, msgLogAs } from "../log/msg.ts";
 
-import { createQueueFile, ATTR, type QueueFileWriter, type RecipientInput } from "../queue/index.ts";
+import { createQueueFile, ATTR, DSN_NOTIFY, type QueueFileWriter, type RecipientInput } from "../queue/index.ts";
 import { openMap, MapError, type LookupTable } from "../maps/index.ts";
 import { isAscii } from "../maps/casefold.ts";
-import { HeaderParser, makeHeaderTable, makeMessageId, makeReceivedHeader, makeDateHeader, makeFromHeader, type Header } from "../message/index.ts";
+import { HeaderParser, headerNameLength, makeHeaderTable, makeMessageId, makeReceivedHeader, makeDateHeader, makeFromHeader, type Header, type HeaderClass } from "../message/index.ts";
 import { parseAddressTree, addressTokens, addressInternal, externalizeTokens, type AddressToken } from "../address/tok822.ts";
 import { quoteLocalPart } from "../address/quote_local.ts";
 import { compileDomainList, type DomainList } from "../resolve/match_list.ts";
+import { ContentChecks, type MessageChecks } from "./content_checks.ts";
 
 /** cleanup's warnings carry its own tag (`postfix/cleanup`), whichever process runs it. */
 const msgWarn = (text: string) => msgLogAs("cleanup", "warning", text);
@@ -77,6 +85,8 @@ export class CleanupError extends PostkitError {
     readonly dsn: string,
     message: string,
     temporary = false,
+    /** Refused by a header/body check: smtpd replies with the status and text as they are (`550 5.7.1 TEXT`). */
+    readonly content = false,
   ) {
     super(message, { temporary });
   }
@@ -162,8 +172,11 @@ export class Cleanup {
     private readonly recipientCanonical: LookupTable[],
     private readonly virtualAlias: LookupTable[],
     private readonly localDomains: DomainList,
+    private readonly checks: ContentChecks | undefined,
     private readonly contentFilter = "",
     private readonly filterBeforeArrivalTime = false,
+    /** Header/body checks apply (external mail, unless receive_override_options has no_header_body_checks). */
+    private readonly checking = false,
   ) {}
 
   /** Opens the tables of `cfg`. */
@@ -174,17 +187,21 @@ export class Cleanup {
       return out;
     };
     const local = await compileDomainList(cfg.get("mydestination"), "mydestination", cfg.get("parent_domain_matches_subdomains"));
-    return new Cleanup(cfg, await open("canonical_maps"), await open("sender_canonical_maps"), await open("recipient_canonical_maps"), await open("virtual_alias_maps"), local);
+    const checks = await ContentChecks.open(cfg);
+    return new Cleanup(cfg, await open("canonical_maps"), await open("sender_canonical_maps"), await open("recipient_canonical_maps"), await open("virtual_alias_maps"), local, checks);
   }
 
   /**
    * This service (sharing its tables) recording `filter` (a content_filter value, "" for none) in every message:
    * after the arrival time, as Postfix's smtpd sends it to cleanup, or, with `beforeArrivalTime`, first, as
-   * Postfix's pickup does (postcat shows it where Postfix's shows it).
+   * Postfix's pickup does (postcat shows it where Postfix's shows it). It is the service for mail from outside
+   * (smtpd, pickup): header_checks and body_checks apply to it (content_checks.ts), unless
+   * receive_override_options has no_header_body_checks.
    */
   withContentFilter(filter: string, opts: { beforeArrivalTime?: boolean } = {}): Cleanup {
     const c = this;
-    return new Cleanup(c.cfg, c.canonical, c.senderCanonical, c.recipientCanonical, c.virtualAlias, c.localDomains, filter.trim(), opts.beforeArrivalTime === true);
+    const checking = c.checks !== undefined && !c.cfg.getList("receive_override_options").some((o) => o.toLowerCase() === "no_header_body_checks");
+    return new Cleanup(c.cfg, c.canonical, c.senderCanonical, c.recipientCanonical, c.virtualAlias, c.localDomains, c.checks, filter.trim(), opts.beforeArrivalTime === true, checking);
   }
 
   /**
@@ -265,7 +282,8 @@ export class Cleanup {
     return out;
   }
 
-  private rewriteRecipients(list: CleanupRecipient[], local: boolean, seen: Set<string>): RecipientInput[] {
+  /** Rewrites recipients; `last.address` gets the last one after canonical mapping, before virtual aliasing. */
+  private rewriteRecipients(list: CleanupRecipient[], local: boolean, seen: Set<string>, last?: { address?: string }): RecipientInput[] {
     const out: RecipientInput[] = [];
     const limit = this.cfg.getInt("duplicate_filter_limit");
     // duplicates: the same (DSN ORCPT, NOTIFY, original recipient, address), case-folded, as Postfix's cleanup
@@ -275,6 +293,7 @@ export class Cleanup {
     for (const r of list) {
       const orig = r.origAddress ?? r.address;
       const canon = this.canonicalize(this.qualify(r.address, local), this.recipientCanonical);
+      if (last) last.address = canon;
       const orcpt = r.orcpt || dsnOriginalRecipient(canon);
       const notify = r.notify ?? 0;
       const origKey = byOriginal ? `${orcpt}\n${notify}\n${orig}\n` : "";
@@ -321,11 +340,12 @@ export class Cleanup {
     let sender: string;
     let recipients: RecipientInput[];
     let extracted: RecipientInput[];
+    const seenRecipients = new Set<string>();
+    const lastRecipient: { address?: string } = {};
     try {
       sender = req.sender === "" ? "" : this.canonicalize(this.qualify(req.sender, local), this.senderCanonical);
-      const seen = new Set<string>();
-      recipients = this.rewriteRecipients(req.recipients, local, seen);
-      extracted = this.rewriteRecipients(req.extracted ?? [], local, seen);
+      recipients = this.rewriteRecipients(req.recipients, local, seenRecipients, lastRecipient);
+      extracted = this.rewriteRecipients(req.extracted ?? [], local, seenRecipients);
     } catch (e) {
       req.file?.abort();
       if (e instanceof MapError) throw new CleanupError("4.3.0", `table lookup failure: ${e.message}`, true);
@@ -362,6 +382,15 @@ export class Cleanup {
         ...(req.arrival ? { arrivalTime: queueTimeOf(req.arrival) } : {}),
       });
       req.onQueueId?.(writer.queueId);
+      // header and body checks (content_checks.ts): null when there are none, at no cost per line
+      const attr = (k: string) => req.senderAttributes?.get(k) ?? req.attributes?.get(k);
+      const mc: MessageChecks | null = this.checking
+        ? this.checks!.forMessage({
+            queueId: writer.queueId, sender, recipient: lastRecipient.address,
+            origin: attr(ATTR.LOG_ORIGIN), proto: attr(ATTR.LOG_PROTO_NAME), helo: attr(ATTR.LOG_HELO_NAME),
+          })
+        : null;
+      const refusedByChecks = () => mc !== null && (mc.verdict.reject !== undefined || mc.verdict.lookupFailed !== undefined);
 
       const sizeLimit = cfg.getInt("message_size_limit");
       const hopLimit = cfg.getInt("hopcount_limit");
@@ -371,6 +400,7 @@ export class Cleanup {
         return new CleanupError("5.3.4", "message file too big");
       };
       const emit = (line: string) => {
+        if (mc !== null && refusedByChecks()) return; // nothing more is written for a refused message
         const b = Buffer.from(`${line}\n`, "latin1");
         size += b.length;
         if (sizeLimit > 0 && size > sizeLimit) throw tooBig();
@@ -385,25 +415,34 @@ export class Cleanup {
         msgWarn(`${writer.queueId}: message rejected: hopcount exceeded`);
         tooManyHops = true;
       };
-      for (const l of typeof req.prepend === "function" ? req.prepend(writer.queueId) : (req.prepend ?? [])) {
-        if (/^received:/i.test(l)) countHop();
-        emit(l);
-      }
-      if (req.uid !== undefined && local) {
-        countHop();
-        for (const l of makeReceivedHeader({ myhostname: cfg.get("myhostname"), mailName: cfg.get("mail_name"), uid: req.uid, queueId: writer.queueId, date })) emit(l);
-      }
       const seen = new Set<string>();
       let resent = false;
       let messageId: string | undefined;
       const table = makeHeaderTable(cfg.get("message_drop_headers"));
+      const emitLines = (text: string) => {
+        for (const l of text.split("\n")) emit(l);
+      };
+      const mime = mc !== null && this.checks!.wantsMime && !cfg.getBool("disable_mime_input_processing");
       const parser = new HeaderParser(
         {
-          header: (h) => {
+          header: (original, cls: HeaderClass) => {
+            let h = original;
+            // a Received: header counts before the checks may remove it
+            if (cls === "primary" && h.info?.type === "received") countHop();
+            if (mc !== null) {
+              const r = mc.header(h.text, cls, h.info, emitLines);
+              if (r === null) return;
+              if (r !== undefined) {
+                const n = headerNameLength(r);
+                const name = r.slice(0, n).trimEnd();
+                h = { name, text: r, value: r.slice(n + 1), info: table.find(name), truncated: false };
+              }
+            }
+            // the headers of MIME parts and attached messages are copied as they are
+            if (cls !== "primary") return emitLines(h.text);
             const name = h.name.toLowerCase();
             if (h.info?.drop) return;
             seen.add(name);
-            if (name === "received") countHop();
             if (name.startsWith("resent-")) resent = true;
             if (name === "message-id" && messageId === undefined) messageId = h.value.trim();
             const rewritten = this.rewriteHeader(h, local);
@@ -420,18 +459,34 @@ export class Cleanup {
             const undisclosed = cfg.get("undisclosed_recipients_header");
             if (addHeaders && undisclosed !== "" && !seen.has("to") && !seen.has("cc") && !seen.has("resent-to") && !seen.has("resent-cc")) emit(undisclosed);
             logMessageId(writer.queueId, messageId ?? "<>");
-            if (tooManyHops) throw new CleanupError("5.4.0", "too many hops");
+            if (tooManyHops && !mc?.verdict.reject?.temporary) throw new CleanupError("5.4.0", "too many hops");
             writer.markBodyStart();
           },
-          body: (text, partial) => {
+          body: (record, partial, offset) => {
+            let text = record;
+            if (mc !== null) {
+              if (refusedByChecks()) return;
+              const r = mc.body(text, offset, emit);
+              if (r === null) return;
+              if (r !== undefined) text = r;
+            }
             const b = Buffer.from(partial ? text : `${text}\n`, "latin1");
             size += b.length;
             if (sizeLimit > 0 && size > sizeLimit) throw tooBig();
             writer.writeContent(b);
           },
+          mimeError: (text) => mc?.mimeError(text),
         },
-        { headerSizeLimit: cfg.getInt("header_size_limit"), table },
+        {
+          headerSizeLimit: cfg.getInt("header_size_limit"), table,
+          ...(mime ? { mime: { nestingLimit: cfg.getInt("mime_nesting_limit"), boundaryLengthLimit: cfg.getInt("mime_boundary_length_limit") } } : {}),
+        },
       );
+      // smtpd's and pickup's own headers come first, as content: counted, checked and copied as the message's
+      for (const l of typeof req.prepend === "function" ? req.prepend(writer.queueId) : (req.prepend ?? [])) parser.push(l);
+      if (req.uid !== undefined && local) {
+        for (const l of makeReceivedHeader({ myhostname: cfg.get("myhostname"), mailName: cfg.get("mail_name"), uid: req.uid, queueId: writer.queueId, date })) parser.push(l);
+      }
       // split the content into lines; a line without newline at the very end stays unterminated (partial)
       let pending = "";
       for await (const chunk of req.content as AsyncIterable<Uint8Array>) {
@@ -445,17 +500,31 @@ export class Cleanup {
       }
       if (pending !== "") parser.push(pending, true);
       parser.finish();
-      if (recipients.length + extracted.length === 0) throw new CleanupError("5.1.0", "no recipients specified");
-      const filter = req.filter?.trim() ?? "";
-      if (extracted.length > 0 || filter !== "") {
-        writer.addExtracted({ recipients: extracted, attributes: filter !== "" ? [[ATTR.CONTENT_FILTER, filter]] : [] });
+      const verdict = mc?.verdict;
+      if (verdict?.lookupFailed) throw new CleanupError("4.3.0", `${verdict.lookupFailed} map lookup problem`, true);
+      if (verdict && !verdict.reject && verdict.mimeNesting) verdict.reject = { reason: "5.6.0 MIME nesting exceeds safety limit", temporary: false };
+      if (verdict?.reject) {
+        const r = verdict.reject.reason;
+        const sp = r.indexOf(" ");
+        throw new CleanupError(r.slice(0, sp), r.slice(sp + 1), verdict.reject.temporary, true);
       }
-      if (req.discard) {
+      if (recipients.length + extracted.length === 0) throw new CleanupError("5.1.0", "no recipients specified");
+      // BCC actions: more recipients, rewritten as the others, that never get a delivery status notice
+      if (verdict && verdict.bcc.length > 0 && lastRecipient.address !== undefined) {
+        extracted.push(...this.rewriteRecipients(verdict.bcc.map((address) => ({ address, notify: DSN_NOTIFY.NEVER })), local, seenRecipients));
+      }
+      // smtpd's FILTER (an access table's, given with the request) comes after the content, so it wins (Postfix)
+      const filter = req.filter?.trim() || verdict?.filter || "";
+      const xattrs: [string, string][] = [];
+      if (filter !== "") xattrs.push([ATTR.CONTENT_FILTER, filter]);
+      if (verdict?.redirect) xattrs.push([ATTR.REDIRECT, verdict.redirect]);
+      if (extracted.length > 0 || xattrs.length > 0) writer.addExtracted({ recipients: extracted, attributes: xattrs });
+      if (req.discard || verdict?.discard) {
         writer.abort();
         return { queueId: writer.queueId, size, nrcpt: recipients.length + extracted.length };
       }
       flushLogRecords(); // the message-id line is in the log before the queue file can be delivered
-      const done = writer.finish({ durable: req.durable ?? true, queueName: req.hold ? "hold" : "incoming" });
+      const done = writer.finish({ durable: req.durable ?? true, queueName: req.hold || verdict?.hold ? "hold" : "incoming" });
       return { queueId: done.queueId, size: done.messageSize, nrcpt: recipients.length + extracted.length, path: done.path };
     } catch (e) {
       writer.abort();

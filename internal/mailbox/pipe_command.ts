@@ -30,6 +30,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { sysExit } from "../sys/sysexits.ts";
 import { errnoText } from "../sys/errno.ts";
+import { dsnValid } from "../dsn/dsn_status.ts";
 import { runAsRoot, isPrivileged, type Identity } from "./identity.ts";
 
 /** A command delivery. */
@@ -82,12 +83,6 @@ export function cleanOutput(out: Buffer): string {
     else s += "_";
   }
   return s;
-}
-
-/** Length of an RFC 3463 status code at the start of `text` followed by the end or white space, else 0. */
-export function dsnValid(text: string): number {
-  const m = /^[245]\.\d{1,3}\.\d{1,3}(?=$|[ \t\r\n\v\f])/.exec(text);
-  return m ? m[0].length : 0;
 }
 
 interface Exit {

@@ -1,13 +1,13 @@
 /**
- * header_parser — the primary message headers, read line by line as Postfix's cleanup reads them (mime_state.c
- * with MIME processing left to later code): each logical header with its folded continuation lines, and the
- * exact point where the body begins.
+ * header_parser — message content read record by record as Postfix's cleanup reads it (mime_state.c): each
+ * logical header with its folded continuation lines, the exact point where the body begins, and, in MIME mode,
+ * the headers of multipart parts and attached messages.
  *
  * Input is the message content as records: push(text, partial) with a line WITHOUT its newline, where `partial`
  * says the line continues in the next record (a queue file `L` record; Postfix cuts lines longer than
  * line_length_limit into such pieces). Text is a "binary string" (one character per byte, as
  * Buffer.toString("latin1") gives it; a Uint8Array is converted so); UTF-8 decoded text works too, but then
- * header_size_limit counts characters instead of bytes.
+ * header_size_limit, mime_boundary_length_limit and body offsets count characters instead of bytes.
  *
  * Rules, as Postfix applies them:
  *
@@ -29,13 +29,64 @@
  *   body("", false) after a partial record), a pending header is delivered and, if the body never started,
  *   endOfHeaders(false) is called with no body lines.
  *
- * Every header goes to the sink in order, with its HeaderInfo from the header table (header_table.ts). After
- * the end of the headers, every further record goes to sink.body() unchanged. Never throws.
+ * Every header goes to the sink in order, with its HeaderInfo from the header table (header_table.ts) and its
+ * class. Without the `mime` option every header is "primary" and, after the end of the primary headers, every
+ * further record goes to sink.body() unchanged (Postfix with disable_mime_input_processing = yes).
+ *
+ * MIME mode (option `mime`, Postfix's default) also reads the MIME structure, as mime_state.c does without
+ * MIME_OPT_DISABLE_MIME; the text of every record is still passed on unchanged, only where it goes differs:
+ *
+ * - Content-Type decides what follows a header block; it is read when its header is complete, before the sink
+ *   sees it. `text/*`, an empty value and `message/*` other than rfc822 and global mean body; `message/rfc822`
+ *   and `message/global` mean the body starts with the headers of an attached message ("nested"); `multipart/*`
+ *   means body (prologue) and pushes the value of each `boundary` parameter on a stack of boundaries. A type
+ *   Postfix does not know (`image/png`, a quoted type) changes nothing: the type in force stays (text/plain at
+ *   the top and after a nested message's start, or the default of the enclosing multipart). Parameters are
+ *   read as RFC 2045 tokens: white space (folding included) and (nested, \-escaped) comments are skipped, a
+ *   quoted string loses its quotes and backslashes and, at a fold, the white space before the fold; an
+ *   unquoted value ends at white space, a control character or one of ()<>@,;:\"/[]?= (which alone is a
+ *   value). Names compare ASCII case-insensitively; every boundary parameter of the header is pushed.
+ * - mime_boundary_length_limit (default 2048): a boundary is kept to that many bytes.
+ * - mime_nesting_limit (default 100): a boundary is not pushed when the stack already holds limit + 2 of them
+ *   (Postfix counts its levels from -1); the multipart is then read as body (its part headers are body text,
+ *   but boundaries of the enclosing levels still match), and sink.mimeError() is called with the text of the
+ *   Content-Type header, once per message (Postfix reports each kind of error once; cleanup rejects the mail
+ *   with "MIME nesting exceeds safety limit" when it reports nesting errors).
+ * - multipart/digest makes message/rfc822 the default type of its parts; other multiparts, text/plain.
+ * - In the body, a line that starts with `--` and then a boundary of the stack, innermost first, is a boundary
+ *   line (the line must be longer than `--`; text after the boundary is ignored, so `--bx` matches boundary
+ *   `b`, and an empty boundary matches every such line). Only a line's first piece counts: the piece after a
+ *   partial record is never a boundary line. Boundaries pushed after the one matched are popped. When `--`
+ *   follows the boundary, it is the closing line: that boundary is popped too and body (epilogue) follows;
+ *   otherwise part headers ("multipart") follow, with the multipart's default type. The boundary line itself
+ *   always goes to body(); when it is partial, its next piece is read as the first line of the part headers.
+ * - A header block ends as the primary one does: at an empty line, which goes to body() and after which, for
+ *   message/rfc822 or message/global, nested headers follow (at the top too) and otherwise body; or at any
+ *   other line, after which body follows whatever the type. Only the primary block gets endOfHeaders() and an
+ *   inserted empty line; a part or nested block's last line goes to body() as it is, and may itself be a
+ *   boundary line. The empty record that finish() adds after a partial line ends a header block as an empty
+ *   line does.
+ *
+ * Body offsets, as Postfix passes them to cleanup's body call-back (body_checks_size_limit compares them): the
+ * byte offset of the record in the current body segment, each record counting its length plus one (a partial
+ * piece too). A segment restarts at 0 at every empty line that ends a header block (so the empty line is at 0
+ * and the next at 1), at the line that ends a header block otherwise (the primary block's inserted empty line
+ * is at 0 and so is the line after it), and at a closing boundary line (which is at 0); an opening boundary
+ * line continues its segment. Without the `mime` option the body is one segment, started as the primary
+ * block's end says.
+ *
+ * Never throws. Corresponds to src/global/mime_state.c and header_token.c (no 8-bit downgrade; no 8-bit or
+ * encoding-domain checks).
  */
+import { asciiLower } from "../text/chars.ts";
 import { headerNameLength, findHeaderInfo, type HeaderInfo, type HeaderTable } from "./header_table.ts";
 
 /** header_size_limit default. */
 export const DEFAULT_HEADER_SIZE_LIMIT = 102400;
+/** mime_nesting_limit default. */
+export const DEFAULT_MIME_NESTING_LIMIT = 100;
+/** mime_boundary_length_limit default. */
+export const DEFAULT_MIME_BOUNDARY_LENGTH_LIMIT = 2048;
 
 /** One logical header. */
 export interface Header {
@@ -51,13 +102,25 @@ export interface Header {
   truncated: boolean;
 }
 
+/**
+ * Where a header is: the message's own headers, a multipart part's headers, or the headers of a message/rfc822
+ * (message/global) attachment.
+ */
+export type HeaderClass = "primary" | "multipart" | "nested";
+
 /** Receives what the parser finds, in message order. */
 export interface HeaderSink {
-  header(h: Header): void;
+  /** A header; `cls` is always "primary" without MIME mode. */
+  header(h: Header, cls: HeaderClass): void;
   /** The primary headers ended; `blankLineInserted` when the body did not start with an empty line. */
   endOfHeaders(blankLineInserted: boolean): void;
-  /** A body record (the separating empty line included); `partial` as given to push(). */
-  body(text: string, partial: boolean): void;
+  /**
+   * A body record (the separating empty line and, in MIME mode, boundary lines included); `partial` as given
+   * to push(); `offset` is Postfix's offset of the record in the current body segment (see the header).
+   */
+  body(text: string, partial: boolean, offset: number): void;
+  /** MIME mode: the nesting limit refused a boundary; `text` is the Content-Type header. Once per message. */
+  mimeError?(text: string): void;
 }
 
 /** Options for a HeaderParser. */
@@ -66,6 +129,13 @@ export interface HeaderParserOptions {
   headerSizeLimit?: number;
   /** Header names and classes; default: findHeaderInfo(), the default message_drop_headers. */
   table?: HeaderTable;
+  /** MIME processing (Postfix's default; disable_mime_input_processing = no). Absent: primary headers only. */
+  mime?: {
+    /** mime_nesting_limit, default 100. */
+    nestingLimit?: number;
+    /** mime_boundary_length_limit, default 2048. */
+    boundaryLengthLimit?: number;
+  };
 }
 
 const cText = (s: string) => {
@@ -73,15 +143,29 @@ const cText = (s: string) => {
   return nul < 0 ? s : s.slice(0, nul);
 };
 
-/** Streaming reader of the primary headers; see the header. */
+/** A multipart level: its boundary, and whether its parts default to message/rfc822 (multipart/digest). */
+interface Boundary {
+  text: string;
+  digest: boolean;
+}
+
+/** Streaming reader of the headers; see the header. */
 export class HeaderParser {
   private readonly limit: number;
   private readonly table: HeaderTable | undefined;
-  private state: "headers" | "body" = "headers";
+  private state: HeaderClass | "body" = "primary";
   private text = "";
   private nameLength = 0;
   private truncated = false;
   private prevPartial = false;
+  private offset = 0;
+  // MIME mode only: the boundary stack (undefined without MIME mode), the limits, whether the current type
+  // makes the body start with nested headers, and whether the nesting error was reported
+  private readonly stack: Boundary[] | undefined;
+  private readonly maxBoundaries: number = 0;
+  private readonly boundaryLimit: number = 0;
+  private nestedNext = false;
+  private nestingReported = false;
 
   constructor(
     private readonly sink: HeaderSink,
@@ -89,28 +173,48 @@ export class HeaderParser {
   ) {
     this.limit = opts.headerSizeLimit ?? DEFAULT_HEADER_SIZE_LIMIT;
     this.table = opts.table;
+    if (opts.mime) {
+      this.stack = [];
+      this.maxBoundaries = (opts.mime.nestingLimit ?? DEFAULT_MIME_NESTING_LIMIT) + 2;
+      this.boundaryLimit = Math.max(0, opts.mime.boundaryLengthLimit ?? DEFAULT_MIME_BOUNDARY_LENGTH_LIMIT);
+    }
   }
 
-  /** True until the end of the headers has been seen. */
+  /** True until the end of the primary headers has been seen. */
   get inHeaders(): boolean {
-    return this.state === "headers";
+    return this.state === "primary";
   }
 
   /** Takes one record: a line without its newline, `partial` when it continues in the next record. */
   push(record: string | Uint8Array, partial = false): void {
     const line = typeof record === "string" ? record : Buffer.from(record.buffer, record.byteOffset, record.byteLength).toString("latin1");
-    if (this.state === "body") {
-      this.prevPartial = partial;
-      this.sink.body(line, partial);
-      return;
+    if (this.state !== "body" && this.headerLine(line, partial)) return;
+    // MIME mode: a boundary is looked for only at the start of a line, and needs "--" and one more character
+    if (this.stack !== undefined && !this.prevPartial && line.length > 2 && line.startsWith("--")) {
+      this.boundaryLine(this.stack, line);
     }
+    this.prevPartial = partial;
+    this.sink.body(line, partial, this.offset);
+    this.offset += line.length + 1;
+  }
+
+  /** Ends the input: delivers a pending header and, when the body never started, the end of the headers. */
+  finish(): void {
+    if (this.prevPartial) this.push("", false); // terminate a line left partial, as Postfix does
+    if (this.text !== "") this.flush();
+    if (this.state === "primary") this.sink.endOfHeaders(false);
+    this.state = "body";
+  }
+
+  /** A line in a header block: true when it was a header or continuation, else the block ends here. */
+  private headerLine(line: string, partial: boolean): boolean {
     if (this.text !== "") {
       const joined = this.prevPartial ? "" : line[0] === " " || line[0] === "\t" ? "\n" : undefined;
       if (joined !== undefined) {
         if (this.text.length < this.limit) this.text += joined + cText(line);
         else this.truncated = true;
         this.prevPartial = partial;
-        return;
+        return true;
       }
       this.flush();
     }
@@ -122,26 +226,36 @@ export class HeaderParser {
       this.nameLength = n;
       this.truncated = false;
       this.prevPartial = partial;
-      return;
+      return true;
     }
-    this.state = "body";
+    const primary = this.state === "primary";
+    if (primary) this.sink.endOfHeaders(line !== "");
     if (line === "") {
-      this.sink.endOfHeaders(false);
+      this.state = this.nestedNext ? "nested" : "body";
+      this.nestedNext = false; // nested headers start as text/plain
     } else {
-      this.sink.endOfHeaders(true);
-      this.sink.body("", false);
+      if (primary) this.sink.body("", false, this.offset);
+      this.state = "body";
     }
-    this.prevPartial = partial;
-    this.sink.body(line, partial);
+    this.offset = 0;
+    return false;
   }
 
-  /** Ends the input: delivers a pending header and, when the body never started, the end of the headers. */
-  finish(): void {
-    if (this.prevPartial) this.push("", false); // terminate a line left partial, as Postfix does
-    if (this.text !== "") this.flush();
-    if (this.state === "headers") {
-      this.state = "body";
-      this.sink.endOfHeaders(false);
+  /** A body line that starts with "--" while boundaries are stacked: maybe a part starts or the multipart ends. */
+  private boundaryLine(stack: Boundary[], line: string): void {
+    for (let i = stack.length - 1; i >= 0; i--) {
+      const b = stack[i]!;
+      if (line.length < 2 + b.text.length || !line.startsWith(b.text, 2)) continue;
+      stack.length = i + 1;
+      if (line.length >= 4 + b.text.length && line.startsWith("--", 2 + b.text.length)) {
+        stack.length = i;
+        this.state = "body";
+        this.offset = 0;
+      } else {
+        this.state = "multipart";
+        this.nestedNext = b.digest;
+      }
+      return;
     }
   }
 
@@ -149,8 +263,115 @@ export class HeaderParser {
     const text = this.text;
     const name = text.slice(0, this.nameLength);
     const info = this.table ? this.table.find(name) : findHeaderInfo(name);
-    this.sink.header({ name, text, value: text.slice(this.nameLength + 1), info, truncated: this.truncated });
+    const value = text.slice(this.nameLength + 1);
+    if (this.stack !== undefined && info?.type === "content-type") this.contentType(value, text);
+    this.sink.header({ name, text, value, info, truncated: this.truncated }, this.state as HeaderClass);
     this.text = "";
     this.prevPartial = false;
   }
+
+  /** MIME mode: what a Content-Type value says about the body, and the boundaries it pushes. */
+  private contentType(value: string, text: string): void {
+    const type = contentTypeTokens(value, 0);
+    if (type === undefined || type.tokens.length === 0) {
+      this.nestedNext = false;
+      return;
+    }
+    const [t0, t1, t2] = type.tokens;
+    const sub = type.tokens.length >= 3 && t1!.kind === "/" && t2!.kind === "atom" ? asciiLower(t2!.text) : "";
+    const major = t0!.kind === "atom" ? asciiLower(t0!.text) : "";
+    if (major === "text") {
+      this.nestedNext = false;
+    } else if (major === "message") {
+      this.nestedNext = sub === "rfc822" || sub === "global";
+    } else if (major === "multipart") {
+      this.nestedNext = false;
+      const digest = sub === "digest";
+      for (let p = contentTypeTokens(value, type.next); p !== undefined; p = contentTypeTokens(value, p.next)) {
+        const [n, eq, v] = p.tokens;
+        if (v === undefined || n!.kind !== "atom" || asciiLower(n!.text) !== "boundary" || eq!.kind !== "=") continue;
+        if (this.stack!.length >= this.maxBoundaries) {
+          if (!this.nestingReported) this.sink.mimeError?.(text);
+          this.nestingReported = true;
+          continue;
+        }
+        this.stack!.push({ text: v.text.slice(0, this.boundaryLimit), digest });
+      }
+    }
+  }
+}
+
+/** A Content-Type token: a word, a quoted string without its quotes, or one special or control character. */
+interface Token {
+  /** "atom", "quoted", or the special character itself. */
+  kind: string;
+  text: string;
+}
+
+const TSPECIALS = "()<>@,;:\\\"/[]?=";
+const isBlankCode = (c: number) => c === 32 || c === 9 || c === 13 || c === 10;
+const isControlCode = (c: number) => c < 32 || c === 127;
+
+/**
+ * The first three tokens of the `;`-separated item of a Content-Type value that starts at `from` (further
+ * tokens are skipped), and where the next item starts; undefined when nothing but white space and comments
+ * is left. Mirrors Postfix's header_token() with RFC 2045 specials.
+ */
+function contentTypeTokens(s: string, from: number): { tokens: Token[]; next: number } | undefined {
+  const tokens: Token[] = [];
+  let i = from;
+  let atEnd = true;
+  while (i < s.length) {
+    const c = s.charCodeAt(i++);
+    if (isBlankCode(c)) continue;
+    if (c === 59 /* ; */) {
+      atEnd = false;
+      break;
+    }
+    if (c === 40 /* ( */) {
+      // a comment, which may nest; a backslash takes the next character literally
+      let depth = 1;
+      while (i < s.length && depth > 0) {
+        const d = s.charCodeAt(i++);
+        if (d === 40) depth++;
+        else if (d === 41) depth--;
+        else if (d === 92 && i < s.length) i++;
+      }
+      continue;
+    }
+    if (c === 34 /* " */) {
+      let t = "";
+      while (i < s.length) {
+        let d = s.charCodeAt(i++);
+        if (d === 34) break;
+        if (d === 10) {
+          // a fold inside the quotes: drop the white space before it, keep what starts the next line
+          let e = t.length;
+          while (e > 0 && isBlankCode(t.charCodeAt(e - 1))) e--;
+          t = t.slice(0, e);
+          continue;
+        }
+        if (d === 92) {
+          if (i >= s.length) break;
+          d = s.charCodeAt(i++);
+        }
+        t += String.fromCharCode(d);
+      }
+      if (tokens.length < 3) tokens.push({ kind: "quoted", text: t });
+      continue;
+    }
+    if (isControlCode(c) || TSPECIALS.includes(s[i - 1]!)) {
+      if (tokens.length < 3) tokens.push({ kind: s[i - 1]!, text: s[i - 1]! });
+      continue;
+    }
+    const start = i - 1;
+    while (i < s.length) {
+      const d = s.charCodeAt(i);
+      if (isBlankCode(d) || isControlCode(d) || TSPECIALS.includes(s[i]!)) break;
+      i++;
+    }
+    if (tokens.length < 3) tokens.push({ kind: "atom", text: s.slice(start, i) });
+  }
+  if (tokens.length === 0 && atEnd) return undefined;
+  return { tokens, next: i };
 }

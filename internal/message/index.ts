@@ -1,7 +1,7 @@
 /**
  * message — message content as Postfix's cleanup sees it: header names and classes (header_table.ts), the
- * streaming primary-header reader (header_parser.ts), the Date: format (mail_date.ts) and the headers added to
- * local submissions (added_headers.ts). Layer 1.
+ * streaming header reader, primary headers only or the whole MIME structure (header_parser.ts), the Date: format
+ * (mail_date.ts) and the headers added to local submissions (added_headers.ts). Layer 1.
  */
 export * from "./header_table.ts";
 export * from "./header_parser.ts";

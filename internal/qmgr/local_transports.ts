@@ -9,15 +9,9 @@
  * Each logs the `to=<…>, relay=none, …` line, as the real agents do.
  */
 import { logRecipient } from "../log/events.ts";
+import { dsnSplit } from "../dsn/dsn_status.ts";
 import type { DeliveryReply, DeliveryRequest } from "../daemon/agent_protocol.ts";
 import type { Deliverer } from "./qmgr.ts";
-
-/** Splits `X.Y.Z text` into code and text, with `def` when there is no code (Postfix's dsn_split()). */
-export function dsnSplit(def: string, text: string): { dsn: string; text: string } {
-  const m = /^([245])\.(\d{1,3})\.(\d{1,3})(?:\s+|$)/.exec(text);
-  if (!m) return { dsn: def, text };
-  return { dsn: `${m[1]}.${m[2]}.${m[3]}`, text: text.slice(m[0].length) };
-}
 
 function deliverAll(req: DeliveryRequest, status: "sent" | "bounced" | "deferred", defDsn: string): DeliveryReply {
   const { dsn, text } = dsnSplit(defDsn, req.nexthop);

@@ -20,6 +20,9 @@
  * content_filter parameter or a FILTER action) has every recipient sent to the filter's transport and next hop
  * instead of the resolved ones: `transport:nexthop`; without a next hop, default_filter_nexthop, and when that is
  * empty the recipient's domain ($myhostname for a bare local part) — Postfix's qmgr_message_resolve().
+ * Redirect: a message that records `redirect_to` (cleanup's REDIRECT action) is delivered once, to that address,
+ * as its first unfinished recipient (logged `to=<redirect>, orig_to=<recipient>`); when that delivery is done
+ * (delivered or bounced) the whole message is, as in Postfix; when it is deferred, all recipients wait.
  *
  * Scheduling: a job is (message, transport, next hop, up to `<transport>_destination_recipient_limit`
  * recipients). A transport runs at most its master.cf process limit (or default_process_limit) jobs at once, and
@@ -94,6 +97,8 @@ interface ActiveMessage {
   jobs: number;
   results: { r: QueueRecipient; res: RecipientResult }[];
   expired: boolean;
+  /** The offset of the one recipient sent to a REDIRECT address (redirect_to) in place of all of them. */
+  redirected?: number;
 }
 
 interface Job {
@@ -297,7 +302,13 @@ export class QueueManager {
     })();
     const msg: ActiveMessage = { id, path, file, env, activeAt: Date.now(), jobs: 0, results: [], expired: forced || this.isExpired(env) };
     this.active.set(id, msg);
-    const pending = env.recipients.filter((r) => !r.done);
+    let pending = env.recipients.filter((r) => !r.done);
+    // REDIRECT (header/body checks): the first recipient goes to that address, the others with it (Postfix)
+    const redirect = env.attributes.get(ATTR.REDIRECT);
+    if (redirect !== undefined && pending.length > 0 && !msg.expired) {
+      pending = [{ ...pending[0]!, address: redirect }];
+      msg.redirected = pending[0]!.offset;
+    }
     logQueueActive(id, env.sender, env.messageSize, env.rcptCount);
     if (msg.expired) {
       // too old: what is still deferred goes back to the sender with its last reason
@@ -535,7 +546,9 @@ export class QueueManager {
       }
       this.requestScan("incoming"); // the notice is in incoming now
     }
-    const undone = env.recipients.filter((r) => !r.done);
+    // a redirected message is done once its one delivery is
+    const redirectDone = msg.redirected !== undefined && env.recipients.some((r) => r.offset === msg.redirected && r.done);
+    const undone = redirectDone ? [] : env.recipients.filter((r) => !r.done);
     if (undone.length === 0) {
       msg.file.close();
       flushLogRecords(); // the to=<…> lines of an in-process delivery are in the log before the file goes

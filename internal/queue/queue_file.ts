@@ -37,7 +37,9 @@
  *    after which the message bounces; absent = arrival time + maximal_queue_lifetime). content_filter
  *    (`transport:nexthop`) holds what Postfix keeps in its `L` record (postcat shows `content_filter:`; pickup's
  *    comes before `T`, where Postfix's pickup writes it); as for every attribute the last one wins, so a FILTER
- *    action written in the extracted section overrides the envelope's. After `C`, the envelope records may come
+ *    action written in the extracted section overrides the envelope's. redirect_to (a header/body check's REDIRECT
+ *    address, Postfix's `>` record; postcat shows `redirect_to:`) sends the message to that one address instead of
+ *    its recipients. After `C`, the envelope records may come
  *    in any order; readers require a `T` and an `S`. notify is a bit set
  *    (DSN_NOTIFY: 1 NEVER, 2 SUCCESS, 4 FAILURE, 8 DELAY; 0 = not given); orcpt is the DSN ORCPT as
  *    `type;address`, "" if none.

@@ -41,6 +41,7 @@ export const ATTR = {
   NOTIFY_FLAGS: "notify_flags",
   DSN_ORCPT: "dsn_orig_rcpt",
   CONTENT_FILTER: "content_filter",
+  REDIRECT: "redirect_to",
 } as const;
 
 /** Standard msgpack for the value types of queue records. */

@@ -12,6 +12,7 @@
  *
  * Pure code, no I/O. Postfix: src/smtp/smtp_chat.c (smtp_chat_resp), src/global/dsn_util.c (dsn_valid).
  */
+import { dsnValid } from "../dsn/dsn_status.ts";
 
 /** One server reply. */
 export interface SmtpReply {
@@ -23,12 +24,6 @@ export interface SmtpReply {
   text: string;
   /** True when lines of no reply form were seen (Postfix's protocol error). */
   garbage: boolean;
-}
-
-/** dsn_valid(): the length of an RFC 3463 status code at the start of `text`, 0 when there is none. */
-export function dsnLength(text: string): number {
-  const m = /^[245]\.\d{1,3}\.\d{1,3}(?=$|\s)/.exec(text);
-  return m ? m[0].length : 0;
 }
 
 /** Replaces what Postfix's printable() would: characters outside printable ASCII and Latin-1/UTF-8 text. */
@@ -63,7 +58,7 @@ export class ReplyAssembler {
     let dsn = "5.5.0";
     if ("245".includes(last[0]!)) {
       const rest = last.slice(3).replace(/^ +/, "");
-      const len = dsnLength(rest);
+      const len = dsnValid(rest);
       dsn = len > 0 && rest[0] === last[0] ? rest.slice(0, len) : `${last[0]}.0.0`;
     }
     const reply: SmtpReply = { code, dsn, text: this.lines.join("\n"), garbage: this.garbage };

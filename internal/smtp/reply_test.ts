@@ -1,6 +1,6 @@
 /** The pure parts of the SMTP client: replies, DATA encoding, next hops, certificate names, DSN parameters. */
 import { test, expect } from "bun:test";
-import { ReplyAssembler, dsnLength, replyOneLine } from "./reply.ts";
+import { ReplyAssembler, replyOneLine } from "./reply.ts";
 import { encodeData, DataEncoder } from "./data_encoder.ts";
 import { parseDestination, splitDestinations, servicePort, NexthopError } from "./nexthop.ts";
 import { nameMatches, certificateNames } from "./tls_client.ts";
@@ -37,12 +37,7 @@ for (const c of replies) {
   });
 }
 
-test("dsnLength() follows dsn_valid(): class 2/4/5, then 1-3 digits twice, then space or end", () => {
-  expect(dsnLength("5.1.1 user")).toBe(5);
-  expect(dsnLength("4.7.10")).toBe(6);
-  expect(dsnLength("3.1.1 x")).toBe(0);
-  expect(dsnLength("5.1234.1")).toBe(0);
-  expect(dsnLength("5.1.1x")).toBe(0);
+test("replyOneLine() joins the lines of a reply with spaces", () => {
   expect(replyOneLine({ text: "a\nb" })).toBe("a b");
 });
 

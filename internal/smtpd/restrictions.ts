@@ -24,6 +24,7 @@ import type { Config } from "../config/config.ts";
 import { splitList } from "../config/config.ts";
 import { ConfigError } from "../config/main_cf.ts";
 import { msgInfo, msgWarn } from "../log/msg.ts";
+import { dsnValid, dsnSplit } from "../dsn/dsn_status.ts";
 import { openMap, accessLookup, MapError, type LookupTable, type AccessKind } from "../maps/index.ts";
 import { Resolver } from "../resolve/resolve.ts";
 import { compileHostList, type HostList } from "./host_list.ts";
@@ -163,20 +164,6 @@ export function parseRestrictionList(value: string): string[] {
     i = j;
   }
   return out;
-}
-
-/** Postfix's dsn_valid(): the length of a leading `X.Y.Z` status, 0 when there is none. */
-export function dsnValid(text: string): number {
-  const m = /^[245]\.\d{1,3}\.\d{1,3}(?=$|\s)/.exec(text);
-  return m ? m[0].length : 0;
-}
-
-/** dsn_split(): an optional leading DSN status and the free text after it. */
-export function dsnSplit(defDsn: string, text: string): { dsn: string; text: string } {
-  const t = text.replace(/^\s+/, "");
-  const n = dsnValid(t);
-  if (n > 0) return { dsn: t.slice(0, n), text: t.slice(n).replace(/^\s+/, "") };
-  return { dsn: defDsn, text: t };
 }
 
 const DSN_MAP: [string, string, string][] = [

@@ -33,7 +33,7 @@ import { Cleanup, CleanupError } from "../cleanup/cleanup.ts";
 import { requestQueueScan } from "../ipc/flush.ts";
 import { QueueFileWriter, syncQueueFileSystem } from "../queue/index.ts";
 import { SmtpStream, type SmtpSink } from "./smtp_stream.ts";
-import { SmtpSession, type ClientInfo, type MessageSink, type MessageRequest, type OpenedMessage, type SessionEnv, type TlsInfo, type TlsSupport } from "./session.ts";
+import { SmtpSession, type ClientInfo, type MessageSink, type SinkRefusal, type MessageRequest, type OpenedMessage, type SessionEnv, type TlsInfo, type TlsSupport } from "./session.ts";
 import { Restrictions } from "./restrictions.ts";
 import { compileHostList, type HostList } from "./host_list.ts";
 import { StubSmtpdResolver, systemPeerLookup, type PeerNameLookup, type SmtpdResolver } from "./smtpd_dns.ts";
@@ -41,7 +41,9 @@ import { StubSmtpdResolver, systemPeerLookup, type PeerNameLookup, type SmtpdRes
 const STOP_GRACE_MS = 10_000;
 
 /** Cleanup refusals as Postfix's cleanup_stat_detail() words them. */
-export function cleanupRefusal(e: CleanupError): { code: number; dsn: string; text: string } {
+export function cleanupRefusal(e: CleanupError): SinkRefusal {
+  // a header/body check's REJECT: its own status and text, 550, or 451 for a 4.x.x status (Postfix's smtpd)
+  if (e.content) return { code: e.temporary ? 451 : 550, dsn: e.dsn, text: e.message, verbatim: true };
   if (e.dsn === "5.3.4") return { code: 552, dsn: "5.3.4", text: "message file too big" };
   if (e.dsn.startsWith("5.4.")) return { code: 554, dsn: "5.4.0", text: "too many hops" };
   if (e.temporary || e.dsn.startsWith("4.")) return { code: 451, dsn: "4.3.0", text: "queue file write error" };

@@ -74,6 +74,8 @@ export interface SinkRefusal {
   code: number;
   dsn: string;
   text: string;
+  /** The reply is `CODE DSN TEXT`, without smtpd's `Error:` (a header/body check's REJECT text). */
+  verbatim?: boolean;
 }
 
 /** Where accepted messages go: resolves with the queue ID once durable, or a refusal. */
@@ -1003,7 +1005,7 @@ export class SmtpSession {
 
   /** Turns a sink refusal into the reply; logs nothing (cleanup or the sink did). */
   private refusalReply(r: SinkRefusal): string {
-    return `${r.code} ${r.dsn} Error: ${r.text}`;
+    return r.verbatim ? `${r.code} ${r.dsn} ${r.text}` : `${r.code} ${r.dsn} Error: ${r.text}`;
   }
 
   private async data(argv: SmtpWord[]): Promise<boolean> {

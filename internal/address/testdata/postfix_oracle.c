@@ -15,7 +15,16 @@
  *   parse TEXT [LIMIT] | scan TEXT [LIMIT] | quote TEXT [FLAGS] | quote821 TEXT [FLAGS] | unquote TEXT
  *   strip DELIMS ADDR | split DELIMS LOCALPART [OWNREQ] | hostname NAME [w] | hostaddr ADDR | literal TEXT
  *   mailhost ADDR | isheader LINE | date EPOCH (uses $TZ) | mimebegin [LIMIT], rec N|L TEXT ..., mimeend
+ *   mimebegin2 [LIMIT [DEPTH [BOUNDLEN [NOMIME]]]], rec ..., mimeend
  * Output: "== command", then the results (escaped the same way); warnings appear as "oracle: warning: ...".
+ *
+ * mimebegin runs mime_state with MIME_OPT_DISABLE_MIME (primary headers only) and prints "H CLASS NAME TEXT" per
+ * header, HEAD_END, "B N|L TEXT" per body record, "ERR CODE TEXT" (60 bytes at most) per reported error.
+ * mimebegin2 runs it with MIME processing on, as cleanup does by default (header_size_limit LIMIT,
+ * mime_nesting_limit DEPTH default 100, mime_boundary_length_limit BOUNDLEN default 2048; MIME_OPT_REPORT_TRUNC_HEADER
+ * and MIME_OPT_REPORT_NESTING): CLASS is 1 primary, 2 multipart, 3 nested; body lines are "B N|L OFFSET TEXT" with
+ * body_out's offset argument; ERR text is complete. NOMIME 1 adds MIME_OPT_DISABLE_MIME (to see the offsets
+ * cleanup gets with disable_mime_input_processing = yes).
  */
 #include <sys_defs.h>
 #include <stdio.h>
@@ -91,6 +100,7 @@ static void print_tree(TOK822 *list, int indent) {
 }
 
 static MIME_STATE *mime;
+static int mime_full;                   /* mimebegin2: MIME on, print class and offsets */
 
 static void m_head_out(void *ctx, int class, const HEADER_OPTS *info, VSTRING *buf, off_t off) {
     vstream_printf("H %d %s ", class, info ? info->name : "-");
@@ -99,14 +109,15 @@ static void m_head_out(void *ctx, int class, const HEADER_OPTS *info, VSTRING *b
 }
 static void m_head_end(void *ctx) { vstream_printf("HEAD_END\n"); }
 static void m_body_out(void *ctx, int rec_type, const char *buf, ssize_t len, off_t off) {
-    vstream_printf("B %c ", rec_type);
+    if (mime_full) vstream_printf("B %c %ld ", rec_type, (long) off);
+    else vstream_printf("B %c ", rec_type);
     esc(buf, len);
     vstream_printf("\n");
 }
 static void m_body_end(void *ctx) { vstream_printf("BODY_END\n"); }
 static void m_err(void *ctx, int err, const char *text, ssize_t len) {
     vstream_printf("ERR %d ", err);
-    esc(text, len > 60 ? 60 : len);
+    esc(text, len > 60 && !mime_full ? 60 : len);
     vstream_printf("\n");
 }
 
@@ -196,7 +207,16 @@ int main(int argc, char **argv) {
             vstream_printf("%s\n", mail_date((time_t) atol(f[1])));
         } else if (!strcmp(cmd, "mimebegin")) {
             var_header_limit = n > 1 ? atoi(f[1]) : 102400;
+            mime_full = 0;
             mime = mime_state_alloc(MIME_OPT_DISABLE_MIME | MIME_OPT_REPORT_TRUNC_HEADER, m_head_out, m_head_end,
+                                    m_body_out, m_body_end, m_err, (void *) 0);
+        } else if (!strcmp(cmd, "mimebegin2")) {
+            var_header_limit = n > 1 && *f[1] ? atoi(f[1]) : 102400;
+            var_mime_maxdepth = n > 2 && *f[2] ? atoi(f[2]) : 100;
+            var_mime_bound_len = n > 3 && *f[3] ? atoi(f[3]) : 2048;
+            mime_full = 1;
+            mime = mime_state_alloc(MIME_OPT_REPORT_TRUNC_HEADER | MIME_OPT_REPORT_NESTING
+                                    | (n > 4 && atoi(f[4]) ? MIME_OPT_DISABLE_MIME : 0), m_head_out, m_head_end,
                                     m_body_out, m_body_end, m_err, (void *) 0);
         } else if (!strcmp(cmd, "rec")) {
             size_t len;
