@@ -4,17 +4,23 @@
  *
  * What it does, in Postfix's order:
  *   envelope   an unqualified sender or recipient gets `@$myorigin` in the local context (append_at_myorigin);
- *              sender_canonical_maps then canonical_maps rewrite the sender; recipient_canonical_maps then
- *              canonical_maps, then virtual_alias_maps (recursive, virtual_alias_recursion_limit deep and at most
- *              virtual_alias_expansion_limit addresses, an address that maps to itself stays) rewrite recipients;
- *              a recipient without a DSN ORCPT gets `rfc822;` and its address before virtual expansion
- *              (dsnOriginalRecipient()); duplicates are removed (the first one wins; duplicate_filter_limit):
- *              the same (ORCPT, NOTIFY, original recipient, address), or the same address with
- *              enable_original_recipient = no.
+ *              a sender MAILER-DAEMON@$myorigin becomes the null sender; sender_canonical_maps then
+ *              canonical_maps, then masquerading rewrite the sender; recipient_canonical_maps then
+ *              canonical_maps (then masquerading, when masquerade_classes has envelope_recipient), then
+ *              virtual_alias_maps (recursive, virtual_alias_recursion_limit deep and at most
+ *              virtual_alias_expansion_limit addresses, an address that maps to itself stays) rewrite recipients
+ *              (each table only for the classes its *_classes parameter names; address_classes.ts has
+ *              masquerade_domains); a recipient without a DSN ORCPT gets `rfc822;` and its address before
+ *              virtual expansion (dsnOriginalRecipient()); duplicates are removed (the first one wins;
+ *              duplicate_filter_limit): the same (ORCPT, NOTIFY, original recipient, address), or the same
+ *              address with enable_original_recipient = no. Automatic BCC recipients (never notified): the
+ *              sender_bcc_maps address of the sender first, the recipient_bcc_maps address of each recipient
+ *              after it, always_bcc at the end. For mail from outside only; receive_override_options =
+ *              no_address_mappings turns off mapping, masquerading, aliasing and the BCCs.
  *   headers    for local submissions (and any message when always_add_missing_headers = yes): pickup's
  *              `Received: by …` first; then the message's headers, minus message_drop_headers (Bcc, Return-Path,
- *              Content-Length …); unqualified addresses in address headers get `@$myorigin` and canonical
- *              rewriting (a header is re-written only when one of its addresses changes, otherwise it is kept
+ *              Content-Length …); unqualified addresses in sender and recipient headers (header_table.ts's
+ *              classes) get `@$myorigin`, canonical mapping and masquerading (a header is re-written only when one of its addresses changes, otherwise it is kept
  *              byte for byte); then, if missing, Message-Id, Date, From and (with undisclosed_recipients_header)
  *              To, in that order. A message with hopcount_limit or more Received headers (ours included)
  *              is refused, as Postfix's cleanup does.
@@ -61,6 +67,7 @@ import { parseAddressTree, addressTokens, addressInternal, externalizeTokens, ty
 import { quoteLocalPart } from "../address/quote_local.ts";
 import { compileDomainList, type DomainList } from "../resolve/match_list.ts";
 import { ContentChecks, type MessageChecks } from "./content_checks.ts";
+import { addressClasses, Masquerade, type AddressClasses } from "./address_classes.ts";
 
 /** cleanup's warnings carry its own tag (`postfix/cleanup`), whichever process runs it. */
 const msgWarn = (text: string) => msgLogAs("cleanup", "warning", text);
@@ -157,51 +164,81 @@ export interface CleanupResult {
   path?: string;
 }
 
-const ADDRESS_HEADERS = new Set([
-  "from", "sender", "reply-to", "to", "cc", "bcc", "resent-from", "resent-sender", "resent-reply-to", "resent-to",
-  "resent-cc", "resent-bcc", "errors-to", "return-receipt-to", "disposition-notification-to",
-]);
-const SENDER_HEADERS = new Set(["from", "sender", "reply-to", "resent-from", "resent-sender", "resent-reply-to", "errors-to", "return-receipt-to", "disposition-notification-to"]);
+/** What one configuration's cleanup uses for every message, opened once. */
+interface Mappings {
+  canonical: LookupTable[];
+  senderCanonical: LookupTable[];
+  recipientCanonical: LookupTable[];
+  virtualAlias: LookupTable[];
+  senderBcc: LookupTable[];
+  recipientBcc: LookupTable[];
+  /** canonical_classes, sender_canonical_classes, recipient_canonical_classes. */
+  classes: { common: AddressClasses; sender: AddressClasses; recipient: AddressClasses };
+  masquerade: Masquerade | undefined;
+  localDomains: DomainList;
+  checks: ContentChecks | undefined;
+}
+
+/** What differs between the services made from one configuration (Postfix's cleanup flags). */
+interface ServiceFlags {
+  contentFilter: string;
+  filterBeforeArrivalTime: boolean;
+  /** Header/body checks apply (CLEANUP_FLAG_FILTER). */
+  checking: boolean;
+  /** Canonical mapping, masquerading and virtual aliasing apply (CLEANUP_FLAG_MAP_OK). */
+  mapping: boolean;
+  /** always_bcc, sender_bcc_maps and recipient_bcc_maps apply (CLEANUP_FLAG_BCC_OK). */
+  autoBcc: boolean;
+}
+
+/** An automatic BCC recipient (always_bcc, sender/recipient_bcc_maps, a BCC action): never notified. */
+const autoBccRecipient = (address: string): CleanupRecipient => ({ address, notify: DSN_NOTIFY.NEVER });
 
 /** The message-cleaning service for one configuration. */
 export class Cleanup {
   private constructor(
     private readonly cfg: Config,
-    private readonly canonical: LookupTable[],
-    private readonly senderCanonical: LookupTable[],
-    private readonly recipientCanonical: LookupTable[],
-    private readonly virtualAlias: LookupTable[],
-    private readonly localDomains: DomainList,
-    private readonly checks: ContentChecks | undefined,
-    private readonly contentFilter = "",
-    private readonly filterBeforeArrivalTime = false,
-    /** Header/body checks apply (external mail, unless receive_override_options has no_header_body_checks). */
-    private readonly checking = false,
+    private readonly maps: Mappings,
+    private readonly flags: ServiceFlags,
   ) {}
 
-  /** Opens the tables of `cfg`. */
+  /** Opens the tables of `cfg`; the service for mail the system makes itself (see withContentFilter()). */
   static async create(cfg: Config): Promise<Cleanup> {
     const open = async (p: string) => {
       const out: LookupTable[] = [];
       for (const spec of cfg.getList(p)) out.push(await openMap(spec));
       return out;
     };
-    const local = await compileDomainList(cfg.get("mydestination"), "mydestination", cfg.get("parent_domain_matches_subdomains"));
-    const checks = await ContentChecks.open(cfg);
-    return new Cleanup(cfg, await open("canonical_maps"), await open("sender_canonical_maps"), await open("recipient_canonical_maps"), await open("virtual_alias_maps"), local, checks);
+    const maps: Mappings = {
+      canonical: await open("canonical_maps"), senderCanonical: await open("sender_canonical_maps"),
+      recipientCanonical: await open("recipient_canonical_maps"), virtualAlias: await open("virtual_alias_maps"),
+      senderBcc: await open("sender_bcc_maps"), recipientBcc: await open("recipient_bcc_maps"),
+      classes: {
+        common: addressClasses(cfg, "canonical_classes"), sender: addressClasses(cfg, "sender_canonical_classes"),
+        recipient: addressClasses(cfg, "recipient_canonical_classes"),
+      },
+      masquerade: await Masquerade.compile(cfg),
+      localDomains: await compileDomainList(cfg.get("mydestination"), "mydestination", cfg.get("parent_domain_matches_subdomains")),
+      checks: await ContentChecks.open(cfg),
+    };
+    return new Cleanup(cfg, maps, { contentFilter: "", filterBeforeArrivalTime: false, checking: false, mapping: true, autoBcc: false });
   }
 
   /**
    * This service (sharing its tables) recording `filter` (a content_filter value, "" for none) in every message:
    * after the arrival time, as Postfix's smtpd sends it to cleanup, or, with `beforeArrivalTime`, first, as
    * Postfix's pickup does (postcat shows it where Postfix's shows it). It is the service for mail from outside
-   * (smtpd, pickup): header_checks and body_checks apply to it (content_checks.ts), unless
-   * receive_override_options has no_header_body_checks.
+   * (smtpd, pickup): header_checks and body_checks (content_checks.ts), always_bcc, sender_bcc_maps and
+   * recipient_bcc_maps apply to it, unless receive_override_options turns them off (no_header_body_checks;
+   * no_address_mappings, which also turns off canonical mapping, masquerading and virtual aliasing).
    */
   withContentFilter(filter: string, opts: { beforeArrivalTime?: boolean } = {}): Cleanup {
-    const c = this;
-    const checking = c.checks !== undefined && !c.cfg.getList("receive_override_options").some((o) => o.toLowerCase() === "no_header_body_checks");
-    return new Cleanup(c.cfg, c.canonical, c.senderCanonical, c.recipientCanonical, c.virtualAlias, c.localDomains, c.checks, filter.trim(), opts.beforeArrivalTime === true, checking);
+    const override = new Set(this.cfg.getList("receive_override_options").map((o) => o.toLowerCase()));
+    const mapping = !override.has("no_address_mappings");
+    return new Cleanup(this.cfg, this.maps, {
+      contentFilter: filter.trim(), filterBeforeArrivalTime: opts.beforeArrivalTime === true,
+      checking: this.maps.checks !== undefined && !override.has("no_header_body_checks"), mapping, autoBcc: mapping,
+    });
   }
 
   /**
@@ -223,41 +260,57 @@ export class Cleanup {
     return `${addr}@${this.cfg.get("myorigin")}`;
   }
 
-  /** Postfix's canonical/virtual lookup keys: user@domain, user (local domains only), @domain. */
-  private lookupAddress(tables: LookupTable[], addr: string): string | undefined {
+  /** Postfix's address lookup keys: user@domain, user (local domains only), @domain; the value trimmed. */
+  private findAddress(tables: LookupTable[], addr: string): string | undefined {
     if (tables.length === 0) return undefined;
     const at = addr.lastIndexOf("@");
     const user = at < 0 ? addr : addr.slice(0, at);
     const domain = at < 0 ? "" : addr.slice(at + 1).toLowerCase();
     const keys = [addr.toLowerCase()];
-    if (domain === "" || this.localDomains.matches(domain)) keys.push(user.toLowerCase());
+    if (domain === "" || this.maps.localDomains.matches(domain)) keys.push(user.toLowerCase());
     if (domain !== "") keys.push(`@${domain}`);
     for (const t of tables) {
       for (let i = 0; i < keys.length; i++) {
         if (!t.fixed && i > 0) break;
         const v = t.lookup(keys[i]!);
-        if (v === undefined) continue;
-        const val = v.trim();
-        // `@domain` results keep the user part (canonical maps)
-        if (val.startsWith("@")) return `${user}${val}`;
-        return val;
+        if (v !== undefined) return v.trim();
       }
     }
     return undefined;
   }
 
-  private canonicalize(addr: string, first: LookupTable[]): string {
+  /** A canonical or virtual lookup: an `@domain` result keeps the address's user part. */
+  private lookupAddress(tables: LookupTable[], addr: string): string | undefined {
+    const val = this.findAddress(tables, addr);
+    if (val === undefined || !val.startsWith("@")) return val;
+    const at = addr.lastIndexOf("@");
+    return `${at < 0 ? addr : addr.slice(0, at)}${val}`;
+  }
+
+  /**
+   * Canonical mapping (the sender or recipient table, then canonical_maps, each when its *_classes include
+   * `cls`) and masquerading (masquerade_classes) of one address of class `cls`; nothing without mapping.
+   */
+  private canonicalize(addr: string, cls: keyof AddressClasses): string {
+    if (!this.flags.mapping || addr === "") return addr;
+    const m = this.maps;
+    const sender = cls === "envelopeSender" || cls === "headerSender";
     let a = addr;
-    const s = this.lookupAddress(first, a);
-    if (s !== undefined && s !== "") a = s;
-    const c = this.lookupAddress(this.canonical, a);
-    if (c !== undefined && c !== "") a = c;
+    if ((sender ? m.classes.sender : m.classes.recipient)[cls]) {
+      const s = this.lookupAddress(sender ? m.senderCanonical : m.recipientCanonical, a);
+      if (s !== undefined && s !== "") a = s;
+    }
+    if (m.classes.common[cls]) {
+      const c = this.lookupAddress(m.canonical, a);
+      if (c !== undefined && c !== "") a = c;
+    }
+    if (m.masquerade?.classes[cls]) a = m.masquerade.masquerade(a);
     return a;
   }
 
   /** Expands one recipient through virtual_alias_maps. */
   private expandVirtual(addr: string): string[] {
-    if (this.virtualAlias.length === 0) return [addr];
+    if (this.maps.virtualAlias.length === 0 || !this.flags.mapping) return [addr];
     const recursionLimit = this.cfg.getInt("virtual_alias_recursion_limit");
     const expansionLimit = this.cfg.getInt("virtual_alias_expansion_limit");
     const out: string[] = [];
@@ -266,7 +319,7 @@ export class Cleanup {
         msgWarn(`${a}: virtual_alias_expansion_limit exceeded`);
         return;
       }
-      const v = depth >= recursionLimit ? undefined : this.lookupAddress(this.virtualAlias, a);
+      const v = depth >= recursionLimit ? undefined : this.lookupAddress(this.maps.virtualAlias, a);
       if (depth >= recursionLimit) msgWarn(`${a}: virtual_alias_recursion_limit exceeded`);
       if (v === undefined) {
         out.push(a);
@@ -282,8 +335,12 @@ export class Cleanup {
     return out;
   }
 
-  /** Rewrites recipients; `last.address` gets the last one after canonical mapping, before virtual aliasing. */
-  private rewriteRecipients(list: CleanupRecipient[], local: boolean, seen: Set<string>, last?: { address?: string }): RecipientInput[] {
+  /**
+   * Rewrites recipients (canonical mapping and masquerading, then virtual aliasing; duplicates removed); with
+   * `autoBcc`, each is followed by its recipient_bcc_maps address. `last.address` gets the last one after
+   * canonical mapping, before virtual aliasing.
+   */
+  private rewriteRecipients(list: CleanupRecipient[], local: boolean, seen: Set<string>, opts: { last?: { address?: string }; autoBcc?: boolean } = {}): RecipientInput[] {
     const out: RecipientInput[] = [];
     const limit = this.cfg.getInt("duplicate_filter_limit");
     // duplicates: the same (DSN ORCPT, NOTIFY, original recipient, address), case-folded, as Postfix's cleanup
@@ -292,8 +349,8 @@ export class Cleanup {
     const byOriginal = this.cfg.getBool("enable_original_recipient");
     for (const r of list) {
       const orig = r.origAddress ?? r.address;
-      const canon = this.canonicalize(this.qualify(r.address, local), this.recipientCanonical);
-      if (last) last.address = canon;
+      const canon = this.canonicalize(this.qualify(r.address, local), "envelopeRecipient");
+      if (opts.last) opts.last.address = canon;
       const orcpt = r.orcpt || dsnOriginalRecipient(canon);
       const notify = r.notify ?? 0;
       const origKey = byOriginal ? `${orcpt}\n${notify}\n${orig}\n` : "";
@@ -303,14 +360,28 @@ export class Cleanup {
         if (seen.size < limit) seen.add(key);
         out.push({ address: a, origAddress: orig, notify, orcpt });
       }
+      const bcc = opts.autoBcc && canon !== "" ? this.findAddress(this.maps.recipientBcc, canon) : undefined;
+      if (bcc) out.push(...this.rewriteRecipients([autoBccRecipient(bcc)], true, seen));
     }
     return out;
   }
 
+  /**
+   * The envelope sender: qualified (local context), MAILER-DAEMON@$myorigin made the null sender, then
+   * canonical mapping and masquerading.
+   */
+  private rewriteSender(address: string, local: boolean): string {
+    if (address === "") return "";
+    const a = this.qualify(address, local);
+    if (a.toLowerCase() === `mailer-daemon@${this.cfg.get("myorigin")}`.toLowerCase()) return "";
+    return this.canonicalize(a, "envelopeSender");
+  }
+
   /** Rewrites the addresses of an address header; undefined when nothing changes (keep it as it was). */
   private rewriteHeader(h: Header, local: boolean): string | undefined {
-    const name = h.name.toLowerCase();
-    if (!ADDRESS_HEADERS.has(name)) return undefined;
+    // the header classes of Postfix's header table: sender (From, Sender, Reply-To …) or recipient (To, Cc …)
+    const sender = h.info?.sender === true;
+    if (!sender && h.info?.recipient !== true) return undefined;
     const tree = parseAddressTree(h.value, this.cfg.getInt("header_address_token_limit"));
     let changed = false;
     const visit = (toks: AddressToken[]) => {
@@ -318,7 +389,7 @@ export class Cleanup {
         const internal = addressInternal(addr);
         if (internal === "") continue;
         let next = this.qualify(internal, local);
-        next = this.canonicalize(next, SENDER_HEADERS.has(name) ? this.senderCanonical : this.recipientCanonical);
+        next = this.canonicalize(next, sender ? "headerSender" : "headerRecipient");
         if (next !== internal) {
           changed = true;
           // replace the address token's children with the new address, as one atom in external form
@@ -343,9 +414,15 @@ export class Cleanup {
     const seenRecipients = new Set<string>();
     const lastRecipient: { address?: string } = {};
     try {
-      sender = req.sender === "" ? "" : this.canonicalize(this.qualify(req.sender, local), this.senderCanonical);
-      recipients = this.rewriteRecipients(req.recipients, local, seenRecipients, lastRecipient);
-      extracted = this.rewriteRecipients(req.extracted ?? [], local, seenRecipients);
+      sender = this.rewriteSender(req.sender, local);
+      // sender_bcc_maps: a recipient right after the sender, as Postfix writes it (so, the first one)
+      const senderBcc = this.flags.autoBcc && sender !== "" ? this.findAddress(this.maps.senderBcc, sender) : undefined;
+      const autoBcc = this.flags.autoBcc;
+      recipients = [
+        ...(senderBcc ? this.rewriteRecipients([autoBccRecipient(senderBcc)], true, seenRecipients) : []),
+        ...this.rewriteRecipients(req.recipients, local, seenRecipients, { last: lastRecipient, autoBcc }),
+      ];
+      extracted = this.rewriteRecipients(req.extracted ?? [], local, seenRecipients, { autoBcc });
     } catch (e) {
       req.file?.abort();
       if (e instanceof MapError) throw new CleanupError("4.3.0", `table lookup failure: ${e.message}`, true);
@@ -356,8 +433,8 @@ export class Cleanup {
     const writer = req.file ?? this.createQueueFile(req.hold ? "hold" : "incoming");
     try {
       const attributes = new Map<string, string>();
-      const filterFirst = this.contentFilter !== "" && this.filterBeforeArrivalTime;
-      if (this.contentFilter !== "" && !filterFirst) attributes.set(ATTR.CONTENT_FILTER, this.contentFilter);
+      const filterFirst = this.flags.contentFilter !== "" && this.flags.filterBeforeArrivalTime;
+      if (this.flags.contentFilter !== "" && !filterFirst) attributes.set(ATTR.CONTENT_FILTER, this.flags.contentFilter);
       // smtpd's order (Postfix's smtpd): rewrite_context, its ENVID and RET, the sender, then senderAttributes;
       // otherwise the writer puts ENVID and RET first and rewrite_context after the other attributes
       const smtpOrder = req.senderAttributes !== undefined;
@@ -378,14 +455,14 @@ export class Cleanup {
         ...(envid ? { dsnEnvid: envid } : {}), ...(ret ? { dsnRet: ret } : {}),
         senderAttributes,
         attributes, // (the submitter's uid is not recorded: a requeued message is the mail system's, as in Postfix)
-        ...(filterFirst ? { leadingAttributes: [[ATTR.CONTENT_FILTER, this.contentFilter]] as [string, string][] } : {}),
+        ...(filterFirst ? { leadingAttributes: [[ATTR.CONTENT_FILTER, this.flags.contentFilter]] as [string, string][] } : {}),
         ...(req.arrival ? { arrivalTime: queueTimeOf(req.arrival) } : {}),
       });
       req.onQueueId?.(writer.queueId);
       // header and body checks (content_checks.ts): null when there are none, at no cost per line
       const attr = (k: string) => req.senderAttributes?.get(k) ?? req.attributes?.get(k);
-      const mc: MessageChecks | null = this.checking
-        ? this.checks!.forMessage({
+      const mc: MessageChecks | null = this.flags.checking
+        ? this.maps.checks!.forMessage({
             queueId: writer.queueId, sender, recipient: lastRecipient.address,
             origin: attr(ATTR.LOG_ORIGIN), proto: attr(ATTR.LOG_PROTO_NAME), helo: attr(ATTR.LOG_HELO_NAME),
           })
@@ -422,7 +499,7 @@ export class Cleanup {
       const emitLines = (text: string) => {
         for (const l of text.split("\n")) emit(l);
       };
-      const mime = mc !== null && this.checks!.wantsMime && !cfg.getBool("disable_mime_input_processing");
+      const mime = mc !== null && this.maps.checks!.wantsMime && !cfg.getBool("disable_mime_input_processing");
       const parser = new HeaderParser(
         {
           header: (original, cls: HeaderClass) => {
@@ -509,10 +586,10 @@ export class Cleanup {
         throw new CleanupError(r.slice(0, sp), r.slice(sp + 1), verdict.reject.temporary, true);
       }
       if (recipients.length + extracted.length === 0) throw new CleanupError("5.1.0", "no recipients specified");
-      // BCC actions: more recipients, rewritten as the others, that never get a delivery status notice
-      if (verdict && verdict.bcc.length > 0 && lastRecipient.address !== undefined) {
-        extracted.push(...this.rewriteRecipients(verdict.bcc.map((address) => ({ address, notify: DSN_NOTIFY.NEVER })), local, seenRecipients));
-      }
+      // always_bcc, then the BCC actions of header/body checks: recipients that never get a notice (Postfix)
+      const alwaysBcc = this.flags.autoBcc ? cfg.get("always_bcc").trim() : "";
+      const moreBcc = [...(alwaysBcc !== "" ? [alwaysBcc] : []), ...(verdict?.bcc ?? [])];
+      if (moreBcc.length > 0) extracted.push(...this.rewriteRecipients(moreBcc.map(autoBccRecipient), true, seenRecipients));
       // smtpd's FILTER (an access table's, given with the request) comes after the content, so it wins (Postfix)
       const filter = req.filter?.trim() || verdict?.filter || "";
       const xattrs: [string, string][] = [];
