@@ -31,7 +31,9 @@
  *              PREPEND, STRIP and IGNORE change what is written, REJECT refuses the message (CleanupError with
  *              `content` set), DISCARD throws it away after all, HOLD ends it in hold, FILTER, REDIRECT and BCC
  *              are written to the extracted section. MIME structure is read only when a table needs it.
- *   body       copied unchanged; the whole content may not exceed message_size_limit.
+ *   body       copied unchanged; the whole content may not exceed message_size_limit. In every content line a
+ *              stray carriage return becomes a space (cleanup_replace_stray_cr_lf = yes, Postfix 3.7.10's
+ *              defence against SMTP smuggling).
  * The queue file is written as the content streams in (queue_writer.ts) and entered into incoming durably; only
  * then does process() resolve. Logs `QID: message-id=<…>` (or `message-id=<>`). A caller that must know the queue
  * ID before the message comes (smtpd, at the first accepted recipient) takes the file from createQueueFile()
@@ -559,10 +561,21 @@ export class Cleanup {
           ...(mime ? { mime: { nestingLimit: cfg.getInt("mime_nesting_limit"), boundaryLengthLimit: cfg.getInt("mime_boundary_length_limit") } } : {}),
         },
       );
+      // every content record: a stray CR becomes a space (cleanup_replace_stray_cr_lf), then the character rules
+      const strayCr = cfg.getBool("cleanup_replace_stray_cr_lf");
+      const push = (record: string, partial = false) => {
+        let line = strayCr && record.includes("\r") ? record.replaceAll("\r", " ") : record;
+        if (mc !== null) {
+          const r = mc.record(line);
+          if (r === null) return;
+          line = r;
+        }
+        parser.push(line, partial);
+      };
       // smtpd's and pickup's own headers come first, as content: counted, checked and copied as the message's
-      for (const l of typeof req.prepend === "function" ? req.prepend(writer.queueId) : (req.prepend ?? [])) parser.push(l);
+      for (const l of typeof req.prepend === "function" ? req.prepend(writer.queueId) : (req.prepend ?? [])) push(l);
       if (req.uid !== undefined && local) {
-        for (const l of makeReceivedHeader({ myhostname: cfg.get("myhostname"), mailName: cfg.get("mail_name"), uid: req.uid, queueId: writer.queueId, date })) parser.push(l);
+        for (const l of makeReceivedHeader({ myhostname: cfg.get("myhostname"), mailName: cfg.get("mail_name"), uid: req.uid, queueId: writer.queueId, date })) push(l);
       }
       // split the content into lines; a line without newline at the very end stays unterminated (partial)
       let pending = "";
@@ -570,12 +583,12 @@ export class Cleanup {
         const s = pending + Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength).toString("latin1");
         let start = 0;
         for (let nl = s.indexOf("\n"); nl >= 0; nl = s.indexOf("\n", start)) {
-          parser.push(s.slice(start, nl));
+          push(s.slice(start, nl));
           start = nl + 1;
         }
         pending = s.slice(start);
       }
-      if (pending !== "") parser.push(pending, true);
+      if (pending !== "") push(pending, true);
       parser.finish();
       const verdict = mc?.verdict;
       if (verdict?.lookupFailed) throw new CleanupError("4.3.0", `${verdict.lookupFailed} map lookup problem`, true);

@@ -37,6 +37,11 @@
  * mime_nesting_limit is refused: `5.6.0 MIME nesting exceeds safety limit`, logged `QID: reject: mime-error
  * MIME nesting exceeds safety limit: Content-Type: … from ORIGIN; from=<s> to=<r>`.
  *
+ * Characters (message_reject_characters, message_strip_characters; C escapes such as `\0` allowed): a content
+ * line (header or body, before the tables see it) with a character to reject refuses the message, logged as
+ * `QID: reject: content LINE from …: 5.7.1 disallowed character`; characters to strip are removed from every
+ * line. Both end with the checks (after REJECT, DISCARD, PASS or REDIRECT).
+ *
  * A table that cannot be read when looked up makes the message a temporary failure: `warning: QID: header_checks
  * map lookup problem -- message not accepted, try again later`.
  *
@@ -49,6 +54,7 @@ import { openMap, MapError, type LookupTable } from "../maps/index.ts";
 import { isAscii } from "../maps/casefold.ts";
 import { headerNameLength, type HeaderClass, type HeaderInfo } from "../message/index.ts";
 import { dsnPrepend } from "../dsn/dsn_status.ts";
+import { unescapeC } from "../text/chars.ts";
 
 /** One message's identity in the check log lines. */
 export interface CheckSubject {
@@ -95,6 +101,9 @@ export class ContentChecks {
     private readonly bodyChecks: Tables | undefined,
     private readonly bodyLimit: number,
     private readonly lineLimit: number,
+    /** message_reject_characters and message_strip_characters, unescaped ("" for none). */
+    readonly rejectChars: string,
+    readonly stripChars: string,
   ) {}
 
   /** Opens the tables of `cfg`; undefined when none is configured. Throws MapError when a table cannot be opened. */
@@ -113,8 +122,10 @@ export class ContentChecks {
     const mimeHeader = await open("mime_header_checks");
     const nestedHeader = await open("nested_header_checks");
     const body = await open("body_checks");
-    if (!header && !mimeHeader && !nestedHeader && !body) return undefined;
-    return new ContentChecks(header, mimeHeader, nestedHeader, body, cfg.getInt("body_checks_size_limit"), Math.max(1, cfg.getInt("line_length_limit")));
+    const rejectChars = unescapeC(cfg.get("message_reject_characters"));
+    const stripChars = unescapeC(cfg.get("message_strip_characters"));
+    if (!header && !mimeHeader && !nestedHeader && !body && rejectChars === "" && stripChars === "") return undefined;
+    return new ContentChecks(header, mimeHeader, nestedHeader, body, cfg.getInt("body_checks_size_limit"), Math.max(1, cfg.getInt("line_length_limit")), rejectChars, stripChars);
   }
 
   /** True when MIME part and nested headers matter (any header table besides header_checks, or body_checks). */
@@ -161,6 +172,27 @@ export class MessageChecks {
     private readonly checks: ContentChecks,
     private readonly subject: CheckSubject,
   ) {}
+
+  /**
+   * The character rules for one content line as it comes (header or body): the line without the characters to
+   * strip, or null when it has a character to reject (the message is then refused).
+   */
+  record(line: string): string | null {
+    if (!this.active) return line;
+    const { rejectChars, stripChars } = this.checks;
+    if (rejectChars !== "") {
+      for (let i = 0; i < line.length; i++) {
+        if (rejectChars.includes(line[i]!)) {
+          this.act("content", asText(line), "REJECT disallowed character", "character reject", () => {});
+          return null;
+        }
+      }
+    }
+    if (stripChars === "") return line;
+    let out = "";
+    for (let i = 0; i < line.length; i++) if (!stripChars.includes(line[i]!)) out += line[i];
+    return out;
+  }
 
   /**
    * Checks one header (its whole text). Returns undefined to keep it, null to drop it, or the text to write
@@ -247,7 +279,7 @@ export class MessageChecks {
     msgLogAs("cleanup", "info", line);
   }
 
-  private act(context: "header" | "body", content: string, value: string, param: string, emit: (line: string) => void): string | null | undefined {
+  private act(context: "header" | "body" | "content", content: string, value: string, param: string, emit: (line: string) => void): string | null | undefined {
     const v = this.verdict;
     const cut = value.search(/[ \t]/);
     const command = (cut < 0 ? value : value.slice(0, cut)).toUpperCase();

@@ -254,3 +254,20 @@ test("with header tables, MIME nesting deeper than mime_nesting_limit refuses th
   expect((await run({ header_checks: "/^X-None:/ DUNNO\n" }, nest(2), { mainCf: "mime_nesting_limit = 3\n" })).content).toContain("Subject: deep");
   expect((await run({ body_checks: "/^X-None:/ DUNNO\n" }, nest(6), { mainCf: "mime_nesting_limit = 3\n" })).content).toContain("Subject: deep");
 });
+
+test("message_reject_characters refuses a message with such a character; message_strip_characters removes them", async () => {
+  const e = await refusal({}, "Subject: a\n\nnul\u0000here\n", { mainCf: "message_reject_characters = \\0\n" });
+  expect([e.dsn, e.message, e.content]).toEqual(["5.7.1", "disallowed character", true]);
+  expect(log.some((l) => l.startsWith(`${e.refused!.queueId}: reject: content nul`) && l.endsWith(": 5.7.1 disallowed character"))).toBe(true);
+  const { content } = await run({}, "Subject: a\u0007b\n\nx\u0007y\n", { mainCf: "message_strip_characters = \\007\n" });
+  expect(content).toContain("Subject: ab\n");
+  expect(content).toContain("\nxy\n");
+});
+
+test("a stray carriage return becomes a space, for every message (cleanup_replace_stray_cr_lf)", async () => {
+  const { content } = await run({}, "Subject: a\rb\n\nline\r\nend\r\r\n", { internal: true });
+  expect(content).toContain("Subject: a b\n");
+  expect(content).toContain("\nline \nend  \n");
+  const off = await run({}, "Subject: a\rb\n\nx\n", { internal: true, mainCf: "cleanup_replace_stray_cr_lf = no\n" });
+  expect(off.content).toContain("Subject: a\rb\n");
+});

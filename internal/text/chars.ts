@@ -134,3 +134,27 @@ export function controlsToQuestionMarks(text: string): string {
   }
   return out;
 }
+
+const C_ESCAPES: Record<string, string> = { a: "\x07", b: "\b", f: "\f", n: "\n", r: "\r", t: "\t", v: "\v" };
+
+/**
+ * Postfix's unescape(): `\a \b \f \n \r \t \v`, `\ooo` (one to three octal digits, the value taken modulo 256)
+ * and `\c` for any other c; a lone trailing backslash is dropped. The result is a binary string.
+ */
+export function unescapeC(s: string): string {
+  let out = "";
+  for (let i = 0; i < s.length; i++) {
+    let ch = s[i]!;
+    if (ch === "\\") {
+      if (++i >= s.length) break;
+      ch = s[i]!;
+      if (ch >= "0" && ch <= "7") {
+        let v = ch.charCodeAt(0) - 48;
+        for (let n = 0; n < 2 && i + 1 < s.length && s[i + 1]! >= "0" && s[i + 1]! <= "7"; n++) v = (v << 3) | (s.charCodeAt(++i) - 48);
+        ch = String.fromCharCode(v & 255);
+      } else ch = C_ESCAPES[ch] ?? ch;
+    }
+    out += ch;
+  }
+  return out;
+}

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import {
   asciiLower, controlsToQuestionMarks, trimBlanksEnd, digitsEnd, isAllDigits, nameEnd, splitListItems, trimConfigSpace, trimConfigSpaceStart,
-  splitConfigWords, zeroPad,
+  splitConfigWords, unescapeC, zeroPad,
 } from "./chars.ts";
 
 describe("chars: the scans agree with the regular expressions they replace", () => {
@@ -52,4 +52,14 @@ describe("chars: the scans agree with the regular expressions they replace", () 
       expect(controlsToQuestionMarks(s)).toBe(s.replace(/[\x00-\x1f\x7f]/g, "?"));
     }
   });
+});
+
+test("unescapeC() decodes C escapes as Postfix's unescape() does", () => {
+  expect(unescapeC("\\0")).toBe("\0");
+  expect(unescapeC("a\\tb\\nc\\r\\\\")).toBe("a\tb\nc\r\\");
+  expect(unescapeC("\\101\\1012")).toBe("AA2");
+  expect(unescapeC("\\x41\\q")).toBe("x41q");
+  expect(unescapeC("\\777")).toBe("\xff");
+  expect(unescapeC("end\\")).toBe("end");
+  expect(unescapeC("\\a\\b\\f\\v")).toBe("\x07\b\f\v");
 });
