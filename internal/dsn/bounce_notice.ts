@@ -19,11 +19,24 @@
  * (or DELAY for warnings). The built-in texts are postkit's own wording; the headers and report fields are
  * Postfix's.
  *
+ * Postmaster notices (notify_classes, as Postfix's bounce daemon sends them): from the double-bounce address
+ * (`$double_bounce_sender@$myhostname`), with the template's Postmaster-Subject, `Auto-Submitted:
+ * auto-generated`, no template text, and every recipient whatever its NOTIFY:
+ *   bounce   a copy of each sender non-delivery notice, with the returned headers only, to
+ *            bounce_notice_recipient (`QID: postmaster non-delivery notification: NEWQID`);
+ *   2bounce  (or bounce) a notice about mail from the null sender that bounced, with the whole message, to
+ *            2bounce_notice_recipient; without either class that mail is dropped, as by default;
+ *   delay    a copy of each delay warning, and the warning about mail from the null sender, to
+ *            delay_notice_recipient (`QID: postmaster delay notification: NEWQID`).
+ * Mail from the double-bounce address itself is never reported (`warning: QID: undeliverable postmaster
+ * notification discarded`). A postmaster copy that cannot be queued is only logged (`warning: QID: postmaster
+ * notice failed while bouncing to SENDER`); the sender's notice stands.
+ *
  * Contract: bounce() and delayWarning() resolve to true when the notice was queued durably (or none was due);
  * they throw CleanupError when cleanup refuses or cannot write the notice. Postfix: src/bounce/*.c.
  */
 import type { Config } from "../config/config.ts";
-import { logNotification } from "../log/events.ts";
+import { logNotification, logPostmasterNotification } from "../log/events.ts";
 import { readFileSync } from "node:fs";
 import { formatRfc2822Date } from "../message/mail_date.ts";
 import { bounceTemplates, expandTemplateText } from "../message/bounce_templates.ts";
@@ -60,6 +73,15 @@ export interface NoticeRecipient {
   reason: string;
 }
 
+/** What kind of notice send() makes. */
+interface NoticeKind {
+  action: "failed" | "delayed";
+  /** A postmaster notice: from the double-bounce address, Postmaster-Subject, no template text, all recipients. */
+  postmaster: boolean;
+  /** Return the headers only (else as the message's DSN RET says, headers only for delay warnings). */
+  headersOnly?: boolean;
+}
+
 /** Where a notice goes. */
 export interface NoticeOptions {
   /** The notice's recipient instead of the message's sender (an owner- alias). */
@@ -94,26 +116,67 @@ export class BounceNotifier {
     return this.cached;
   }
 
-  /** Sends a non-delivery notice for `bounced` (those whose NOTIFY asks for one) to the sender or `opts.to`. */
+  /** notify_classes, lower-cased. */
+  private classes(): Set<string> {
+    return new Set(this.cfg.getList("notify_classes").map((c) => c.toLowerCase()));
+  }
+
+  /** Postfix's mail_addr_double_bounce(): the sender of postmaster notices. */
+  private doubleBounceAddress(): string {
+    return `${this.cfg.get("double_bounce_sender")}@${this.cfg.get("myhostname")}`;
+  }
+
+  /**
+   * Sends a non-delivery notice for `bounced` (those whose NOTIFY asks for one) to the sender or `opts.to`, and
+   * the postmaster notices notify_classes asks for (see the header).
+   */
   async bounce(msg: NoticeMessage, bounced: NoticeRecipient[], opts: NoticeOptions = {}): Promise<boolean> {
-    const wanted = bounced.filter((b) => b.recipient.notify === 0 || (b.recipient.notify & DSN_NOTIFY.FAILURE) !== 0);
-    const to = opts.to ?? msg.envelope.sender;
-    if (wanted.length === 0 || to === "") return true;
-    const id = await this.send(msg, wanted, "failed", to);
-    logNotification(msg.id, "non-delivery", id);
-    return true;
+    return this.notify(msg, bounced, opts.to ?? msg.envelope.sender, "failed");
   }
 
-  /** Sends a delay warning for `deferred` (those whose NOTIFY asks for one) to the sender. */
+  /** Sends a delay warning for `deferred` (those whose NOTIFY asks for one) to the sender, and a postmaster copy with notify_classes `delay`. */
   async delayWarning(msg: NoticeMessage, deferred: NoticeRecipient[]): Promise<boolean> {
-    const wanted = deferred.filter((b) => b.recipient.notify === 0 || (b.recipient.notify & DSN_NOTIFY.DELAY) !== 0);
-    if (wanted.length === 0 || msg.envelope.sender === "") return true;
-    const id = await this.send(msg, wanted, "delayed", msg.envelope.sender);
-    logNotification(msg.id, "delay", id);
+    return this.notify(msg, deferred, msg.envelope.sender, "delayed");
+  }
+
+  private async notify(msg: NoticeMessage, rcpts: NoticeRecipient[], to: string, action: "failed" | "delayed"): Promise<boolean> {
+    const failed = action === "failed";
+    const classes = this.classes();
+    const copyClass = failed ? classes.has("bounce") : classes.has("delay");
+    const copyTo = this.cfg.get(failed ? "bounce_notice_recipient" : "delay_notice_recipient");
+    const kind = failed ? "non-delivery" : "delay";
+    if (rcpts.length === 0) return true;
+    if (to.toLowerCase() === this.doubleBounceAddress().toLowerCase()) {
+      msgWarn(`${msg.id}: undeliverable postmaster notification discarded`);
+      return true;
+    }
+    if (to === "") {
+      // mail from the null sender: only the postmaster hears of it, with the whole message
+      if (!(failed ? classes.has("2bounce") || classes.has("bounce") : classes.has("delay"))) return true;
+      const id = await this.send(msg, rcpts, failed ? this.cfg.get("2bounce_notice_recipient") : copyTo, { action, postmaster: true, headersOnly: false });
+      logPostmasterNotification(msg.id, kind, id);
+      return true;
+    }
+    const flag = failed ? DSN_NOTIFY.FAILURE : DSN_NOTIFY.DELAY;
+    const wanted = rcpts.filter((b) => b.recipient.notify === 0 || (b.recipient.notify & flag) !== 0);
+    if (wanted.length > 0) {
+      const id = await this.send(msg, wanted, to, { action, postmaster: false });
+      logNotification(msg.id, kind, id);
+    }
+    if (copyClass) {
+      // not critical: the sender's notice is queued, so a failure here is only logged
+      try {
+        const id = await this.send(msg, rcpts, copyTo, { action, postmaster: true, headersOnly: true });
+        logPostmasterNotification(msg.id, kind, id);
+      } catch {
+        msgWarn(`${msg.id}: postmaster notice failed while ${failed ? "bouncing to" : "warning"} ${to}`);
+      }
+    }
     return true;
   }
 
-  private async send(msg: NoticeMessage, rcpts: NoticeRecipient[], action: "failed" | "delayed", to: string): Promise<string> {
+  private async send(msg: NoticeMessage, rcpts: NoticeRecipient[], to: string, kind: NoticeKind): Promise<string> {
+    const { action, postmaster } = kind;
     const cfg = this.cfg;
     const host = cfg.get("myhostname");
     const env = msg.envelope;
@@ -133,9 +196,9 @@ export class BounceNotifier {
       // Postfix's internal mail starts with Received: (cleanup's prepend, below) and Date: (post_mail.c)
       `Date: ${formatRfc2822Date(now)}`,
       `From: ${tpl.from}`,
-      `Subject: ${tpl.subject}`,
+      `Subject: ${postmaster ? tpl.postmasterSubject : tpl.subject}`,
       `To: ${quoteLocalPart(to)}`,
-      "Auto-Submitted: auto-replied",
+      `Auto-Submitted: ${postmaster ? "auto-generated" : "auto-replied"}`,
       "MIME-Version: 1.0",
       "Content-Type: multipart/report; report-type=delivery-status;",
       `\tboundary="${boundary}"`,
@@ -149,8 +212,7 @@ export class BounceNotifier {
       `Content-Type: text/plain; charset=${tpl.charset.toLowerCase() !== "us-ascii" ? tpl.charset : eightBit ? "utf-8" : "us-ascii"}`,
       ...(eightBit ? [`Content-Transfer-Encoding: ${encoding}`] : []),
       "",
-      ...text.split("\n"),
-      "",
+      ...(postmaster ? [] : [...text.split("\n"), ""]),
     ];
     // Postfix's: `<address> (expanded from <original>): reason` when the address was rewritten (aliases,
     // virtual, canonical maps), as the log's orig_to=
@@ -182,11 +244,11 @@ export class BounceNotifier {
       lines.push(...wrap(`Diagnostic-Code: ${diagnostic(b.reason)}`));
       if (!failed) lines.push(`Will-Retry-Until: ${formatRfc2822Date(new Date((env.arrivalTime.sec + this.cfg.getTime("maximal_queue_lifetime")) * 1000))}`);
     }
-    const headersOnly = env.dsnRet === DSN_RET.HDRS || !failed;
+    const headersOnly = kind.headersOnly ?? (env.dsnRet === DSN_RET.HDRS || !failed);
     lines.push(
       "",
       `--${boundary}`,
-      `Content-Description: ${failed ? "Undelivered Message" : "Undelivered Message Headers"}`,
+      `Content-Description: ${headersOnly ? "Undelivered Message Headers" : "Undelivered Message"}`,
       `Content-Type: ${headersOnly ? "text/rfc822-headers" : "message/rfc822"}`,
       ...(eightBit ? [`Content-Transfer-Encoding: ${encoding}`] : []),
       "",
@@ -197,7 +259,7 @@ export class BounceNotifier {
     const head = Buffer.from(`${lines.join("\n")}\n`, "latin1");
     const tail = Buffer.from(`${original.endsWith("\n") || original === "" ? "" : "\n"}\n--${boundary}--\n`, "latin1");
     const res = await this.cleanup.process({
-      sender: "",
+      sender: postmaster ? this.doubleBounceAddress() : "",
       recipients: [{ address: to }],
       context: "local",
       date: now,

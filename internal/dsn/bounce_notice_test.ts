@@ -126,3 +126,46 @@ test("long reasons are wrapped at 79 columns with 4-blank continuations, in both
     "\nDiagnostic-Code: X-Postfix; the quick brown fox jumps over the lazy dog and\n    keeps running through the field until the sun goes down over the hills far\n    away\n",
   );
 });
+
+/** A notifier with its own configuration lines. */
+async function notifierWith(extra: string): Promise<BounceNotifier> {
+  writeFileSync(join(dir, "main.cf"), `queue_directory = ${dir}/queue\nmyhostname = host.example.test\nmyorigin = example.test\n${extra}`);
+  const cfg = loadConfig({ configDir: dir, warn: false });
+  return new BounceNotifier(cfg, await Cleanup.create(cfg));
+}
+
+test("notify_classes = bounce: a headers-only postmaster copy of each notice, from the double-bounce address, with all recipients", async () => {
+  const n = await notifierWith("notify_classes = bounce\nbounce_notice_recipient = hostmaster\n");
+  expect(await n.bounce(message("alice@example.test"), failed(DSN_NOTIFY.NEVER))).toBe(true);
+  const notices = takeNotices();
+  // NOTIFY=NEVER: no sender notice, but the postmaster still hears of it
+  expect(notices.map(([r]) => r)).toEqual(["hostmaster@example.test"]);
+  const copy = notices[0]![1];
+  expect(copy).toContain("\nSubject: Postmaster Copy: Undelivered Mail\nTo: hostmaster@example.test\nAuto-Submitted: auto-generated\n");
+  expect(copy).toContain("Content-Type: text/plain; charset=us-ascii\n\n<list@example.test>: user unknown\n");
+  expect(copy).not.toContain("This is the mail system");
+  expect(copy).toContain("Content-Description: Undelivered Message Headers\nContent-Type: text/rfc822-headers\n\nReturn-Path: <alice@example.test>\nSubject: original\n\n--");
+  expect(copy).not.toContain("original body");
+});
+
+test("mail from the null sender that bounces goes to 2bounce_notice_recipient with 2bounce (or bounce), else nowhere", async () => {
+  expect(await notifier.bounce(message(""), failed())).toBe(true);
+  expect(takeNotices()).toEqual([]);
+  const n = await notifierWith("notify_classes = resource, software, 2bounce\n");
+  expect(await n.bounce(message(""), failed())).toBe(true);
+  const [[rcpt, body]] = takeNotices() as [[string, string]];
+  expect(rcpt).toBe("postmaster@example.test");
+  expect(body).toContain("Content-Description: Undelivered Message\nContent-Type: message/rfc822\n\nReturn-Path: <>\nSubject: original\n\noriginal body\n");
+});
+
+test("a postmaster notice that bounces is discarded with a warning; delay copies go to delay_notice_recipient", async () => {
+  const n = await notifierWith("notify_classes = 2bounce, delay\n");
+  expect(await n.bounce(message("double-bounce@host.example.test"), failed())).toBe(true);
+  expect(takeNotices()).toEqual([]);
+  expect(await n.delayWarning(message("alice@example.test"), failed())).toBe(true);
+  const notices = takeNotices().map(([r, c]) => [r, /^Subject: (.*)$/m.exec(c)![1]]);
+  expect(notices.sort()).toEqual([
+    ["alice@example.test", "Delayed Mail (still being retried)"],
+    ["postmaster@example.test", "Postmaster Warning: Delayed Mail"],
+  ]);
+});

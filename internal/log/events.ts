@@ -142,3 +142,8 @@ export function logRemoved(queueId: string): void {
 export function logNotification(queueId: string, kind: "non-delivery" | "delay" | "delivery status", newId: string): void {
   msgLogAs("bounce", "info", `${queueId}: sender ${kind} notification: ${newId}`);
 }
+
+/** `QID: postmaster non-delivery notification: NEWQID` (notify_classes), logged by bounce. */
+export function logPostmasterNotification(queueId: string, kind: "non-delivery" | "delay", newId: string): void {
+  msgLogAs("bounce", "info", `${queueId}: postmaster ${kind} notification: ${newId}`);
+}

@@ -534,7 +534,7 @@ export class QueueManager {
       if (!res || res.status !== "bounced") continue;
       bounced.push({ recipient: r, dsn: st.dsn, reason: st.reason, relay: res.relay, time: st.time });
     }
-    if (bounced.length > 0 && env.sender !== "") {
+    if (bounced.length > 0) { // the notifier decides (a bounce of mail from <> goes to the postmaster or nowhere)
       const ok = await this.notifier.bounce(view, bounced).catch((e) => {
         msgWarn(`${msg.id}: cannot send non-delivery notification: ${(e as Error).message}`);
         return false;
