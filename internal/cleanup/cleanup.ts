@@ -70,6 +70,7 @@ import { quoteLocalPart } from "../address/quote_local.ts";
 import { compileDomainList, type DomainList } from "../resolve/match_list.ts";
 import { ContentChecks, type MessageChecks } from "./content_checks.ts";
 import { addressClasses, Masquerade, type AddressClasses } from "./address_classes.ts";
+import { receiveOverrideOptions } from "../config/input_transp.ts";
 
 /** cleanup's warnings carry its own tag (`postfix/cleanup`), whichever process runs it. */
 const msgWarn = (text: string) => msgLogAs("cleanup", "warning", text);
@@ -235,7 +236,7 @@ export class Cleanup {
    * no_address_mappings, which also turns off canonical mapping, masquerading and virtual aliasing).
    */
   withContentFilter(filter: string, opts: { beforeArrivalTime?: boolean } = {}): Cleanup {
-    const override = new Set(this.cfg.getList("receive_override_options").map((o) => o.toLowerCase()));
+    const override = receiveOverrideOptions(this.cfg.get("receive_override_options"));
     const mapping = !override.has("no_address_mappings");
     return new Cleanup(this.cfg, this.maps, {
       contentFilter: filter.trim(), filterBeforeArrivalTime: opts.beforeArrivalTime === true,

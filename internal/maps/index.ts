@@ -7,11 +7,13 @@
  *   map_source.ts     postmap source format            aliases_source.ts  aliases(5) format
  *   build_table.ts    postmap/postalias builds, -i, -d access_search.ts  the access(5) search order
  *   texthash_table.ts simple_tables.ts union_table.ts regexp_table.ts pcre_table.ts cidr_table.ts: the other types
+ *   surrogate_table.ts openMapOrSurrogate(): a table that cannot be opened fails its lookups instead
  * This index re-exports only the light modules; the table types themselves are loaded when first opened.
  * The library never reads main.cf: callers pass fold/utf8/duplicate/NUL choices in MapOptions.
  */
 export { openMap, openMapOf, splitMapSpec, MAP_TYPES } from "./open_map.ts";
 export { MapError, type MapErrorCode } from "./map_error.ts";
+export { openMapOrSurrogate, SurrogateTable } from "./surrogate_table.ts";
 export { tableSpec, type LookupTable, type MapOptions, type DuplicatePolicy, type NulPolicy } from "./table.ts";
 export { foldKey } from "./casefold.ts";
 export {

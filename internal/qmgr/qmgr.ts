@@ -16,6 +16,11 @@
  *   the queue manager's own moves and removals skip the directory fsyncs: a move lost in a crash only means the
  *   file is found in its old queue and processed again; what matters is in the fsynced file itself.
  *
+ * Resolving: each pending recipient goes where resolve.ts says (transport, next hop). A recipient found in
+ * relocated_maps resolves to the error transport, so it bounces with `status=bounced (User has moved to NEWADDR)`,
+ * dsn 5.1.6. A table lookup that fails while resolving defers the recipient with `dsn=4.3.0,
+ * status=deferred (address resolver failure)`, as Postfix's qmgr does; the resolver has logged the warnings.
+ *
  * Content filter: a message that records one (`content_filter` attribute, written by cleanup from the
  * content_filter parameter or a FILTER action) has every recipient sent to the filter's transport and next hop
  * instead of the resolved ones: `transport:nexthop`; without a next hop, default_filter_nexthop, and when that is
@@ -50,6 +55,7 @@ import {
   type QueueLayout, type QueueFile, type QueueRecipient, type QueueEnvelope, type RecipientStatusUpdate,
 } from "../queue/index.ts";
 import type { Resolver } from "../resolve/resolve.ts";
+import { MapError } from "../maps/index.ts";
 import { AgentError, type DeliveryReply, type DeliveryRequest, type RecipientResult } from "../daemon/agent_protocol.ts";
 
 /** Something that delivers a request: an in-process transport or a client of an agent socket. */
@@ -325,7 +331,9 @@ export class QueueManager {
       try {
         res = filter !== "" ? this.filterRoute(filter, r.address) : this.resolver.resolve(r.address);
       } catch (err) {
-        this.record(msg, r, { offset: r.offset, status: "deferred", dsn: "4.3.0", reason: `address resolver failure: ${(err as Error).message}`, relay: "none" });
+        // the resolver logged what failed; the recipient's reason is Postfix's, word for word
+        if (!(err instanceof MapError)) msgWarn(`${id}: resolve ${r.address}: ${(err as Error).message}`);
+        this.record(msg, r, { offset: r.offset, status: "deferred", dsn: "4.3.0", reason: "address resolver failure", relay: "none" });
         continue;
       }
       if (this.settings.deferTransports.has(res.transport)) {

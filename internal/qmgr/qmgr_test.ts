@@ -1,18 +1,21 @@
 /**
  * The queue manager in process, with a recording deliverer: a message that records a content filter is sent to
  * the filter's transport and next hop, whatever the recipients resolve to (Postfix's qmgr_message_resolve());
- * many messages to one recipient are delivered at most <transport>_destination_concurrency_limit at a time.
+ * many messages to one recipient are delivered at most <transport>_destination_concurrency_limit at a time;
+ * a relocated_maps recipient bounces through the error transport with `User has moved to NEWADDR`, and a failing
+ * relocated_maps defers with Postfix's `address resolver failure`.
  */
 import { test, expect, beforeAll, afterAll } from "bun:test";
 import { mkdtempSync, readdirSync, rmSync, writeFileSync, realpathSync } from "node:fs";
 import { join } from "node:path";
 import { tmpdir } from "node:os";
 import { loadConfig } from "../config/config.ts";
-import { setMsgStderr } from "../log/msg.ts";
+import { setMsgSink, setMsgStderr } from "../log/msg.ts";
 import { createQueueFile, ensureQueueDirs, queueLayout } from "../queue/index.ts";
 import { Resolver } from "../resolve/resolve.ts";
 import type { DeliveryRequest } from "../daemon/agent_protocol.ts";
-import { QueueManager } from "./qmgr.ts";
+import { QueueManager, type BouncedRecipient } from "./qmgr.ts";
+import { inProcessTransport } from "./local_transports.ts";
 
 let dir = "";
 
@@ -107,4 +110,56 @@ test("deliveries to one recipient never exceed its concurrency limit; every mess
   expect({ done, most: Object.fromEntries(most) }).toEqual({ done: N, most: { "bob@host.example.test": 2, "other@host.example.test": 2 } });
   expect(readdirSync(join(queueDir, "active"))).toEqual([]);
   expect(readdirSync(join(queueDir, "incoming"))).toEqual([]);
+});
+
+/** Queues one message to `rcpts`, runs a queue manager with the real error transport; returns what happened. */
+async function relocated(relocatedMaps: string, rcpts: string[]) {
+  const queueDir = join(dir, "queue");
+  rmSync(queueDir, { recursive: true, force: true });
+  ensureQueueDirs(queueDir);
+  const cfg = loadConfig({ configDir: dir, overrides: [`relocated_maps = ${relocatedMaps}`, "recipient_delimiter = +"], warn: false });
+  const w = createQueueFile({ queueDir, queueName: "incoming" });
+  w.writeEnvelope({ sender: "s@example.test", recipients: rcpts.map((address) => ({ address })), attributes: [] });
+  w.writeContent("Subject: x\n\nbody\n");
+  w.finish({ durable: false });
+  const delivered: string[] = [];
+  const bounced: BouncedRecipient[] = [];
+  const log: string[] = [];
+  setMsgSink({ write: (level, text) => log.push(level === "info" ? text : `${level}: ${text}`), close: () => {} });
+  const other = {
+    async deliver(req: DeliveryRequest) {
+      delivered.push(...req.recipients.map((r) => r.address));
+      return { results: req.recipients.map((r) => ({ offset: r.offset, status: "sent" as const, dsn: "2.0.0", reason: "ok", relay: "test" })) };
+    },
+  };
+  const error = inProcessTransport("error", "error")!;
+  const q = new QueueManager(cfg, queueLayout(queueDir), await Resolver.create(cfg), (name) => ({ deliverer: name === "error" ? error : other, processLimit: 10 }), {
+    bounce: async (_m, b) => {
+      bounced.push(...b);
+      return true;
+    },
+    delayWarning: async () => true,
+  });
+  q.start();
+  const end = Date.now() + 5000;
+  while (!log.some((l) => / removed$/.test(l) || /status=deferred/.test(l)) && Date.now() < end) await Bun.sleep(5);
+  await q.drain();
+  setMsgSink(undefined);
+  return { delivered, bounced, log, deferred: readdirSync(join(queueDir, "deferred")).length };
+}
+
+test("a relocated recipient bounces through the error transport: dsn 5.1.6, `User has moved to NEWADDR`", async () => {
+  const r = await relocated("inline:{ bob=bob@new.example }", ["bob+x@host.example.test", "ann@host.example.test"]);
+  expect(r.delivered).toEqual(["ann@host.example.test"]);
+  expect(r.bounced.map((b) => [b.recipient.address, b.dsn, b.reason])).toEqual([["bob+x@host.example.test", "5.1.6", "User has moved to bob@new.example"]]);
+  expect(r.log.some((l) => /: to=<bob\+x@host\.example\.test>, relay=none, delay=[\d.]+, delays=[\d./]+, dsn=5\.1\.6, status=bounced \(User has moved to bob@new\.example\)$/.test(l))).toBe(true);
+});
+
+test("a relocated_maps lookup failure defers the recipient: dsn 4.3.0, `address resolver failure`", async () => {
+  const r = await relocated("fail:reloc", ["bob@host.example.test"]);
+  expect(r.delivered).toEqual([]);
+  expect(r.bounced).toEqual([]);
+  expect(r.deferred).toBe(1);
+  expect(r.log).toContain("warning: relocated_maps lookup failure");
+  expect(r.log.some((l) => /: to=<bob@host\.example\.test>, relay=none, delay=[\d.]+, delays=[\d./]+, dsn=4\.3\.0, status=deferred \(address resolver failure\)$/.test(l))).toBe(true);
 });

@@ -1,6 +1,6 @@
 /**
  * resolve — where a recipient goes: Postfix's trivial-rewrite resolve service, as a library used by the queue
- * manager (and later by smtpd's reject_unauth_destination).
+ * manager and by smtpd (reject_unauth_destination, reject_unlisted_recipient and friends).
  *
  * The address class comes from its domain, in this order:
  *   local    no domain, or the domain is in mydestination         → local_transport (local:$myhostname)
@@ -10,15 +10,28 @@
  *   relay    the domain is in relay_domains                       → relay_transport, next hop the domain
  *   default  anything else                                        → default_transport, next hop the domain
  * relayhost replaces the next hop of the relay and default classes. transport_maps then overrides transport
- * and/or next hop: keys are the full address, the domain, its parent domains as `.parent`, and `*`; a value is
+ * and/or next hop: keys are the full address, the domain, its parents as `.parent`, and `*`; a value is
  * `transport:nexthop` where either part may be empty to keep what the class gave.
  *
+ * relocated_maps comes last and wins over all of that, whatever the class (see relocated(5)): an address found
+ * there goes to the error transport with the next hop `5.1.6 User has moved to NEWADDR` (NEWADDR is the table's
+ * value as it is), so delivery bounces it with `status=bounced (User has moved to NEWADDR)` and smtpd's
+ * unknown-recipient checks reject it with `550 5.1.6 <ADDR>: Recipient address rejected: User has moved to
+ * NEWADDR`. The search is mail_addr_find.ts's: the address (a bare local part with @$myhostname added), the address
+ * without its recipient_delimiter extension, the local part alone (with, then without the extension) when the
+ * domain is $myorigin or in mydestination, and `@domain`. A relocated_maps table that cannot be opened is
+ * logged (`error: …`) and replaced by a surrogate whose lookups fail (surrogate_table.ts), as in Postfix.
+ *
  * Contract: `Resolver.create()` opens every table once; `resolve()` is synchronous and throws MapError when a
- * table lookup fails temporarily (the caller defers the recipient).
+ * table lookup fails (the caller defers the recipient, or answers 451 4.3.0 in smtpd), after logging Postfix's
+ * warnings: `relocated_maps lookup failure` (after the table's own `TYPE:NAME lookup error for "KEY"`) or
+ * `transport_maps lookup failure`.
  */
 import type { Config } from "../config/config.ts";
-import { openMap, type LookupTable } from "../maps/index.ts";
+import { msgWarn } from "../log/msg.ts";
+import { openMap, openMapOrSurrogate, MapError, type LookupTable } from "../maps/index.ts";
 import { compileDomainList, type DomainList } from "./match_list.ts";
+import { mailAddrFind, type TableList } from "./mail_addr_find.ts";
 
 /** The outcome of resolving one address. */
 export interface Resolution {
@@ -29,6 +42,8 @@ export interface Resolution {
   nexthop: string;
   /** The address to deliver to (unchanged today; kept for address rewriting by transports). */
   address: string;
+  /** The relocated_maps value when the address was found there (transport is then `error`). */
+  relocated?: string;
 }
 
 function splitTransport(value: string): { transport: string; nexthop: string } {
@@ -51,6 +66,7 @@ export class Resolver {
     private readonly mailboxDomains: DomainList,
     private readonly relayDomains: DomainList,
     private readonly transportMaps: LookupTable[],
+    private readonly relocatedMaps: TableList,
   ) {}
 
   /** Opens the domain lists and transport_maps of `cfg`. */
@@ -59,7 +75,32 @@ export class Resolver {
     const list = (p: string) => compileDomainList(cfg.get(p), p, pdms);
     const tables: LookupTable[] = [];
     for (const spec of cfg.getList("transport_maps")) tables.push(await openMap(spec));
-    return new Resolver(cfg, await list("mydestination"), await list("virtual_alias_domains"), await list("virtual_mailbox_domains"), await list("relay_domains"), tables);
+    const relocated: LookupTable[] = [];
+    for (const spec of cfg.getList("relocated_maps")) relocated.push(await openMapOrSurrogate(spec));
+    return new Resolver(
+      cfg, await list("mydestination"), await list("virtual_alias_domains"), await list("virtual_mailbox_domains"), await list("relay_domains"), tables,
+      { title: "relocated_maps", tables: relocated },
+    );
+  }
+
+  /**
+   * The relocated_maps value for `address` (qualified with @$myhostname when bare), undefined when it has none;
+   * throws MapError after Postfix's `relocated_maps lookup failure` warning.
+   */
+  relocatedTo(address: string): string | undefined {
+    if (this.relocatedMaps.tables.length === 0) return undefined;
+    const full = address.lastIndexOf("@") < 0 ? `${address}@${this.cfg.get("myhostname")}` : address;
+    try {
+      return mailAddrFind(this.relocatedMaps, full, {
+        recipientDelimiter: this.cfg.get("recipient_delimiter"),
+        split: { ownerRequestSpecial: this.cfg.getBool("owner_request_special"), doubleBounceSender: this.cfg.get("double_bounce_sender") },
+        myorigin: this.cfg.get("myorigin"),
+        isLocalDomain: (domain) => this.mydestination.matches(domain),
+      });
+    } catch (e) {
+      if (e instanceof MapError) msgWarn("relocated_maps lookup failure");
+      throw e;
+    }
   }
 
   private transportOverride(address: string, domain: string): string | undefined {
@@ -103,13 +144,22 @@ export class Resolver {
       if (tn.nexthop === "") tn.nexthop = relayhost !== "" ? relayhost : domain;
     }
     if (cls !== "alias") {
-      const over = this.transportOverride(address, domain);
+      let over: string | undefined;
+      try {
+        over = this.transportOverride(address, domain);
+      } catch (e) {
+        if (e instanceof MapError) msgWarn("transport_maps lookup failure");
+        throw e;
+      }
       if (over !== undefined) {
         const o = splitTransport(over);
         if (o.transport !== "") tn.transport = o.transport;
         if (o.nexthop !== "") tn.nexthop = o.nexthop;
       }
     }
+    // last, so that it wins over the class and transport_maps (Postfix's resolve_addr())
+    const relocated = this.relocatedTo(address);
+    if (relocated !== undefined) return { cls, transport: "error", nexthop: `5.1.6 User has moved to ${relocated}`, address, relocated };
     return { cls, transport: tn.transport, nexthop: tn.nexthop, address };
   }
 }

@@ -32,6 +32,8 @@ import { isValidHostname } from "../address/valid_hostname.ts";
 import { parseIPv4, parseIPv6 } from "../maps/cidr_table.ts";
 import type { SmtpdResolver } from "./smtpd_dns.ts";
 import { expandTemplate, type CheckSessionLike, sessionMacro } from "./smtpd_expand.ts";
+import { smtpdDsnFix } from "./smtpd_dsn_fix.ts";
+import { dsnSplit } from "../dsn/dsn_status.ts";
 
 /** What a lookup found. */
 interface RblResult {
@@ -319,27 +321,12 @@ export class Dnsbl {
       return { code: 450, dsn: "4.7.1", text: "Service unavailable" };
     }
     const code = Number(why.slice(0, 3));
-    const rest = why.slice(4).replace(/^\s+/, "");
-    const m = /^[245]\.\d{1,3}\.\d{1,3}(?=$|\s)/.exec(rest);
-    const dsn = m ? m[0] : "4.7.1";
-    const text = (m ? rest.slice(m[0].length) : rest).replace(/^\s+/, "");
-    return { code, dsn: dsnFixFor(dsn, replyClass), text: text || "Service unavailable" };
+    const { dsn, text } = dsnSplit("4.7.1", why.slice(4));
+    return { code, dsn: smtpdDsnFix(dsn, replyClass), text: text || "Service unavailable" };
   }
 }
 
 function rhsDomainPrefix(what: string): string | undefined {
   const d = rhsDomain(what);
   return d === undefined ? undefined : `${d}.`;
-}
-
-/** smtpd_dsn_fix() for RBL replies (imported lazily to avoid a cycle with restrictions.ts). */
-function dsnFixFor(status: string, replyClass: string): string {
-  if (!/^\d\.1\./.test(status)) return status;
-  const map: Record<string, [string, string]> = {
-    "1": ["4.1.0", "4.1.1"], "2": ["4.1.8", "4.1.2"], "3": ["4.1.7", "4.1.3"], "4": ["4.1.0", "4.1.4"],
-    "5": ["4.1.0", "4.1.5"], "6": ["4.1.0", "4.1.6"], "7": ["4.1.7", "4.1.3"], "8": ["4.1.8", "4.1.2"],
-  };
-  const e = map[status.slice(4)] ?? ["4.1.0", "4.1.0"];
-  const result = replyClass === "Sender address" ? e[0] : replyClass === "Recipient address" ? e[1] : "4.0.0";
-  return result;
 }

@@ -10,6 +10,18 @@
  * (the default) the client, helo and sender stages are re-run at each RCPT, as in Postfix. Every reject is
  * logged by log_whatsup(): `QID|NOQUEUE: reject: STAGE from NAME[ADDR]: REPLY; from=<S> to=<R> proto=P helo=<H>`.
  *
+ * Unknown addresses (check_rcpt_maps()): reject_unlisted_recipient (alias check_recipient_maps) and
+ * reject_unlisted_sender, and the same checks implied at the end of the RCPT and MAIL stages by
+ * smtpd_reject_unlisted_recipient and smtpd_reject_unlisted_sender, run at most once per RCPT or MAIL check.
+ * An address that matches a canonical or virtual alias table is known; else it is resolved (resolve.ts): one that
+ * resolves to the error transport is rejected with that transport's text, so a relocated_maps entry gives
+ * `550 5.1.6 <ADDR>: Recipient address rejected: User has moved to NEWADDR` (for a sender the code is 5.1.7, with
+ * the info record `mapping DSN status 5.1.6 into Sender address status 5.1.7`); then local_recipient_maps,
+ * virtual_mailbox_maps or relay_recipient_maps must list it (`User unknown in … table`). A resolver table that
+ * fails gives `451 4.3.0 <ADDR>: Temporary lookup failure`. With receive_override_options =
+ * no_unknown_recipient_checks (a content filter's re-injection service) none of these checks run, explicit or
+ * implied; an unknown name in receive_override_options is a fatal configuration error, as in Postfix.
+ *
  * A word that is not a restriction, a table or a restriction class is a configuration error: Postfix's
  * `warning: unknown smtpd restriction: "WORD"` and `451 4.3.5 Server configuration error`. A table lookup failure
  * gives `451 4.3.5 Server configuration error` (access tables) or `451 4.3.0 <ADDR>: Temporary lookup failure`.
@@ -33,6 +45,8 @@ import { isValidUtf8Hostname } from "../address/valid_address.ts";
 import { getpwnam } from "../sys/passwd.ts";
 import type { SmtpdResolver } from "./smtpd_dns.ts";
 import { Dnsbl } from "./dnsbl.ts";
+import { smtpdDsnFix } from "./smtpd_dsn_fix.ts";
+import { receiveOverrideOptions } from "../config/input_transp.ts";
 import { PolicyClients } from "./policy_client.ts";
 
 /** How a client name was found (Postfix's SMTPD_PEER_CODE_*). */
@@ -77,6 +91,9 @@ export interface CheckSession {
   deferIfPermitClient: boolean;
   deferIfPermitHelo: boolean;
   deferIfPermitSender: boolean;
+  /** The sender/recipient was validated by reject_unlisted_sender/recipient in this MAIL/RCPT check. */
+  senderRcptmapChecked?: boolean;
+  recipientRcptmapChecked?: boolean;
 }
 
 /** Names of what is being checked, as they appear in replies. */
@@ -166,28 +183,6 @@ export function parseRestrictionList(value: string): string[] {
   return out;
 }
 
-const DSN_MAP: [string, string, string][] = [
-  ["1", "4.1.0", "4.1.1"],
-  ["2", "4.1.8", "4.1.2"],
-  ["3", "4.1.7", "4.1.3"],
-  ["4", "4.1.0", "4.1.4"],
-  ["5", "4.1.0", "4.1.5"],
-  ["6", "4.1.0", "4.1.6"],
-  ["7", "4.1.7", "4.1.3"],
-  ["8", "4.1.8", "4.1.2"],
-];
-
-/** smtpd_dsn_fix(): an address DSN (X.1.Y) adjusted to what is rejected (sender, recipient, or neither). */
-export function smtpdDsnFix(status: string, replyClass: string): string {
-  if (!/^\d\.1\./.test(status)) return status;
-  let result: string;
-  if (replyClass === NAME.SENDER) result = (DSN_MAP.find((m) => m[0] === status.slice(4)) ?? ["", "4.1.0", "4.1.0"])[1];
-  else if (replyClass === NAME.RECIPIENT) result = (DSN_MAP.find((m) => m[0] === status.slice(4)) ?? ["", "4.1.0", "4.1.0"])[2];
-  else result = "4.0.0";
-  if (status.slice(2) !== result.slice(2)) msgInfo(`mapping DSN status ${status} into ${replyClass} status ${status[0]}${result.slice(1)}`);
-  return result;
-}
-
 /** Postfix's printable(…, ' '): control characters become spaces. */
 function printableSpace(s: string): string {
   return s.replace(/[\x00-\x1f\x7f]/g, " ");
@@ -271,6 +266,8 @@ export class Restrictions {
   private rcptMaps: Record<string, LookupTable[]> = {};
   private resolver!: Resolver;
   private permLog: string[] = [];
+  /** receive_override_options has no_unknown_recipient_checks. */
+  private noUnknownRcptChecks = false;
   readonly dnsbl: Dnsbl;
   readonly policy: PolicyClients;
 
@@ -342,6 +339,7 @@ export class Restrictions {
       this.rcptMaps[p] = await maps(p);
     }
     this.permLog = cfg.getList("smtpd_log_access_permit_actions");
+    this.noUnknownRcptChecks = receiveOverrideOptions(cfg.get("receive_override_options")).has("no_unknown_recipient_checks");
   }
 
   /** True when the client is in mynetworks. */
@@ -699,7 +697,25 @@ export class Restrictions {
     }
   }
 
-  /** check_rcpt_maps(): reject_unlisted_sender/recipient. */
+  /**
+   * check_sender_rcpt_maps(): reject_unlisted_sender, explicit or implied by smtpd_reject_unlisted_sender, at most
+   * once per MAIL check (a check under warn_if_reject does not count), and never with receive_override_options =
+   * no_unknown_recipient_checks.
+   */
+  private senderRcptMaps(c: Ctx, sender: string): Status {
+    if (this.noUnknownRcptChecks || c.s.senderRcptmapChecked) return DUNNO;
+    if (c.warnIfReject === 0) c.s.senderRcptmapChecked = true;
+    return this.rcptMapsCheck(c, sender, NAME.SENDER);
+  }
+
+  /** check_recipient_rcpt_maps(): the same for reject_unlisted_recipient and smtpd_reject_unlisted_recipient. */
+  private recipientRcptMaps(c: Ctx, recipient: string): Status {
+    if (this.noUnknownRcptChecks || c.s.recipientRcptmapChecked) return DUNNO;
+    if (c.warnIfReject === 0) c.s.recipientRcptmapChecked = true;
+    return this.rcptMapsCheck(c, recipient, NAME.RECIPIENT);
+  }
+
+  /** check_rcpt_maps(): is the address a known one (what reject_unlisted_sender/recipient check)? */
   private rcptMapsCheck(c: Ctx, addr: string, replyClass: string): Status {
     const q = this.qualify(addr);
     const m = this.rcptMaps;
@@ -928,7 +944,7 @@ export class Restrictions {
             if (s.sender) status = this.nonFqdnAddress(c, s.sender, s.sender, NAME.SENDER);
             break;
           case "reject_unlisted_sender":
-            if (s.sender) status = this.rcptMapsCheck(c, s.sender, NAME.SENDER);
+            if (s.sender) status = this.senderRcptMaps(c, s.sender);
             break;
           case "permit_auth_destination":
             if (s.recipient !== undefined && this.permitAuthDestination(c, s.recipient) === OK) status = this.permit(c, name, NAME.RECIPIENT, s.recipient);
@@ -956,7 +972,7 @@ export class Restrictions {
             break;
           case "reject_unlisted_recipient":
           case "check_recipient_maps":
-            if (s.recipient) status = this.rcptMapsCheck(c, s.recipient, NAME.RECIPIENT);
+            if (s.recipient) status = this.recipientRcptMaps(c, s.recipient);
             break;
           case "reject_multi_recipient_bounce":
             if (s.sender === "" && s.rcptCount > (s.where !== "RCPT" ? 1 : 0)) {
@@ -1143,15 +1159,16 @@ export class Restrictions {
   async checkMail(s: CheckSession, sender: string): Promise<string | undefined> {
     const saved = s.sender;
     s.sender = sender;
+    s.senderRcptmapChecked = false;
     try {
       this.prefetch(s, [this.lists.mail]);
       const c = this.newCtx(s);
       c.deferIfPermit.active = s.deferIfPermitClient || s.deferIfPermitHelo;
       let { status, ctx } = await this.stage(s, this.lists.mail, sender, NAME.SENDER, "check_sender_access", c);
       s.deferIfPermitSender = ctx.deferIfPermit.active;
-      if (this.cfg.getBool("smtpd_reject_unlisted_sender") && status !== REJECT && !s.discard && sender !== "" && !(this.lists.mail ?? []).includes("reject_unlisted_sender")) {
+      if (this.cfg.getBool("smtpd_reject_unlisted_sender") && status !== REJECT && !s.senderRcptmapChecked && !s.discard && sender !== "") {
         try {
-          status = this.rcptMapsCheck(ctx, sender, NAME.SENDER);
+          status = this.senderRcptMaps(ctx, sender);
         } catch (e) {
           if (!(e instanceof CheckAbort)) throw e;
           status = REJECT;
@@ -1168,6 +1185,7 @@ export class Restrictions {
     if (recipient.toLowerCase() === "postmaster") return undefined;
     const saved = s.recipient;
     s.recipient = recipient;
+    s.recipientRcptmapChecked = false;
     try {
       const lists = this.relayBeforeRcpt ? [this.relayList(), this.lists.rcpt] : [this.lists.rcpt, this.relayList()];
       if (this.cfg.getBool("smtpd_delay_reject")) {
@@ -1196,9 +1214,9 @@ export class Restrictions {
         const d = c.deferIfPermit;
         status = this.reject(c, d.cls, d.code, d.dsn, d.reason);
       }
-      if (this.cfg.getBool("smtpd_reject_unlisted_recipient") && status !== REJECT && !s.discard && !this.mentions("reject_unlisted_recipient")) {
+      if (this.cfg.getBool("smtpd_reject_unlisted_recipient") && status !== REJECT && !s.recipientRcptmapChecked && !s.discard) {
         try {
-          status = this.rcptMapsCheck(c, recipient, NAME.RECIPIENT);
+          status = this.recipientRcptMaps(c, recipient);
         } catch (e) {
           if (!(e instanceof CheckAbort)) throw e;
           status = REJECT;
@@ -1212,10 +1230,6 @@ export class Restrictions {
 
   private relayList(): string[] | undefined {
     return this.fakeRelay ? this.lists.fakeRelay : this.lists.relay;
-  }
-
-  private mentions(word: string): boolean {
-    return (this.lists.rcpt ?? []).includes(word) || (this.lists.relay ?? []).includes(word);
   }
 
   /** smtpd_check_etrn(). */

@@ -1,24 +1,33 @@
 /**
  * The restriction evaluator in process: list parsing, DSN handling, the no-open-relay rule, access(5) actions
- * and stage semantics (delay_reject, warn_if_reject, defer_if_permit), with replies compared to Postfix's text.
+ * and stage semantics (delay_reject, warn_if_reject, defer_if_permit), the unknown-address checks with
+ * relocated_maps and receive_override_options = no_unknown_recipient_checks, with replies and log lines compared
+ * to Postfix's text.
  */
-import { test, expect, beforeAll, afterAll } from "bun:test";
+import { test, expect, beforeAll, afterAll, describe } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { tmpdir } from "node:os";
 import { loadConfig } from "../config/config.ts";
-import { setMsgStderr } from "../log/msg.ts";
-import { Restrictions, parseRestrictionList, smtpdDsnFix, type CheckSession } from "./restrictions.ts";
+import { setMsgSink, setMsgStderr } from "../log/msg.ts";
+import { Restrictions, parseRestrictionList, type CheckSession } from "./restrictions.ts";
+import { smtpdDsnFix } from "./smtpd_dsn_fix.ts";
+import { receiveOverrideOptions } from "../config/input_transp.ts";
 import type { SmtpdResolver } from "./smtpd_dns.ts";
 
 let dir: string;
+let logLines: string[] = [];
 const noDns: SmtpdResolver = { query: async () => ({ status: "notfound", records: [] }) };
 
 beforeAll(() => {
   setMsgStderr(false);
+  setMsgSink({ write: (level, text) => logLines.push(level === "info" ? text : `${level}: ${text}`), close: () => {} });
   dir = mkdtempSync(join(tmpdir(), "smtpd-restrictions-"));
 });
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+afterAll(() => {
+  setMsgSink(undefined);
+  rmSync(dir, { recursive: true, force: true });
+});
 
 async function make(mainCf: string): Promise<Restrictions> {
   writeFileSync(join(dir, "main.cf"), `queue_directory = ${dir}/q\nmyhostname = mx.example.test\nmaillog_file =\nalias_maps =\nlocal_recipient_maps =\n${mainCf}\n`);
@@ -42,7 +51,11 @@ test("parseRestrictionList() keeps braces together and strips a word's outer bra
 });
 
 test("smtpdDsnFix() as Postfix's smtpd_dsn_fix()", () => {
-  expect(smtpdDsnFix("5.1.1", "Sender address")).toBe("4.1.0");
+  expect(smtpdDsnFix("5.1.1", "Sender address")).toBe("4.1.7");
+  expect(smtpdDsnFix("5.1.6", "Sender address")).toBe("4.1.7");
+  expect(smtpdDsnFix("5.1.0", "Sender address")).toBe("4.1.0");
+  expect(smtpdDsnFix("5.1.6", "Recipient address")).toBe("4.1.6");
+  expect(smtpdDsnFix("5.1.8", "Recipient address")).toBe("4.1.2");
   expect(smtpdDsnFix("5.1.1", "Recipient address")).toBe("4.1.1");
   expect(smtpdDsnFix("5.1.1", "Client host")).toBe("4.0.0");
   expect(smtpdDsnFix("5.7.1", "Client host")).toBe("5.7.1");
@@ -86,4 +99,79 @@ test("access(5) actions give Postfix's replies", async () => {
 test("warn_if_reject turns a reject into a logged warning; an unknown word is a 451 server error", async () => {
   const r = await make("compatibility_level = 3.6\nsmtpd_client_restrictions = warn_if_reject reject, no_such_word");
   expect(await r.checkClient(session())).toBe("451 4.3.5 Server configuration error");
+});
+
+describe("unknown addresses and relocated_maps", () => {
+  const base = (extra: string[] = []) =>
+    make(
+      [
+        "compatibility_level = 3.6", "mynetworks = 127.0.0.0/8", "mydestination = $myhostname, example.test", "recipient_delimiter = +",
+        "local_recipient_maps = inline:{ root=x, known=x }", `relocated_maps = texthash:${dir}/relocated`, ...extra,
+      ].join("\n"),
+    );
+
+  beforeAll(() => {
+    writeFileSync(join(dir, "relocated"), "moved@example.test\tnewuser@elsewhere.test\nolduser\tnew@other.test\n");
+  });
+
+  test("a relocated recipient gets Postfix's 550 5.1.6 reply and NOQUEUE log line", async () => {
+    const r = await base();
+    logLines = [];
+    expect(await r.checkRcpt(session("127.0.0.1"), "moved@example.test")).toBe(
+      "550 5.1.6 <moved@example.test>: Recipient address rejected: User has moved to newuser@elsewhere.test",
+    );
+    expect(await r.checkRcpt(session("127.0.0.1"), "olduser+ext@mx.example.test")).toBe(
+      "550 5.1.6 <olduser+ext@mx.example.test>: Recipient address rejected: User has moved to new@other.test",
+    );
+    expect(logLines[0]).toBe(
+      "NOQUEUE: reject: RCPT from unknown[127.0.0.1]: 550 5.1.6 <moved@example.test>: Recipient address rejected: User has moved to newuser@elsewhere.test; from=<s@example.test> to=<moved@example.test> proto=ESMTP helo=<client.test>",
+    );
+    expect(await r.checkRcpt(session("127.0.0.1"), "known@example.test")).toBeUndefined();
+    expect(await r.checkRcpt(session("127.0.0.1"), "nobody@example.test")).toBe("550 5.1.1 <nobody@example.test>: Recipient address rejected: User unknown in local recipient table");
+  });
+
+  test("a relocated sender under reject_unlisted_sender: 550 5.1.7, with the DSN mapping record", async () => {
+    const r = await base(["smtpd_reject_unlisted_sender = yes"]);
+    logLines = [];
+    expect(await r.checkRcpt(session("127.0.0.1", { sender: "moved@example.test" }), "known@example.test")).toBe(
+      "550 5.1.7 <moved@example.test>: Sender address rejected: User has moved to newuser@elsewhere.test",
+    );
+    expect(logLines).toEqual([
+      "mapping DSN status 5.1.6 into Sender address status 5.1.7",
+      "NOQUEUE: reject: RCPT from unknown[127.0.0.1]: 550 5.1.7 <moved@example.test>: Sender address rejected: User has moved to newuser@elsewhere.test; from=<moved@example.test> to=<known@example.test> proto=ESMTP helo=<client.test>",
+    ]);
+  });
+
+  test("a relocated_maps lookup failure answers 451 4.3.0 Temporary lookup failure", async () => {
+    const r = await base(["relocated_maps = fail:reloc"]);
+    logLines = [];
+    expect(await r.checkRcpt(session("127.0.0.1"), "known@example.test")).toBe("451 4.3.0 <known@example.test>: Temporary lookup failure");
+    expect(logLines).toContain("warning: relocated_maps lookup failure");
+  });
+
+  test("the implied check runs even when the list names reject_unlisted_recipient after a permit", async () => {
+    const r = await base(["smtpd_recipient_restrictions = permit_mynetworks, reject_unlisted_recipient, reject_unauth_destination"]);
+    expect(await r.checkRcpt(session("127.0.0.1"), "nobody@example.test")).toBe("550 5.1.1 <nobody@example.test>: Recipient address rejected: User unknown in local recipient table");
+  });
+
+  test("receive_override_options = no_unknown_recipient_checks turns off the explicit and the implied checks", async () => {
+    const r = await base([
+      "receive_override_options = no_header_body_checks, no_unknown_recipient_checks", "smtpd_reject_unlisted_sender = yes",
+      "smtpd_sender_restrictions = reject_unlisted_sender", "smtpd_recipient_restrictions = reject_unlisted_recipient, permit_mynetworks, reject",
+    ]);
+    for (const rcpt of ["nobody@example.test", "moved@example.test", "olduser@mx.example.test"]) {
+      expect([rcpt, await r.checkRcpt(session("127.0.0.1", { sender: "moved@example.test" }), rcpt)]).toEqual([rcpt, undefined]);
+    }
+  });
+
+  test("receiveOverrideOptions(): Postfix's names only, with their case; anything else is fatal", async () => {
+    expect([...receiveOverrideOptions("no_unknown_recipient_checks,no_milters  no_address_mappings")]).toEqual([
+      "no_unknown_recipient_checks", "no_milters", "no_address_mappings",
+    ]);
+    expect(receiveOverrideOptions("").size).toBe(0);
+    expect(() => receiveOverrideOptions("no_unknown_recipient_checks, No_Milters")).toThrow(
+      'unknown receive_override_options value "No_Milters" in "no_unknown_recipient_checks, No_Milters"',
+    );
+    await expect(base(["receive_override_options = no_such_option"])).rejects.toThrow('unknown receive_override_options value "no_such_option" in "no_such_option"');
+  });
 });

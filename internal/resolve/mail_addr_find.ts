@@ -1,0 +1,98 @@
+/**
+ * mail_addr_find — address lookups in a list of tables, in the order Postfix's mail_addr_find() uses for
+ * relocated_maps (and for canonical, virtual and transport-style address tables): maps_find() for one key, and
+ * the address search built on it.
+ *
+ * mapsFind(maps, key, partial): each table in turn is asked for `key`; the first value wins. A partial key is not
+ * asked of pattern tables (regexp, pcre, cidr …: `fixed` false), only of exact-key tables. An empty key finds
+ * nothing. A table error is logged as `warning: TYPE:NAME lookup error for "KEY"` and ends the search (the
+ * MapError propagates); a value that is the empty string is a configuration error: two warnings, `TITLE lookup
+ * of KEY returns an empty string result` and `TITLE should return NO RESULT in case of NOT FOUND`, then MapError
+ * "config".
+ *
+ * mailAddrFind(maps, address, opts): `address` is in internal (unquoted) form. Keys, until one is found:
+ *   1. user+ext@domain     the address as it is (the only key pattern tables see)
+ *   2. user@domain         without the extension, when recipient_delimiter splits one off (see split_address.ts:
+ *                          not for postmaster, mailer-daemon, double_bounce_sender, owner-* and *-request)
+ *   3. user+ext, user      the local part alone, with then without the extension, only when the domain is
+ *                          $myorigin or a local domain (opts.isLocalDomain: mydestination in postkit's resolver)
+ *   4. @domain             the domain with its `@`
+ * Each address key is asked first in external (quoted) form, `"john smith"@example.com`, then, when that differs,
+ * in internal form, as Postfix's legacy query form does. Case folding is the tables' business (fixed tables fold
+ * their keys; pattern tables see the case as given).
+ *
+ * Contract: pure lookups; throws MapError when a table fails (after the warning above) or when
+ * opts.isLocalDomain throws it. Postfix: src/global/mail_addr_find.c (MA_FIND_DEFAULT, MA_FIND_FORM_LEGACY),
+ * src/global/maps.c.
+ */
+import { msgWarn } from "../log/msg.ts";
+import { MapError, type LookupTable } from "../maps/index.ts";
+import { quoteLocalPart } from "../address/quote_local.ts";
+import { stripAddressExtension, type SplitOptions } from "../address/split_address.ts";
+
+/** Tables searched as one, named after their parameter (Postfix's MAPS). */
+export interface TableList {
+  /** The parameter name, as warnings show it (`relocated_maps`). */
+  readonly title: string;
+  readonly tables: readonly LookupTable[];
+}
+
+/** maps_find(): the first table's value for `key`; see the header. */
+export function mapsFind(maps: TableList, key: string, partial: boolean): string | undefined {
+  if (key === "") return undefined;
+  for (const t of maps.tables) {
+    if (partial && !t.fixed) continue;
+    let v: string | undefined;
+    try {
+      v = t.lookup(key);
+    } catch (e) {
+      if (e instanceof MapError) msgWarn(`${t.type}:${t.name} lookup error for "${key}"`);
+      throw e;
+    }
+    if (v === undefined) continue;
+    if (v === "") {
+      msgWarn(`${maps.title} lookup of ${key} returns an empty string result`);
+      msgWarn(`${maps.title} should return NO RESULT in case of NOT FOUND`);
+      throw new MapError("config", `${maps.title} lookup of ${key} returns an empty string result`);
+    }
+    return v;
+  }
+  return undefined;
+}
+
+/** What mailAddrFind() needs from main.cf. */
+export interface MailAddrFindOptions {
+  /** recipient_delimiter ("" = no extensions). */
+  recipientDelimiter: string;
+  /** owner_request_special and double_bounce_sender, for splitting off the extension. */
+  split?: SplitOptions;
+  /** $myorigin: its local parts are looked up alone, whatever isLocalDomain() says. */
+  myorigin: string;
+  /** True for a domain whose local parts are looked up alone (Postfix's resolve_local()); may throw MapError. */
+  isLocalDomain(domain: string): boolean;
+}
+
+/** Looks up an address key in external form, then in internal form when the two differ. */
+function findAddress(maps: TableList, key: string, partial: boolean, withDomain: boolean): string | undefined {
+  const external = quoteLocalPart(key, { bareLocalPart: !withDomain });
+  const v = mapsFind(maps, external, partial);
+  if (v !== undefined || external === key) return v;
+  return mapsFind(maps, key, partial);
+}
+
+/** mail_addr_find(): the value for `address` (internal form), undefined when no key is found; see the header. */
+export function mailAddrFind(maps: TableList, address: string, opts: MailAddrFindOptions): string | undefined {
+  if (maps.tables.length === 0) return undefined;
+  const bare = opts.recipientDelimiter === "" ? undefined : stripAddressExtension(address, opts.recipientDelimiter, opts.split)?.address;
+  let v = findAddress(maps, address, false, true);
+  if (v === undefined && bare !== undefined) v = findAddress(maps, bare, true, true);
+  const at = address.lastIndexOf("@");
+  if (at < 0 || v !== undefined) return v;
+  const domain = address.slice(at + 1);
+  if (domain.toLowerCase() === opts.myorigin.toLowerCase() || opts.isLocalDomain(domain)) {
+    v = findAddress(maps, address.slice(0, at), true, false);
+    if (v === undefined && bare !== undefined) v = findAddress(maps, bare.slice(0, bare.lastIndexOf("@")), true, false);
+    if (v !== undefined) return v;
+  }
+  return mapsFind(maps, `@${domain}`, true);
+}
