@@ -65,7 +65,7 @@ test("masquerade_exceptions: names without case, and table lookups", async () =>
 
 test("cleanup masquerades the envelope sender and sender/recipient headers, not envelope recipients by default", async () => {
   const { env, content } = await clean("masquerade_domains = example.test\n", {
-    sender: "alice@mail.example.test", recipients: [{ address: "bob@host.example.test" }],
+    sender: "alice@mail.example.test", recipients: [{ address: "bob@host.example.test" }], context: "local",
     content: "From: alice@mail.example.test\nTo: bob@host.example.test\nSubject: x\n\nbody\n",
   });
   expect(env.sender).toBe("alice@example.test");
@@ -75,6 +75,7 @@ test("cleanup masquerades the envelope sender and sender/recipient headers, not 
 
 test("canonical_classes limits canonical_maps to the classes named", async () => {
   const { env, content } = await clean(`canonical_maps = texthash:${dir}/canonical\ncanonical_classes = envelope_recipient, header_recipient\n`, {
+    context: "local",
     content: "From: alice@example.test\nTo: bob@example.test\n\nx\n",
   });
   expect(env.sender).toBe("alice@example.test");
@@ -113,4 +114,29 @@ test("mail the system makes gets no automatic BCC; no_address_mappings turns off
 test("MAILER-DAEMON@$myorigin as sender becomes the null sender", async () => {
   const { env } = await clean("", { sender: "MAILER-DAEMON@Example.Test", content: "Subject: x\n\nx\n" });
   expect(env.sender).toBe("");
+});
+
+test("headers of remote mail are rewritten only with remote_header_rewrite_domain; envelope addresses always in the local context", async () => {
+  const cf = `canonical_maps = texthash:${dir}/canonical\n`;
+  const plain = await clean(cf, { sender: "alice", recipients: [{ address: "bob" }], content: "From: alice@example.test\nTo: carol\n\nx\n" });
+  expect(plain.env.sender).toBe("Alice.Smith@example.test");
+  expect(plain.env.recipients[0]!.address).toBe("Bob.Jones@example.test");
+  expect(plain.content).toContain("From: alice@example.test\nTo: carol\n");
+  const rw = await clean(`${cf}remote_header_rewrite_domain = invalid.test\n`, { content: "From: alice@example.test\nTo: carol\n\nx\n" });
+  expect(rw.content).toContain("From: Alice.Smith@example.test\nTo: carol@invalid.test\n");
+  // with a header rewriting context, missing headers are added
+  expect(rw.content).toMatch(/^Message-Id: </m);
+  expect(plain.content).not.toMatch(/^Message-Id: </m);
+});
+
+test("address canonicalization: bang paths, the percent hack, .$mydomain, source routes, trailing dots", async () => {
+  const rcpts = async (cf: string, list: string[]) =>
+    (await clean(cf, { recipients: list.map((address) => ({ address })), content: "Subject: x\n\nx\n" })).env.recipients.map((r) => r.address);
+  // (compatibility_level 0: append_dot_mydomain = yes)
+  expect(await rcpts("", ["site!user", "user%site.test", "@relay.test:user@example.test", "user@host.", "plain"])).toEqual([
+    "user@site.example.test", "user@site.test", "user@example.test", "user@host", "plain@example.test",
+  ]);
+  expect(await rcpts("swap_bangpath = no\nallow_percent_hack = no\n", ["site!user", "user%site"])).toEqual(["site!user@example.test", "user%site@example.test"]);
+  expect(await rcpts("", ["user@host", "user@[192.0.2.1]", "user@host.test"])).toEqual(["user@host.example.test", "user@[192.0.2.1]", "user@host.test"]);
+  expect(await rcpts("compatibility_level = 3.6\n", ["user@host", "site!user"])).toEqual(["user@host", "user@site"]);
 });

@@ -258,9 +258,39 @@ export class Cleanup {
   }
 
   /** Appends @myorigin to an unqualified address in the local context. */
-  private qualify(addr: string, local: boolean): string {
-    if (addr === "" || addr.includes("@") || !local || !this.cfg.getBool("append_at_myorigin")) return addr;
-    return `${addr}@${this.cfg.get("myorigin")}`;
+  /**
+   * Postfix's address canonicalization (trivial-rewrite's rewrite_tree()) in a rewriting context: the local one
+   * (every envelope address, and headers of local mail) appends `@$myorigin` and `.$mydomain`, the remote one
+   * (headers of remote mail, only when remote_header_rewrite_domain is set) appends that domain for both.
+   * Also: a source route is stripped, `site!user` becomes `user@site` (swap_bangpath), `user%site` becomes
+   * `user@site` (allow_percent_hack), a trailing dot goes. The empty address, and a lone `@`, are the empty address.
+   */
+  private rewriteAddress(address: string, context: "local" | "remote"): string {
+    const cfg = this.cfg;
+    let addr = address;
+    if (addr === "" || addr === "@") return "";
+    if (addr[0] === "@") {
+      const colon = addr.indexOf(":");
+      if (colon >= 0 && colon < addr.length - 1) addr = addr.slice(colon + 1);
+    }
+    const origin = context === "local" ? cfg.get("myorigin") : cfg.get("remote_header_rewrite_domain");
+    const mydomain = context === "local" ? cfg.get("mydomain") : origin;
+    if (!addr.includes("@")) {
+      // a quoted local part is one token: no ! or % in it counts
+      const quoted = quoteLocalPart(addr, { bareLocalPart: true }).startsWith('"');
+      const bang = quoted ? -1 : addr.indexOf("!");
+      const percent = quoted ? -1 : addr.lastIndexOf("%");
+      if (bang >= 0 && cfg.getBool("swap_bangpath")) addr = `${addr.slice(bang + 1)}@${addr.slice(0, bang)}`;
+      else if (percent >= 0 && cfg.getBool("allow_percent_hack")) addr = `${addr.slice(0, percent)}@${addr.slice(percent + 1)}`;
+      else if (cfg.getBool("append_at_myorigin") && origin !== "") addr = `${addr}@${origin}`;
+    }
+    const at = addr.lastIndexOf("@");
+    if (cfg.getBool("append_dot_mydomain") && mydomain !== "" && at >= 0 && at < addr.length - 1) {
+      const domain = addr.slice(at + 1);
+      if (!domain.includes(".") && !domain.startsWith("[")) addr = `${addr}.${mydomain}`;
+    }
+    if (addr.endsWith(".") && addr.length > 1 && addr[addr.length - 2] !== "." && addr[addr.length - 2] !== "@") addr = addr.slice(0, -1);
+    return addr;
   }
 
   /** Postfix's address lookup keys: user@domain, user (local domains only), @domain; the value trimmed. */
@@ -329,7 +359,7 @@ export class Cleanup {
         return;
       }
       for (const next of v.split(/[\s,]+/).filter(Boolean)) {
-        const q = this.qualify(next, true);
+        const q = this.rewriteAddress(next, "local");
         if (q.toLowerCase() === a.toLowerCase() || seen.has(q.toLowerCase())) out.push(q);
         else walk(q, depth + 1, new Set([...seen, a.toLowerCase()]));
       }
@@ -343,7 +373,7 @@ export class Cleanup {
    * `autoBcc`, each is followed by its recipient_bcc_maps address. `last.address` gets the last one after
    * canonical mapping, before virtual aliasing.
    */
-  private rewriteRecipients(list: CleanupRecipient[], local: boolean, seen: Set<string>, opts: { last?: { address?: string }; autoBcc?: boolean } = {}): RecipientInput[] {
+  private rewriteRecipients(list: CleanupRecipient[], seen: Set<string>, opts: { last?: { address?: string }; autoBcc?: boolean } = {}): RecipientInput[] {
     const out: RecipientInput[] = [];
     const limit = this.cfg.getInt("duplicate_filter_limit");
     // duplicates: the same (DSN ORCPT, NOTIFY, original recipient, address), case-folded, as Postfix's cleanup
@@ -352,7 +382,7 @@ export class Cleanup {
     const byOriginal = this.cfg.getBool("enable_original_recipient");
     for (const r of list) {
       const orig = r.origAddress ?? r.address;
-      const canon = this.canonicalize(this.qualify(r.address, local), "envelopeRecipient");
+      const canon = this.canonicalize(this.rewriteAddress(r.address, "local"), "envelopeRecipient");
       if (opts.last) opts.last.address = canon;
       const orcpt = r.orcpt || dsnOriginalRecipient(canon);
       const notify = r.notify ?? 0;
@@ -364,7 +394,7 @@ export class Cleanup {
         out.push({ address: a, origAddress: orig, notify, orcpt });
       }
       const bcc = opts.autoBcc && canon !== "" ? this.findAddress(this.maps.recipientBcc, canon) : undefined;
-      if (bcc) out.push(...this.rewriteRecipients([autoBccRecipient(bcc)], true, seen));
+      if (bcc) out.push(...this.rewriteRecipients([autoBccRecipient(bcc)], seen));
     }
     return out;
   }
@@ -373,15 +403,15 @@ export class Cleanup {
    * The envelope sender: qualified (local context), MAILER-DAEMON@$myorigin made the null sender, then
    * canonical mapping and masquerading.
    */
-  private rewriteSender(address: string, local: boolean): string {
+  private rewriteSender(address: string): string {
     if (address === "") return "";
-    const a = this.qualify(address, local);
+    const a = this.rewriteAddress(address, "local");
     if (a.toLowerCase() === `mailer-daemon@${this.cfg.get("myorigin")}`.toLowerCase()) return "";
     return this.canonicalize(a, "envelopeSender");
   }
 
   /** Rewrites the addresses of an address header; undefined when nothing changes (keep it as it was). */
-  private rewriteHeader(h: Header, local: boolean): string | undefined {
+  private rewriteHeader(h: Header, context: "local" | "remote"): string | undefined {
     // the header classes of Postfix's header table: sender (From, Sender, Reply-To …) or recipient (To, Cc …)
     const sender = h.info?.sender === true;
     if (!sender && h.info?.recipient !== true) return undefined;
@@ -391,7 +421,7 @@ export class Cleanup {
       for (const addr of addressTokens(toks)) {
         const internal = addressInternal(addr);
         if (internal === "") continue;
-        let next = this.qualify(internal, local);
+        let next = this.rewriteAddress(internal, context);
         next = this.canonicalize(next, sender ? "headerSender" : "headerRecipient");
         if (next !== internal) {
           changed = true;
@@ -409,7 +439,9 @@ export class Cleanup {
   async process(req: CleanupRequest): Promise<CleanupResult> {
     const cfg = this.cfg;
     const local = req.context === "local";
-    const addHeaders = local || cfg.getBool("always_add_missing_headers");
+    // the header rewriting context: local mail's, remote mail's only with remote_header_rewrite_domain (Postfix)
+    const hdrContext = local ? "local" : cfg.get("remote_header_rewrite_domain") !== "" ? "remote" : undefined;
+    const addHeaders = hdrContext !== undefined || cfg.getBool("always_add_missing_headers");
     const date = req.date ?? new Date();
     let sender: string;
     let recipients: RecipientInput[];
@@ -417,15 +449,15 @@ export class Cleanup {
     const seenRecipients = new Set<string>();
     const lastRecipient: { address?: string } = {};
     try {
-      sender = this.rewriteSender(req.sender, local);
+      sender = this.rewriteSender(req.sender);
       // sender_bcc_maps: a recipient right after the sender, as Postfix writes it (so, the first one)
       const senderBcc = this.flags.autoBcc && sender !== "" ? this.findAddress(this.maps.senderBcc, sender) : undefined;
       const autoBcc = this.flags.autoBcc;
       recipients = [
-        ...(senderBcc ? this.rewriteRecipients([autoBccRecipient(senderBcc)], true, seenRecipients) : []),
-        ...this.rewriteRecipients(req.recipients, local, seenRecipients, { last: lastRecipient, autoBcc }),
+        ...(senderBcc ? this.rewriteRecipients([autoBccRecipient(senderBcc)], seenRecipients) : []),
+        ...this.rewriteRecipients(req.recipients, seenRecipients, { last: lastRecipient, autoBcc }),
       ];
-      extracted = this.rewriteRecipients(req.extracted ?? [], local, seenRecipients, { autoBcc });
+      extracted = this.rewriteRecipients(req.extracted ?? [], seenRecipients, { autoBcc });
     } catch (e) {
       req.file?.abort();
       if (e instanceof MapError) throw new CleanupError("4.3.0", `table lookup failure: ${e.message}`, true);
@@ -525,7 +557,7 @@ export class Cleanup {
             seen.add(name);
             if (name.startsWith("resent-")) resent = true;
             if (name === "message-id" && messageId === undefined) messageId = h.value.trim();
-            const rewritten = this.rewriteHeader(h, local);
+            const rewritten = hdrContext === undefined ? undefined : this.rewriteHeader(h, hdrContext);
             for (const l of (rewritten ?? h.text).split("\n")) emit(l);
           },
           endOfHeaders: () => {
@@ -603,7 +635,7 @@ export class Cleanup {
       // always_bcc, then the BCC actions of header/body checks: recipients that never get a notice (Postfix)
       const alwaysBcc = this.flags.autoBcc ? cfg.get("always_bcc").trim() : "";
       const moreBcc = [...(alwaysBcc !== "" ? [alwaysBcc] : []), ...(verdict?.bcc ?? [])];
-      if (moreBcc.length > 0) extracted.push(...this.rewriteRecipients(moreBcc.map(autoBccRecipient), true, seenRecipients));
+      if (moreBcc.length > 0) extracted.push(...this.rewriteRecipients(moreBcc.map(autoBccRecipient), seenRecipients));
       // smtpd's FILTER (an access table's, given with the request) comes after the content, so it wins (Postfix)
       const filter = req.filter?.trim() || verdict?.filter || "";
       const xattrs: [string, string][] = [];

@@ -329,7 +329,7 @@ export class QueueManager {
     for (const r of pending) {
       let res;
       try {
-        res = filter !== "" ? this.filterRoute(filter, r.address) : this.resolver.resolve(r.address);
+        res = filter !== "" ? this.filterRoute(filter, r.address) : this.resolver.resolve(r.address, env.sender);
       } catch (err) {
         // the resolver logged what failed; the recipient's reason is Postfix's, word for word
         if (!(err instanceof MapError)) msgWarn(`${id}: resolve ${r.address}: ${(err as Error).message}`);

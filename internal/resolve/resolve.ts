@@ -9,7 +9,12 @@
  *   virtual  the domain is in virtual_mailbox_domains             → virtual_transport, next hop the domain
  *   relay    the domain is in relay_domains                       → relay_transport, next hop the domain
  *   default  anything else                                        → default_transport, next hop the domain
- * relayhost replaces the next hop of the relay and default classes. transport_maps then overrides transport
+ * For the default class, sender_dependent_default_transport_maps (looked up with the sender, or
+ * empty_address_default_transport_maps_lookup_key `<>` for the null sender; `DUNNO` means default_transport)
+ * replaces default_transport. The next hop of the relay and default classes, unless their transport names one,
+ * is the sender's sender_dependent_relayhost_maps value (the null sender: empty_address_relayhost_maps_lookup_key;
+ * `DUNNO` means none), else relayhost, else the domain. Both sender tables use mail_addr_find.ts's search; a
+ * lookup failure throws MapError after `TITLE lookup failure`. transport_maps then overrides transport
  * and/or next hop: keys are the full address, the domain, its parents as `.parent`, and `*`; a value is
  * `transport:nexthop` where either part may be empty to keep what the class gave.
  *
@@ -67,6 +72,8 @@ export class Resolver {
     private readonly relayDomains: DomainList,
     private readonly transportMaps: LookupTable[],
     private readonly relocatedMaps: TableList,
+    private readonly senderRelayhost: TableList,
+    private readonly senderTransport: TableList,
   ) {}
 
   /** Opens the domain lists and transport_maps of `cfg`. */
@@ -75,11 +82,14 @@ export class Resolver {
     const list = (p: string) => compileDomainList(cfg.get(p), p, pdms);
     const tables: LookupTable[] = [];
     for (const spec of cfg.getList("transport_maps")) tables.push(await openMap(spec));
-    const relocated: LookupTable[] = [];
-    for (const spec of cfg.getList("relocated_maps")) relocated.push(await openMapOrSurrogate(spec));
+    const surrogates = async (title: string): Promise<TableList> => {
+      const out: LookupTable[] = [];
+      for (const spec of cfg.getList(title)) out.push(await openMapOrSurrogate(spec));
+      return { title, tables: out };
+    };
     return new Resolver(
       cfg, await list("mydestination"), await list("virtual_alias_domains"), await list("virtual_mailbox_domains"), await list("relay_domains"), tables,
-      { title: "relocated_maps", tables: relocated },
+      await surrogates("relocated_maps"), await surrogates("sender_dependent_relayhost_maps"), await surrogates("sender_dependent_default_transport_maps"),
     );
   }
 
@@ -90,17 +100,35 @@ export class Resolver {
   relocatedTo(address: string): string | undefined {
     if (this.relocatedMaps.tables.length === 0) return undefined;
     const full = address.lastIndexOf("@") < 0 ? `${address}@${this.cfg.get("myhostname")}` : address;
+    return this.find(this.relocatedMaps, full);
+  }
+
+  /** mail_addr_find() in `maps`; throws MapError after Postfix's `TITLE lookup failure` warning. */
+  private find(maps: TableList, key: string): string | undefined {
     try {
-      return mailAddrFind(this.relocatedMaps, full, {
+      return mailAddrFind(maps, key, {
         recipientDelimiter: this.cfg.get("recipient_delimiter"),
         split: { ownerRequestSpecial: this.cfg.getBool("owner_request_special"), doubleBounceSender: this.cfg.get("double_bounce_sender") },
         myorigin: this.cfg.get("myorigin"),
         isLocalDomain: (domain) => this.mydestination.matches(domain),
       });
     } catch (e) {
-      if (e instanceof MapError) msgWarn("relocated_maps lookup failure");
+      if (e instanceof MapError) msgWarn(`${maps.title} lookup failure`);
       throw e;
     }
+  }
+
+  /** A sender-dependent table's value for `sender` (the null sender by its lookup key); DUNNO and "" are none. */
+  private senderValue(maps: TableList, sender: string | undefined, nullKeyParam: string): string | undefined {
+    if (maps.tables.length === 0 || sender === undefined) return undefined;
+    const key = sender === "" ? this.cfg.get(nullKeyParam) : sender;
+    const v = this.find(maps, key);
+    if (v === undefined) return undefined;
+    if (v === "") {
+      msgWarn(`${maps.title}: ignoring null lookup result for ${key}`);
+      return undefined;
+    }
+    return v.toUpperCase() === "DUNNO" ? undefined : v;
   }
 
   private transportOverride(address: string, domain: string): string | undefined {
@@ -121,8 +149,8 @@ export class Resolver {
     return undefined;
   }
 
-  /** Where `address` goes. */
-  resolve(address: string): Resolution {
+  /** Where `address` goes; `sender` (when known: the queue manager's) for the sender-dependent tables. */
+  resolve(address: string, sender?: string): Resolution {
     const domain = addressDomain(address);
     let cls: Resolution["cls"];
     let tn: { transport: string; nexthop: string };
@@ -139,8 +167,9 @@ export class Resolver {
       if (tn.nexthop === "") tn.nexthop = domain;
     } else {
       cls = this.relayDomains.matches(domain) ? "relay" : "default";
-      tn = splitTransport(this.cfg.get(cls === "relay" ? "relay_transport" : "default_transport"));
-      const relayhost = this.cfg.get("relayhost").trim();
+      const senderTransport = cls === "default" ? this.senderValue(this.senderTransport, sender, "empty_address_default_transport_maps_lookup_key") : undefined;
+      tn = splitTransport(senderTransport ?? this.cfg.get(cls === "relay" ? "relay_transport" : "default_transport"));
+      const relayhost = this.senderValue(this.senderRelayhost, sender, "empty_address_relayhost_maps_lookup_key") ?? this.cfg.get("relayhost").trim();
       if (tn.nexthop === "") tn.nexthop = relayhost !== "" ? relayhost : domain;
     }
     if (cls !== "alias") {

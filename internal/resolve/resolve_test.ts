@@ -88,3 +88,28 @@ test("resolve(): without relocated_maps nothing is looked up", async () => {
   const r = await resolver(["relocated_maps ="]);
   expect(r.resolve("moved@example.test")).toEqual({ cls: "local", transport: "local", nexthop: "host.example.test", address: "moved@example.test" });
 });
+
+test("sender_dependent_relayhost_maps and sender_dependent_default_transport_maps follow the sender", async () => {
+  const r = await resolver([
+    "relayhost = [smarthost.example]:587",
+    "relay_domains = partner.test",
+    "sender_dependent_relayhost_maps = inline:{ { alice@example.test = [alice-relay.example]:587 }, { @corp.test = [corp-relay.example] }, { <> = [bounce-relay.example] }, { dunno@example.test = DUNNO } }",
+    "sender_dependent_default_transport_maps = inline:{ { @corp.test = corpsmtp }, { carol@example.test = relay:[carol.example] } }",
+  ]);
+  const where = (rcpt: string, sender?: string) => {
+    const x = r.resolve(rcpt, sender);
+    return `${x.transport} ${x.nexthop}`;
+  };
+  expect(where("x@remote.test")).toBe("smtp [smarthost.example]:587");
+  expect(where("x@remote.test", "bob@example.test")).toBe("smtp [smarthost.example]:587");
+  expect(where("x@remote.test", "alice@example.test")).toBe("smtp [alice-relay.example]:587");
+  expect(where("x@remote.test", "alice+list@example.test")).toBe("smtp [alice-relay.example]:587");
+  expect(where("x@remote.test", "anyone@corp.test")).toBe("corpsmtp [corp-relay.example]");
+  expect(where("x@remote.test", "")).toBe("smtp [bounce-relay.example]");
+  expect(where("x@remote.test", "dunno@example.test")).toBe("smtp [smarthost.example]:587");
+  // a transport with its own next hop keeps it; the relay class gets the sender's relayhost but not its transport
+  expect(where("x@remote.test", "carol@example.test")).toBe("relay [carol.example]");
+  expect(where("x@partner.test", "anyone@corp.test")).toBe("relay [corp-relay.example]");
+  // local mail is not affected
+  expect(where("bob@example.test", "alice@example.test")).toBe("local host.example.test");
+});
