@@ -68,6 +68,7 @@ import { HeaderParser, headerNameLength, makeHeaderTable, makeMessageId, makeRec
 import { parseAddressTree, addressTokens, addressInternal, externalizeTokens, type AddressToken } from "../address/tok822.ts";
 import { quoteLocalPart } from "../address/quote_local.ts";
 import { compileDomainList, type DomainList } from "../resolve/match_list.ts";
+import { mailAddrFind, type TableList } from "../resolve/mail_addr_find.ts";
 import { ContentChecks, type MessageChecks } from "./content_checks.ts";
 import { addressClasses, Masquerade, type AddressClasses } from "./address_classes.ts";
 import { receiveOverrideOptions } from "../config/input_transp.ts";
@@ -169,12 +170,12 @@ export interface CleanupResult {
 
 /** What one configuration's cleanup uses for every message, opened once. */
 interface Mappings {
-  canonical: LookupTable[];
-  senderCanonical: LookupTable[];
-  recipientCanonical: LookupTable[];
-  virtualAlias: LookupTable[];
-  senderBcc: LookupTable[];
-  recipientBcc: LookupTable[];
+  canonical: TableList;
+  senderCanonical: TableList;
+  recipientCanonical: TableList;
+  virtualAlias: TableList;
+  senderBcc: TableList;
+  recipientBcc: TableList;
   /** canonical_classes, sender_canonical_classes, recipient_canonical_classes. */
   classes: { common: AddressClasses; sender: AddressClasses; recipient: AddressClasses };
   masquerade: Masquerade | undefined;
@@ -207,10 +208,10 @@ export class Cleanup {
 
   /** Opens the tables of `cfg`; the service for mail the system makes itself (see withContentFilter()). */
   static async create(cfg: Config): Promise<Cleanup> {
-    const open = async (p: string) => {
-      const out: LookupTable[] = [];
-      for (const spec of cfg.getList(p)) out.push(await openMap(spec));
-      return out;
+    const open = async (title: string): Promise<TableList> => {
+      const tables: LookupTable[] = [];
+      for (const spec of cfg.getList(title)) tables.push(await openMap(spec));
+      return { title, tables };
     };
     const maps: Mappings = {
       canonical: await open("canonical_maps"), senderCanonical: await open("sender_canonical_maps"),
@@ -293,31 +294,45 @@ export class Cleanup {
     return addr;
   }
 
-  /** Postfix's address lookup keys: user@domain, user (local domains only), @domain; the value trimmed. */
-  private findAddress(tables: LookupTable[], addr: string): string | undefined {
-    if (tables.length === 0) return undefined;
-    const at = addr.lastIndexOf("@");
-    const user = at < 0 ? addr : addr.slice(0, at);
-    const domain = at < 0 ? "" : addr.slice(at + 1).toLowerCase();
-    const keys = [addr.toLowerCase()];
-    if (domain === "" || this.maps.localDomains.matches(domain)) keys.push(user.toLowerCase());
-    if (domain !== "") keys.push(`@${domain}`);
-    for (const t of tables) {
-      for (let i = 0; i < keys.length; i++) {
-        if (!t.fixed && i > 0) break;
-        const v = t.lookup(keys[i]!);
-        if (v !== undefined) return v.trim();
-      }
-    }
-    return undefined;
+  /** mail_addr_find(): the value of `addr` in `maps` (see resolve/mail_addr_find.ts), trimmed. */
+  private findAddress(maps: TableList, addr: string, found?: { extension?: string }): string | undefined {
+    if (maps.tables.length === 0) return undefined;
+    const cfg = this.cfg;
+    const v = mailAddrFind(maps, addr, {
+      recipientDelimiter: cfg.get("recipient_delimiter"),
+      split: { ownerRequestSpecial: cfg.getBool("owner_request_special"), doubleBounceSender: cfg.get("double_bounce_sender") },
+      myorigin: cfg.get("myorigin"),
+      isLocalDomain: (domain) => this.maps.localDomains.matches(domain),
+    }, found);
+    return v?.trim();
   }
 
-  /** A canonical or virtual lookup: an `@domain` result keeps the address's user part. */
-  private lookupAddress(tables: LookupTable[], addr: string): string | undefined {
-    const val = this.findAddress(tables, addr);
-    if (val === undefined || !val.startsWith("@")) return val;
-    const at = addr.lastIndexOf("@");
-    return `${at < 0 ? addr : addr.slice(0, at)}${val}`;
+  /**
+   * Postfix's mail_addr_map(): the addresses `addr` maps to in `maps`, undefined when it has no entry. An
+   * `@domain` result keeps the address's local part; each result is canonicalized in the local context and,
+   * when `kind` is in propagate_unmatched_extensions, gets the extension a key without it matched despite
+   * (`user+ext@a` found as `user@a` → `x@b` gives `x+ext@b`).
+   */
+  private mapAddress(maps: TableList, addr: string, kind: "canonical" | "virtual"): string[] | undefined {
+    const found: { extension?: string } = {};
+    let value = this.findAddress(maps, addr, found);
+    if (value === undefined) return undefined;
+    if (value.startsWith("@")) {
+      const at = addr.lastIndexOf("@");
+      value = `${at < 0 ? addr : addr.slice(0, at)}${value}`;
+    }
+    const ext = found.extension !== undefined && this.cfg.getList("propagate_unmatched_extensions").includes(kind) ? found.extension : "";
+    return value.split(/[\s,]+/).filter(Boolean).map((a) => {
+      const q = this.rewriteAddress(a, "local");
+      if (ext === "") return q;
+      const at = q.lastIndexOf("@");
+      return at < 0 ? `${q}${ext}` : `${q.slice(0, at)}${ext}${q.slice(at)}`;
+    });
+  }
+
+  /** A one-to-one mapping (canonical maps): the first address of the result. */
+  private mapOne(maps: TableList, addr: string): string | undefined {
+    return this.mapAddress(maps, addr, "canonical")?.[0];
   }
 
   /**
@@ -330,11 +345,11 @@ export class Cleanup {
     const sender = cls === "envelopeSender" || cls === "headerSender";
     let a = addr;
     if ((sender ? m.classes.sender : m.classes.recipient)[cls]) {
-      const s = this.lookupAddress(sender ? m.senderCanonical : m.recipientCanonical, a);
+      const s = this.mapOne(sender ? m.senderCanonical : m.recipientCanonical, a);
       if (s !== undefined && s !== "") a = s;
     }
     if (m.classes.common[cls]) {
-      const c = this.lookupAddress(m.canonical, a);
+      const c = this.mapOne(m.canonical, a);
       if (c !== undefined && c !== "") a = c;
     }
     if (m.masquerade?.classes[cls]) a = m.masquerade.masquerade(a);
@@ -343,7 +358,7 @@ export class Cleanup {
 
   /** Expands one recipient through virtual_alias_maps. */
   private expandVirtual(addr: string): string[] {
-    if (this.maps.virtualAlias.length === 0 || !this.flags.mapping) return [addr];
+    if (this.maps.virtualAlias.tables.length === 0 || !this.flags.mapping) return [addr];
     const recursionLimit = this.cfg.getInt("virtual_alias_recursion_limit");
     const expansionLimit = this.cfg.getInt("virtual_alias_expansion_limit");
     const out: string[] = [];
@@ -352,14 +367,13 @@ export class Cleanup {
         msgWarn(`${a}: virtual_alias_expansion_limit exceeded`);
         return;
       }
-      const v = depth >= recursionLimit ? undefined : this.lookupAddress(this.maps.virtualAlias, a);
+      const v = depth >= recursionLimit ? undefined : this.mapAddress(this.maps.virtualAlias, a, "virtual");
       if (depth >= recursionLimit) msgWarn(`${a}: virtual_alias_recursion_limit exceeded`);
       if (v === undefined) {
         out.push(a);
         return;
       }
-      for (const next of v.split(/[\s,]+/).filter(Boolean)) {
-        const q = this.rewriteAddress(next, "local");
+      for (const q of v) {
         if (q.toLowerCase() === a.toLowerCase() || seen.has(q.toLowerCase())) out.push(q);
         else walk(q, depth + 1, new Set([...seen, a.toLowerCase()]));
       }

@@ -229,3 +229,17 @@ test("pickup's content_filter comes before the arrival time, smtpd's after it, a
   expect(await kinds(true)).toEqual(["C", "content_filter", "T", "create_time", "rewrite_context", "S", "R"]);
   expect(await kinds(false)).toEqual(["C", "T", "create_time", "content_filter", "rewrite_context", "S", "R"]);
 });
+
+test("an address extension that no key matched is propagated to the result (propagate_unmatched_extensions)", async () => {
+  writeFileSync(join(dir, "virtual-ext"), "alice@example.test alice@internal.test\n@old.example @new.example\nteam@example.test a@x.test, b@y.test\n");
+  const cf = `recipient_delimiter = +\nvirtual_alias_maps = texthash:${dir}/virtual-ext\ncanonical_maps = texthash:${dir}/canonical\n`;
+  const rcpts = async (extra: string, list: string[]) =>
+    (await clean(cf + extra, { content: "Subject: x\n\nx\n", recipients: list.map((address) => ({ address })) })).env.recipients.map((r) => r.address);
+  expect(await rcpts("", ["alice+foo@example.test", "bob+x@old.example", "team+t@example.test"])).toEqual([
+    "alice+foo@internal.test", "bob+x@new.example", "a+t@x.test", "b+t@y.test",
+  ]);
+  expect(await rcpts("propagate_unmatched_extensions = canonical\n", ["alice+foo@example.test", "team+t@example.test"])).toEqual(["alice@internal.test", "a@x.test", "b@y.test"]);
+  // canonical: sender+tag@example.test → Sender.Name+tag@example.test
+  const { env } = await clean(cf, { sender: "sender+tag@example.test", content: "Subject: x\n\nx\n" });
+  expect(env.sender).toBe("Sender.Name+tag@example.test");
+});

@@ -80,19 +80,30 @@ function findAddress(maps: TableList, key: string, partial: boolean, withDomain:
   return mapsFind(maps, key, partial);
 }
 
-/** mail_addr_find(): the value for `address` (internal form), undefined when no key is found; see the header. */
-export function mailAddrFind(maps: TableList, address: string, opts: MailAddrFindOptions): string | undefined {
+/**
+ * mail_addr_find(): the value for `address` (internal form), undefined when no key is found; see the header.
+ * `found.extension` gets the extension (with its delimiter, `+ext`) that a key without it matched despite, for a
+ * caller that propagates unmatched extensions (propagate_unmatched_extensions); else it is deleted.
+ */
+export function mailAddrFind(maps: TableList, address: string, opts: MailAddrFindOptions, found?: { extension?: string }): string | undefined {
+  if (found) delete found.extension;
   if (maps.tables.length === 0) return undefined;
-  const bare = opts.recipientDelimiter === "" ? undefined : stripAddressExtension(address, opts.recipientDelimiter, opts.split)?.address;
+  const stripped = opts.recipientDelimiter === "" ? undefined : stripAddressExtension(address, opts.recipientDelimiter, opts.split);
+  const bare = stripped?.address;
+  const withExtension = (v: string | undefined) => {
+    if (v !== undefined && found && stripped) found.extension = stripped.extension;
+    return v;
+  };
   let v = findAddress(maps, address, false, true);
-  if (v === undefined && bare !== undefined) v = findAddress(maps, bare, true, true);
+  if (v === undefined && bare !== undefined) v = withExtension(findAddress(maps, bare, true, true));
   const at = address.lastIndexOf("@");
   if (at < 0 || v !== undefined) return v;
   const domain = address.slice(at + 1);
   if (domain.toLowerCase() === opts.myorigin.toLowerCase() || opts.isLocalDomain(domain)) {
     v = findAddress(maps, address.slice(0, at), true, false);
-    if (v === undefined && bare !== undefined) v = findAddress(maps, bare.slice(0, bare.lastIndexOf("@")), true, false);
+    if (v === undefined && bare !== undefined) v = withExtension(findAddress(maps, bare.slice(0, bare.lastIndexOf("@")), true, false));
     if (v !== undefined) return v;
   }
+  // @domain: no extension is reported (a caller that keeps the local part keeps it whole)
   return mapsFind(maps, `@${domain}`, true);
 }
