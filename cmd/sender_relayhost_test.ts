@@ -1,7 +1,7 @@
 /**
  * Sender-dependent routing end to end, through the compiled binary on a running instance: a message from a
  * sender listed in sender_dependent_relayhost_maps goes to that relay; others go to relayhost (here a closed
- * port, so they wait in the queue).
+ * port, so they wait in the queue); the null sender uses the `<>` key.
  */
 import { test, expect, beforeAll, afterAll, setDefaultTimeout } from "bun:test";
 import { existsSync, writeFileSync } from "node:fs";
@@ -54,4 +54,10 @@ test("the sender's relayhost carries its mail; another sender's waits for relayh
   expect(log()).toMatch(new RegExp(`to=<x@remote\\.example>, relay=127\\.0\\.0\\.1\\[127\\.0\\.0\\.1\\]:${relay.port}, .*status=sent`));
   await waitFor("bob's deferral", () => /to=<y@remote\.example>, relay=none, .*status=deferred/.test(log()));
   expect(relay.messages.some((m) => m.mailFrom === "bob@example.test")).toBe(false);
+});
+
+test("the null sender is looked up as <>", async () => {
+  sendmail("", "z@remote.example", "from nobody");
+  await waitFor("the bounce-like message at the relay", () => relay.messages.some((m) => m.rcpts.includes("z@remote.example")));
+  expect(relay.messages.find((m) => m.rcpts.includes("z@remote.example"))!.mailFrom).toBe("");
 });

@@ -16,11 +16,15 @@
  *
  *   Parameters: smtp_* for smtp, lmtp_* for lmtp (smtp_helo_name, smtp_connect_timeout and the per-command
  *   timeouts, smtp_bind_address, inet_protocols, smtp_mx_address_limit, smtp_mx_session_limit,
- *   smtp_tls_security_level, smtp_tls_CAfile, smtp_tls_loglevel, smtp_connection_cache_on_demand …).
+ *   smtp_tls_security_level, smtp_tls_CAfile, smtp_tls_loglevel, smtp_connection_cache_on_demand …). SMTP AUTH to a
+ *   smarthost: smtp_sasl_auth_enable, smtp_sasl_password_maps, smtp_sasl_security_options,
+ *   smtp_sasl_tls_security_options, smtp_sasl_mechanism_filter, smtp_sender_dependent_authentication (PLAIN, LOGIN,
+ *   CRAM-MD5; see internal/smtp/sasl_auth.ts).
  *   postkit_resolv_conf (postkit's own) names the resolv.conf to use instead of /etc/resolv.conf.
  *
  * EXIT STATUS
- *   0 after a requested stop; 1 for a fatal configuration error.
+ *   0 after a requested stop; 1 for a fatal configuration error (also smtp_sasl_auth_enable without
+ *   smtp_sasl_password_maps, or an unknown smtp_sasl_security_options value).
  *
  * FILES
  *   $queue_directory/private/SERVICE   the request socket

@@ -11,9 +11,18 @@
  * A reply is a string (sent as is; use "\r\n"-joined lines for a multi-line reply), `DROP` (close the connection
  * without a reply), `SILENT` (no answer to this or any later command) or undefined (the default answer). `greeting` works the same way for
  * the banner.
+ *
+ * With `auth`, the server offers SMTP AUTH (RFC 4954) as Postfix's smtpd with Cyrus SASL does: `AUTH PLAIN LOGIN
+ * CRAM-MD5` in the EHLO reply (`mechanisms` changes the list; `afterTls` offers it only after STARTTLS; `oldStyle`
+ * adds the `AUTH=` line of old clients), PLAIN (with or without an initial response), LOGIN (`334 VXNlcm5hbWU6`,
+ * `334 UGFzc3dvcmQ6`) and CRAM-MD5 (RFC 2195) against `users` (name → password), `235 2.7.0 Authentication
+ * successful` or `535 5.7.8 Error: authentication failed: authentication failure`. Client responses are kept in
+ * `commands` like commands; the session's `auth` and each message's `auth` tell who logged in with what. Without
+ * `auth` the server does not know AUTH at all (502), as before.
  */
 import { createServer, type Server, type Socket } from "node:net";
 import { TLSSocket } from "node:tls";
+import { createHmac } from "node:crypto";
 import { chmodSync, unlinkSync } from "node:fs";
 
 /** Close the connection instead of replying. */
@@ -30,6 +39,30 @@ export interface TestMessage {
   data: string;
   tls: boolean;
   session: number;
+  /** Who had logged in (SMTP AUTH) when the message was sent. */
+  auth?: TestAuth;
+}
+
+/** A successful SMTP AUTH. */
+export interface TestAuth {
+  mechanism: string;
+  username: string;
+  /** The PLAIN authorization identity ("" when none was sent). */
+  authzid: string;
+}
+
+/** SMTP AUTH settings of the test server. */
+export interface TestAuthOptions {
+  /** Accepted credentials: user name → password. */
+  users: Record<string, string>;
+  /** Advertised mechanisms, in this order; default PLAIN, LOGIN, CRAM-MD5. Unknown names are offered but refused (504). */
+  mechanisms?: string[];
+  /** Offer AUTH only in a TLS session. */
+  afterTls?: boolean;
+  /** Also send the old-style `AUTH=…` EHLO line ("only": send just that one). */
+  oldStyle?: boolean | "only";
+  /** The CRAM-MD5 challenge; default `<1896.697170952@HOSTNAME>` (RFC 2195's form). */
+  challenge?: string;
 }
 
 /** What a test can set. */
@@ -45,6 +78,8 @@ export interface TestSmtpOptions {
   ehloKeywords?: string[];
   /** Offer STARTTLS with this key and certificate (PEM). */
   tls?: { key: string; cert: string };
+  /** Offer SMTP AUTH (see the header). */
+  auth?: TestAuthOptions;
   /** Overrides the reply to a command line (or to end of data: cmd is "."; in LMTP, once per accepted recipient, with `rcpt`). */
   reply?: (cmd: string, s: TestSession, rcpt?: string) => string | undefined;
 }
@@ -58,6 +93,8 @@ export interface TestSession {
   rcpts: string[];
   /** The client's address. */
   remote: string;
+  /** Set by a successful AUTH. */
+  auth?: TestAuth;
 }
 
 /** A running test server. */
@@ -96,6 +133,8 @@ export async function startTestSmtpServer(opts: TestSmtpOptions = {}): Promise<T
     let inData = false;
     let data: string[] = [];
     let closed = false;
+    // An AUTH dialog in progress: the mechanism, and what the next client response is.
+    let authStep: { mech: string; expect: "plain" | "login-user" | "login-pass" | "cram"; user?: string; challenge?: string } | undefined;
     const send = (text: string | undefined, fallback: string): boolean => {
       const t = text ?? fallback;
       if (t === SILENT) {
@@ -123,6 +162,7 @@ export async function startTestSmtpServer(opts: TestSmtpOptions = {}): Promise<T
         data = [];
         commands.push(`${s.id} .`);
         const msg: TestMessage = { helo: s.helo, mailFrom: s.mailFrom ?? "", rcpts: [...s.rcpts], data: text, tls: s.tls, session: s.id };
+        if (s.auth) msg.auth = { ...s.auth };
         let ok = true;
         if (opts.lmtp) {
           let any = false;
@@ -142,6 +182,7 @@ export async function startTestSmtpServer(opts: TestSmtpOptions = {}): Promise<T
         return ok;
       }
       commands.push(`${s.id} ${line}`);
+      if (authStep) return authResponse(line);
       const over = opts.reply?.(line, s);
       const verb = line.split(" ")[0]!.toUpperCase();
       const arg = line.slice(verb.length).trim();
@@ -149,7 +190,7 @@ export async function startTestSmtpServer(opts: TestSmtpOptions = {}): Promise<T
         case "EHLO":
         case "LHLO": {
           s.helo = arg;
-          const kw = [...keywords, ...(opts.tls && !s.tls ? ["STARTTLS"] : [])];
+          const kw = [...keywords, ...(opts.tls && !s.tls ? ["STARTTLS"] : []), ...authKeywords()];
           const lines = [name, ...kw];
           return send(over, lines.map((l, i) => `250${i === lines.length - 1 ? " " : "-"}${l}`).join("\r\n"));
         }
@@ -166,6 +207,7 @@ export async function startTestSmtpServer(opts: TestSmtpOptions = {}): Promise<T
           t.on("error", () => raw.destroy());
           s.tls = true;
           s.helo = "";
+          s.auth = undefined;
           io = t as unknown as Socket;
           t.on("data", onData);
           return false;
@@ -190,6 +232,9 @@ export async function startTestSmtpServer(opts: TestSmtpOptions = {}): Promise<T
           return send(over, "250 2.0.0 Ok");
         case "NOOP":
           return send(over, "250 2.0.0 Ok");
+        case "AUTH":
+          if (over !== undefined || !authOffered()) return send(over, "502 5.5.2 Error: command not recognized");
+          return authStart(arg);
         case "QUIT":
           send(over, "221 2.0.0 Bye");
           closed = true;
@@ -198,6 +243,69 @@ export async function startTestSmtpServer(opts: TestSmtpOptions = {}): Promise<T
         default:
           return send(over, "502 5.5.2 Error: command not recognized");
       }
+    };
+    const authOffered = () => opts.auth !== undefined && (!opts.auth.afterTls || s.tls);
+    const authKeywords = (): string[] => {
+      if (!authOffered()) return [];
+      const list = (opts.auth!.mechanisms ?? ["PLAIN", "LOGIN", "CRAM-MD5"]).join(" ");
+      const old = opts.auth!.oldStyle;
+      return old === "only" ? [`AUTH=${list}`] : old ? [`AUTH ${list}`, `AUTH=${list}`] : [`AUTH ${list}`];
+    };
+    const b64 = (t: string) => Buffer.from(t, "latin1").toString("base64");
+    const unb64 = (t: string) => Buffer.from(t, "base64").toString("latin1");
+    const authDone = (mech: string, user: string, pass: string, authzid = ""): boolean => {
+      authStep = undefined;
+      if (opts.auth!.users[user] === pass && (authzid === "" || authzid === user)) {
+        s.auth = { mechanism: mech, username: user, authzid };
+        return send(undefined, "235 2.7.0 Authentication successful");
+      }
+      return send(undefined, "535 5.7.8 Error: authentication failed: authentication failure");
+    };
+    const authStart = (arg: string): boolean => {
+      if (s.auth) return send(undefined, "503 5.5.1 Error: already authenticated");
+      if (s.mailFrom !== undefined) return send(undefined, "503 5.5.1 Error: MAIL transaction in progress");
+      const [mechArg = "", initial] = arg.split(/ +/);
+      const mech = mechArg.toUpperCase();
+      if (!(opts.auth!.mechanisms ?? ["PLAIN", "LOGIN", "CRAM-MD5"]).some((m) => m.toUpperCase() === mech) || !["PLAIN", "LOGIN", "CRAM-MD5"].includes(mech)) {
+        return send(undefined, "504 5.5.4 Unrecognized authentication type");
+      }
+      if (mech === "PLAIN") {
+        authStep = { mech, expect: "plain" };
+        return initial === undefined ? send(undefined, "334 ") : authResponse(initial);
+      }
+      if (mech === "LOGIN") {
+        authStep = { mech, expect: "login-user" };
+        return initial === undefined ? send(undefined, `334 ${b64("Username:")}`) : authResponse(initial);
+      }
+      const challenge = opts.auth!.challenge ?? `<1896.697170952@${name}>`;
+      authStep = { mech, expect: "cram", challenge };
+      return send(undefined, `334 ${b64(challenge)}`);
+    };
+    const authResponse = (line: string): boolean => {
+      const st = authStep!;
+      if (line === "*") {
+        authStep = undefined;
+        return send(undefined, "501 5.7.0 Authentication aborted");
+      }
+      if (!/^[A-Za-z0-9+/]*={0,2}$/.test(line)) {
+        authStep = undefined;
+        return send(undefined, "501 5.5.2 Cannot decode response");
+      }
+      const text = unb64(line);
+      if (st.expect === "plain") {
+        const [authzid = "", user = "", pass = ""] = text.split("\0");
+        return authDone(st.mech, user, pass, authzid);
+      }
+      if (st.expect === "login-user") {
+        authStep = { ...st, expect: "login-pass", user: text };
+        return send(undefined, `334 ${b64("Password:")}`);
+      }
+      if (st.expect === "login-pass") return authDone(st.mech, st.user!, text);
+      const sp = text.lastIndexOf(" ");
+      const user = text.slice(0, sp);
+      const pass = opts.auth!.users[user];
+      const want = pass === undefined ? undefined : createHmac("md5", pass).update(st.challenge!).digest("hex");
+      return authDone(st.mech, user, want !== undefined && text.slice(sp + 1) === want ? pass! : "\0wrong");
     };
     const onData = (chunk: Buffer) => {
       if (closed) return;

@@ -3,13 +3,15 @@
  * smtp and relay services, `lmtp_*` for lmtp (Postfix's lmtp_params.c names: lmtp_lhlo_name, lmtp_lhlo_timeout,
  * lmtp_discard_lhlo_keywords …), with a master.cf service's `-o` overrides already in the Config.
  *
- * Contract: throws ConfigError for a malformed value (the daemon then exits with a fatal error, as Postfix does).
+ * Contract: throws ConfigError for a malformed value (the daemon then exits with a fatal error, as Postfix does),
+ * also for an unusable SMTP AUTH setup (sasl_auth.ts).
  */
 import { networkInterfaces } from "node:os";
 import { isIP } from "node:net";
 import { readFileSync } from "node:fs";
 import { ConfigError, type Config } from "../config/config.ts";
 import type { AddressSettings } from "./server_addresses.ts";
+import { readSaslSettings, type SaslSettings } from "./sasl_auth.ts";
 
 /** TLS security levels, weakest first. */
 export const TLS_LEVELS = ["none", "may", "encrypt", "verify", "secure"] as const;
@@ -35,6 +37,8 @@ export interface SmtpSettings {
   neverEhlo: boolean;
   skipQuitResponse: boolean;
   lineLengthLimit: number;
+  /** smtp_quote_rfc821_envelope: quote envelope local parts that need it (else send them as they are). */
+  quoteRfc821Envelope: boolean;
   discardEhloKeywords: Set<string>;
   fallbackRelay: string[];
   relayhost: string;
@@ -56,6 +60,8 @@ export interface SmtpSettings {
     serverName: string;
     noteStarttlsOffer: boolean;
   };
+  /** SMTP AUTH (sasl_auth.ts). */
+  sasl: SaslSettings;
 }
 
 function level(v: string, name: string): TlsLevel {
@@ -148,6 +154,7 @@ export function readSmtpSettings(cfg: Config, command: "smtp" | "lmtp"): SmtpSet
     neverEhlo: !lmtp && cfg.getBool("smtp_never_send_ehlo"),
     skipQuitResponse: cfg.getBool(`${p}_skip_quit_response`),
     lineLengthLimit: cfg.getInt(`${p}_line_length_limit`),
+    quoteRfc821Envelope: cfg.getBool(`${p}_quote_rfc821_envelope`),
     discardEhloKeywords: new Set(cfg.getList(`${p}_discard_${hello === "lhlo" ? "lhlo" : "ehlo"}_keywords`).map((k) => k.toUpperCase())),
     fallbackRelay: cfg.getList(`${p}_fallback_relay`),
     relayhost: cfg.get("relayhost").trim(),
@@ -169,6 +176,7 @@ export function readSmtpSettings(cfg: Config, command: "smtp" | "lmtp"): SmtpSet
       serverName: cfg.get(`${p}_tls_servername`).trim(),
       noteStarttlsOffer: cfg.getBool(`${p}_tls_note_starttls_offer`),
     },
+    sasl: readSaslSettings(cfg, p),
   };
 }
 

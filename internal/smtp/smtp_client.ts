@@ -13,15 +13,28 @@
  *   problem`).
  * - LMTP: `unix:/path` (host name $myhostname, relay=`HOST[/path]`) or `inet:host:port`/`host:port` (no MX).
  * Per session (smtp_proto.c): greeting; EHLO, falling back to HELO (LHLO for LMTP); STARTTLS per
- * smtp_tls_security_level; MAIL FROM (SIZE, BODY, ENVID, RET), RCPT TO (NOTIFY, ORCPT), DATA — pipelined when the
+ * smtp_tls_security_level (then EHLO again: only its reply counts); SMTP AUTH (below); MAIL FROM (SIZE, BODY,
+ * ENVID, RET; AUTH=<> with smtp_send_dummy_mail_auth), RCPT TO (NOTIFY, ORCPT), DATA — pipelined when the
  * server offers PIPELINING — the message (data_encoder.ts), `.`; then the connection is kept for reuse
  * (smtp_connection_cache_on_demand) or closed with QUIT. 2xx: sent; 4xx: deferred; 5xx: bounced (deferred with
  * soft_bounce); reason texts as Postfix: `host H[A] said: 550 5.1.1 … (in reply to RCPT TO command)`,
  * `host H[A] refused to talk to me: …`, `lost connection with H[A] while …`, `conversation with H[A] timed out
  * while …`, `connect to H[A]:P: Connection refused`.
+ * SMTP AUTH (smtp_sasl_auth_enable; sasl_auth.ts, sasl_mechanisms.ts): after the last EHLO — in the TLS session
+ * when STARTTLS was done, never before it — when the server offers AUTH (or AUTH=) and smtp_sasl_password_maps
+ * has a password for the sender (smtp_sender_dependent_authentication), the server's host name or the next-hop
+ * destination as written. No password: the mail goes without AUTH. PLAIN, LOGIN or CRAM-MD5, chosen as Cyrus SASL
+ * does under smtp_sasl_security_options (smtp_sasl_tls_security_options in TLS, the _verified_ variant when the
+ * certificate was verified). A failure ends the session like any other (the next server gets the recipients when
+ * the reason is 4xx): `SASL authentication failed; server H[A] said: 535 5.7.8 …` (4.7.8 with
+ * smtp_sasl_auth_soft_bounce), `SASL authentication failed; cannot authenticate to server H[A]: no mechanism
+ * available`, `local data error while talking to H[A]` when the table fails. Success logs nothing. With
+ * credentials, a TLS handshake failure at level may is not retried in plaintext.
  * Connection reuse: every session that ends a transaction cleanly and is not TLS is filed in the process's
  * session cache, whether or not more mail is waiting (Postfix asks for that only when the queue manager sees a
- * backlog; an idle session costs the server a connection for smtp_connection_cache_time_limit at most).
+ * backlog; an idle session costs the server a connection for smtp_connection_cache_time_limit at most). With
+ * smtp_sasl_password_maps set, the cache labels also hold the destination and server name, and the sender with
+ * smtp_sender_dependent_authentication (Postfix's smtp_key.c), so a logged-in session serves only the same ones.
  *
  * Contract: deliver() never throws: an unexpected error defers the recipients not yet decided. It reads the queue
  * file under a shared lock and never changes it.
@@ -40,6 +53,8 @@ import { ServerAddressFinder, type ServerAddress, type Why } from "./server_addr
 import { SessionCache, type CachedSession } from "./session_cache.ts";
 import { DataEncoder } from "./data_encoder.ts";
 import type { SmtpSettings, TlsLevel } from "./settings.ts";
+import { MapError } from "../maps/index.ts";
+import { addAuthLine, lookupSaslPassword, openSaslTables, saslAuthenticate, type SaslCredentials, type SaslTables } from "./sasl_auth.ts";
 import { certificateStatus, tlsClientOptions, tlsMustMatch, tlsRequired, tlsSummary, type TlsContext } from "./tls_client.ts";
 
 /** One connection to a server, with what its EHLO said. */
@@ -53,6 +68,14 @@ class Session implements CachedSession {
   startTls = false;
   smtputf8 = false;
   tls = false;
+  /** The server's certificate matched (verify/secure): smtp_sasl_tls_verified_security_options apply. */
+  tlsVerified = false;
+  /** The server offered AUTH (Postfix's SMTP_FEATURE_AUTH): cleared when there is no password for it. */
+  auth = false;
+  /** The AUTH mechanisms left after smtp_sasl_mechanism_filter; undefined when none. */
+  saslMechanisms: string | undefined;
+  /** The destination (as written in the next hop) this session was opened for: a password lookup key. */
+  dest = "";
   /** Times this session was taken from the cache. */
   reuseCount = 0;
   /** Set by protocol errors and failures: never put back in the cache. */
@@ -163,6 +186,7 @@ export class SmtpClient {
   private readonly s: SmtpSettings;
   private readonly cache = new SessionCache<Session>();
   private readonly finder: ServerAddressFinder;
+  private saslTables: Promise<SaslTables> | undefined;
 
   constructor(private readonly parts: SmtpClientParts) {
     this.s = parts.settings;
@@ -316,14 +340,28 @@ export class SmtpClient {
   // ---------------------------------------------------------------------------------------------------------
   // Finding and connecting to servers (smtp_connect.c)
 
-  private endpointLabel(address: string, port: number): string {
-    return `${this.parts.service}\0${address}\0${port}`;
+  /**
+   * Cache labels, as Postfix's smtp_key.c: with smtp_sasl_password_maps set they also hold what selects the
+   * credentials (the sender with smtp_sender_dependent_authentication; the destination and server name for the
+   * address label), so that a session logged in for one of them is never used for another.
+   */
+  private destLabel(st: State, dest: string): string {
+    return [this.parts.service, ...this.saslSenderKey(st), dest].join("\0");
+  }
+
+  private endpointLabel(st: State, dest: string, host: string, address: string, port: number): string {
+    const sasl = this.s.sasl.passwordMaps.length > 0 ? [dest, host] : [];
+    return [this.parts.service, ...this.saslSenderKey(st), ...sasl, address, String(port)].join("\0");
+  }
+
+  private saslSenderKey(st: State): string[] {
+    return this.s.sasl.senderDependent && this.s.sasl.passwordMaps.length > 0 ? [st.req.sender] : [];
   }
 
   private async connectLocal(st: State, path: string): Promise<void> {
     st.finalServer = true;
-    const label = this.endpointLabel(path, 0);
-    st.destLabel = this.cacheWanted(st) ? `${this.parts.service}\0unix:${path}` : undefined;
+    const label = this.endpointLabel(st, path, this.s.myhostname, path, 0);
+    st.destLabel = this.cacheWanted(st) ? this.destLabel(st, `unix:${path}`) : undefined;
     let session = st.destLabel ? await this.reuse(this.cache.takeByDest(st.destLabel)) : undefined;
     if (!session) {
       let conn: SmtpConnection;
@@ -336,6 +374,7 @@ export class SmtpClient {
         return;
       }
       session = new Session(conn, this.s.myhostname, path, 0, label, this.s.timeouts.quit * 1000);
+      session.dest = path;
       st.session = session;
       let level = this.s.tls.level;
       if (level === "may") {
@@ -403,7 +442,7 @@ export class SmtpClient {
       }
       let addrs = res.addresses;
       const bestPref = res.bestPref;
-      st.destLabel = i === 0 && this.cacheWanted(st) ? `${this.parts.service}\0${text}` : undefined;
+      st.destLabel = i === 0 && this.cacheWanted(st) ? this.destLabel(st, text) : undefined;
       let sessCount = 0;
       let addrCount = 0;
       // Reuse an idle session: by next hop, then by the address of a best MX host.
@@ -423,7 +462,7 @@ export class SmtpClient {
         if (st.destLabel && this.left(st) > 0) await tryCached(this.cache.takeByDest(st.destLabel));
         for (const a of [...addrs]) {
           if (this.left(st) === 0 || a.pref !== bestPref || addrs.length === 0) break;
-          await tryCached(this.cache.takeByEndpoint(this.endpointLabel(a.address, a.port)));
+          await tryCached(this.cache.takeByEndpoint(this.endpointLabel(st, text, a.host, a.address, a.port)));
         }
       }
       for (let k = 0; k < addrs.length && this.left(st) > 0; k++) {
@@ -432,7 +471,7 @@ export class SmtpClient {
         if (++addrCount >= s.mxAddressLimit && s.mxAddressLimit > 0) isLast = true;
         let retryPlain = false;
         for (;;) {
-          const session = await this.openSession(st, a, bestPref);
+          const session = await this.openSession(st, a, bestPref, text);
           if (!session) break;
           st.finalServer = finalNexthop && isLast;
           const level: TlsLevel = retryPlain ? "none" : s.tls.level;
@@ -461,7 +500,7 @@ export class SmtpClient {
   }
 
   /** Connects to one server address; logs and records the reason when that fails. */
-  private async openSession(st: State, a: ServerAddress, bestPref: number): Promise<Session | undefined> {
+  private async openSession(st: State, a: ServerAddress, bestPref: number, dest: string): Promise<Session | undefined> {
     const s = this.s;
     const ep: Endpoint = { kind: "inet", address: a.address, port: a.port, family: a.family };
     const bind = (a.family === 6 ? s.bindAddress6 : s.bindAddress).replace(/^\[(.*)\]$/, "$1");
@@ -476,8 +515,9 @@ export class SmtpClient {
       msgInfo(st.why.reason);
       return undefined;
     }
-    const session = new Session(conn, a.host, a.address, a.port, this.endpointLabel(a.address, a.port), s.timeouts.quit * 1000);
+    const session = new Session(conn, a.host, a.address, a.port, this.endpointLabel(st, dest, a.host, a.address, a.port), s.timeouts.quit * 1000);
     session.bestMx = a.pref === bestPref;
+    session.dest = dest;
     st.session = session;
     return session;
   }
@@ -515,7 +555,12 @@ export class SmtpClient {
         });
         if (s.lmtp || s.alwaysEhlo) session.esmtp = true;
         if (s.neverEhlo) session.esmtp = false;
-      } else session.esmtp = true;
+      } else {
+        // After STARTTLS only the second EHLO reply counts (Postfix restores the features it had before EHLO).
+        session.esmtp = true;
+        session.pipelining = session.size = session.eightBitMime = session.dsn = session.smtputf8 = session.auth = false;
+        session.saslMechanisms = undefined;
+      }
       let reply: SmtpReply | undefined;
       if (s.lmtp) {
         where = "performing the LHLO handshake";
@@ -543,7 +588,8 @@ export class SmtpClient {
       if (session.esmtp) {
         const lines = reply!.text.split("\n");
         for (let n = 0; n < lines.length; n++) {
-          const words = lines[n]!.slice(4).split(/[ \t=]+/).filter(Boolean);
+          const body = lines[n]!.slice(4);
+          const words = body.split(/[ \t=]+/).filter(Boolean);
           const kw = (words[0] ?? "").toUpperCase();
           if (n === 0) {
             if (kw.toLowerCase() === s.myhostname.toLowerCase() && !s.lmtp && session.port === 25) {
@@ -567,32 +613,118 @@ export class SmtpClient {
           } else if (kw === "STARTTLS") session.startTls = true;
           else if (kw === "DSN") session.dsn = true;
           else if (kw === "SMTPUTF8") session.smtputf8 = true;
+          else if (kw === "AUTH" && s.sasl.enable) {
+            // `AUTH mechs` and the old `AUTH=mechs`: the list is what follows the keyword and one separator.
+            const rest = body.slice(/^[ \t=]*[^ \t=]*[ \t=]?/.exec(body)![0].length);
+            const r = addAuthLine(session.saslMechanisms, rest, (await this.tables()).filter, session.namaddrport, s.sasl.lineLimit);
+            if (r.warning) msgWarn(r.warning);
+            session.saslMechanisms = r.list;
+            session.auth = true;
+          }
         }
         if (session.smtputf8 && !session.eightBitMime) {
           msgInfo(`host ${session.namaddr} offers SMTPUTF8 support, but not 8BITMIME`);
           session.eightBitMime = true;
         }
       }
-      if (inTls) return true;
-      // STARTTLS, as the security level says.
-      if (session.startTls && s.tls.noteStarttlsOffer && level === "none") msgInfo(`Host offered STARTTLS: [${session.host}]`);
-      if (session.startTls && level !== "none") {
-        where = "receiving the STARTTLS response";
-        await conn.write("STARTTLS\r\n", s.timeouts.starttls * 1000);
-        const r = await conn.readReply(s.timeouts.starttls * 1000);
-        if (r.code >= 200 && r.code < 300) return await this.startTls(st, level, nexthopHost);
-        session.startTls = false;
-        if (tlsRequired(level)) return this.siteFailReply(st, r, `TLS is required, but host ${session.namaddr} refused to start TLS: ${replyOneLine(r)}`);
+      if (!inTls) {
+        // STARTTLS, as the security level says. AUTH comes after it, in the TLS session's second EHLO.
+        if (session.startTls && s.tls.noteStarttlsOffer && level === "none") msgInfo(`Host offered STARTTLS: [${session.host}]`);
+        if (session.startTls && level !== "none") {
+          where = "receiving the STARTTLS response";
+          await conn.write("STARTTLS\r\n", s.timeouts.starttls * 1000);
+          const r = await conn.readReply(s.timeouts.starttls * 1000);
+          if (r.code >= 200 && r.code < 300) return await this.startTls(st, level, nexthopHost);
+          session.startTls = false;
+          if (tlsRequired(level)) return this.siteFailReply(st, r, `TLS is required, but host ${session.namaddr} refused to start TLS: ${replyOneLine(r)}`);
+        }
+        if (tlsRequired(level)) {
+          this.bulkFail(st, "4.7.4", `TLS is required, but was not offered by host ${session.namaddr}`, { throttle: true });
+          return false;
+        }
       }
-      if (tlsRequired(level)) {
-        this.bulkFail(st, "4.7.4", `TLS is required, but was not offered by host ${session.namaddr}`, { throttle: true });
-        return false;
-      }
+      // I/O errors during AUTH are reported with the last `where`, as Postfix's do.
+      if (s.sasl.enable && session.auth) return await this.saslLogin(st);
       return true;
     } catch (e) {
       this.streamExcept(st, e, where);
       return false;
     }
+  }
+
+  /**
+   * An envelope address as sent (Postfix's smtp_quote_821_address()): the null sender as it is (`MAIL FROM:<>`),
+   * and any address as it is with smtp_quote_rfc821_envelope = no; else with its local part quoted when needed.
+   */
+  private quote821(address: string): string {
+    return address === "" || !this.s.quoteRfc821Envelope ? address : quoteLocalPart821(address);
+  }
+
+  /** The password tables, opened on first use. */
+  private tables(): Promise<SaslTables> {
+    this.saslTables ??= openSaslTables(this.s.sasl, !this.s.lmtp);
+    return this.saslTables;
+  }
+
+  /** smtp_sasl_passwd_lookup() for the current session; throws MapError after Postfix's warning. */
+  private async saslCredentials(st: State): Promise<SaslCredentials | undefined> {
+    const session = st.session!;
+    const tables = await this.tables();
+    try {
+      return lookupSaslPassword(this.s.sasl, tables, { sender: st.req.sender, host: session.host, dest: session.dest, smtpMode: !this.s.lmtp });
+    } catch (e) {
+      if (e instanceof MapError) msgWarn(`${st.req.queueId}: ${this.s.sasl.passwordMapsName} lookup error`);
+      throw e;
+    }
+  }
+
+  /** HAVE_SASL_CREDENTIALS: AUTH is on and there is a password for this session (a failing lookup counts as one). */
+  private async haveSaslCredentials(st: State): Promise<boolean> {
+    if (!this.s.sasl.enable) return false;
+    try {
+      return (await this.saslCredentials(st)) !== undefined;
+    } catch (e) {
+      if (e instanceof MapError) return true;
+      throw e;
+    }
+  }
+
+  /** smtp_sasl_helo_login(): AUTH when there is a password; false when the session failed (recipients handled). */
+  private async saslLogin(st: State): Promise<boolean> {
+    const s = this.s;
+    const session = st.session!;
+    let creds: SaslCredentials | undefined;
+    try {
+      creds = await this.saslCredentials(st);
+    } catch (e) {
+      if (!(e instanceof MapError)) throw e;
+      this.bulkFail(st, "4.3.0", `local data error while talking to ${session.namaddr}`, { throttle: true });
+      return false;
+    }
+    // No password: talk to the server as strangers, without AUTH.
+    if (!creds) {
+      session.auth = false;
+      return true;
+    }
+    if (session.saslMechanisms === undefined) {
+      this.bulkFail(st, "4.7.0", `SASL authentication failed: server ${session.namaddr} offered no compatible authentication mechanisms for this type of connection security`, { throttle: true });
+      return false;
+    }
+    const r = await saslAuthenticate(session.conn, {
+      namaddr: session.namaddr,
+      mechanisms: session.saslMechanisms,
+      credentials: creds,
+      securityFlags: !session.tls ? s.sasl.securityFlags : session.tlsVerified ? s.sasl.tlsVerifiedSecurityFlags : s.sasl.tlsSecurityFlags,
+      sendAuthzid: s.sasl.sendAuthzid,
+      authSoftBounce: s.sasl.authSoftBounce,
+      timeoutMs: s.timeouts.helo * 1000,
+    });
+    if (!r.ok) {
+      // The session is not used again; whether the recipients move on to the next server is bulkFail()'s rule.
+      this.bulkFail(st, r.dsn, r.reason, { throttle: true });
+      return false;
+    }
+    return true;
   }
 
   private async startTls(st: State, level: TlsLevel, nexthopHost: string): Promise<boolean> {
@@ -603,7 +735,8 @@ export class SmtpClient {
     try {
       t = await session.conn.startTls(tlsClientOptions(this.parts.tlsContext, s.tls.serverName === "hostname" ? session.host : s.tls.serverName === "nexthop" ? nexthopHost : s.tls.serverName), s.timeouts.starttls * 1000);
     } catch {
-      if (level === "may") {
+      // Not when SASL credentials exist: a server may offer AUTH only over TLS (Postfix's HAVE_SASL_CREDENTIALS).
+      if (level === "may" && !(await this.haveSaslCredentials(st))) {
         // As Postfix: try the same server again in plaintext; this failure is not final.
         session.retryPlain = true;
         const final = st.finalServer;
@@ -618,6 +751,7 @@ export class SmtpClient {
     session.tls = true;
     const names = level === "secure" ? this.secureNames(nexthopHost) : this.verifyNames(session.host, nexthopHost);
     const cs = certificateStatus(t, level, names, this.parts.tlsContext.ca.length > 0);
+    session.tlsVerified = tlsMustMatch(level) && cs.matched;
     if (s.tls.logLevel >= 1) {
       if (cs.failure) msgInfo(cs.failure.replace("%s", session.namaddrport));
       msgInfo(tlsSummary(t, cs, level, session.namaddrport));
@@ -664,7 +798,7 @@ export class SmtpClient {
       return;
     }
     st.connected = Date.now();
-    let mail = `MAIL FROM:<${quoteLocalPart821(req.sender)}>`;
+    let mail = `MAIL FROM:<${this.quote821(req.sender)}>`;
     if (session.size) mail += ` SIZE=${req.size}`;
     if (session.eightBitMime) {
       if (st.encoding === "8bit") mail += " BODY=8BITMIME";
@@ -674,8 +808,10 @@ export class SmtpClient {
       if (req.envid) mail += ` ENVID=${xtext(req.envid)}`;
       if (req.ret) mail += ` RET=${req.ret === DSN_RET.FULL ? "FULL" : "HDRS"}`;
     }
+    // smtp_send_dummy_mail_auth: this system authenticated, not the sender.
+    if (s.sasl.enable && s.sasl.dummyMailAuth && session.auth) mail += " AUTH=<>";
     const rcptCmd = (x: RcptState) => {
-      let c = `RCPT TO:<${quoteLocalPart821(x.r.address)}>`;
+      let c = `RCPT TO:<${this.quote821(x.r.address)}>`;
       if (session.dsn) {
         let orcpt = x.r.orcpt;
         if (orcpt === "" && x.r.origAddress !== "") orcpt = `rfc822;${quoteLocalPart(x.r.origAddress)}`;

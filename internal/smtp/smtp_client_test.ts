@@ -185,6 +185,15 @@ describe("one server, replies at every stage", () => {
     expect(s.commands.slice(0, 3)).toEqual(["1 EHLO client.example.test", "1 HELO client.example.test", "1 MAIL FROM:<alice@example.test>"]);
   });
 
+  test("the null sender goes as MAIL FROM:<>; a local part that needs quotes is quoted unless smtp_quote_rfc821_envelope = no", async () => {
+    const s = await server({ host: "127.0.0.41", ehloKeywords: ["8BITMIME"] });
+    await deliver(client(noCache), `[127.0.0.41]:${s.port}`, ["u@x.test"], "Subject: t\n\nx\n", { sender: "" });
+    await deliver(client(noCache), `[127.0.0.41]:${s.port}`, ["john smith@x.test"]);
+    await deliver(client(`${noCache}smtp_quote_rfc821_envelope = no\n`), `[127.0.0.41]:${s.port}`, ["john smith@x.test"]);
+    const sent = s.commands.filter((c) => /MAIL FROM|RCPT TO/.test(c)).map((c) => c.replace(/^\d+ /, ""));
+    expect(sent).toEqual(["MAIL FROM:<>", "RCPT TO:<u@x.test>", "MAIL FROM:<alice@example.test>", 'RCPT TO:<"john smith"@x.test>', "MAIL FROM:<alice@example.test>", "RCPT TO:<john smith@x.test>"]);
+  });
+
   test("per recipient: 2xx sent, 4xx deferred, 5xx bounced (multi-line reply on one line)", async () => {
     const s = await server({
       host: "127.0.0.41",
@@ -534,5 +543,189 @@ time.sleep(30)
     } finally {
       proc.kill();
     }
+  });
+});
+
+describe("SMTP AUTH (smtp_sasl_*), as Debian's Postfix 3.7.11 with Cyrus SASL 2.1.28 does it", () => {
+  const users = { "user@isp": "se:cret" };
+  let npw = 0;
+  /** A password table (texthash) with these lines; returns the main.cf lines that turn AUTH on with it. */
+  function sasl(lines: string, extra = ""): string {
+    const path = join(dir, `sasl_passwd${++npw}`);
+    writeFileSync(path, lines);
+    return `smtp_sasl_auth_enable = yes\nsmtp_sasl_password_maps = texthash:${path}\nsmtp_sasl_security_options = noanonymous\n${extra}`;
+  }
+  /** Waits (at most a second) for the QUIT that ends a failed session: it is sent without waiting for the reply. */
+  async function quitSeen(s: TestSmtpServer): Promise<void> {
+    for (let i = 0; i < 100 && !s.commands.at(-1)?.endsWith(" QUIT"); i++) await Bun.sleep(10);
+  }
+  const defer535 = (h: string) => `SASL authentication failed; server ${h}[${h}] said: 535 5.7.8 Error: authentication failed: authentication failure`;
+
+  for (const mech of ["PLAIN", "LOGIN", "CRAM-MD5"]) {
+    test(`${mech} alone: logged in, mail sent, nothing logged but the delivery`, async () => {
+      const s = await server({ host: "127.0.0.120", auth: { users, mechanisms: [mech] } });
+      const r = await deliver(client(noCache + sasl(`[127.0.0.120]:${s.port} user@isp:se:cret\n`)), `[127.0.0.120]:${s.port}`, ["u@x.test"]);
+      expect(r.byRcpt["u@x.test"]).toMatchObject({ status: "sent", dsn: "2.0.0" });
+      expect(s.messages[0]!.auth).toEqual({ mechanism: mech, username: "user@isp", authzid: "" });
+      expect(s.commands[1]).toStartWith(`1 AUTH ${mech}`);
+      expect(s.commands.find((c) => c.includes("MAIL FROM"))).toBe(`1 MAIL FROM:<alice@example.test> SIZE=${Buffer.byteLength("Subject: test\n\nbody\n")}`);
+      expect(r.log).toHaveLength(1);
+      await s.close();
+    });
+  }
+
+  test("all three offered, LOGIN first: CRAM-MD5, Cyrus's strongest", async () => {
+    const s = await server({ host: "127.0.0.120", auth: { users, mechanisms: ["LOGIN", "PLAIN", "CRAM-MD5"] } });
+    await deliver(client(noCache + sasl(`[127.0.0.120]:${s.port} user@isp:se:cret\n`)), `[127.0.0.120]:${s.port}`, ["u@x.test"]);
+    expect(s.messages[0]!.auth?.mechanism).toBe("CRAM-MD5");
+    await s.close();
+  });
+
+  test("the old AUTH= form alone is understood", async () => {
+    const s = await server({ host: "127.0.0.120", auth: { users, mechanisms: ["LOGIN"], oldStyle: "only" } });
+    await deliver(client(noCache + sasl(`127.0.0.120 user@isp:se:cret\n`)), `[127.0.0.120]:${s.port}`, ["u@x.test"]);
+    expect(s.messages[0]!.auth?.mechanism).toBe("LOGIN");
+    await s.close();
+  });
+
+  test("535: deferred with Postfix's text (4.7.8: smtp_sasl_auth_soft_bounce), QUIT, no MAIL", async () => {
+    const s = await server({ host: "127.0.0.120", auth: { users } });
+    const r = await deliver(client(noCache + sasl(`[127.0.0.120]:${s.port} user@isp:wrong\n`)), `[127.0.0.120]:${s.port}`, ["u@x.test"]);
+    expect(r.byRcpt["u@x.test"]).toMatchObject({ status: "deferred", dsn: "4.7.8", reason: defer535("127.0.0.120"), relay: `127.0.0.120[127.0.0.120]:${s.port}` });
+    expect(r.log.join("\n")).toContain(`dsn=4.7.8, status=deferred (${defer535("127.0.0.120")})`);
+    await quitSeen(s);
+    expect(s.commands.map((c) => c.split(" ")[1])).toEqual(["EHLO", "AUTH", expect.any(String), "QUIT"]);
+    await s.close();
+  });
+
+  test("535 with smtp_sasl_auth_soft_bounce = no: bounced 5.7.8", async () => {
+    const s = await server({ host: "127.0.0.120", auth: { users } });
+    const r = await deliver(client(noCache + sasl(`[127.0.0.120]:${s.port} user@isp:wrong\n`, "smtp_sasl_auth_soft_bounce = no\n")), `[127.0.0.120]:${s.port}`, ["u@x.test"]);
+    expect(r.byRcpt["u@x.test"]).toMatchObject({ status: "bounced", dsn: "5.7.8", reason: defer535("127.0.0.120") });
+    await s.close();
+  });
+
+  test("no usable mechanism (Postfix's default noplaintext, PLAIN and LOGIN offered): Cyrus's warning, 4.7.0", async () => {
+    const s = await server({ host: "127.0.0.120", auth: { users, mechanisms: ["PLAIN", "LOGIN"] } });
+    const r = await deliver(client(noCache + sasl(`127.0.0.120 user@isp:se:cret\n`, "smtp_sasl_security_options = noplaintext, noanonymous\n")), `[127.0.0.120]:${s.port}`, ["u@x.test"]);
+    expect(r.byRcpt["u@x.test"]).toMatchObject({ status: "deferred", dsn: "4.7.0", reason: "SASL authentication failed; cannot authenticate to server 127.0.0.120[127.0.0.120]: no mechanism available" });
+    expect(r.log[0]).toBe("warning: SASL authentication failure: No worthy mechs found");
+    await quitSeen(s);
+    expect(s.commands.map((c) => c.split(" ")[1])).toEqual(["EHLO", "QUIT"]);
+    await s.close();
+  });
+
+  test("smtp_sasl_mechanism_filter: the filtered list decides; a filter that leaves nothing is logged", async () => {
+    const s = await server({ host: "127.0.0.120", auth: { users } });
+    await deliver(client(noCache + sasl(`127.0.0.120 user@isp:se:cret\n`, "smtp_sasl_mechanism_filter = login\n")), `[127.0.0.120]:${s.port}`, ["u@x.test"]);
+    expect(s.messages[0]!.auth?.mechanism).toBe("LOGIN");
+    const r = await deliver(client(noCache + sasl(`127.0.0.120 user@isp:se:cret\n`, "smtp_sasl_mechanism_filter = xoauth2\n")), `[127.0.0.120]:${s.port}`, ["u@x.test"]);
+    expect(r.log[0]).toBe(`warning: 127.0.0.120[127.0.0.120]:${s.port} offered no supported AUTH mechanisms: 'PLAIN LOGIN CRAM-MD5'`);
+    expect(r.byRcpt["u@x.test"]).toMatchObject({
+      status: "deferred", dsn: "4.7.0",
+      reason: "SASL authentication failed: server 127.0.0.120[127.0.0.120] offered no compatible authentication mechanisms for this type of connection security",
+    });
+    await s.close();
+  });
+
+  test("no password for the server: no AUTH, the mail goes as from a stranger", async () => {
+    const s = await server({ host: "127.0.0.120", auth: { users } });
+    const r = await deliver(client(noCache + sasl("[127.0.0.120] user@isp:se:cret\n127.0.0.121 user@isp:se:cret\n")), `[127.0.0.120]:${s.port}`, ["u@x.test"]);
+    expect(r.byRcpt["u@x.test"]!.status).toBe("sent");
+    expect(s.commands.some((c) => c.includes("AUTH"))).toBe(false);
+    expect(s.messages[0]!.auth).toBeUndefined();
+    await s.close();
+  });
+
+  test("a password but no AUTH offered: the mail goes without it", async () => {
+    const s = await server({ host: "127.0.0.120" });
+    const r = await deliver(client(noCache + sasl("127.0.0.120 user@isp:se:cret\n")), `[127.0.0.120]:${s.port}`, ["u@x.test"]);
+    expect(r.byRcpt["u@x.test"]!.status).toBe("sent");
+    expect(s.commands.map((c) => c.split(" ")[1])).toEqual(["EHLO", "MAIL", "RCPT", "DATA", ".", "QUIT"]);
+    await s.close();
+  });
+
+  test("a 535 from the first server: logged, and the next one gets the mail", async () => {
+    const s1 = await server({ host: "127.0.0.121", auth: { users: { other: "x" } } });
+    const s2 = await server({ host: "127.0.0.122", port: s1.port, auth: { users } });
+    const r = await deliver(client(noCache + sasl("127.0.0.121 user@isp:se:cret\n127.0.0.122 user@isp:se:cret\n")), `[127.0.0.121]:${s1.port}, [127.0.0.122]:${s1.port}`, ["u@x.test"]);
+    expect(r.log[0]).toMatch(new RegExp(`^\\w+: ${defer535("127.0.0.121").replace(/[.[\]]/g, "\\$&")}$`));
+    expect(r.byRcpt["u@x.test"]).toMatchObject({ status: "sent", relay: `127.0.0.122[127.0.0.122]:${s1.port}` });
+    expect(s2.messages[0]!.auth?.username).toBe("user@isp");
+    await s1.close();
+    await s2.close();
+  });
+
+  test("a password table that cannot be read: Postfix's warnings, 4.3.0 local data error", async () => {
+    const s = await server({ host: "127.0.0.120", auth: { users } });
+    const missing = join(dir, "no-such-sasl-table");
+    const r = await deliver(
+      client(`${noCache}smtp_sasl_auth_enable = yes\nsmtp_sasl_password_maps = hash:${missing}\nsmtp_sasl_security_options = noanonymous\n`),
+      `[127.0.0.120]:${s.port}`,
+      ["u@x.test"],
+    );
+    const qid = /^(\w+): to=/.exec(r.log.at(-1)!)![1];
+    expect(r.log.slice(0, -1)).toEqual([
+      `error: open database ${missing}.db: No such file or directory`,
+      `warning: hash:${missing} is unavailable. open database ${missing}.db: No such file or directory`,
+      `warning: hash:${missing} lookup error for "127.0.0.120"`,
+      `warning: ${qid}: smtp_sasl_password_maps lookup error`,
+    ]);
+    expect(r.byRcpt["u@x.test"]).toMatchObject({ status: "deferred", dsn: "4.3.0", reason: "local data error while talking to 127.0.0.120[127.0.0.120]" });
+    await s.close();
+  });
+
+  test("a connection lost during AUTH: while performing the EHLO handshake", async () => {
+    const s = await server({ host: "127.0.0.120", auth: { users }, reply: (c) => (c.startsWith("AUTH") ? DROP : undefined) });
+    const r = await deliver(client(noCache + sasl("127.0.0.120 user@isp:se:cret\n")), `[127.0.0.120]:${s.port}`, ["u@x.test"]);
+    expect(r.byRcpt["u@x.test"]).toMatchObject({ status: "deferred", dsn: "4.4.2", reason: "lost connection with 127.0.0.120[127.0.0.120] while performing the EHLO handshake" });
+    await s.close();
+  });
+
+  test("smtp_send_dummy_mail_auth: MAIL FROM … AUTH=<> after a login", async () => {
+    const s = await server({ host: "127.0.0.120", auth: { users } });
+    await deliver(client(noCache + sasl("127.0.0.120 user@isp:se:cret\n", "smtp_send_dummy_mail_auth = yes\n")), `[127.0.0.120]:${s.port}`, ["u@x.test"]);
+    expect(s.commands.find((c) => c.includes("MAIL FROM"))).toEndWith(" AUTH=<>");
+    await s.close();
+  });
+
+  test("STARTTLS first (encrypt): AUTH in the TLS session, under smtp_sasl_tls_security_options", async () => {
+    const s = await server({ host: "127.0.0.123", tls: tlsFiles, auth: { users, mechanisms: ["PLAIN", "LOGIN"], afterTls: true } });
+    const tlsOpts = "smtp_tls_security_level = encrypt\nsmtp_sasl_security_options = noplaintext, noanonymous\nsmtp_sasl_tls_security_options = noanonymous\n";
+    const r = await deliver(client(noCache + sasl(`[127.0.0.123]:${s.port} user@isp:se:cret\n`, tlsOpts)), `[127.0.0.123]:${s.port}`, ["u@x.test"]);
+    expect(r.byRcpt["u@x.test"]!.status).toBe("sent");
+    expect(s.commands.map((c) => c.split(" ")[1])).toEqual(["EHLO", "STARTTLS", "EHLO", "AUTH", "MAIL", "RCPT", "DATA", ".", "QUIT"]);
+    expect(s.messages[0]).toMatchObject({ tls: true, auth: { mechanism: "PLAIN", username: "user@isp" } });
+    await s.close();
+  });
+
+  test("TLS without a verified certificate: noplaintext still excludes PLAIN (as Postfix with Cyrus)", async () => {
+    const s = await server({ host: "127.0.0.123", tls: tlsFiles, auth: { users, mechanisms: ["PLAIN", "LOGIN"], afterTls: true } });
+    const r = await deliver(client(noCache + sasl(`127.0.0.123 user@isp:se:cret\n`, "smtp_tls_security_level = encrypt\nsmtp_sasl_security_options = noplaintext\n")), `[127.0.0.123]:${s.port}`, ["u@x.test"]);
+    expect(r.byRcpt["u@x.test"]!.reason).toBe("SASL authentication failed; cannot authenticate to server 127.0.0.123[127.0.0.123]: no mechanism available");
+    await s.close();
+  });
+
+  test("a verified server certificate: smtp_sasl_tls_verified_security_options", async () => {
+    const s = await server({ host: "127.0.0.123", tls: tlsFiles, auth: { users, mechanisms: ["PLAIN"], afterTls: true } });
+    const opts =
+      `smtp_tls_security_level = verify\nsmtp_tls_CAfile = ${join(TLS_DIR, "ca.pem")}\nsmtp_tls_verify_cert_match = tls.test\n` +
+      "smtp_sasl_security_options = noplaintext\nsmtp_sasl_tls_security_options = noplaintext\nsmtp_sasl_tls_verified_security_options = noanonymous\n";
+    const r = await deliver(client(noCache + sasl(`127.0.0.123 user@isp:se:cret\n`, opts)), `[127.0.0.123]:${s.port}`, ["u@x.test"]);
+    expect(r.byRcpt["u@x.test"]!.status).toBe("sent");
+    expect(s.messages[0]!.auth?.mechanism).toBe("PLAIN");
+    await s.close();
+  });
+
+  test("connection reuse with sender-dependent credentials: only for the same sender", async () => {
+    const s = await server({ host: "127.0.0.124", auth: { users: { alice: "a", bob: "b" } } });
+    const c = client(sasl("alice@example.test alice:a\nbob@example.test bob:b\n", "smtp_sender_dependent_authentication = yes\n"));
+    const dest = `[127.0.0.124]:${s.port}`;
+    await deliver(c, dest, ["u@x.test"], undefined, { sender: "alice@example.test" });
+    await deliver(c, dest, ["u@x.test"], undefined, { sender: "alice@example.test" });
+    await deliver(c, dest, ["u@x.test"], undefined, { sender: "bob@example.test" });
+    expect(s.messages.map((m) => [m.session, m.auth?.username])).toEqual([[1, "alice"], [1, "alice"], [2, "bob"]]);
+    c.close();
+    await s.close();
   });
 });
