@@ -44,6 +44,7 @@ import { queueLayout } from "../internal/queue/index.ts";
 import { SmtpClient } from "../internal/smtp/smtp_client.ts";
 import { readSmtpSettings } from "../internal/smtp/settings.ts";
 import { loadTlsContext } from "../internal/smtp/tls_client.ts";
+import { OutgoingContent } from "../internal/smtp/smtp_content.ts";
 
 export const USAGE = "smtp -S service -t type [-v] [-o name=value]...";
 export const HELP = `usage: ${USAGE}\n\nThe SMTP delivery agent of a running mail system; the master starts it.\n`;
@@ -67,6 +68,7 @@ async function runAgent(command: "smtp" | "lmtp", argv: string[]): Promise<numbe
     }),
     service: args.service,
     tlsContext: loadTlsContext(settings.tls),
+    content: await OutgoingContent.open(cfg, command),
   });
   const server = serveAgent(join(cfg.get("queue_directory"), "private", args.service), (req) => client.deliver(req));
   await stop;

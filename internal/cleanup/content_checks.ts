@@ -45,11 +45,17 @@
  * A table that cannot be read when looked up makes the message a temporary failure: `warning: QID: header_checks
  * map lookup problem -- message not accepted, try again later`.
  *
+ * The SMTP client's checks (open() with prefix `smtp_` or `lmtp_`: smtp_header_checks, smtp_mime_header_checks,
+ * smtp_nested_header_checks, smtp_body_checks; Postfix's header_body_checks.c) know only WARN, INFO, REPLACE,
+ * PREPEND, STRIP, IGNORE and DUNNO/OK (any other: `unsupported command in smtp_header_checks map: VALUE`), check
+ * every body line (no size limit) and have no character rules; they log `QID: ACTION: header|body CONTENT:
+ * TEXT` (content up to 200 characters, `: TEXT` only when there is one).
+ *
  * Keys and table values are text (UTF-8); the message is a binary string (one character per byte): content that
  * is not ASCII is decoded as UTF-8 for the lookup, and replacement text encoded back.
  */
 import type { Config } from "../config/config.ts";
-import { msgLogAs } from "../log/msg.ts";
+import { msgLog, msgLogAs } from "../log/msg.ts";
 import { openMap, MapError, type LookupTable } from "../maps/index.ts";
 import { isAscii } from "../maps/casefold.ts";
 import { headerNameLength, type HeaderClass, type HeaderInfo } from "../message/index.ts";
@@ -104,10 +110,15 @@ export class ContentChecks {
     /** message_reject_characters and message_strip_characters, unescaped ("" for none). */
     readonly rejectChars: string,
     readonly stripChars: string,
+    /** The SMTP client's checks (Postfix's hbc): fewer actions, another log format (see the header). */
+    readonly delivery = false,
   ) {}
 
-  /** Opens the tables of `cfg`; undefined when none is configured. Throws MapError when a table cannot be opened. */
-  static async open(cfg: Config): Promise<ContentChecks | undefined> {
+  /**
+   * Opens the tables of `cfg` (cleanup's, or with `prefix` `smtp_`/`lmtp_` the SMTP client's); undefined when none
+   * is configured. Throws MapError when a table cannot be opened.
+   */
+  static async open(cfg: Config, prefix: "" | "smtp_" | "lmtp_" = ""): Promise<ContentChecks | undefined> {
     const opened = new Map<string, LookupTable>();
     const open = async (param: string): Promise<Tables | undefined> => {
       const tables: LookupTable[] = [];
@@ -118,14 +129,16 @@ export class ContentChecks {
       }
       return tables.length > 0 ? { param, tables } : undefined;
     };
-    const header = await open("header_checks");
-    const mimeHeader = await open("mime_header_checks");
-    const nestedHeader = await open("nested_header_checks");
-    const body = await open("body_checks");
-    const rejectChars = unescapeC(cfg.get("message_reject_characters"));
-    const stripChars = unescapeC(cfg.get("message_strip_characters"));
+    const header = await open(`${prefix}header_checks`);
+    const mimeHeader = await open(`${prefix}mime_header_checks`);
+    const nestedHeader = await open(`${prefix}nested_header_checks`);
+    const body = await open(`${prefix}body_checks`);
+    const delivery = prefix !== "";
+    const rejectChars = delivery ? "" : unescapeC(cfg.get("message_reject_characters"));
+    const stripChars = delivery ? "" : unescapeC(cfg.get("message_strip_characters"));
     if (!header && !mimeHeader && !nestedHeader && !body && rejectChars === "" && stripChars === "") return undefined;
-    return new ContentChecks(header, mimeHeader, nestedHeader, body, cfg.getInt("body_checks_size_limit"), Math.max(1, cfg.getInt("line_length_limit")), rejectChars, stripChars);
+    const sizeLimit = delivery ? 0 : cfg.getInt("body_checks_size_limit");
+    return new ContentChecks(header, mimeHeader, nestedHeader, body, sizeLimit, Math.max(1, cfg.getInt("line_length_limit")), rejectChars, stripChars, delivery);
   }
 
   /** True when MIME part and nested headers matter (any header table besides header_checks, or body_checks). */
@@ -161,6 +174,9 @@ const asText = (bin: string) => (isAscii(bin) ? bin : Buffer.from(bin, "latin1")
 const asBinary = (text: string) => (isAscii(text) ? text : Buffer.from(text, "utf8").toString("latin1"));
 
 const DROP = null;
+
+/** What the SMTP client's checks can do (Postfix's header_body_checks.c with smtp's call-backs). */
+const DELIVERY_ACTIONS = new Set(["WARN", "INFO", "REPLACE", "PREPEND", "STRIP", "IGNORE", "DUNNO", "OK"]);
 
 /** The checks of one message: header() and body() say what to write; verdict says what to do with it. */
 export class MessageChecks {
@@ -261,16 +277,21 @@ export class MessageChecks {
       return undefined;
     } catch (e) {
       if (!(e instanceof MapError)) throw e;
-      msgLogAs("cleanup", "warning", `${this.subject.queueId}: ${t.param} map lookup problem -- message not accepted, try again later`);
+      // (the SMTP client logs its own warning and defers the delivery)
+      if (!this.checks.delivery) msgLogAs("cleanup", "warning", `${this.subject.queueId}: ${t.param} map lookup problem -- message not accepted, try again later`);
       this.verdict.lookupFailed = t.param;
       this.active = false;
       return undefined;
     }
   }
 
-  /** Logs an action as Postfix's cleanup does (see the header). */
+  /** Logs an action as Postfix's cleanup (or the SMTP client) does (see the header). */
   private log(action: string, context: string, content: string, text: string): void {
     const s = this.subject;
+    if (this.checks.delivery) {
+      msgLog("info", `${s.queueId}: ${action}: ${context} ${content.slice(0, 200)}${text !== "" ? `: ${text}` : ""}`);
+      return;
+    }
     let line = `${s.queueId}: ${action}: ${context} ${content.slice(0, 200)} from ${s.origin ?? "local"}; from=<${s.sender}>`;
     if (s.recipient !== undefined) line += ` to=<${s.recipient}>`;
     if (s.proto !== undefined) line += ` proto=${s.proto}`;
@@ -284,7 +305,11 @@ export class MessageChecks {
     const cut = value.search(/[ \t]/);
     const command = (cut < 0 ? value : value.slice(0, cut)).toUpperCase();
     const text = cut < 0 ? "" : value.slice(cut).replace(/^[ \t\r\n\v\f]+/, "");
-    const warn = (w: string) => msgLogAs("cleanup", "warning", w);
+    const warn = (w: string) => (this.checks.delivery ? msgLog("warning", w) : msgLogAs("cleanup", "warning", w));
+    if (this.checks.delivery && !DELIVERY_ACTIONS.has(command)) {
+      warn(`unsupported command in ${param} map: ${value}`);
+      return undefined;
+    }
     switch (command) {
       case "REJECT": {
         let reason = text !== "" ? dsnPrepend("5.7.1", text) : "5.7.1 message content rejected";

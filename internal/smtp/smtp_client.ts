@@ -30,6 +30,9 @@
  * smtp_sasl_auth_soft_bounce), `SASL authentication failed; cannot authenticate to server H[A]: no mechanism
  * available`, `local data error while talking to H[A]` when the table fails. Success logs nothing. With
  * credentials, a TLS handshake failure at level may is not retried in plaintext.
+ * Outgoing rewriting (smtp_content.ts): smtp_generic_maps maps MAIL FROM / RCPT TO and the message's address
+ * headers, and smtp_header_checks / smtp_body_checks change the content, before MAIL FROM (a table that fails
+ * defers the message: `local data error while talking to H[A]`).
  * Connection reuse: every session that ends a transaction cleanly and is not TLS is filed in the process's
  * session cache, whether or not more mail is waiting (Postfix asks for that only when the queue manager sees a
  * backlog; an idle session costs the server a connection for smtp_connection_cache_time_limit at most). With
@@ -52,6 +55,7 @@ import { parseDestination, splitDestinations, NexthopError } from "./nexthop.ts"
 import { ServerAddressFinder, type ServerAddress, type Why } from "./server_addresses.ts";
 import { SessionCache, type CachedSession } from "./session_cache.ts";
 import { DataEncoder } from "./data_encoder.ts";
+import { ContentLookupError, type OutgoingContent } from "./smtp_content.ts";
 import type { SmtpSettings, TlsLevel } from "./settings.ts";
 import { MapError } from "../maps/index.ts";
 import { addAuthLine, lookupSaslPassword, openSaslTables, saslAuthenticate, type SaslCredentials, type SaslTables } from "./sasl_auth.ts";
@@ -118,6 +122,8 @@ interface RcptState {
 
 /** Everything about one delivery request while it is being worked on. */
 interface State {
+  /** The content as smtp_content.ts rewrote it, made once per request (undefined: not yet, or nothing to do). */
+  rewritten?: Uint8Array[];
   req: DeliveryRequest;
   handoff: number;
   rcpts: RcptState[];
@@ -143,6 +149,8 @@ export interface SmtpClientParts {
   /** The master.cf service name (smtp, relay, lmtp …): part of the cache keys. */
   service: string;
   tlsContext: TlsContext;
+  /** smtp_generic_maps and the smtp_*_checks (smtp_content.ts); absent when none is set. */
+  content?: OutgoingContent;
 }
 
 const XFER_STATES = {
@@ -798,7 +806,20 @@ export class SmtpClient {
       return;
     }
     st.connected = Date.now();
-    let mail = `MAIL FROM:<${this.quote821(req.sender)}>`;
+    // generic mapping and content checks first: a table that fails defers the message before MAIL FROM
+    const outgoing = this.parts.content;
+    if (outgoing && st.rewritten === undefined) {
+      try {
+        st.rewritten = outgoing.rewrite(req.queueId, st.file.content());
+      } catch (e) {
+        if (!(e instanceof ContentLookupError || e instanceof MapError)) throw e;
+        this.bulkFail(st, "4.3.0", `local data error while talking to ${session.namaddr}`, {});
+        st.completeSession = true;
+        return;
+      }
+    }
+    const envelope = (a: string) => this.quote821(outgoing ? outgoing.envelopeAddress(a) : a);
+    let mail = `MAIL FROM:<${envelope(req.sender)}>`;
     if (session.size) mail += ` SIZE=${req.size}`;
     if (session.eightBitMime) {
       if (st.encoding === "8bit") mail += " BODY=8BITMIME";
@@ -811,7 +832,7 @@ export class SmtpClient {
     // smtp_send_dummy_mail_auth: this system authenticated, not the sender.
     if (s.sasl.enable && s.sasl.dummyMailAuth && session.auth) mail += " AUTH=<>";
     const rcptCmd = (x: RcptState) => {
-      let c = `RCPT TO:<${this.quote821(x.r.address)}>`;
+      let c = `RCPT TO:<${envelope(x.r.address)}>`;
       if (session.dsn) {
         let orcpt = x.r.orcpt;
         if (orcpt === "" && x.r.origAddress !== "") orcpt = `rfc822;${quoteLocalPart(x.r.origAddress)}`;
@@ -975,7 +996,7 @@ export class SmtpClient {
     const session = st.session!;
     const enc = new DataEncoder(this.s.lineLengthLimit);
     const tmo = this.s.timeouts.dataXfer * 1000;
-    for (const chunk of st.file.content()) await session.conn.write(enc.push(chunk), tmo);
+    for (const chunk of st.rewritten ?? st.file.content()) await session.conn.write(enc.push(chunk), tmo);
     const tail = enc.finish();
     if (tail.length) await session.conn.write(tail, tmo);
     if (enc.brokeLongLine) msgInfo(`${st.req.queueId}: breaking line > ${this.s.lineLengthLimit} bytes with <CR><LF>SPACE`);

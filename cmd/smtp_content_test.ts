@@ -1,0 +1,67 @@
+/**
+ * smtp_generic_maps and smtp_header_checks/smtp_body_checks end to end, through the compiled binary: a message
+ * submitted with sendmail on a host without a public domain reaches the relay with its envelope sender and From:
+ * mapped, its Subject replaced and a body line redacted; the mail log keeps the original addresses and shows the
+ * checks' lines, as Postfix's smtp does.
+ */
+import { test, expect, beforeAll, afterAll, setDefaultTimeout } from "bun:test";
+import { existsSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { makeInstance, runTool, readMaillog, waitFor, type Instance } from "./_testkit.ts";
+import { stockMasterCf } from "../internal/config/stock_config.ts";
+import { startTestSmtpServer, type TestSmtpServer } from "../internal/smtp/_test_smtp_server.ts";
+
+setDefaultTimeout(30000);
+
+let inst: Instance;
+let relay: TestSmtpServer;
+const log = () => readMaillog(inst);
+
+beforeAll(async () => {
+  relay = await startTestSmtpServer({ host: "127.0.0.1" });
+  inst = makeInstance(
+    [
+      "inet_protocols = ipv4",
+      "myhostname = box.localdomain",
+      "mydomain = localdomain",
+      `relayhost = [127.0.0.1]:${relay.port}`,
+      "smtp_generic_maps = inline:{ { alice@box.localdomain = alice.smith@isp.example } }",
+      "smtp_header_checks = regexp:$config_directory/smtp_header_checks",
+      "smtp_body_checks = regexp:$config_directory/smtp_body_checks",
+      "",
+    ].join("\n"),
+  );
+  writeFileSync(join(inst.config, "smtp_header_checks"), "/^Subject: (.*)/ REPLACE Subject: [box] $1\n");
+  writeFileSync(join(inst.config, "smtp_body_checks"), "/^password: / REPLACE password: [redacted]\n");
+  writeFileSync(join(inst.config, "master.cf"), stockMasterCf(null));
+  expect(runTool("postfix", ["-c", inst.config, "start"]).status).toBe(0);
+  await waitFor("the smtp agent", () => existsSync(join(inst.queue, "private", "smtp")));
+});
+
+afterAll(async () => {
+  runTool("postfix", ["-c", inst.config, "abort"]);
+  if (process.env.KEEP_INSTANCE) console.log(`instance kept: ${inst.dir}`);
+  else inst.cleanup();
+  await relay.close();
+});
+
+test("the relay sees the mapped sender and From:, the replaced Subject and the redacted line", async () => {
+  const r = runTool("sendmail", ["-f", "alice", "friend@remote.example"], {
+    env: { MAIL_CONFIG: inst.config },
+    stdin: "From: Alice <alice>\nTo: friend@remote.example\nSubject: hello\n\nhi\npassword: hunter2\n",
+  });
+  expect(r.status).toBe(0);
+  await waitFor("the message at the relay", () => relay.messages.length === 1);
+  const m = relay.messages[0]!;
+  expect(m.mailFrom).toBe("alice.smith@isp.example");
+  expect(m.rcpts).toEqual(["friend@remote.example"]);
+  expect(m.data).toContain("From: Alice <alice.smith@isp.example>\r\n");
+  expect(m.data).toContain("Subject: [box] hello\r\n");
+  expect(m.data).toContain("\r\nhi\r\npassword: [redacted]\r\n");
+  expect(m.data).not.toContain("hunter2");
+  await waitFor("the delivery line", () => /status=sent/.test(log()));
+  const id = /(\w+): from=<alice@box\.localdomain>/.exec(log())![1]!;
+  expect(log()).toMatch(new RegExp(`postfix/smtp\\[\\d+\\]: ${id}: replace: header Subject: hello: Subject: \\[box\\] hello`));
+  expect(log()).toMatch(new RegExp(`${id}: replace: body password: hunter2: password: \\[redacted\\]`));
+  expect(log()).toMatch(new RegExp(`${id}: to=<friend@remote\\.example>, relay=127\\.0\\.0\\.1\\[127\\.0\\.0\\.1\\]:${relay.port}, .*status=sent`));
+});

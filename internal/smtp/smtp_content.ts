@@ -1,0 +1,178 @@
+/**
+ * smtp_content — what the SMTP and LMTP clients change in a message on its way out (Postfix's smtp_proto.c:
+ * smtp_header_rewrite(), smtp_body_rewrite(), smtp_rewrite_generic_internal()).
+ *
+ *   smtp_generic_maps          addresses as the world should see them (a host without a valid domain of its own):
+ *                              the envelope sender and each recipient of MAIL FROM / RCPT TO (not the empty
+ *                              sender), and every address in the message's own sender and recipient headers
+ *                              (From, To, Cc, Reply-To … — the header table's classes; not MIME part headers).
+ *                              Lookups are mail_addr_find's (user+ext@domain, user@domain, user for local
+ *                              domains, @domain); an `@domain` result keeps the local part; the extension is
+ *                              carried over when propagate_unmatched_extensions has `generic`. The log keeps the
+ *                              original addresses, as Postfix's does.
+ *   smtp_header_checks, smtp_mime_header_checks, smtp_nested_header_checks, smtp_body_checks
+ *                              content_checks.ts in its SMTP-client form: WARN, INFO, REPLACE, PREPEND, STRIP,
+ *                              IGNORE, DUNNO; logged `QID: replace: header Subject: … : TEXT`.
+ * (lmtp_ for the LMTP client.) MIME structure is read when there are content checks (so that MIME part headers go
+ * to smtp_mime_header_checks), not for generic mapping alone. With none of these parameters set, open() returns
+ * undefined and the content goes out untouched.
+ *
+ * Contract: rewrite() reads the whole message (a message is at most message_size_limit bytes) and returns the
+ * changed content, or throws ContentLookupError when a table fails (after the warning Postfix logs: `QID: smtp
+ * header checks lookup error`); the caller then defers the delivery.
+ */
+import type { Config } from "../config/config.ts";
+import { msgWarn } from "../log/msg.ts";
+import { openMap, type LookupTable } from "../maps/index.ts";
+import { HeaderParser, findHeaderInfo, headerNameLength, type Header, type HeaderClass } from "../message/index.ts";
+import { parseAddressTree, addressTokens, addressInternal, externalizeTokens } from "../address/tok822.ts";
+import { quoteLocalPart } from "../address/quote_local.ts";
+import { compileDomainList, type DomainList } from "../resolve/match_list.ts";
+import { mailAddrFind, type TableList } from "../resolve/mail_addr_find.ts";
+import { ContentChecks } from "../cleanup/content_checks.ts";
+
+/** A table failed while the content was rewritten: the delivery is deferred. */
+export class ContentLookupError extends Error {}
+
+/** The outgoing rewriting of one SMTP/LMTP client; see the header. */
+export class OutgoingContent {
+  private constructor(
+    private readonly cfg: Config,
+    private readonly generic: TableList,
+    private readonly localDomains: DomainList,
+    private readonly checks: ContentChecks | undefined,
+    private readonly prefix: "smtp_" | "lmtp_",
+  ) {}
+
+  /** The rewriting `cfg` asks for, or undefined when there is none. Throws MapError when a table cannot be opened. */
+  static async open(cfg: Config, command: "smtp" | "lmtp"): Promise<OutgoingContent | undefined> {
+    const prefix = command === "lmtp" ? "lmtp_" : "smtp_";
+    const tables: LookupTable[] = [];
+    for (const spec of cfg.getList(`${prefix}generic_maps`)) tables.push(await openMap(spec));
+    const checks = await ContentChecks.open(cfg, prefix);
+    if (tables.length === 0 && checks === undefined) return undefined;
+    const local = await compileDomainList(cfg.get("mydestination"), "mydestination", cfg.get("parent_domain_matches_subdomains"));
+    return new OutgoingContent(cfg, { title: `${prefix}generic_maps`, tables }, local, checks, prefix);
+  }
+
+  /** An envelope address (internal form) as smtp_generic_maps says it goes out; the empty sender stays empty. */
+  envelopeAddress(address: string): string {
+    if (address === "" || this.generic.tables.length === 0) return address;
+    return this.map(address) ?? address;
+  }
+
+  /** smtp_map11_internal(): the generic value for `address`, undefined when it has none. */
+  private map(address: string): string | undefined {
+    const cfg = this.cfg;
+    const found: { extension?: string } = {};
+    let v = mailAddrFind(this.generic, address, {
+      recipientDelimiter: cfg.get("recipient_delimiter"),
+      split: { ownerRequestSpecial: cfg.getBool("owner_request_special"), doubleBounceSender: cfg.get("double_bounce_sender") },
+      myorigin: cfg.get("myorigin"),
+      isLocalDomain: (d) => this.localDomains.matches(d),
+    }, found)?.trim();
+    if (v === undefined || v === "") return undefined;
+    if (v.startsWith("@")) v = `${address.slice(0, Math.max(0, address.lastIndexOf("@")))}${v}`;
+    if (found.extension !== undefined && cfg.getList("propagate_unmatched_extensions").includes("generic")) {
+      const at = v.lastIndexOf("@");
+      v = at < 0 ? `${v}${found.extension}` : `${v.slice(0, at)}${found.extension}${v.slice(at)}`;
+    }
+    return v;
+  }
+
+  /** A primary sender/recipient header with its addresses mapped; undefined when none changed. */
+  private rewriteHeader(h: Header): string | undefined {
+    if (this.generic.tables.length === 0 || !(h.info?.sender || h.info?.recipient)) return undefined;
+    const tree = parseAddressTree(h.value, this.cfg.getInt("header_address_token_limit"));
+    let changed = false;
+    for (const addr of addressTokens(tree)) {
+      const internal = addressInternal(addr);
+      if (internal === "") continue;
+      const next = this.map(internal);
+      if (next === undefined || next === internal) continue;
+      changed = true;
+      addr.children = [{ kind: "atom", text: quoteLocalPart(next), children: [], start: -1, end: -1 }];
+    }
+    return changed ? `${h.name}: ${externalizeTokens(tree)}` : undefined;
+  }
+
+  /** The message content (LF line ends) as it goes out; see the header. */
+  rewrite(queueId: string, content: Iterable<Uint8Array>): Uint8Array[] {
+    const mc = this.checks?.forMessage({ queueId, sender: "" });
+    const out: string[] = [];
+    let size = 0;
+    const chunks: Uint8Array[] = [];
+    const put = (s: string) => {
+      out.push(s);
+      size += s.length;
+      if (size >= 65536) flush();
+    };
+    const flush = () => {
+      if (out.length === 0) return;
+      chunks.push(Buffer.from(out.join(""), "latin1"));
+      out.length = 0;
+      size = 0;
+    };
+    const emitLines = (text: string) => put(`${text}\n`);
+    const failed = () => {
+      if (mc?.verdict.lookupFailed === undefined) return;
+      const what = mc.verdict.lookupFailed.endsWith("body_checks") ? "body" : "header";
+      msgWarn(`${queueId}: ${this.prefix.slice(0, -1)} ${what} checks lookup error`);
+      throw new ContentLookupError(`${mc.verdict.lookupFailed} lookup error`);
+    };
+    const parser = new HeaderParser(
+      {
+        header: (h: Header, cls: HeaderClass) => {
+          let text = h.text;
+          if (mc) {
+            const r = mc.header(text, cls, h.info, emitLines);
+            failed();
+            if (r === null) return;
+            if (r !== undefined) text = r;
+          }
+          if (cls === "primary" && this.generic.tables.length > 0) {
+            const cur = text === h.text ? h : parseHeaderText(text);
+            text = this.rewriteHeader(cur) ?? text;
+          }
+          emitLines(text);
+        },
+        endOfHeaders: () => {},
+        body: (record, partial, offset) => {
+          let text = record;
+          if (mc) {
+            const r = mc.body(text, offset, (l) => put(`${l}\n`));
+            failed();
+            if (r === null) return;
+            if (r !== undefined) text = r;
+          }
+          put(partial ? text : `${text}\n`);
+        },
+      },
+      {
+        headerSizeLimit: this.cfg.getInt("header_size_limit"),
+        ...(this.checks ? { mime: { nestingLimit: this.cfg.getInt("mime_nesting_limit"), boundaryLengthLimit: this.cfg.getInt("mime_boundary_length_limit") } } : {}),
+      },
+    );
+    let pending = "";
+    for (const chunk of content) {
+      const s = pending + Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength).toString("latin1");
+      let start = 0;
+      for (let nl = s.indexOf("\n"); nl >= 0; nl = s.indexOf("\n", start)) {
+        parser.push(s.slice(start, nl));
+        start = nl + 1;
+      }
+      pending = s.slice(start);
+    }
+    if (pending !== "") parser.push(pending, true);
+    parser.finish();
+    flush();
+    return chunks;
+  }
+}
+
+/** A REPLACEd header as a Header (its name is what precedes the colon). */
+function parseHeaderText(text: string): Header {
+  const n = headerNameLength(text);
+  const name = text.slice(0, n).trimEnd();
+  return { name, text, value: text.slice(n + 1), info: findHeaderInfo(name), truncated: false };
+}
