@@ -124,3 +124,24 @@ export async function waitFor(what: string, pred: () => boolean, ms = 10000): Pr
   }
   throw new Error(`timed out waiting for ${what}`);
 }
+
+/**
+ * Writes `masterCf` into the instance, runs `postfix start`, and waits until each of `services` has its socket
+ * under private/ and each TCP port on 127.0.0.1 accepts connections.
+ */
+export async function startMailSystem(inst: Instance, masterCf: string, opts: { services?: string[]; ports?: number[] } = {}): Promise<void> {
+  writeFileSync(join(inst.config, "master.cf"), masterCf);
+  const r = runTool("postfix", ["-c", inst.config, "start"]);
+  if (r.status !== 0) throw new Error(`postfix start failed (${r.status}): ${r.stderr}`);
+  for (const s of opts.services ?? []) await waitFor(`the ${s} service`, () => existsSync(join(inst.queue, "private", s)));
+  for (const p of opts.ports ?? []) {
+    await waitFor(`port ${p}`, () => Bun.spawnSync(["bash", "-c", `exec 3<>/dev/tcp/127.0.0.1/${p}`]).exitCode === 0);
+  }
+}
+
+/** `postfix abort`, then the instance goes (kept with KEEP_INSTANCE=1, which prints where). */
+export function stopMailSystem(inst: Instance): void {
+  runTool("postfix", ["-c", inst.config, "abort"]);
+  if (process.env.KEEP_INSTANCE) console.log(`instance kept: ${inst.dir}`);
+  else inst.cleanup();
+}

@@ -5,9 +5,9 @@
  * received over SMTP by a service with `-o receive_override_options=no_address_mappings` gets neither.
  */
 import { test, expect, beforeAll, afterAll, setDefaultTimeout } from "bun:test";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { makeInstance, runTool, readMaillog, waitFor, type Instance } from "./_testkit.ts";
+import { makeInstance, runTool, readMaillog, startMailSystem, stopMailSystem, waitFor, type Instance } from "./_testkit.ts";
 import { stockMasterCf } from "../internal/config/stock_config.ts";
 import { TestSmtpClient, freePort } from "../internal/smtpd/_test_client.ts";
 import { getpwuid } from "../internal/sys/passwd.ts";
@@ -40,16 +40,11 @@ beforeAll(async () => {
       "",
     ].join("\n"),
   );
-  writeFileSync(join(inst.config, "master.cf"), stockMasterCf(null) + `127.0.0.1:${port} inet n - n - - smtpd\n  -o receive_override_options=no_address_mappings\n`);
-  expect(runTool("postfix", ["-c", inst.config, "start"]).status).toBe(0);
-  await waitFor("the local agent", () => existsSync(join(inst.queue, "private", "local")));
-  await waitFor(`port ${port}`, () => Bun.spawnSync(["bash", "-c", `exec 3<>/dev/tcp/127.0.0.1/${port}`]).exitCode === 0);
+  await startMailSystem(inst, stockMasterCf(null) + `127.0.0.1:${port} inet n - n - - smtpd\n  -o receive_override_options=no_address_mappings\n`, { services: ["local"], ports: [port] });
 });
 
 afterAll(() => {
-  runTool("postfix", ["-c", inst.config, "abort"]);
-  if (process.env.KEEP_INSTANCE) console.log(`instance kept: ${inst.dir}`);
-  else inst.cleanup();
+  stopMailSystem(inst);
 });
 
 test("sendmail: the sender and From: are masqueraded; always_bcc and sender_bcc_maps get their copies", async () => {

@@ -9,7 +9,7 @@
 import { test, expect, beforeAll, afterAll, setDefaultTimeout } from "bun:test";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { makeInstance, runTool, readMaillog, waitFor, type Instance } from "./_testkit.ts";
+import { makeInstance, runTool, readMaillog, startMailSystem, stopMailSystem, waitFor, type Instance } from "./_testkit.ts";
 import { stockMasterCf } from "../internal/config/stock_config.ts";
 import { TestSmtpClient, freePort } from "../internal/smtpd/_test_client.ts";
 import { getpwuid } from "../internal/sys/passwd.ts";
@@ -67,16 +67,11 @@ beforeAll(async () => {
   );
   writeFileSync(join(inst.config, "mime_header_checks"), '/^Content-(Type|Disposition):.*name="?[^"]*\\.exe/ REJECT executable attachments are not accepted\n');
   writeFileSync(join(inst.config, "body_checks"), "/^password: / REPLACE password: [removed]\n");
-  writeFileSync(join(inst.config, "master.cf"), stockMasterCf(`127.0.0.1:${port}`));
-  expect(runTool("postfix", ["-c", inst.config, "start"]).status).toBe(0);
-  await waitFor("the local agent", () => existsSync(join(inst.queue, "private", "local")));
-  await waitFor(`port ${port}`, () => Bun.spawnSync(["bash", "-c", `exec 3<>/dev/tcp/127.0.0.1/${port}`]).exitCode === 0);
+  await startMailSystem(inst, stockMasterCf(`127.0.0.1:${port}`), { services: ["local"], ports: [port] });
 });
 
 afterAll(() => {
-  runTool("postfix", ["-c", inst.config, "abort"]);
-  if (process.env.KEEP_INSTANCE) console.log(`instance kept: ${inst.dir}`);
-  else inst.cleanup();
+  stopMailSystem(inst);
 });
 
 test("smtpd replies with a REJECT's own status and text; cleanup logs the header, the client and the envelope", async () => {

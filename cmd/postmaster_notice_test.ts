@@ -5,9 +5,9 @@
  * Postfix's bounce daemon logs them.
  */
 import { test, expect, beforeAll, afterAll, setDefaultTimeout } from "bun:test";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { makeInstance, runTool, readMaillog, waitFor, type Instance } from "./_testkit.ts";
+import { makeInstance, runTool, readMaillog, startMailSystem, stopMailSystem, waitFor, type Instance } from "./_testkit.ts";
 import { stockMasterCf } from "../internal/config/stock_config.ts";
 import { getpwuid } from "../internal/sys/passwd.ts";
 
@@ -37,15 +37,11 @@ beforeAll(async () => {
       "",
     ].join("\n"),
   );
-  writeFileSync(join(inst.config, "master.cf"), stockMasterCf(null));
-  expect(runTool("postfix", ["-c", inst.config, "start"]).status).toBe(0);
-  await waitFor("the local agent", () => existsSync(join(inst.queue, "private", "local")));
+  await startMailSystem(inst, stockMasterCf(null), { services: ["local"] });
 });
 
 afterAll(() => {
-  runTool("postfix", ["-c", inst.config, "abort"]);
-  if (process.env.KEEP_INSTANCE) console.log(`instance kept: ${inst.dir}`);
-  else inst.cleanup();
+  stopMailSystem(inst);
 });
 
 /** The queue ID pickup gave the message with `subject` (from its message-id line's neighbour, the uid line). */

@@ -9,7 +9,7 @@
 import { test, expect, beforeAll, afterAll, setDefaultTimeout } from "bun:test";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { makeInstance, readMaillog, runTool, waitFor, type Instance } from "./_testkit.ts";
+import { makeInstance, readMaillog, runTool, startMailSystem, stopMailSystem, waitFor, type Instance } from "./_testkit.ts";
 import { stockMasterCf } from "../internal/config/stock_config.ts";
 import { TestSmtpClient, freePort } from "../internal/smtpd/_test_client.ts";
 import { getpwuid } from "../internal/sys/passwd.ts";
@@ -57,23 +57,13 @@ beforeAll(async () => {
   const relocated = join(inst.config, "relocated");
   writeFileSync(relocated, "moved@host.example.test\tnewuser@elsewhere.test\nolduser\tnew@other.test\n");
   writeFileSync(join(inst.config, "main.cf"), `${readFileSync(join(inst.config, "main.cf"), "utf8")}relocated_maps = texthash:${relocated}\n`);
-  writeFileSync(
-    join(inst.config, "master.cf"),
+  const masterCf =
     stockMasterCf(`127.0.0.1:${mainPort}`) +
-      `127.0.0.1:${reinjectPort} inet n - n - - smtpd\n  -o receive_override_options=no_unknown_recipient_checks\n  -o syslog_name=postfix/reinject\n`,
-  );
-  expect(runTool("postfix", ["-c", inst.config, "start"]).status).toBe(0);
-  await waitFor("the local agent", () => existsSync(join(inst.queue, "private", "local")));
-  for (const p of [mainPort, reinjectPort]) {
-    await waitFor(`port ${p}`, () => Bun.spawnSync(["bash", "-c", `exec 3<>/dev/tcp/127.0.0.1/${p}`]).exitCode === 0);
-  }
+    `127.0.0.1:${reinjectPort} inet n - n - - smtpd\n  -o receive_override_options=no_unknown_recipient_checks\n  -o syslog_name=postfix/reinject\n`;
+  await startMailSystem(inst, masterCf, { services: ["local"], ports: [mainPort, reinjectPort] });
 });
 
-afterAll(() => {
-  runTool("postfix", ["-c", inst.config, "abort"]);
-  if (process.env.KEEP_INSTANCE) console.log(`instance kept: ${inst.dir}`);
-  else inst.cleanup();
-});
+afterAll(() => stopMailSystem(inst));
 
 test("RCPT TO a relocated user: 550 5.1.6 … User has moved to NEWADDR, logged as a NOQUEUE reject", async () => {
   const c = await session(mainPort, `${me}@host.example.test`);

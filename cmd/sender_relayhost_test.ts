@@ -4,9 +4,7 @@
  * port, so they wait in the queue); the null sender uses the `<>` key.
  */
 import { test, expect, beforeAll, afterAll, setDefaultTimeout } from "bun:test";
-import { existsSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
-import { makeInstance, runTool, readMaillog, waitFor, type Instance } from "./_testkit.ts";
+import { makeInstance, runTool, readMaillog, startMailSystem, stopMailSystem, waitFor, type Instance } from "./_testkit.ts";
 import { stockMasterCf } from "../internal/config/stock_config.ts";
 import { freePort } from "../internal/smtpd/_test_client.ts";
 import { startTestSmtpServer, type TestSmtpServer } from "../internal/smtp/_test_smtp_server.ts";
@@ -35,15 +33,11 @@ beforeAll(async () => {
       "",
     ].join("\n"),
   );
-  writeFileSync(join(inst.config, "master.cf"), stockMasterCf(null));
-  expect(runTool("postfix", ["-c", inst.config, "start"]).status).toBe(0);
-  await waitFor("the smtp agent", () => existsSync(join(inst.queue, "private", "smtp")));
+  await startMailSystem(inst, stockMasterCf(null), { services: ["smtp"] });
 });
 
 afterAll(async () => {
-  runTool("postfix", ["-c", inst.config, "abort"]);
-  if (process.env.KEEP_INSTANCE) console.log(`instance kept: ${inst.dir}`);
-  else inst.cleanup();
+  stopMailSystem(inst);
   await relay.close();
 });
 

@@ -5,9 +5,9 @@
  * checks' lines, as Postfix's smtp does.
  */
 import { test, expect, beforeAll, afterAll, setDefaultTimeout } from "bun:test";
-import { existsSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { makeInstance, runTool, readMaillog, waitFor, type Instance } from "./_testkit.ts";
+import { makeInstance, runTool, readMaillog, startMailSystem, stopMailSystem, waitFor, type Instance } from "./_testkit.ts";
 import { stockMasterCf } from "../internal/config/stock_config.ts";
 import { startTestSmtpServer, type TestSmtpServer } from "../internal/smtp/_test_smtp_server.ts";
 
@@ -33,15 +33,11 @@ beforeAll(async () => {
   );
   writeFileSync(join(inst.config, "smtp_header_checks"), "/^Subject: (.*)/ REPLACE Subject: [box] $1\n");
   writeFileSync(join(inst.config, "smtp_body_checks"), "/^password: / REPLACE password: [redacted]\n");
-  writeFileSync(join(inst.config, "master.cf"), stockMasterCf(null));
-  expect(runTool("postfix", ["-c", inst.config, "start"]).status).toBe(0);
-  await waitFor("the smtp agent", () => existsSync(join(inst.queue, "private", "smtp")));
+  await startMailSystem(inst, stockMasterCf(null), { services: ["smtp"] });
 });
 
 afterAll(async () => {
-  runTool("postfix", ["-c", inst.config, "abort"]);
-  if (process.env.KEEP_INSTANCE) console.log(`instance kept: ${inst.dir}`);
-  else inst.cleanup();
+  stopMailSystem(inst);
   await relay.close();
 });
 
