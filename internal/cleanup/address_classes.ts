@@ -19,7 +19,7 @@
 import type { Config } from "../config/config.ts";
 import { splitList } from "../config/config.ts";
 import { msgWarn } from "../log/msg.ts";
-import { openMap, type LookupTable } from "../maps/index.ts";
+import { openMapOrSurrogate, type LookupTable } from "../maps/index.ts";
 import { forEachListItem } from "../resolve/match_list.ts";
 
 /** The address kinds a mapping applies to. */
@@ -74,7 +74,7 @@ export class Masquerade {
     if (domains.length === 0) return undefined;
     const exceptions: Exception[] = [];
     await forEachListItem(cfg.get("masquerade_exceptions"), "masquerade_exceptions", async (item, negate) => {
-      if (/^[a-z][a-z0-9_-]*:/i.test(item)) exceptions.push({ table: await openMap(item), negate });
+      if (/^[a-z][a-z0-9_-]*:/i.test(item)) exceptions.push({ table: await openMapOrSurrogate(item), negate });
       else exceptions.push({ name: item.toLowerCase(), negate });
     });
     return new Masquerade(domains, exceptions, addressClasses(cfg, "masquerade_classes"));

@@ -62,7 +62,7 @@ import { logMessageId } from "../log/events.ts";
 import { flushLogRecords, msgLogAs } from "../log/msg.ts";
 
 import { createQueueFile, ATTR, DSN_NOTIFY, type QueueFileWriter, type RecipientInput } from "../queue/index.ts";
-import { openMap, MapError, type LookupTable } from "../maps/index.ts";
+import { openMapOrSurrogate, MapError, type LookupTable } from "../maps/index.ts";
 import { isAscii } from "../maps/casefold.ts";
 import { HeaderParser, headerNameLength, makeHeaderTable, makeMessageId, makeReceivedHeader, makeDateHeader, makeFromHeader, type Header, type HeaderClass } from "../message/index.ts";
 import { parseAddressTree, addressTokens, addressInternal, externalizeTokens, type AddressToken } from "../address/tok822.ts";
@@ -210,7 +210,7 @@ export class Cleanup {
   static async create(cfg: Config): Promise<Cleanup> {
     const open = async (title: string): Promise<TableList> => {
       const tables: LookupTable[] = [];
-      for (const spec of cfg.getList(title)) tables.push(await openMap(spec));
+      for (const spec of cfg.getList(title)) tables.push(await openMapOrSurrogate(spec));
       return { title, tables };
     };
     const maps: Mappings = {

@@ -42,7 +42,7 @@
  * `QID: reject: content LINE from …: 5.7.1 disallowed character`; characters to strip are removed from every
  * line. Both end with the checks (after REJECT, DISCARD, PASS or REDIRECT).
  *
- * A table that cannot be read when looked up makes the message a temporary failure: `warning: QID: header_checks
+ * A table that cannot be read when looked up (or opened at all) makes the message a temporary failure: `warning: QID: header_checks
  * map lookup problem -- message not accepted, try again later`.
  *
  * The SMTP client's checks (open() with prefix `smtp_` or `lmtp_`: smtp_header_checks, smtp_mime_header_checks,
@@ -56,7 +56,7 @@
  */
 import type { Config } from "../config/config.ts";
 import { msgLog, msgLogAs } from "../log/msg.ts";
-import { openMap, MapError, type LookupTable } from "../maps/index.ts";
+import { openMapOrSurrogate, MapError, type LookupTable } from "../maps/index.ts";
 import { isAscii } from "../maps/casefold.ts";
 import { headerNameLength, type HeaderClass, type HeaderInfo } from "../message/index.ts";
 import { dsnPrepend } from "../dsn/dsn_status.ts";
@@ -116,7 +116,8 @@ export class ContentChecks {
 
   /**
    * Opens the tables of `cfg` (cleanup's, or with `prefix` `smtp_`/`lmtp_` the SMTP client's); undefined when none
-   * is configured. Throws MapError when a table cannot be opened.
+   * is configured. A table that cannot be opened is logged and fails every lookup (surrogate_table.ts), so mail is
+   * deferred until it is fixed, as with Postfix; only a spec without `type:` throws (MapError "syntax").
    */
   static async open(cfg: Config, prefix: "" | "smtp_" | "lmtp_" = ""): Promise<ContentChecks | undefined> {
     const opened = new Map<string, LookupTable>();
@@ -124,7 +125,7 @@ export class ContentChecks {
       const tables: LookupTable[] = [];
       for (const spec of cfg.getList(param)) {
         let t = opened.get(spec);
-        if (t === undefined) opened.set(spec, (t = await openMap(spec)));
+        if (t === undefined) opened.set(spec, (t = await openMapOrSurrogate(spec)));
         tables.push(t);
       }
       return tables.length > 0 ? { param, tables } : undefined;

@@ -271,3 +271,11 @@ test("a stray carriage return becomes a space, for every message (cleanup_replac
   const off = await run({}, "Subject: a\rb\n\nx\n", { internal: true, mainCf: "cleanup_replace_stray_cr_lf = no\n" });
   expect(off.content).toContain("Subject: a\rb\n");
 });
+
+test("a table that cannot be opened is logged once and defers every message, as Postfix's surrogate tables do", async () => {
+  const e = await refusal({ header_checks: `regexp:${dir}/no-such-file` }, "Subject: a\n\nx\n");
+  expect([e.temporary, e.content]).toEqual([true, false]);
+  expect(log.some((l) => l.startsWith("error: ") && l.includes("no-such-file"))).toBe(true);
+  expect(log.some((l) => /^warning: regexp:.*no-such-file is unavailable\./.test(l))).toBe(true);
+  expect(log.some((l) => /^warning: [0-9A-F]+: header_checks map lookup problem -- message not accepted, try again later$/.test(l))).toBe(true);
+});

@@ -23,7 +23,7 @@
  */
 import type { Config } from "../config/config.ts";
 import { msgWarn } from "../log/msg.ts";
-import { openMap, type LookupTable } from "../maps/index.ts";
+import { openMapOrSurrogate, type LookupTable } from "../maps/index.ts";
 import { HeaderParser, findHeaderInfo, headerNameLength, type Header, type HeaderClass } from "../message/index.ts";
 import { parseAddressTree, addressTokens, addressInternal, externalizeTokens } from "../address/tok822.ts";
 import { quoteLocalPart } from "../address/quote_local.ts";
@@ -44,11 +44,11 @@ export class OutgoingContent {
     private readonly prefix: "smtp_" | "lmtp_",
   ) {}
 
-  /** The rewriting `cfg` asks for, or undefined when there is none. Throws MapError when a table cannot be opened. */
+  /** The rewriting `cfg` asks for, or undefined when there is none; a table that cannot be opened fails its lookups. */
   static async open(cfg: Config, command: "smtp" | "lmtp"): Promise<OutgoingContent | undefined> {
     const prefix = command === "lmtp" ? "lmtp_" : "smtp_";
     const tables: LookupTable[] = [];
-    for (const spec of cfg.getList(`${prefix}generic_maps`)) tables.push(await openMap(spec));
+    for (const spec of cfg.getList(`${prefix}generic_maps`)) tables.push(await openMapOrSurrogate(spec));
     const checks = await ContentChecks.open(cfg, prefix);
     if (tables.length === 0 && checks === undefined) return undefined;
     const local = await compileDomainList(cfg.get("mydestination"), "mydestination", cfg.get("parent_domain_matches_subdomains"));
