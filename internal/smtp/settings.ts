@@ -3,6 +3,9 @@
  * smtp and relay services, `lmtp_*` for lmtp (Postfix's lmtp_params.c names: lmtp_lhlo_name, lmtp_lhlo_timeout,
  * lmtp_discard_lhlo_keywords …), with a master.cf service's `-o` overrides already in the Config.
  *
+ * TLS: smtp_tls_security_level is the default; smtp_tls_policy_maps (tls_policy.ts) replaces it per next-hop
+ * destination. In main.cf, fingerprint is read as secure and dane/dane-only as may (postkit has neither).
+ *
  * Contract: throws ConfigError for a malformed value (the daemon then exits with a fatal error, as Postfix does),
  * also for an unusable SMTP AUTH setup (sasl_auth.ts).
  */
@@ -59,6 +62,9 @@ export interface SmtpSettings {
     secureCertMatch: string[];
     serverName: string;
     noteStarttlsOffer: boolean;
+    /** smtp_tls_policy_maps (tls_policy.ts): its name, for warnings, and its tables. */
+    policyMapsName: string;
+    policyMaps: string[];
   };
   /** SMTP AUTH (sasl_auth.ts). */
   sasl: SaslSettings;
@@ -175,6 +181,8 @@ export function readSmtpSettings(cfg: Config, command: "smtp" | "lmtp"): SmtpSet
       secureCertMatch: cfg.getList(`${p}_tls_secure_cert_match`).map((s) => s.toLowerCase()),
       serverName: cfg.get(`${p}_tls_servername`).trim(),
       noteStarttlsOffer: cfg.getBool(`${p}_tls_note_starttls_offer`),
+      policyMapsName: `${p}_tls_policy_maps`,
+      policyMaps: cfg.getList(`${p}_tls_policy_maps`),
     },
     sasl: readSaslSettings(cfg, p),
   };

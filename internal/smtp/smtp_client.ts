@@ -13,7 +13,11 @@
  *   problem`).
  * - LMTP: `unix:/path` (host name $myhostname, relay=`HOST[/path]`) or `inet:host:port`/`host:port` (no MX).
  * Per session (smtp_proto.c): greeting; EHLO, falling back to HELO (LHLO for LMTP); STARTTLS per
- * smtp_tls_security_level (then EHLO again: only its reply counts); SMTP AUTH (below); MAIL FROM (SIZE, BODY,
+ * smtp_tls_security_level, or the destination's smtp_tls_policy_maps entry (tls_policy.ts: looked up once per
+ * destination as written; its level, match=, servername= and protocols= replace the main.cf settings; an
+ * invalid entry or a failing table skips every server of that destination with `warning: TLS policy lookup for
+ * DEST/HOST: client TLS configuration problem`, and the mail is deferred with 4.7.5 `client TLS configuration
+ * problem`) (then EHLO again: only its reply counts); SMTP AUTH (below); MAIL FROM (SIZE, BODY,
  * ENVID, RET; AUTH=<> with smtp_send_dummy_mail_auth), RCPT TO (NOTIFY, ORCPT), DATA — pipelined when the
  * server offers PIPELINING — the message (data_encoder.ts), `.`; then the connection is kept for reuse
  * (smtp_connection_cache_on_demand) or closed with QUIT. 2xx: sent; 4xx: deferred; 5xx: bounced (deferred with
@@ -35,7 +39,8 @@
  * defers the message: `local data error while talking to H[A]`).
  * Connection reuse: every session that ends a transaction cleanly and is not TLS is filed in the process's
  * session cache, whether or not more mail is waiting (Postfix asks for that only when the queue manager sees a
- * backlog; an idle session costs the server a connection for smtp_connection_cache_time_limit at most). With
+ * backlog; an idle session costs the server a connection for smtp_connection_cache_time_limit at most). A
+ * destination whose TLS policy requires TLS (or is invalid) never takes a cached session. With
  * smtp_sasl_password_maps set, the cache labels also hold the destination and server name, and the sender with
  * smtp_sender_dependent_authentication (Postfix's smtp_key.c), so a logged-in session serves only the same ones.
  *
@@ -57,9 +62,11 @@ import { SessionCache, type CachedSession } from "./session_cache.ts";
 import { DataEncoder } from "./data_encoder.ts";
 import { ContentLookupError, type OutgoingContent } from "./smtp_content.ts";
 import type { SmtpSettings, TlsLevel } from "./settings.ts";
-import { MapError } from "../maps/index.ts";
+import { MapError, openMapOrSurrogate } from "../maps/index.ts";
 import { addAuthLine, lookupSaslPassword, openSaslTables, saslAuthenticate, type SaslCredentials, type SaslTables } from "./sasl_auth.ts";
 import { certificateStatus, tlsClientOptions, tlsMustMatch, tlsRequired, tlsSummary, type TlsContext } from "./tls_client.ts";
+import { lookupTlsPolicy, siteTlsPolicy, tlsProtocolRange, type SiteTls } from "./tls_policy.ts";
+import type { TableList } from "../resolve/mail_addr_find.ts";
 
 /** One connection to a server, with what its EHLO said. */
 class Session implements CachedSession {
@@ -139,6 +146,8 @@ interface State {
   destLabel: string | undefined;
   /** A session ended its transaction normally (Postfix: "complete session"). */
   completeSession: boolean;
+  /** The current destination's TLS settings (smtp_tls_security_level, or its smtp_tls_policy_maps entry). */
+  tls: SiteTls;
 }
 
 /** What the engine is made of. */
@@ -195,6 +204,7 @@ export class SmtpClient {
   private readonly cache = new SessionCache<Session>();
   private readonly finder: ServerAddressFinder;
   private saslTables: Promise<SaslTables> | undefined;
+  private policyTables: Promise<TableList> | undefined;
 
   constructor(private readonly parts: SmtpClientParts) {
     this.s = parts.settings;
@@ -226,6 +236,7 @@ export class SmtpClient {
     const st: State = {
       req, handoff, file, results: [], why: { dsn: "", reason: "" }, connected: undefined, done: undefined, finalServer: false,
       rcpts: req.recipients.map((r) => ({ r, mark: "none" as Mark })), encoding: "", session: undefined, destLabel: undefined, completeSession: false,
+      tls: { level: this.s.tls.level },
     };
     try {
       st.encoding = file.envelope().attributes.get("encoding") ?? "";
@@ -368,6 +379,13 @@ export class SmtpClient {
 
   private async connectLocal(st: State, path: string): Promise<void> {
     st.finalServer = true;
+    const site = await this.siteTls(path, true);
+    if (!site) {
+      msgWarn(`TLS policy lookup error for ${this.s.myhostname}/${path}: client TLS configuration problem`);
+      st.why = { dsn: "4.7.5", reason: "client TLS configuration problem" };
+      return;
+    }
+    st.tls = site;
     const label = this.endpointLabel(st, path, this.s.myhostname, path, 0);
     st.destLabel = this.cacheWanted(st) ? this.destLabel(st, `unix:${path}`) : undefined;
     let session = st.destLabel ? await this.reuse(this.cache.takeByDest(st.destLabel)) : undefined;
@@ -384,7 +402,7 @@ export class SmtpClient {
       session = new Session(conn, this.s.myhostname, path, 0, label, this.s.timeouts.quit * 1000);
       session.dest = path;
       st.session = session;
-      let level = this.s.tls.level;
+      let level = site.level;
       if (level === "may") {
         msgWarn("smtp_connect_local: opportunistic TLS encryption is not appropriate for unix-domain destinations.");
         level = "none";
@@ -450,11 +468,15 @@ export class SmtpClient {
       }
       let addrs = res.addresses;
       const bestPref = res.bestPref;
+      // The destination's TLS policy (Postfix looks it up per server, with the same result for each).
+      const site = await this.siteTls(text, false);
+      st.tls = site ?? { level: s.tls.level };
       st.destLabel = i === 0 && this.cacheWanted(st) ? this.destLabel(st, text) : undefined;
       let sessCount = 0;
       let addrCount = 0;
       // Reuse an idle session: by next hop, then by the address of a best MX host.
-      if (this.cacheWanted(st)) {
+      // Cached sessions are never TLS: not for a destination whose policy requires TLS or is invalid.
+      if (this.cacheWanted(st) && site && !tlsRequired(site.level)) {
         const tryCached = async (cached: Session | undefined) => {
           const session = await this.reuse(cached);
           if (!session) return;
@@ -477,12 +499,18 @@ export class SmtpClient {
         const a = addrs[k]!;
         let isLast = k === addrs.length - 1;
         if (++addrCount >= s.mxAddressLimit && s.mxAddressLimit > 0) isLast = true;
+        if (!site) {
+          msgWarn(`TLS policy lookup for ${text}/${a.host}: client TLS configuration problem`);
+          st.why = { dsn: "4.7.5", reason: "client TLS configuration problem" };
+          if (isLast) break;
+          continue;
+        }
         let retryPlain = false;
         for (;;) {
           const session = await this.openSession(st, a, bestPref, text);
           if (!session) break;
           st.finalServer = finalNexthop && isLast;
-          const level: TlsLevel = retryPlain ? "none" : s.tls.level;
+          const level: TlsLevel = retryPlain ? "none" : site.level;
           retryPlain = false;
           if (await this.helo(st, level, dest.host)) {
             if (++sessCount >= s.mxSessionLimit && s.mxSessionLimit > 0) isLast = true;
@@ -674,6 +702,24 @@ export class SmtpClient {
     return this.saslTables;
   }
 
+  /**
+   * The TLS settings for a next-hop destination (tls_policy.ts), logging the policy's warnings; undefined when the
+   * policy is invalid or its table failed (the destination is then not tried).
+   */
+  private async siteTls(dest: string, unix: boolean): Promise<SiteTls | undefined> {
+    const s = this.s.tls;
+    if (s.policyMaps.length === 0) return { level: s.level };
+    this.policyTables ??= (async () => {
+      const tables = [];
+      for (const spec of s.policyMaps) tables.push(await openMapOrSurrogate(spec));
+      return { title: s.policyMapsName, tables };
+    })();
+    const maps = await this.policyTables;
+    const r = siteTlsPolicy(lookupTlsPolicy(maps, dest), s.level, dest, unix);
+    for (const w of r.warnings) msgWarn(w);
+    return r.site;
+  }
+
   /** smtp_sasl_passwd_lookup() for the current session; throws MapError after Postfix's warning. */
   private async saslCredentials(st: State): Promise<SaslCredentials | undefined> {
     const session = st.session!;
@@ -739,9 +785,20 @@ export class SmtpClient {
     const s = this.s;
     const session = st.session!;
     session.dontCache = true;
+    const site = st.tls;
+    const sni = site.serverName ?? s.tls.serverName;
     let t;
     try {
-      t = await session.conn.startTls(tlsClientOptions(this.parts.tlsContext, s.tls.serverName === "hostname" ? session.host : s.tls.serverName === "nexthop" ? nexthopHost : s.tls.serverName), s.timeouts.starttls * 1000);
+      const options = tlsClientOptions(this.parts.tlsContext, sni === "hostname" ? session.host : sni === "nexthop" ? nexthopHost : sni);
+      if (site.protocols !== undefined) {
+        const range = tlsProtocolRange(site.protocols);
+        if (!range) {
+          msgWarn(`${session.namaddrport}: Invalid TLS protocol list "${site.protocols}": aborting TLS session`);
+          throw new Error("invalid protocol list");
+        }
+        Object.assign(options, range);
+      }
+      t = await session.conn.startTls(options, s.timeouts.starttls * 1000);
     } catch {
       // Not when SASL credentials exist: a server may offer AUTH only over TLS (Postfix's HAVE_SASL_CREDENTIALS).
       if (level === "may" && !(await this.haveSaslCredentials(st))) {
@@ -757,7 +814,7 @@ export class SmtpClient {
       return false;
     }
     session.tls = true;
-    const names = level === "secure" ? this.secureNames(nexthopHost) : this.verifyNames(session.host, nexthopHost);
+    const names = level === "secure" ? this.secureNames(nexthopHost, site.match) : this.verifyNames(session.host, nexthopHost, site.match);
     const cs = certificateStatus(t, level, names, this.parts.tlsContext.ca.length > 0);
     session.tlsVerified = tlsMustMatch(level) && cs.matched;
     if (s.tls.logLevel >= 1) {
@@ -771,9 +828,9 @@ export class SmtpClient {
     return this.helo(st, level, nexthopHost, true);
   }
 
-  private verifyNames(host: string, nexthop: string): string[] {
+  private verifyNames(host: string, nexthop: string, match = this.s.tls.verifyCertMatch): string[] {
     const out: string[] = [];
-    for (const m of this.s.tls.verifyCertMatch) {
+    for (const m of match) {
       if (m === "hostname") out.push(host);
       else if (m === "nexthop") out.push(nexthop);
       else if (m === "dot-nexthop") out.push(`.${nexthop}`);
@@ -782,9 +839,9 @@ export class SmtpClient {
     return out;
   }
 
-  private secureNames(nexthop: string): string[] {
+  private secureNames(nexthop: string, match = this.s.tls.secureCertMatch): string[] {
     const out: string[] = [];
-    for (const m of this.s.tls.secureCertMatch) {
+    for (const m of match) {
       if (m === "nexthop") out.push(nexthop);
       else if (m === "dot-nexthop") out.push(`.${nexthop}`);
       else if (m !== "hostname") out.push(m);

@@ -498,6 +498,86 @@ describe("STARTTLS", () => {
   });
 });
 
+describe("smtp_tls_policy_maps", () => {
+  let tlsSrv: TestSmtpServer;
+  let plainSrv: TestSmtpServer;
+  const ca = `smtp_tls_CAfile = ${join(TLS_DIR, "ca.pem")}\nsmtp_tls_loglevel = 1\n`;
+  beforeAll(async () => {
+    tlsSrv = await server({ host: "127.0.0.140", tls: tlsFiles });
+    plainSrv = await server({ host: "127.0.0.141" });
+    Object.assign(dns.zone, { "mx.policy.test": { A: ["127.0.0.140"] } });
+  });
+  let ntable = 0;
+  /** main.cf lines for a texthash policy table with these lines. */
+  function policy(lines: string[]): string {
+    const path = join(dir, `tls_policy${++ntable}`);
+    writeFileSync(path, `${lines.join("\n")}\n`);
+    return `smtp_tls_policy_maps = texthash:${path}\n`;
+  }
+
+  test("encrypt for a server without STARTTLS: deferred, TLS is required, but was not offered", async () => {
+    const dest = `[127.0.0.141]:${plainSrv.port}`;
+    const r = await deliver(client(noCache + "smtp_tls_security_level = may\n" + policy([`${dest} encrypt`])), dest, ["u@x.test"]);
+    expect(r.byRcpt["u@x.test"]).toMatchObject({ status: "deferred", dsn: "4.7.4", reason: "TLS is required, but was not offered by host 127.0.0.141[127.0.0.141]" });
+    expect(plainSrv.messages.length).toBe(0);
+  });
+
+  test("none for a server that offers STARTTLS: sent in plaintext (global encrypt overridden)", async () => {
+    const dest = `[127.0.0.140]:${tlsSrv.port}`;
+    const before = tlsSrv.messages.length;
+    const r = await deliver(client(noCache + "smtp_tls_security_level = encrypt\n" + policy([`${dest} none`])), dest, ["u@x.test"]);
+    expect(r.byRcpt["u@x.test"]).toMatchObject({ status: "sent" });
+    expect(tlsSrv.messages.slice(before).map((m) => m.tls)).toEqual([false]);
+    expect(tlsSrv.commands.some((c) => c.endsWith("STARTTLS"))).toBe(false);
+  });
+
+  test("a parent-domain entry (.policy.test may) overrides smtp_tls_security_level = none", async () => {
+    const before = tlsSrv.messages.length;
+    const r = await deliver(client(`${noCache}smtp_tcp_port = ${tlsSrv.port}\nsmtp_tls_security_level = none\n${ca}${policy([".policy.test may", "policy.test none"])}`), "mx.policy.test", ["u@x.test"]);
+    expect(r.byRcpt["u@x.test"]).toMatchObject({ status: "sent", relay: `mx.policy.test[127.0.0.140]:${tlsSrv.port}` });
+    expect(tlsSrv.messages.slice(before).map((m) => m.tls)).toEqual([true]);
+    expect(r.log.some((l) => l.startsWith(`Trusted TLS connection established to mx.policy.test[127.0.0.140]:${tlsSrv.port}: TLSv1`))).toBe(true);
+  });
+
+  test("verify with match=: the policy's names replace smtp_tls_verify_cert_match", async () => {
+    const main = `${noCache}smtp_tcp_port = ${tlsSrv.port}\n${ca}`;
+    let r = await deliver(client(main + policy(["mx.policy.test verify match=nexthop:tls.test"])), "mx.policy.test", ["u@x.test"]);
+    expect(r.byRcpt["u@x.test"]).toMatchObject({ status: "sent" });
+    expect(r.log.some((l) => l.startsWith(`Verified TLS connection established to mx.policy.test[127.0.0.140]:${tlsSrv.port}: `))).toBe(true);
+    r = await deliver(client(main + policy(["mx.policy.test verify"])), "mx.policy.test", ["u@x.test"]);
+    expect(r.byRcpt["u@x.test"]).toMatchObject({ status: "deferred", dsn: "4.7.5", reason: "Server certificate not verified" });
+  });
+
+  test("an invalid policy: Postfix's warnings, no connection, deferred 4.7.5 client TLS configuration problem", async () => {
+    const dest = `[127.0.0.140]:${tlsSrv.port}`;
+    const sessions = tlsSrv.sessions();
+    const r = await deliver(client(noCache + policy([`${dest} encrypt match=hostname`])), dest, ["u@x.test"]);
+    expect(r.byRcpt["u@x.test"]).toMatchObject({ status: "deferred", dsn: "4.7.5", reason: "client TLS configuration problem", relay: "none" });
+    expect(r.log).toContain(`warning: smtp_tls_policy_maps, next-hop destination "${dest}": attribute "match" invalid at security level "encrypt"`);
+    expect(r.log).toContain(`warning: TLS policy lookup for ${dest}/127.0.0.140: client TLS configuration problem`);
+    expect(tlsSrv.sessions()).toBe(sessions);
+  });
+
+  test("a table that cannot be read: policy table lookup error, deferred 4.7.5", async () => {
+    const dest = `[127.0.0.140]:${tlsSrv.port}`;
+    const r = await deliver(client(`${noCache}smtp_tls_policy_maps = texthash:${join(dir, "no-such-policy")}\n`), dest, ["u@x.test"]);
+    expect(r.byRcpt["u@x.test"]).toMatchObject({ status: "deferred", dsn: "4.7.5", reason: "client TLS configuration problem" });
+    expect(r.log).toContain(`warning: smtp_tls_policy_maps, next-hop destination "${dest}": policy table lookup error`);
+  });
+
+  test("protocols= limits the TLS versions; an invalid list aborts TLS (may: plaintext retry)", async () => {
+    const dest = `[127.0.0.140]:${tlsSrv.port}`;
+    let r = await deliver(client(noCache + "smtp_tls_loglevel = 1\n" + policy([`${dest} encrypt protocols=TLSv1.2`])), dest, ["u@x.test"]);
+    expect(r.byRcpt["u@x.test"]).toMatchObject({ status: "sent" });
+    expect(r.log.some((l) => l.includes("TLS connection established to") && l.includes(": TLSv1.2 with cipher"))).toBe(true);
+    const before = tlsSrv.messages.length;
+    r = await deliver(client(noCache + policy([`${dest} may protocols=TLSv9`])), dest, ["u@x.test"]);
+    expect(r.byRcpt["u@x.test"]).toMatchObject({ status: "sent" });
+    expect(r.log).toContain(`warning: 127.0.0.140[127.0.0.140]:${tlsSrv.port}: Invalid TLS protocol list "TLSv9": aborting TLS session`);
+    expect(tlsSrv.messages.slice(before).map((m) => m.tls)).toEqual([false]);
+  });
+});
+
 describe("interoperability", () => {
   test("STARTTLS with aiosmtpd (Python's ssl over OpenSSL), verify level with the test CA", async () => {
     const py = "/usr/bin/python3";
