@@ -8,6 +8,8 @@
  *             instance, sasl_*, ccert_*, size, etrn_domain, stress, encryption_*, client_port, policy_context,
  *             server_address, server_port, compatibility_level, mail_version), then an empty line
  *   reply:    `action=ACTION` (any access(5) action), optional other attributes, then an empty line
+ * The sasl_method, sasl_username and sasl_sender attributes carry the session's SMTP AUTH login (or XCLIENT
+ * LOGIN) and MAIL FROM's AUTH= value, empty when there are none.
  * The server is `unix:path` (relative paths are under queue_directory) or `inet:host:port`, optionally written
  * `{ server, timeout=…, default_action=…, max_idle=…, max_ttl=…, try_limit=…, retry_delay=…, policy_context=… }`
  * to override the smtpd_policy_service_* parameters for that server.
@@ -44,6 +46,9 @@ export interface PolicySession {
   tls?: { protocol: string; cipher: string; bits: number };
   serverAddr?: string;
   serverPort?: string;
+  saslMethod?: string;
+  saslUsername?: string;
+  saslSender?: string;
 }
 
 interface ServerOptions {
@@ -147,9 +152,9 @@ export class PolicyClients {
       ["client_name", s.name],
       ["reverse_client_name", s.reverseName],
       ["instance", s.instance],
-      ["sasl_method", ""],
-      ["sasl_username", ""],
-      ["sasl_sender", ""],
+      ["sasl_method", s.saslMethod ?? ""],
+      ["sasl_username", s.saslUsername ?? ""],
+      ["sasl_sender", s.saslSender ?? ""],
       ["size", String(s.msgSize)],
       ["ccert_subject", ""],
       ["ccert_issuer", ""],

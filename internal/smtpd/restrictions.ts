@@ -29,6 +29,17 @@
  * defer_if_permit or check_relay_domains (relay or recipient restrictions), or create() throws Postfix's fatal
  * error: there is no open relay by accident.
  *
+ * SMTP AUTH (Postfix's smtpd_check.c with smtpd_sasl_proto.c): permit_sasl_authenticated permits a client that
+ * logged in (AUTH or XCLIENT LOGIN, not ANONYMOUS) while SASL is active in its session. With smtpd_sender_login_maps
+ * (sender address → owners, looked up as mail_addr_find() does, by the address qualified with $myorigin):
+ * reject_authenticated_sender_login_mismatch (a logged-in client must own the sender address: `553 5.7.1
+ * <SENDER>: Sender address rejected: not owned by user USER`), reject_unauthenticated_sender_login_mismatch (an
+ * owned address needs a login: `553 5.7.1 <SENDER>: Sender address rejected: not logged in`),
+ * reject_known_sender_login_mismatch (the first for a logged-in client, but only for an address that has owners;
+ * else the second), reject_sender_login_mismatch (Postfix's built-in class of the first and the second);
+ * check_sasl_access type:table looks the login name up whole (`<USER>: SASL login name rejected: …`). Without
+ * smtpd_sasl_auth_enable these log `restriction `NAME' ignored: no SASL support` and do nothing.
+ *
  * Beyond Postfix: before a stage runs, every DNS list lookup it may need is started at once, so N lists cost
  * one round trip, not N (the evaluation order and the results stay Postfix's).
  */
@@ -48,6 +59,7 @@ import { Dnsbl } from "./dnsbl.ts";
 import { smtpdDsnFix } from "./smtpd_dsn_fix.ts";
 import { receiveOverrideOptions } from "../config/input_transp.ts";
 import { PolicyClients } from "./policy_client.ts";
+import { mailAddrFind, type TableList } from "../resolve/mail_addr_find.ts";
 
 /** How a client name was found (Postfix's SMTPD_PEER_CODE_*). */
 export type PeerStatus = "ok" | "temp" | "perm" | "forged";
@@ -91,6 +103,14 @@ export interface CheckSession {
   deferIfPermitClient: boolean;
   deferIfPermitHelo: boolean;
   deferIfPermitSender: boolean;
+  /** SASL is active in this session (smtpd_sasl_is_active(): AUTH enabled and offered to it). */
+  saslActive?: boolean;
+  /** The mechanism of a successful AUTH, or `XCLIENT` for an XCLIENT LOGIN. */
+  saslMethod?: string;
+  /** The authenticated user. */
+  saslUsername?: string;
+  /** The MAIL FROM AUTH= parameter, as the client sent it. */
+  saslSender?: string;
   /** The sender/recipient was validated by reject_unlisted_sender/recipient in this MAIL/RCPT check. */
   senderRcptmapChecked?: boolean;
   recipientRcptmapChecked?: boolean;
@@ -104,6 +124,7 @@ export const NAME = {
   SENDER: "Sender address",
   RECIPIENT: "Recipient address",
   ETRN: "Etrn command",
+  SASL_USER: "SASL login name",
   DATA: "Data command",
   EOD: "End-of-data",
 } as const;
@@ -268,6 +289,8 @@ export class Restrictions {
   private permLog: string[] = [];
   /** receive_override_options has no_unknown_recipient_checks. */
   private noUnknownRcptChecks = false;
+  /** smtpd_sender_login_maps: sender address → owners (SASL login names). */
+  private senderLoginMaps: TableList = { title: "smtpd_sender_login_maps", tables: [] };
   readonly dnsbl: Dnsbl;
   readonly policy: PolicyClients;
 
@@ -338,6 +361,7 @@ export class Restrictions {
     for (const p of ["local_recipient_maps", "virtual_mailbox_maps", "relay_recipient_maps", "virtual_alias_maps", "canonical_maps", "recipient_canonical_maps", "sender_canonical_maps"]) {
       this.rcptMaps[p] = await maps(p);
     }
+    this.senderLoginMaps = { title: "smtpd_sender_login_maps", tables: await maps("smtpd_sender_login_maps") };
     this.permLog = cfg.getList("smtpd_log_access_permit_actions");
     this.noUnknownRcptChecks = receiveOverrideOptions(cfg.get("receive_override_options")).has("no_unknown_recipient_checks");
   }
@@ -875,9 +899,35 @@ export class Restrictions {
             if (this.mynetworks.matches(s.name, s.addr)) status = this.permit(c, name, NAME.CLIENT, s.namaddr);
             break;
           case "permit_sasl_authenticated":
+            // permit_sasl_auth(): only while SASL is active in the session, and never for ANONYMOUS
+            if (s.saslActive && s.saslMethod !== undefined && s.saslMethod.toLowerCase() !== "anonymous") {
+              status = this.permit(c, name, NAME.CLIENT, s.namaddr);
+            }
+            break;
           case "permit_tls_clientcerts":
           case "permit_tls_all_clientcerts":
-            break; // no SASL, no client certificates: never matches
+            break; // no client certificates: never matches
+          case "check_sasl_access": {
+            const t = takeArg();
+            if (t === undefined) break;
+            if (!this.cfg.getBool("smtpd_sasl_auth_enable")) msgWarn(`restriction \`${name}' ignored: no SASL support`);
+            else if (s.saslUsername) status = await this.checkSaslAccess(c, t, s.saslUsername, defAcl ?? "");
+            break;
+          }
+          case "reject_sender_login_mismatch":
+            // Postfix's built-in restriction class
+            status = await this.generic(c, ["reject_authenticated_sender_login_mismatch", "reject_unauthenticated_sender_login_mismatch"], replyName, replyClass, defAcl);
+            break;
+          case "reject_authenticated_sender_login_mismatch":
+          case "reject_known_sender_login_mismatch":
+          case "reject_unauthenticated_sender_login_mismatch":
+            if (!this.cfg.getBool("smtpd_sasl_auth_enable")) msgWarn(`restriction \`${name}' ignored: no SASL support`);
+            else if (s.sender) {
+              if (lname === "reject_authenticated_sender_login_mismatch") status = this.authSenderLoginMismatch(c, s.sender, false);
+              else if (lname === "reject_unauthenticated_sender_login_mismatch") status = this.unauthSenderLoginMismatch(c, s.sender);
+              else status = s.saslUsername !== undefined ? this.authSenderLoginMismatch(c, s.sender, true) : this.unauthSenderLoginMismatch(c, s.sender);
+            }
+            break;
           case "check_client_access": {
             const t = takeArg();
             if (t !== undefined) status = await this.checkNamadr(c, t, s.name, s.addr, s.namaddr, NAME.CLIENT, defAcl ?? "");
@@ -1027,6 +1077,64 @@ export class Restrictions {
       if (c.warnIfReject >= c.recursion) c.warnIfReject = 0;
     }
     return status;
+  }
+
+  /** check_sasl_access(): the login name, as a whole, in an access table. */
+  private async checkSaslAccess(c: Ctx, spec: string, username: string, defAcl: string): Promise<Status> {
+    const tables = this.tables.get(spec);
+    let v: string | undefined;
+    if (!tables) {
+      msgWarn(`check_access: unexpected dictionary: ${spec}`);
+      v = "451 4.3.5 Server configuration error";
+    } else {
+      try {
+        for (const t of tables) if ((v = t.lookup(username)) !== undefined) break;
+      } catch (e) {
+        if (!(e instanceof MapError)) throw e;
+        msgWarn(`${spec} lookup error for "${username}"`);
+        v = "451 4.3.5 Server configuration error";
+      }
+    }
+    if (v === undefined) return DUNNO;
+    return this.tableResult(c, spec, v, username, username.replace(/[\x00-\x1f\x7f]/g, "_"), NAME.SASL_USER, defAcl);
+  }
+
+  /**
+   * The owners of `sender` in smtpd_sender_login_maps (looked up by its resolved form, as mail_addr_find()
+   * does), undefined when it has none; a table failure rejects with 451 (check_mail_addr_find()).
+   */
+  private senderOwners(c: Ctx, sender: string): string | undefined {
+    try {
+      return mailAddrFind(this.senderLoginMaps, this.qualify(sender), {
+        recipientDelimiter: this.cfg.get("recipient_delimiter"),
+        split: { ownerRequestSpecial: this.cfg.getBool("owner_request_special"), doubleBounceSender: this.cfg.get("double_bounce_sender") },
+        myorigin: this.cfg.get("myorigin"),
+        isLocalDomain: (domain) => this.resolveClass(`postmaster@${domain}`) === "local",
+      });
+    } catch (e) {
+      if (e instanceof MapError) this.dictRetry(c, sender);
+      throw e;
+    }
+  }
+
+  /** reject_auth_sender_login_mismatch(): a logged-in client must own the sender address (if it has owners). */
+  private authSenderLoginMismatch(c: Ctx, sender: string, allowUnknownSender: boolean): Status {
+    const s = c.s;
+    if (this.senderLoginMaps.tables.length === 0 || s.saslUsername === undefined) return DUNNO;
+    const owners = this.senderOwners(c, sender);
+    if (owners === undefined && allowUnknownSender) return DUNNO;
+    const user = s.saslUsername.toLowerCase();
+    const found = owners !== undefined && owners.split(/[\s,]+/).some((o) => o !== "" && o.toLowerCase() === user);
+    if (found) return DUNNO;
+    return this.reject(c, "policy", 553, "5.7.1", `<${sender}>: Sender address rejected: not owned by user ${s.saslUsername}`);
+  }
+
+  /** reject_unauth_sender_login_mismatch(): a sender address that has owners needs a logged-in client. */
+  private unauthSenderLoginMismatch(c: Ctx, sender: string): Status {
+    const s = c.s;
+    if (this.senderLoginMaps.tables.length === 0 || s.saslUsername !== undefined) return DUNNO;
+    if (this.senderOwners(c, sender) === undefined) return DUNNO;
+    return this.reject(c, "policy", 553, "5.7.1", `<${sender}>: Sender address rejected: not logged in`);
   }
 
   private forbidAllowlist(c: Ctx, name: string, status: Status, target: string): Status {

@@ -12,6 +12,10 @@
  * getaddrinfo() of that name gives the address back (else `warning: hostname N does not resolve to address A`
  * and the client is `unknown`); the reverse name stays for reject_unknown_reverse_client_hostname.
  *
+ * SMTP AUTH (smtpd_sasl_auth_enable): the process has one SmtpdSasl (smtpd_sasl.ts), whose connection to the
+ * Dovecot auth server all sessions share; the in-process anvil also counts AUTH commands per client address for
+ * smtpd_client_auth_rate_limit (not for smtpd_client_event_limit_exceptions).
+ *
  * Content filter: every message records this service's content_filter (so `-o content_filter=` on a re-injection
  * service turns it off), or the value of a FILTER action (cleanup.ts).
  *
@@ -37,6 +41,7 @@ import { SmtpSession, type ClientInfo, type MessageSink, type SinkRefusal, type 
 import { Restrictions } from "./restrictions.ts";
 import { compileHostList, type HostList } from "./host_list.ts";
 import { StubSmtpdResolver, systemPeerLookup, type PeerNameLookup, type SmtpdResolver } from "./smtpd_dns.ts";
+import { SmtpdSasl } from "./smtpd_sasl.ts";
 
 const STOP_GRACE_MS = 10_000;
 
@@ -224,6 +229,7 @@ export function removeStaleTempFiles(queueDir: string): number {
 export class Anvil {
   private counts = new Map<string, number>();
   private rates = new Map<string, { start: number; n: number }>();
+  private authRates = new Map<string, { start: number; n: number }>();
   constructor(private readonly unitMs: number) {}
 
   connect(addr: string): { count: number; rate: number } {
@@ -237,6 +243,18 @@ export class Anvil {
       for (const [k, v] of this.rates) if (now - v.start >= this.unitMs) this.rates.delete(k);
     }
     return { count, rate: r.n };
+  }
+
+  /** Counts an AUTH command of `addr`; its AUTH rate in the current time unit (smtpd_client_auth_rate_limit). */
+  auth(addr: string): number {
+    const now = Date.now();
+    let r = this.authRates.get(addr);
+    if (!r || now - r.start >= this.unitMs) this.authRates.set(addr, (r = { start: now, n: 0 }));
+    r.n++;
+    if (this.authRates.size > 10_000) {
+      for (const [k, v] of this.authRates) if (now - v.start >= this.unitMs) this.authRates.delete(k);
+    }
+    return r.n;
   }
 
   disconnect(addr: string): void {
@@ -427,6 +445,8 @@ export interface ServerOptions {
   service: string;
   /** A DNS resolver for the restrictions (default: the system's). */
   dns?: SmtpdResolver;
+  /** The time limit of the SASL auth server (default AUTH_TIMEOUT_MS; tests). */
+  saslTimeoutMs?: number;
   peerLookup?: PeerNameLookup;
 }
 
@@ -454,6 +474,7 @@ export class SmtpServer {
     const cfg = opts.cfg;
     const dns = opts.dns ?? StubSmtpdResolver.fromConfig(cfg);
     const restrictions = await Restrictions.create(cfg, dns);
+    const sasl = await SmtpdSasl.create(cfg, { timeoutMs: opts.saslTimeoutMs });
     // the service's content_filter (a master.cf `-o content_filter=` overrides main.cf's; empty: none)
     const cleanup = (await Cleanup.create(cfg)).withContentFilter(cfg.get("content_filter"));
     const queueDir = cfg.get("queue_directory");
@@ -471,9 +492,11 @@ export class SmtpServer {
       bareLfExclusions: await list("smtpd_forbid_bare_newline_exclusions"),
       service: opts.service,
       standalone: false,
+      ...(sasl ? { sasl } : {}),
     };
     const server = new SmtpServer(cfg, env, await list("smtpd_client_event_limit_exceptions"), opts.peerLookup ?? systemPeerLookup);
     env.onQueued = () => server.wakeQmgr(queueDir);
+    env.authRate = (name, addr) => (server.hogs.matches(name, addr) ? undefined : server.anvil.auth(addr));
     return server;
   }
 
@@ -589,11 +612,13 @@ export class SmtpServer {
       const s = e.session?.s;
       if (!s || s.sender === undefined) e.close();
     }
-    if (this.sessions.size === 0) return;
-    await new Promise<void>((resolve) => {
-      this.allDone = resolve;
-      setTimeout(resolve, STOP_GRACE_MS).unref?.();
-    });
-    for (const e of this.sessions) e.close();
+    if (this.sessions.size > 0) {
+      await new Promise<void>((resolve) => {
+        this.allDone = resolve;
+        setTimeout(resolve, STOP_GRACE_MS).unref?.();
+      });
+      for (const e of this.sessions) e.close();
+    }
+    this.env.sasl?.close();
   }
 }

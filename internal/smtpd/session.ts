@@ -2,10 +2,31 @@
  * session — the SMTP protocol engine: one client conversation from the greeting to QUIT, as Postfix 3.7's smtpd
  * speaks it (smtpd.c): the same replies, the same reply codes and enhanced status codes, the same log lines.
  *
- * Commands: HELO, EHLO, XCLIENT, XFORWARD, STARTTLS, AUTH (refused: no SASL), MAIL, RCPT, DATA, BDAT, RSET, NOOP,
- * VRFY, ETRN, QUIT. Replies are written when the server is about to wait for the client, so a pipelining client
- * gets all replies of its batch in one packet. Every command goes through the restriction stages of
- * restrictions.ts (not in stand-alone mode, `sendmail -bs`, where Postfix skips them too).
+ * Commands: HELO, EHLO, XCLIENT, XFORWARD, STARTTLS, AUTH, MAIL, RCPT, DATA, BDAT, RSET, NOOP, VRFY, ETRN, QUIT.
+ * Replies are written when the server is about to wait for the client, so a pipelining client gets all replies
+ * of its batch in one packet. Every command goes through the restriction stages of restrictions.ts (not in
+ * stand-alone mode, `sendmail -bs`, where Postfix skips them too).
+ *
+ * SMTP AUTH (RFC 4954; smtpd_sasl.ts, dovecot_auth.ts), as Postfix's smtpd_sasl_proto.c and smtpd_sasl_glue.c:
+ * with smtpd_sasl_auth_enable, SASL is activated for a session after the greeting is queued (not with
+ * smtpd_tls_auth_only before STARTTLS; again after STARTTLS with smtpd_sasl_tls_security_options, which logs the
+ * client out; again after XCLIENT). EHLO then announces `AUTH MECHS` (and `AUTH=MECHS` with
+ * broken_sasl_auth_clients), not to smtpd_sasl_exceptions_networks, not when smtpd_discard_ehlo_keywords has auth.
+ * AUTH replies: `503 5.5.1 Error: send HELO/EHLO first` (smtpd_helo_required), `503 5.5.1 Error: authentication
+ * not enabled`, `503 5.5.1 Error: MAIL transaction in progress`, `504 5.5.4 Encryption required for requested
+ * authentication mechanism`, `503 5.5.1 Error: already authenticated`, `501 5.5.4 Syntax: AUTH mechanism`, then
+ * `334 CHALLENGE` per round (a response longer than smtpd_sasl_response_limit: `500 5.5.6 SASL response limit
+ * exceeded`; `*`: `501 5.7.0 Authentication aborted` and `warning: CLIENT: SASL MECH authentication aborted`),
+ * `235 2.7.0 Authentication successful`, or `535 5.7.8 Error: authentication failed: REASON` (`454 4.7.0
+ * Temporary authentication failure: REASON` when the auth server is unreachable) with `warning: CLIENT: SASL
+ * MECH authentication failed: REASON, sasl_username=USER|(unavailable)`; smtpd_client_auth_rate_limit gives
+ * `450 4.7.1 Error: too many AUTH commands from ADDR`. MAIL FROM's AUTH= is kept as sent (`<>` is none; twice:
+ * `503 5.5.4 Error: multiple AUTH= options`). XCLIENT LOGIN=NAME logs the client in with method XCLIENT, whether
+ * SASL is enabled or not. What a login gives: permit_sasl_authenticated (while SASL is active), the queue ID log
+ * line's `, sasl_method=M, sasl_username=U, sasl_sender=S`, the queue file's sasl_method, sasl_username and
+ * sasl_sender attributes, `(Authenticated sender: U)` in Received: with smtpd_sasl_authenticated_header, and
+ * ESMTPA/ESMTPSA there (RFC 3848). Where Postfix's smtpd exits (SaslFatalError), the session logs
+ * `fatal: TEXT` and closes the connection without sending anything, not even the queued greeting.
  *
  * The queue file of a transaction is opened, and so its queue ID allocated and `QID: client=NAME[ADDR]` logged,
  * at the first accepted RCPT (smtpd_delay_open_until_valid_rcpt = yes, the default) or at MAIL (= no), as
@@ -23,12 +44,12 @@
  * errors`), smtpd_junk_command_limit, smtpd_forbid_bare_newline (a bare `<LF>.<LF>` never ends DATA, so no
  * second message can be smuggled in), smtpd_forbid_unauth_pipelining.
  *
- * Log lines: `connect from NAME[ADDR]`, `QID: client=NAME[ADDR]`, restriction rejects (restrictions.ts),
- * `lost connection after CMD from NAME[ADDR]`, `timeout after CMD from …`, `too many errors after CMD from …`,
- * `disconnect from NAME[ADDR] ehlo=1 mail=1 rcpt=1 data=1 quit=1 commands=5`.
+ * Log lines: `connect from NAME[ADDR]`, `QID: client=NAME[ADDR]` (with the SASL facts above), restriction
+ * rejects (restrictions.ts), `lost connection after CMD from NAME[ADDR]`, `timeout after CMD from …`, `too many
+ * errors after CMD from …`, `disconnect from NAME[ADDR] ehlo=1 auth=1 mail=1 rcpt=1 data=1 quit=1 commands=6`.
  */
 import type { Config } from "../config/config.ts";
-import { msgInfo, msgWarn, msgVerbose } from "../log/msg.ts";
+import { msgInfo, msgWarn, msgVerbose, msgLog } from "../log/msg.ts";
 import { formatRfc2822Date } from "../message/mail_date.ts";
 import { quoteLocalPart } from "../address/quote_local.ts";
 import { ATTR, DSN_NOTIFY, DSN_RET } from "../queue/index.ts";
@@ -39,6 +60,8 @@ import type { HostList } from "./host_list.ts";
 import { isValidHostname, isValidMailhostLiteral } from "../address/valid_hostname.ts";
 import { compileDomainList } from "../resolve/match_list.ts";
 import { requestFlush } from "../ipc/flush.ts";
+import { SaslFatalError, type SmtpdSasl } from "./smtpd_sasl.ts";
+import type { DovecotSaslServer } from "./dovecot_auth.ts";
 
 /** A queue file opened for a transaction before its content comes; see MessageSink.open(). */
 export interface OpenedMessage {
@@ -122,6 +145,13 @@ export interface SessionEnv {
   standalone: boolean;
   /** Called after each accepted message (wakes the queue manager). */
   onQueued?: (queueId: string) => void;
+  /** SMTP AUTH, when smtpd_sasl_auth_enable is on (never in stand-alone mode). */
+  sasl?: SmtpdSasl;
+  /**
+   * Counts an AUTH command of the client for smtpd_client_auth_rate_limit and gives the client's rate so far;
+   * undefined for a client exempt from the limit (smtpd_client_event_limit_exceptions). The in-process anvil.
+   */
+  authRate?: (name: string, addr: string) => number | undefined;
 }
 
 /** The client of a session. */
@@ -160,6 +190,29 @@ function neuter(s: string): string {
 
 function printableQ(s: string): string {
   return s.replace(/[\x00-\x1f\x7f]/g, "?");
+}
+
+/**
+ * comment_sanitize(): text fit for a Received: comment: printable ASCII without backslashes, and parentheses
+ * balanced (an unmatched `)` becomes `?`, an unclosed `(` gets its `)` at the end).
+ */
+export function commentSanitize(text: string): string {
+  let depth = 0;
+  let out = "";
+  for (const ch of text) {
+    const c = ch.codePointAt(0)!;
+    if (c < 0x20 || c > 0x7e || ch === "\\") out += "?";
+    else if (ch === "(") {
+      depth++;
+      out += ch;
+    } else if (ch === ")") {
+      if (depth > 0) {
+        depth--;
+        out += ch;
+      } else out += "?";
+    } else out += ch;
+  }
+  return out + ")".repeat(depth);
 }
 
 /** smtpd_format_cmd_stats(). */
@@ -220,6 +273,10 @@ export class SmtpSession {
   private arrival = new Date();
   private xforward = new Map<string, string>();
   private actSize = 0;
+  /** The session's SASL server while SASL is active (smtpd_sasl_is_active()). */
+  private saslServer: DovecotSaslServer | undefined;
+  /** The mechanisms EHLO announces. */
+  private saslMechs = "";
   /** The session facts shared with the restrictions. */
   readonly s: CheckSession;
 
@@ -318,6 +375,15 @@ export class SmtpSession {
         await this.converse();
       }
     } catch (e) {
+      if (e instanceof SaslFatalError) {
+        // where Postfix's smtpd process dies: the client gets nothing more, not even a queued reply
+        this.stream.discardOutput();
+        msgLog("fatal", e.message);
+        this.abortBdat();
+        this.dropMessage();
+        this.stream.close();
+        return;
+      }
       if (e instanceof SmtpTimeoutError) {
         this.reason = "timeout";
         await this.reply(`421 4.4.2 ${this.myhostname} Error: timeout exceeded`);
@@ -362,6 +428,8 @@ export class SmtpSession {
         this.errorCount++;
       } else await this.reply(`220 ${this.cfg.get("smtpd_banner")}`);
     } else await this.reply(`220 ${this.cfg.get("smtpd_banner")}`);
+    // SASL for a plaintext session (with smtpd_tls_auth_only, only after STARTTLS); the greeting waits for it
+    if (env.sasl && !standalone && !this.tlsInfo && !this.cfg.getBool("smtpd_tls_auth_only")) await this.saslActivate();
 
     for (;;) {
       if (this.hangup) break;
@@ -494,8 +562,7 @@ export class SmtpSession {
       case "STARTTLS":
         return this.starttls(argv);
       case "AUTH":
-        await this.reply("503 5.5.1 Error: authentication not enabled");
-        return false;
+        return this.authCmd(argv);
       case "MAIL":
         return this.mail(argv);
       case "RCPT":
@@ -524,6 +591,88 @@ export class SmtpSession {
     return false;
   }
 
+  // --- SMTP AUTH ---------------------------------------------------------------------------------------------
+
+  /** smtpd_sasl_activate(): this session's SASL server and announced mechanisms; throws SaslFatalError. */
+  private async saslActivate(): Promise<void> {
+    const s = this.s;
+    const bare = (a: string | undefined) => (a === undefined || a === "unknown" ? "" : a.replace(/^::ffff:(?=\d+\.)/, ""));
+    const a = await this.env.sasl!.activate({ clientAddr: bare(s.addr), serverAddr: bare(s.serverAddr), tls: this.tlsInfo !== undefined });
+    this.saslServer = a.server;
+    this.saslMechs = a.mechanismList;
+    s.saslActive = true;
+  }
+
+  /** smtpd_sasl_deactivate(): no SASL server, nobody logged in, no AUTH= sender. */
+  private saslDeactivate(): void {
+    const s = this.s;
+    this.saslServer = undefined;
+    this.saslMechs = "";
+    s.saslActive = false;
+    s.saslUsername = undefined;
+    s.saslMethod = undefined;
+    s.saslSender = undefined;
+  }
+
+  /** smtpd_sasl_logout() (smtpd_sasl_auth_reset). */
+  private saslLogout(): void {
+    this.s.saslUsername = undefined;
+    this.s.saslMethod = undefined;
+  }
+
+  /** smtpd_sasl_auth_cmd() behind its rate limit wrapper. */
+  private async authCmd(argv: SmtpWord[]): Promise<boolean> {
+    const s = this.s;
+    const env = this.env;
+    const limit = this.cfg.getInt("smtpd_client_auth_rate_limit");
+    if (!env.standalone && !this.xclientAllowed && env.authRate && limit > 0) {
+      const rate = env.authRate(s.name, s.addr);
+      if (rate !== undefined && rate > limit) {
+        msgWarn(`AUTH command rate limit exceeded: ${rate} from ${s.namaddr} for service ${env.service}`);
+        return this.fail(`450 4.7.1 Error: too many AUTH commands from ${s.addr}`);
+      }
+    }
+    if (this.cfg.getBool("smtpd_helo_required") && s.heloName === undefined) return this.fail("503 5.5.1 Error: send HELO/EHLO first");
+    const server = this.saslServer;
+    if (env.standalone || !server || this.discardMask.has("auth")) return this.fail("503 5.5.1 Error: authentication not enabled");
+    if (this.inMail) return this.fail("503 5.5.1 Error: MAIL transaction in progress");
+    if (this.cfg.getBool("smtpd_tls_auth_only") && !this.tlsInfo) {
+      return this.fail("504 5.5.4 Encryption required for requested authentication mechanism");
+    }
+    if (s.saslUsername !== undefined) return this.fail("503 5.5.1 Error: already authenticated");
+    if (argv.length < 2 || argv.length > 3) return this.fail("501 5.5.4 Syntax: AUTH mechanism");
+    const mech = argv[1]!.text;
+    const limitResp = env.sasl!.responseLimit;
+    // smtpd_sasl_authenticate(): the challenge/response loop; "*" gives up
+    let status = await server.first(mech, argv.length === 3 ? argv[2]!.text : undefined);
+    while (status === "more") {
+      await this.reply(`334 ${server.reply}`);
+      const line = await this.stream.readLine(limitResp);
+      const resp = line.data.toString("latin1");
+      if (!line.complete) {
+        msgWarn(`${s.namaddr}: request longer than ${limitResp}: ${printableQ(resp.slice(0, 30))}...`);
+        await this.stream.skipLine();
+        msgVerbose(`< ${s.namaddr}: ${resp}`);
+        return this.fail("500 5.5.6 SASL response limit exceeded");
+      }
+      msgVerbose(`< ${s.namaddr}: ${resp}`);
+      if (resp === "*") {
+        msgWarn(`${s.namaddr}: SASL ${mech} authentication aborted`);
+        return this.fail("501 5.7.0 Authentication aborted");
+      }
+      status = await server.next(resp);
+    }
+    if (status !== "done") {
+      const reason = server.reply !== "" ? server.reply : "(reason unavailable)";
+      msgWarn(`${s.namaddr}: SASL ${mech.slice(0, 100)} authentication failed: ${reason}, sasl_username=${(server.username ?? "(unavailable)").slice(0, 100)}`);
+      return this.fail(status === "temp" ? `454 4.7.0 Temporary authentication failure: ${reason}` : `535 5.7.8 Error: authentication failed: ${reason}`);
+    }
+    await this.reply("235 2.7.0 Authentication successful");
+    s.saslUsername = printableQ(server.username!);
+    s.saslMethod = printableQ(mech);
+    return true;
+  }
+
   /**
    * mail_open_stream(): opens the transaction's queue file, which allocates its queue ID, and logs
    * `QID: client=NAME[ADDR]`. False, with the reply sent, when no file can be made.
@@ -540,8 +689,18 @@ export class SmtpSession {
       return false;
     }
     s.queueId = this.opened.queueId;
-    msgInfo(`${s.queueId}: client=${s.namaddr}`);
+    msgInfo(`${s.queueId}: ${this.clientLog()}`);
     return true;
+  }
+
+  /** The `client=NAME[ADDR], sasl_method=M, sasl_username=U, sasl_sender=S` text of the queue ID log line. */
+  private clientLog(): string {
+    const s = this.s;
+    let t = `client=${s.namaddr}`;
+    if (s.saslMethod !== undefined) t += `, sasl_method=${s.saslMethod}`;
+    if (s.saslUsername !== undefined) t += `, sasl_username=${s.saslUsername}`;
+    if (s.saslSender !== undefined) t += `, sasl_sender=${s.saslSender}`;
+    return t;
   }
 
   /** Gives up the transaction's queue file, if it was opened and not (yet) queued. */
@@ -563,6 +722,7 @@ export class SmtpSession {
     s.discard = false;
     s.saved = { bcc: [], prepend: [] };
     s.deferIfPermitSender = false;
+    s.saslSender = undefined;
     this.recipients = [];
     this.encoding = undefined;
     this.dsnRet = 0;
@@ -606,6 +766,10 @@ export class SmtpSession {
     if (!mask.has("vrfy") && !this.cfg.getBool("disable_vrfy_command")) words.push("VRFY");
     if (!mask.has("etrn")) words.push("ETRN");
     if (!mask.has("starttls") && env.tls && !this.tlsInfo) words.push("STARTTLS");
+    if (!mask.has("auth") && this.saslServer && !env.sasl!.isException(s.name, s.addr)) {
+      words.push(`AUTH ${this.saslMechs}`);
+      if (this.cfg.getBool("broken_sasl_auth_clients")) words.push(`AUTH=${this.saslMechs}`);
+    }
     if (!mask.has("verp") && env.verpClients?.matches(s.name, s.addr)) words.push("XVERP");
     if (!mask.has("xclient") && this.xclientAllowed) words.push("XCLIENT NAME ADDR PROTO HELO REVERSE_NAME PORT LOGIN DESTADDR DESTPORT");
     if (!mask.has("xforward") && this.xforwardAllowed) words.push("XFORWARD NAME ADDR PROTO HELO SOURCE PORT IDENT");
@@ -646,6 +810,7 @@ export class SmtpSession {
     let encoding: string | undefined;
     let ret = 0;
     let envid: string | undefined;
+    let authSender: string | undefined;
     for (const w of argv.slice(3)) {
       const arg = w.text;
       const u = arg.toUpperCase();
@@ -658,7 +823,9 @@ export class SmtpSession {
       } else if (this.utf8 && !this.discardMask.has("smtputf8") && u === "SMTPUTF8") {
         // noted above
       } else if (u.startsWith("AUTH=")) {
-        // no SASL here: Postfix ignores AUTH= when authentication is not enabled
+        // smtpd_sasl_mail_opt(): kept as sent, for the log, the queue file and the policy service; <> is none
+        if (authSender !== undefined) return this.fail("503 5.5.4 Error: multiple AUTH= options");
+        if (arg.slice(5) !== "<>") authSender = printableQ(arg.slice(5));
       } else if ((u === "XVERP" || u.startsWith("XVERP=")) && this.env.verpClients?.matches(s.name, s.addr)) {
         // VERP delimiters: accepted (delivery does not use them)
       } else if (u.startsWith("RET=")) {
@@ -678,8 +845,10 @@ export class SmtpSession {
         return false;
       }
     }
+    s.saslSender = authSender;
     if (this.sizeLimit > 0 && size > this.sizeLimit) {
       // smtpd_check_size(), in stand-alone mode too
+      s.saslSender = undefined;
       const saved = s.sender;
       s.sender = sender;
       this.logWhatsupLocal("reject", "552 5.3.4 Message size exceeds fixed limit");
@@ -845,6 +1014,14 @@ export class SmtpSession {
     this.heloReset();
     this.mailReset();
     this.s.protocol = "SMTP";
+    // a new SASL server with smtpd_sasl_tls_security_options (the auth server's answers may depend on TLS too)
+    if (this.env.sasl && !this.env.standalone) {
+      if (this.saslServer) {
+        this.saslLogout();
+        this.saslDeactivate();
+      }
+      await this.saslActivate();
+    }
     return true;
   }
 
@@ -880,6 +1057,21 @@ export class SmtpSession {
     if (upd.HELO !== undefined) s.heloName = unavail(upd.HELO) ? undefined : neuter(upd.HELO);
     if (upd.PROTO !== undefined) s.protocol = upd.PROTO.toUpperCase() === "ESMTP" ? "ESMTP" : "SMTP";
     s.namaddr = `${s.name}[${s.addr}]`;
+    // LOGIN=name: authenticated "by XCLIENT", SASL enabled or not; LOGIN=[UNAVAILABLE] or none: nobody
+    const login = upd.LOGIN !== undefined && upd.LOGIN !== "[UNAVAILABLE]" ? upd.LOGIN : undefined;
+    if (login === undefined) this.saslLogout();
+    else {
+      s.saslUsername = login;
+      s.saslMethod = "XCLIENT";
+    }
+    if (this.saslServer) {
+      this.saslDeactivate();
+      await this.saslActivate();
+      if (login !== undefined) {
+        s.saslUsername = login;
+        s.saslMethod = "XCLIENT";
+      }
+    }
     this.mailReset();
     this.xclientAllowed = false; // XCLIENT must not override its own access control
     this.xforwardAllowed = !!this.env.xforwardHosts?.matches(s.name, s.addr);
@@ -924,12 +1116,17 @@ export class SmtpSession {
     }
     const proto = this.smtputf8 ? "UTF8SMTP" : s.protocol;
     const sess = t && s.protocol === "ESMTP" ? "S" : "";
+    if (this.cfg.getBool("smtpd_sasl_authenticated_header") && s.saslUsername !== undefined) {
+      lines.push(`\t(Authenticated sender: ${commentSanitize(s.saslUsername)})`);
+    }
+    // RFC 3848: ESMTPA, ESMTPSA
+    const auth = s.saslUsername !== undefined && s.protocol === "ESMTP" ? "A" : "";
     const date = formatRfc2822Date(this.arrival);
     if (s.rcptCount === 1 && s.recipient !== undefined) {
-      lines.push(`\tby ${this.myhostname} (${this.cfg.get("mail_name")}) with ${proto}${sess} id ${queueId}`);
+      lines.push(`\tby ${this.myhostname} (${this.cfg.get("mail_name")}) with ${proto}${sess}${auth} id ${queueId}`);
       lines.push(`\tfor <${quoteLocalPart(s.recipient)}>; ${date}`);
     } else {
-      lines.push(`\tby ${this.myhostname} (${this.cfg.get("mail_name")}) with ${proto}${sess} id ${queueId};`);
+      lines.push(`\tby ${this.myhostname} (${this.cfg.get("mail_name")}) with ${proto}${sess}${auth} id ${queueId};`);
       lines.push(`\t${date}`);
     }
     return lines;
@@ -940,6 +1137,12 @@ export class SmtpSession {
     // Postfix's smtpd: ENVID and RET before the sender, the encoding and the client's attributes after it
     // (sendmail -bs's sink takes them all as one set)
     const attrs = new Map<string, string>();
+    if (!this.env.standalone) {
+      // Postfix's smtpd: the SASL facts right after the rewrite context (cleanup writes that first)
+      if (s.saslMethod !== undefined) attrs.set("sasl_method", s.saslMethod);
+      if (s.saslUsername !== undefined) attrs.set("sasl_username", s.saslUsername);
+      if (s.saslSender !== undefined) attrs.set("sasl_sender", s.saslSender);
+    }
     if (this.dsnEnvid !== undefined) attrs.set(ATTR.DSN_ENVID, this.dsnEnvid);
     if (this.dsnRet) attrs.set(ATTR.DSN_RET, String(this.dsnRet));
     const after = this.env.standalone ? attrs : new Map<string, string>();
@@ -975,6 +1178,10 @@ export class SmtpSession {
       local = false;
     }
     if (!local) local = (s.addr === "127.0.0.1" || s.addr === "::1") && this.cfg.get("local_header_rewrite_clients").includes("permit_inet_interfaces");
+    // permit_sasl_authenticated: an authenticated client (not anonymous) while SASL is active
+    if (!local && s.saslActive && s.saslMethod !== undefined && s.saslMethod.toLowerCase() !== "anonymous") {
+      local = this.cfg.getList("local_header_rewrite_clients").some((w) => w.toLowerCase() === "permit_sasl_authenticated");
+    }
     return {
       ...(this.opened ? { opened: this.opened } : {}),
       sender: s.sender ?? "",
@@ -986,7 +1193,7 @@ export class SmtpSession {
       onQueueId: (qid) => {
         if (s.queueId === qid) return; // logged when the file was opened
         s.queueId = qid;
-        msgInfo(`${qid}: client=${s.namaddr}`);
+        msgInfo(`${qid}: ${this.clientLog()}`);
       },
       context: local ? "local" : "remote",
       arrival: this.arrival,

@@ -190,6 +190,11 @@ export class SmtpStream {
     this.out.push(line, "\r\n");
   }
 
+  /** Forgets the replies queued and not yet sent (a session that ends without a word). */
+  discardOutput(): void {
+    this.out = [];
+  }
+
   /** Sends queued replies now. */
   flush(): void {
     if (this.out.length === 0) return;
