@@ -7,8 +7,10 @@
  *              a sender MAILER-DAEMON@$myorigin becomes the null sender; sender_canonical_maps then
  *              canonical_maps, then masquerading rewrite the sender; recipient_canonical_maps then
  *              canonical_maps (then masquerading, when masquerade_classes has envelope_recipient), then
- *              virtual_alias_maps (recursive, virtual_alias_recursion_limit deep and at most
- *              virtual_alias_expansion_limit addresses, an address that maps to itself stays) rewrite recipients
+ *              virtual_alias_maps (recursive; an address that maps to itself stays; beyond
+ *              virtual_alias_expansion_limit addresses, virtual_alias_recursion_limit levels or
+ *              virtual_alias_address_length_limit characters the message is refused for now with `4.6.0 Alias
+ *              expansion error`, as Postfix's cleanup does) rewrite recipients
  *              (each table only for the classes its *_classes parameter names; address_classes.ts has
  *              masquerade_domains); a recipient without a DSN ORCPT gets `rfc822;` and its address before
  *              virtual expansion (dsnOriginalRecipient()); duplicates are removed (the first one wins;
@@ -17,12 +19,14 @@
  *              sender_bcc_maps address of the sender first, the recipient_bcc_maps address of each recipient
  *              after it, always_bcc at the end. For mail from outside only; receive_override_options =
  *              no_address_mappings turns off mapping, masquerading, aliasing and the BCCs.
- *   headers    for local submissions (and any message when always_add_missing_headers = yes): pickup's
- *              `Received: by …` first; then the message's headers, minus message_drop_headers (Bcc, Return-Path,
- *              Content-Length …); unqualified addresses in sender and recipient headers (header_table.ts's
- *              classes) get `@$myorigin`, canonical mapping and masquerading (a header is re-written only when one of its addresses changes, otherwise it is kept
- *              byte for byte); then, if missing, Message-Id, Date, From and (with undisclosed_recipients_header)
- *              To, in that order. A message with hopcount_limit or more Received headers (ours included)
+ *   headers    pickup's `Received: by …` (local submissions) first; then the message's headers, minus
+ *              message_drop_headers (Bcc, Return-Path, Content-Length …). In the header rewriting context (local
+ *              mail; remote mail only with remote_header_rewrite_domain) unqualified addresses in sender and
+ *              recipient headers (header_table.ts's classes) are completed, then canonical mapping and
+ *              masquerading apply; a header is re-written (and folded as Postfix folds it, fold_header.ts) only
+ *              when one of its addresses changes, otherwise it is kept byte for byte. Then, in that context (or
+ *              with always_add_missing_headers = yes), if missing: Message-Id, Date, From and (with
+ *              undisclosed_recipients_header) To, in that order. A message with hopcount_limit or more Received headers (ours included)
  *              is refused, as Postfix's cleanup does.
  *   checks     for mail from outside (the service made by withContentFilter(): smtpd, pickup), header_checks,
  *              mime_header_checks, nested_header_checks and body_checks (content_checks.ts) see every header —
@@ -64,7 +68,7 @@ import { flushLogRecords, msgLogAs } from "../log/msg.ts";
 import { createQueueFile, ATTR, DSN_NOTIFY, type QueueFileWriter, type RecipientInput } from "../queue/index.ts";
 import { openMapOrSurrogate, MapError, type LookupTable } from "../maps/index.ts";
 import { isAscii } from "../maps/casefold.ts";
-import { HeaderParser, headerNameLength, makeHeaderTable, makeMessageId, makeReceivedHeader, makeDateHeader, makeFromHeader, type Header, type HeaderClass } from "../message/index.ts";
+import { HeaderParser, foldAddressHeader, headerNameLength, makeHeaderTable, makeMessageId, makeReceivedHeader, makeDateHeader, makeFromHeader, type Header, type HeaderClass } from "../message/index.ts";
 import { parseAddressTree, addressTokens, addressInternal, externalizeTokens, type AddressToken } from "../address/tok822.ts";
 import { quoteLocalPart } from "../address/quote_local.ts";
 import { compileDomainList, type DomainList } from "../resolve/match_list.ts";
@@ -96,7 +100,10 @@ export class CleanupError extends PostkitError {
     readonly dsn: string,
     message: string,
     temporary = false,
-    /** Refused by a header/body check: smtpd replies with the status and text as they are (`550 5.7.1 TEXT`). */
+    /**
+     * The status and text are the reply's (header/body checks, alias expansion errors): smtpd answers with them as
+     * they are (`550 5.7.1 TEXT`, `451 4.6.0 Alias expansion error`).
+     */
     readonly content = false,
   ) {
     super(message, { temporary });
@@ -356,30 +363,44 @@ export class Cleanup {
     return a;
   }
 
-  /** Expands one recipient through virtual_alias_maps. */
-  private expandVirtual(addr: string): string[] {
-    if (this.maps.virtualAlias.tables.length === 0 || !this.flags.mapping) return [addr];
-    const recursionLimit = this.cfg.getInt("virtual_alias_recursion_limit");
-    const expansionLimit = this.cfg.getInt("virtual_alias_expansion_limit");
-    const out: string[] = [];
-    const walk = (a: string, depth: number, seen: Set<string>) => {
-      if (out.length >= expansionLimit) {
-        msgWarn(`${a}: virtual_alias_expansion_limit exceeded`);
-        return;
-      }
-      const v = depth >= recursionLimit ? undefined : this.mapAddress(this.maps.virtualAlias, a, "virtual");
-      if (depth >= recursionLimit) msgWarn(`${a}: virtual_alias_recursion_limit exceeded`);
-      if (v === undefined) {
-        out.push(a);
-        return;
-      }
-      for (const q of v) {
-        if (q.toLowerCase() === a.toLowerCase() || seen.has(q.toLowerCase())) out.push(q);
-        else walk(q, depth + 1, new Set([...seen, a.toLowerCase()]));
-      }
+  /**
+   * Expands one recipient through virtual_alias_maps as Postfix's cleanup_map1n does: each address of the list
+   * is looked up again until it has no entry or expanded into itself once; a result goes in its place, the others
+   * after the list. More than virtual_alias_expansion_limit addresses, virtual_alias_recursion_limit lookups for
+   * one place, or a result longer than virtual_alias_address_length_limit refuse the message for now
+   * (`4.6.0 Alias expansion error`, with Postfix's `unreasonable … -- message not accepted, try again later`).
+   */
+  private expandVirtual(addr: string, queueId: string): string[] {
+    const maps = this.maps.virtualAlias;
+    if (maps.tables.length === 0 || !this.flags.mapping) return [addr];
+    const cfg = this.cfg;
+    const expansionLimit = cfg.getInt("virtual_alias_expansion_limit");
+    const recursionLimit = cfg.getInt("virtual_alias_recursion_limit");
+    const lengthLimit = cfg.getInt("virtual_alias_address_length_limit");
+    const refuse = (why: string): never => {
+      msgWarn(`${queueId}: unreasonable ${maps.title} ${why} -- message not accepted, try again later`);
+      throw new CleanupError("4.6.0", "Alias expansion error", true, true);
     };
-    walk(addr, 0, new Set());
-    return out;
+    const list = [addr];
+    const beenHere = new Set<string>();
+    for (let arg = 0; arg < list.length; arg++) {
+      if (list.length > expansionLimit) refuse(`map expansion size for ${addr}`);
+      for (let count = 0; ; count++) {
+        if (beenHere.has(list[arg]!.toLowerCase())) break;
+        if (count >= recursionLimit) refuse(`map nesting for ${addr}`);
+        const lookup = this.mapAddress(maps, list[arg]!, "virtual");
+        if (lookup === undefined) break;
+        const lhs = list[arg]!.toLowerCase();
+        lookup.forEach((a, i) => {
+          if (a.length > lengthLimit) refuse(`result ${a.slice(0, 300)}...`);
+          if (i === 0) list[arg] = a;
+          else list.push(a);
+          // an address may expand into itself once
+          if (a.toLowerCase() === lhs) beenHere.add(lhs);
+        });
+      }
+    }
+    return list;
   }
 
   /**
@@ -387,7 +408,7 @@ export class Cleanup {
    * `autoBcc`, each is followed by its recipient_bcc_maps address. `last.address` gets the last one after
    * canonical mapping, before virtual aliasing.
    */
-  private rewriteRecipients(list: CleanupRecipient[], seen: Set<string>, opts: { last?: { address?: string }; autoBcc?: boolean } = {}): RecipientInput[] {
+  private rewriteRecipients(queueId: string, list: CleanupRecipient[], seen: Set<string>, opts: { last?: { address?: string }; autoBcc?: boolean } = {}): RecipientInput[] {
     const out: RecipientInput[] = [];
     const limit = this.cfg.getInt("duplicate_filter_limit");
     // duplicates: the same (DSN ORCPT, NOTIFY, original recipient, address), case-folded, as Postfix's cleanup
@@ -401,14 +422,14 @@ export class Cleanup {
       const orcpt = r.orcpt || dsnOriginalRecipient(canon);
       const notify = r.notify ?? 0;
       const origKey = byOriginal ? `${orcpt}\n${notify}\n${orig}\n` : "";
-      for (const a of this.expandVirtual(canon)) {
+      for (const a of this.expandVirtual(canon, queueId)) {
         const key = `${origKey}${a}`.toLowerCase();
         if (seen.has(key)) continue;
         if (seen.size < limit) seen.add(key);
         out.push({ address: a, origAddress: orig, notify, orcpt });
       }
       const bcc = opts.autoBcc && canon !== "" ? this.findAddress(this.maps.recipientBcc, canon) : undefined;
-      if (bcc) out.push(...this.rewriteRecipients([autoBccRecipient(bcc)], seen));
+      if (bcc) out.push(...this.rewriteRecipients(queueId, [autoBccRecipient(bcc)], seen));
     }
     return out;
   }
@@ -446,7 +467,7 @@ export class Cleanup {
     };
     visit(tree);
     if (!changed) return undefined;
-    return `${h.name}: ${externalizeTokens(tree)}`;
+    return foldAddressHeader(`${h.name}: ${externalizeTokens(tree, { lineBreaks: true, truncate: true })}`);
   }
 
   /** Cleans one message and enters it into incoming. */
@@ -462,24 +483,25 @@ export class Cleanup {
     let extracted: RecipientInput[];
     const seenRecipients = new Set<string>();
     const lastRecipient: { address?: string } = {};
+    const writer = req.file ?? this.createQueueFile(req.hold ? "hold" : "incoming");
+    const queueId = writer.queueId;
     try {
       sender = this.rewriteSender(req.sender);
       // sender_bcc_maps: a recipient right after the sender, as Postfix writes it (so, the first one)
       const senderBcc = this.flags.autoBcc && sender !== "" ? this.findAddress(this.maps.senderBcc, sender) : undefined;
       const autoBcc = this.flags.autoBcc;
       recipients = [
-        ...(senderBcc ? this.rewriteRecipients([autoBccRecipient(senderBcc)], seenRecipients) : []),
-        ...this.rewriteRecipients(req.recipients, seenRecipients, { last: lastRecipient, autoBcc }),
+        ...(senderBcc ? this.rewriteRecipients(queueId, [autoBccRecipient(senderBcc)], seenRecipients) : []),
+        ...this.rewriteRecipients(queueId, req.recipients, seenRecipients, { last: lastRecipient, autoBcc }),
       ];
-      extracted = this.rewriteRecipients(req.extracted ?? [], seenRecipients, { autoBcc });
+      extracted = this.rewriteRecipients(queueId, req.extracted ?? [], seenRecipients, { autoBcc });
     } catch (e) {
-      req.file?.abort();
+      writer.abort();
       if (e instanceof MapError) throw new CleanupError("4.3.0", `table lookup failure: ${e.message}`, true);
       throw e;
     }
 
     const longIds = cfg.getBool("enable_long_queue_ids");
-    const writer = req.file ?? this.createQueueFile(req.hold ? "hold" : "incoming");
     try {
       const attributes = new Map<string, string>();
       const filterFirst = this.flags.contentFilter !== "" && this.flags.filterBeforeArrivalTime;
@@ -649,7 +671,7 @@ export class Cleanup {
       // always_bcc, then the BCC actions of header/body checks: recipients that never get a notice (Postfix)
       const alwaysBcc = this.flags.autoBcc ? cfg.get("always_bcc").trim() : "";
       const moreBcc = [...(alwaysBcc !== "" ? [alwaysBcc] : []), ...(verdict?.bcc ?? [])];
-      if (moreBcc.length > 0) extracted.push(...this.rewriteRecipients(moreBcc.map(autoBccRecipient), seenRecipients));
+      if (moreBcc.length > 0) extracted.push(...this.rewriteRecipients(queueId, moreBcc.map(autoBccRecipient), seenRecipients));
       // smtpd's FILTER (an access table's, given with the request) comes after the content, so it wins (Postfix)
       const filter = req.filter?.trim() || verdict?.filter || "";
       const xattrs: [string, string][] = [];

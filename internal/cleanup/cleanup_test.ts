@@ -243,3 +243,27 @@ test("an address extension that no key matched is propagated to the result (prop
   const { env } = await clean(cf, { sender: "sender+tag@example.test", content: "Subject: x\n\nx\n" });
   expect(env.sender).toBe("Sender.Name+tag@example.test");
 });
+
+test("a rewritten address header is folded as Postfix's cleanup folds it (as Debian's Postfix wrote this one)", async () => {
+  const { content } = await clean("myorigin = bench.example.test\n", {
+    content: 'To: pfbench, alice, bob, carol, dave, erin, frank\nCc: "Joe Q. Public" <joe>, (comment) george\nSubject: fold\n\nx\n',
+  });
+  expect(content).toContain(
+    "To: pfbench@bench.example.test, alice@bench.example.test,\n\tbob@bench.example.test, carol@bench.example.test,\n" +
+      "\tdave@bench.example.test, erin@bench.example.test,\n\tfrank@bench.example.test\n" +
+      'Cc: "Joe Q. Public" <joe@bench.example.test>,\n\tgeorge@bench.example.test (comment)\nSubject: fold\n',
+  );
+});
+
+test("virtual alias expansion beyond its limits refuses the message for now: 4.6.0 Alias expansion error", async () => {
+  writeFileSync(join(dir, "virtual-big"), "big@example.test a@x.test, b@x.test, c@x.test\nloop1@example.test loop2@example.test\nloop2@example.test loop3@example.test\nloop3@example.test loop4@example.test\nlong@example.test " + `${"l".repeat(60)}@x.test\n`);
+  const cf = `virtual_alias_maps = texthash:${dir}/virtual-big\nvirtual_alias_expansion_limit = 2\nvirtual_alias_recursion_limit = 2\nvirtual_alias_address_length_limit = 50\n`;
+  for (const rcpt of ["big@example.test", "loop1@example.test", "long@example.test"]) {
+    const e = await clean(cf, { content: "Subject: x\n\nx\n", recipients: [{ address: rcpt }] }).then(() => undefined, (err: unknown) => err);
+    expect(e).toBeInstanceOf(CleanupError);
+    expect([(e as CleanupError).dsn, (e as CleanupError).message, (e as CleanupError).temporary, (e as CleanupError).content]).toEqual(["4.6.0", "Alias expansion error", true, true]);
+  }
+  // within the limits it expands
+  const ok = await clean(cf.replace("= 2\n", "= 10\n"), { content: "Subject: x\n\nx\n", recipients: [{ address: "big@example.test" }] });
+  expect(ok.env.recipients.map((r) => r.address)).toEqual(["a@x.test", "b@x.test", "c@x.test"]);
+});

@@ -1,9 +1,11 @@
 /**
  * message — message content as Postfix's cleanup sees it: header names and classes (header_table.ts), the
  * streaming header reader, primary headers only or the whole MIME structure (header_parser.ts), the Date: format
- * (mail_date.ts) and the headers added to local submissions (added_headers.ts). Layer 1.
+ * (mail_date.ts), the headers added to local submissions (added_headers.ts) and the folding of rewritten address
+ * headers (fold_header.ts). Layer 1.
  */
 export * from "./header_table.ts";
 export * from "./header_parser.ts";
 export * from "./mail_date.ts";
 export * from "./added_headers.ts";
+export * from "./fold_header.ts";

@@ -24,7 +24,7 @@
 import type { Config } from "../config/config.ts";
 import { msgWarn } from "../log/msg.ts";
 import { openMapOrSurrogate, type LookupTable } from "../maps/index.ts";
-import { HeaderParser, findHeaderInfo, headerNameLength, type Header, type HeaderClass } from "../message/index.ts";
+import { HeaderParser, findHeaderInfo, foldAddressHeader, headerNameLength, type Header, type HeaderClass } from "../message/index.ts";
 import { parseAddressTree, addressTokens, addressInternal, externalizeTokens } from "../address/tok822.ts";
 import { quoteLocalPart } from "../address/quote_local.ts";
 import { compileDomainList, type DomainList } from "../resolve/match_list.ts";
@@ -93,7 +93,7 @@ export class OutgoingContent {
       changed = true;
       addr.children = [{ kind: "atom", text: quoteLocalPart(next), children: [], start: -1, end: -1 }];
     }
-    return changed ? `${h.name}: ${externalizeTokens(tree)}` : undefined;
+    return changed ? foldAddressHeader(`${h.name}: ${externalizeTokens(tree, { lineBreaks: true, truncate: true })}`) : undefined;
   }
 
   /** The message content (LF line ends) as it goes out; see the header. */
