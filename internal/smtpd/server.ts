@@ -37,7 +37,7 @@ import { Cleanup, CleanupError } from "../cleanup/cleanup.ts";
 import { requestQueueScan } from "../ipc/flush.ts";
 import { QueueFileWriter, syncQueueFileSystem } from "../queue/index.ts";
 import { SmtpStream, type SmtpSink } from "./smtp_stream.ts";
-import { SmtpSession, type ClientInfo, type MessageSink, type SinkRefusal, type MessageRequest, type OpenedMessage, type SessionEnv, type TlsInfo, type TlsSupport } from "./session.ts";
+import { SmtpSession, openSessionTables, type ClientInfo, type MessageSink, type SinkRefusal, type MessageRequest, type OpenedMessage, type SessionEnv, type TlsInfo, type TlsSupport } from "./session.ts";
 import { Restrictions } from "./restrictions.ts";
 import { compileHostList, type HostList } from "./host_list.ts";
 import { StubSmtpdResolver, systemPeerLookup, type PeerNameLookup, type SmtpdResolver } from "./smtpd_dns.ts";
@@ -230,6 +230,7 @@ export class Anvil {
   private counts = new Map<string, number>();
   private rates = new Map<string, { start: number; n: number }>();
   private authRates = new Map<string, { start: number; n: number }>();
+  private eventRates = new Map<string, { start: number; n: number }>();
   constructor(private readonly unitMs: number) {}
 
   connect(addr: string): { count: number; rate: number } {
@@ -253,6 +254,26 @@ export class Anvil {
     r.n++;
     if (this.authRates.size > 10_000) {
       for (const [k, v] of this.authRates) if (now - v.start >= this.unitMs) this.authRates.delete(k);
+    }
+    return r.n;
+  }
+
+  /**
+   * Counts a message ("mail"), recipient ("rcpt") or new TLS session ("newtls") of `addr` (with `count` false,
+   * only looks); its rate in the current time unit.
+   */
+  event(kind: "mail" | "rcpt" | "newtls", addr: string, count = true): number {
+    const now = Date.now();
+    const key = `${kind} ${addr}`;
+    let r = this.eventRates.get(key);
+    if (!r || now - r.start >= this.unitMs) {
+      r = { start: now, n: 0 };
+      if (!count) return 0;
+      this.eventRates.set(key, r);
+    }
+    if (count) r.n++;
+    if (this.eventRates.size > 30_000) {
+      for (const [k, v] of this.eventRates) if (now - v.start >= this.unitMs) this.eventRates.delete(k);
     }
     return r.n;
   }
@@ -492,11 +513,13 @@ export class SmtpServer {
       bareLfExclusions: await list("smtpd_forbid_bare_newline_exclusions"),
       service: opts.service,
       standalone: false,
+      ...(await openSessionTables(cfg)),
       ...(sasl ? { sasl } : {}),
     };
     const server = new SmtpServer(cfg, env, await list("smtpd_client_event_limit_exceptions"), opts.peerLookup ?? systemPeerLookup);
     env.onQueued = () => server.wakeQmgr(queueDir);
     env.authRate = (name, addr) => (server.hogs.matches(name, addr) ? undefined : server.anvil.auth(addr));
+    env.eventRate = (kind, name, addr, count) => (server.hogs.matches(name, addr) ? undefined : server.anvil.event(kind, addr, count));
     return server;
   }
 

@@ -44,6 +44,20 @@
  * errors`), smtpd_junk_command_limit, smtpd_forbid_bare_newline (a bare `<LF>.<LF>` never ends DATA, so no
  * second message can be smuggled in), smtpd_forbid_unauth_pipelining.
  *
+ * smtpd_reject_footer (or the smtpd_reject_footer_maps entry for the whole reply text) is added to every 4XX and
+ * 5XX reply, 421 included and in sendmail -bs too (reply_footer.ts). smtpd_command_filter rewrites each command
+ * line (the key is the line without leading blanks), logged `NAME[ADDR]: replacing command "OLD" with "NEW"`; a
+ * table failure ends the session with `421 4.3.0 HOST Server local data error`. The in-process anvil's rate
+ * limits (not in sendmail -bs, not for smtpd_authorized_xclient_hosts or smtpd_client_event_limit_exceptions):
+ * smtpd_client_message_rate_limit at MAIL (`450 4.7.1 Error: too much mail from ADDR`, `warning: Message
+ * delivery request rate limit exceeded: N from CLIENT for service SERVICE`), smtpd_client_recipient_rate_limit
+ * at RCPT and VRFY (`450 4.7.1 Error: too many recipients from ADDR`, `warning: Recipient address rate limit
+ * exceeded: …`), smtpd_client_new_tls_session_rate_limit at STARTTLS (over the limit before the handshake:
+ * `454 4.7.0 Error: too many new TLS sessions from CLIENT`, `warning: Refusing STARTTLS request from CLIENT for
+ * service SERVICE`; the handshake that goes over it: `warning: New TLS session rate limit exceeded: …` and
+ * `421 4.7.0 HOST Error: too many new TLS sessions from CLIENT`, then the session ends). postkit keeps no TLS
+ * session cache, so every handshake counts as a new session.
+ *
  * Log lines: `connect from NAME[ADDR]`, `QID: client=NAME[ADDR]` (with the SASL facts above), restriction
  * rejects (restrictions.ts), `lost connection after CMD from NAME[ADDR]`, `timeout after CMD from …`, `too many
  * errors after CMD from …`, `disconnect from NAME[ADDR] ehlo=1 auth=1 mail=1 rcpt=1 data=1 quit=1 commands=6`.
@@ -62,6 +76,9 @@ import { compileDomainList } from "../resolve/match_list.ts";
 import { requestFlush } from "../ipc/flush.ts";
 import { SaslFatalError, type SmtpdSasl } from "./smtpd_sasl.ts";
 import type { DovecotSaslServer } from "./dovecot_auth.ts";
+import { openMap, tableSpec, type LookupTable } from "../maps/index.ts";
+import { appendReplyFooter, unescapeFilter } from "./reply_footer.ts";
+import { sessionMacro } from "./smtpd_expand.ts";
 
 /** A queue file opened for a transaction before its content comes; see MessageSink.open(). */
 export interface OpenedMessage {
@@ -152,6 +169,26 @@ export interface SessionEnv {
    * undefined for a client exempt from the limit (smtpd_client_event_limit_exceptions). The in-process anvil.
    */
   authRate?: (name: string, addr: string) => number | undefined;
+  /**
+   * The in-process anvil for smtpd_client_message_rate_limit ("mail"), smtpd_client_recipient_rate_limit
+   * ("rcpt") and smtpd_client_new_tls_session_rate_limit ("newtls"): counts one event of the client (only looks
+   * with `count` false) and gives its rate in the current time unit; undefined for an exempt client.
+   */
+  eventRate?: (kind: "mail" | "rcpt" | "newtls", name: string, addr: string, count: boolean) => number | undefined;
+  /** smtpd_reject_footer_maps, opened (openSessionTables()). */
+  footerMaps?: LookupTable[];
+  /** smtpd_command_filter, opened (openSessionTables()). */
+  commandFilter?: LookupTable;
+}
+
+/** Opens smtpd_reject_footer_maps and smtpd_command_filter for SessionEnv; throws MapError as openMap(). */
+export async function openSessionTables(cfg: Config): Promise<Pick<SessionEnv, "footerMaps" | "commandFilter">> {
+  const out: Pick<SessionEnv, "footerMaps" | "commandFilter"> = {};
+  const footers = cfg.getList("smtpd_reject_footer_maps");
+  if (footers.length > 0) out.footerMaps = await Promise.all(footers.map((spec) => openMap(spec)));
+  const filter = cfg.get("smtpd_command_filter").trim();
+  if (filter !== "") out.commandFilter = await openMap(filter);
+  return out;
 }
 
 /** The client of a session. */
@@ -175,6 +212,9 @@ const PRE_TLS_CMDS = new Set(["HELO", "EHLO", "XCLIENT", "STARTTLS", "NOOP", "QU
 const EHLO_KEYWORDS = ["8bitmime", "auth", "chunking", "dsn", "enhancedstatuscodes", "etrn", "pipelining", "size", "smtputf8", "starttls", "verp", "vrfy", "xclient", "xforward", "silent-discard"];
 
 class QuitSession extends Error {}
+
+/** The session ends without a reply of its own and without counting the command as done (SMTP_ERR_QUIET). */
+class QuietEnd extends QuitSession {}
 
 /** DATA/BDAT reading aborted the transfer; the reason decides the reply. */
 class TransferAbort extends Error {
@@ -341,18 +381,40 @@ export class SmtpSession {
       await Bun.sleep(this.sleepMs);
     }
     let t = text;
-    if (this.cfg.getBool("soft_bounce") && t[0] === "5") {
-      t = `4${t.slice(1)}`;
-      if (t[4] === "5") t = `${t.slice(0, 4)}4${t.slice(5)}`;
+    if (t[0] === "4" || t[0] === "5") {
+      const footer = this.footerFor(t);
+      if (footer !== "") t = appendReplyFooter(t, footer, (name) => sessionMacro(this.s, name, this.cfg), unescapeFilter(this.cfg.get("smtpd_expansion_filter")));
     }
+    const softBounce = this.cfg.getBool("soft_bounce");
     const lines = t.split("\r\n");
     for (let i = 0; i < lines.length; i++) {
       let l = lines[i]!;
-      if (i < lines.length - 1) l = `${l.slice(0, 3)}-${l.slice(4)}`;
+      if (softBounce && l[0] === "5") {
+        l = `4${l.slice(1)}`;
+        if (l[4] === "5") l = `${l.slice(0, 4)}4${l.slice(5)}`;
+      }
+      if (i < lines.length - 1 && l.length > 3) l = `${l.slice(0, 3)}-${l.slice(4)}`;
       msgVerbose(`> ${this.s.namaddr}: ${l}`);
       this.stream.reply(l);
     }
     if (t.startsWith("421") || t.startsWith("521")) this.hangup = true;
+  }
+
+  /**
+   * The footer template of a 4XX/5XX reply: smtpd_reject_footer_maps looked up with the whole reply text, else
+   * smtpd_reject_footer (also after a table failure, as Postfix's maps_find() then finds nothing).
+   */
+  private footerFor(reply: string): string {
+    for (const m of this.env.footerMaps ?? []) {
+      try {
+        const v = m.lookup(reply);
+        if (v !== undefined) return v;
+      } catch {
+        msgWarn(`${tableSpec(m)} lookup error for "${reply}"`);
+        break;
+      }
+    }
+    return this.cfg.get("smtpd_reject_footer");
   }
 
   private count(cmd: string): { ok: number; total: number } {
@@ -456,6 +518,23 @@ export class SmtpSession {
         continue;
       }
       if (this.utf8) text = line.data.toString("utf8");
+      if (env.commandFilter) {
+        const filter = env.commandFilter;
+        let replaced: string | undefined;
+        try {
+          replaced = filter.lookup(text.replace(/^[ \t]+/, ""));
+        } catch {
+          msgWarn(`${filter.type}:${filter.name} lookup error for "${printableQ(text).slice(0, 100)}"`);
+          // SMTP_ERR_DATA: what Postfix's smtpd does when a table it needs fails
+          msgInfo(`${s.queueId ?? "NOQUEUE"}: reject: ${s.where} from ${s.namaddr}: 421 4.3.0 ${this.myhostname} Server local data error`);
+          await this.reply(`421 4.3.0 ${this.myhostname} Server local data error`);
+          break;
+        }
+        if (replaced !== undefined) {
+          msgInfo(`${s.namaddr}: replacing command "${text.slice(0, 100)}" with "${replaced.slice(0, 100)}"`);
+          text = replaced;
+        }
+      }
       const argv = tokenizeCommand(text);
       if (argv.length === 0) {
         await this.reply("500 5.5.2 Error: bad syntax");
@@ -506,7 +585,7 @@ export class SmtpSession {
         ok = await this.dispatch(verb, argv, text);
       } catch (e) {
         if (e instanceof QuitSession) {
-          stat.ok++;
+          if (!(e instanceof QuietEnd)) stat.ok++;
           throw e;
         }
         throw e;
@@ -797,6 +876,12 @@ export class SmtpSession {
     if (argv.length < 3 || argv[1]!.text.toLowerCase() !== "from:") {
       return this.fail("501 5.5.4 Syntax: MAIL FROM:<address>");
     }
+    const mailRate = this.eventRate("mail", "smtpd_client_message_rate_limit");
+    if (mailRate !== undefined) {
+      await this.reply(`450 4.7.1 Error: too much mail from ${s.addr}`);
+      msgWarn(`Message delivery request rate limit exceeded: ${mailRate} from ${s.namaddr} for service ${env.service}`);
+      return false;
+    }
     if (argv[2]!.error) return this.fail("501 5.1.7 Bad sender address syntax");
     let smtputf8 = false;
     if (this.utf8 && !this.discardMask.has("smtputf8")) smtputf8 = argv.slice(3).some((w) => w.text.toUpperCase() === "SMTPUTF8");
@@ -891,6 +976,7 @@ export class SmtpSession {
     if (argv.length < 3 || argv[1]!.text.toLowerCase() !== "to:") {
       return this.fail("501 5.5.4 Syntax: RCPT TO:<address>");
     }
+    if (!(await this.recipientRateOk())) return false;
     if (argv[2]!.error) return this.fail("501 5.1.3 Bad recipient address syntax");
     const rcpt = extractAddress(argv[2]!.text, { allowEmpty: false, strictRfc821: this.cfg.getBool("strict_rfc821_envelopes"), smtputf8: this.smtputf8 });
     if (rcpt === undefined) {
@@ -946,6 +1032,7 @@ export class SmtpSession {
     const s = this.s;
     if (this.cfg.getBool("disable_vrfy_command")) return this.fail("502 5.5.1 VRFY command is disabled");
     if (argv.length < 2) return this.fail(`501 5.5.4 Syntax: VRFY address${this.utf8 ? " [SMTPUTF8]" : ""}`);
+    if (!(await this.recipientRateOk())) return false;
     const text = argv.length > 2 ? argv.slice(1).map((w) => w.text).join(" ") : argv[1]!.text;
     const addr = extractAddress(text, { allowEmpty: false, strictRfc821: false, smtputf8: this.smtputf8 });
     if (addr === undefined || argv[1]!.error) return this.fail("501 5.1.3 Bad recipient address syntax");
@@ -998,6 +1085,11 @@ export class SmtpSession {
     if (this.inMail) return this.fail("503 5.5.1 Error: MAIL transaction in progress");
     if (this.tlsInfo) return this.fail("554 5.5.1 Error: TLS already active");
     if (!tls || this.discardMask.has("starttls")) return this.fail("502 5.5.1 Error: command not implemented");
+    // the new TLS session rate is only looked at before the handshake, and counted after it
+    if (this.eventRate("newtls", "smtpd_client_new_tls_session_rate_limit", false) !== undefined) {
+      msgWarn(`Refusing STARTTLS request from ${this.s.namaddr} for service ${this.env.service}`);
+      return this.fail(`454 4.7.0 Error: too many new TLS sessions from ${this.s.namaddr}`);
+    }
     await this.reply("220 2.0.0 Ready to start TLS");
     this.stream.flush();
     // CVE-2011-0411: plaintext pipelined after STARTTLS is discarded, never executed inside TLS
@@ -1010,6 +1102,13 @@ export class SmtpSession {
     }
     this.tlsInfo = r;
     this.s.tls = { protocol: r.protocol, cipher: r.cipher, bits: r.bits };
+    // postkit keeps no TLS session cache, so every handshake makes a new session
+    const tlsRate = this.eventRate("newtls", "smtpd_client_new_tls_session_rate_limit");
+    if (tlsRate !== undefined) {
+      msgWarn(`New TLS session rate limit exceeded: ${tlsRate} from ${this.s.namaddr} for service ${this.env.service}`);
+      await this.reply(`421 4.7.0 ${this.myhostname} Error: too many new TLS sessions from ${this.s.namaddr}`);
+      throw new QuietEnd();
+    }
     // RFC 3207: forget everything learned from the client before the handshake
     this.heloReset();
     this.mailReset();
@@ -1023,6 +1122,28 @@ export class SmtpSession {
       await this.saslActivate();
     }
     return true;
+  }
+
+  /**
+   * Counts (or with `count` false, only looks at) an anvil event of the client; gives the rate when it is over
+   * the limit parameter `param`, undefined otherwise and for clients Postfix leaves out: sendmail -bs,
+   * smtpd_authorized_xclient_hosts, smtpd_client_event_limit_exceptions.
+   */
+  private eventRate(kind: "mail" | "rcpt" | "newtls", param: string, count = true): number | undefined {
+    const env = this.env;
+    const limit = this.cfg.getInt(param);
+    if (env.standalone || this.xclientAllowed || !env.eventRate || limit <= 0) return undefined;
+    const rate = env.eventRate(kind, this.s.name, this.s.addr, count);
+    return rate !== undefined && rate > limit ? rate : undefined;
+  }
+
+  /** smtpd_client_recipient_rate_limit for RCPT and VRFY: false after the 450 reply. */
+  private async recipientRateOk(): Promise<boolean> {
+    const rate = this.eventRate("rcpt", "smtpd_client_recipient_rate_limit");
+    if (rate === undefined) return true;
+    msgWarn(`Recipient address rate limit exceeded: ${rate} from ${this.s.namaddr} for service ${this.env.service}`);
+    await this.reply(`450 4.7.1 Error: too many recipients from ${this.s.addr}`);
+    return false;
   }
 
   private async xclient(argv: SmtpWord[]): Promise<boolean> {

@@ -13,7 +13,7 @@
  */
 import type { Config } from "../config/config.ts";
 import { SmtpStream } from "./smtp_stream.ts";
-import { SmtpSession, type ClientInfo, type MessageSink } from "./session.ts";
+import { SmtpSession, openSessionTables, type ClientInfo, type MessageSink } from "./session.ts";
 
 export type { MessageSink, MessageRequest, SinkRefusal } from "./session.ts";
 
@@ -41,7 +41,7 @@ export async function runSmtpSession(cfg: Config, input: AsyncIterable<Uint8Arra
     reverseNameStatus: "ok",
     ...opts.client,
   };
-  const session = new SmtpSession({ cfg, sink: opts.sink, service: "sendmail", standalone: true, onQueued: opts.onQueued }, stream, client);
+  const session = new SmtpSession({ cfg, sink: opts.sink, service: "sendmail", standalone: true, onQueued: opts.onQueued, ...(await openSessionTables(cfg)) }, stream, client);
   let done = false;
   const pump = (async () => {
     try {

@@ -1,0 +1,68 @@
+/**
+ * smtpd_reject_footer(_maps) and smtpd_command_filter in the protocol engine, through runSmtpSession() (the
+ * sendmail -bs path, where Postfix applies both too). The rate limits need the server's anvil: see
+ * cmd/smtpd_limits_test.ts.
+ */
+import { test, expect, beforeAll, afterAll } from "bun:test";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { tmpdir } from "node:os";
+import { loadConfig } from "../config/config.ts";
+import { setMsgSink, setMsgStderr } from "../log/msg.ts";
+import { runSmtpSession, type MessageSink } from "./standalone.ts";
+
+let dir: string;
+const logged: string[] = [];
+
+beforeAll(() => {
+  setMsgStderr(false);
+  setMsgSink({ write: (level, text) => void logged.push(level === "info" ? text : `${level}: ${text}`), close: () => {} });
+  dir = mkdtempSync(join(tmpdir(), "smtpd-limits-"));
+  writeFileSync(join(dir, "filter"), "/^HELO (.*)/ EHLO $1\n/^ +x$/ NOOP\n/^NOOP please$/ NOOP\n");
+  writeFileSync(join(dir, "footers"), "/too many errors/ map421\n");
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const sink: MessageSink = { deliver: async () => ({ queueId: "ID1" }) };
+
+async function talk(mainCf: string, input: string): Promise<string> {
+  writeFileSync(join(dir, "main.cf"), `myhostname = mx.example.test\nsmtpd_error_sleep_time = 0\nmaillog_file =\n${mainCf}`);
+  const cfg = loadConfig({ configDir: dir });
+  let out = "";
+  async function* src() {
+    yield Buffer.from(input, "latin1");
+  }
+  await runSmtpSession(cfg, src(), (b) => (out += Buffer.from(b).toString("latin1")), { sink, timeoutMs: 2000 });
+  return out;
+}
+
+test("smtpd_reject_footer: \\c joins the last line, \\n adds lines with the code and DSN; 2XX replies get none", async () => {
+  const out = await talk("smtpd_reject_footer = \\c <$client_address> [$helo_name]\\nSecond line $server_name\n", "HELO foo.test\r\nVRFY\r\nETRN x\r\nNOOP\r\nQUIT\r\n");
+  expect(out).toContain("\r\n250 mx.example.test\r\n");
+  expect(out).toContain("501-5.5.4 Syntax: VRFY address <127.0.0.1> [foo.test]\r\n501 5.5.4 Second line mx.example.test\r\n");
+  expect(out).toContain("458-Unable to queue messages <127.0.0.1> [foo.test]\r\n458 Second line mx.example.test\r\n");
+  expect(out).toContain("\r\n250 2.0.0 Ok\r\n221 2.0.0 Bye\r\n");
+});
+
+test("smtpd_reject_footer_maps: looked up with the whole reply; a 421 gets its footer too", async () => {
+  const out = await talk(`smtpd_reject_footer = Contact $server_name\nsmtpd_reject_footer_maps = regexp:${join(dir, "footers")}\nsmtpd_hard_error_limit = 2\n`, "bogus\r\nbogus\r\nbogus\r\n");
+  expect(out).toContain("500-5.5.2 Error: command not recognized\r\n500 5.5.2 Contact mx.example.test\r\n");
+  expect(out.endsWith("421-4.7.0 mx.example.test Error: too many errors\r\n421 4.7.0 map421\r\n")).toBe(true);
+});
+
+test("smtpd_command_filter: the line without leading blanks is the key, the result replaces it, and is logged", async () => {
+  logged.length = 0;
+  const out = await talk(`smtpd_command_filter = regexp:${join(dir, "filter")}\n`, "HELO foo.test\r\n  x\r\nNOOP please\r\nQUIT\r\n");
+  expect(out).toContain("220 mx.example.test ESMTP Postfix\r\n250-mx.example.test\r\n");
+  expect(out).toContain("500 5.5.2 Error: command not recognized\r\n250 2.0.0 Ok\r\n221 2.0.0 Bye\r\n");
+  expect(logged).toContain('localhost[127.0.0.1]: replacing command "HELO foo.test" with "EHLO foo.test"');
+  expect(logged.some((l) => /disconnect from .* ehlo=1 noop=1 quit=1 unknown=0\/1 commands=3\/4/.test(l))).toBe(true);
+});
+
+test("smtpd_command_filter: a failing table ends the session with 421 4.3.0 Server local data error", async () => {
+  logged.length = 0;
+  const out = await talk("smtpd_command_filter = fail:cmd\n", "NOOP\r\nQUIT\r\n");
+  expect(out).toBe("220 mx.example.test ESMTP Postfix\r\n421 4.3.0 mx.example.test Server local data error\r\n");
+  expect(logged).toContain('warning: fail:cmd lookup error for "NOOP"');
+  expect(logged).toContain("NOQUEUE: reject: CONNECT from localhost[127.0.0.1]: 421 4.3.0 mx.example.test Server local data error");
+});
