@@ -50,7 +50,7 @@
  * the envelope, then a FILTER action's value (request `filter`), written in the extracted section, where it wins.
  * A Cleanup made by create() records none: mail made by the system itself (bounces, delay warnings, local
  * forwarding) is never content-filtered, as in Postfix, whose internal_mail_filter_classes governs only
- * header/body checks and milters. A `content_filter` attribute that comes in with the request (a maildrop
+ * header/body checks (forInternalMail()) and milters. A `content_filter` attribute that comes in with the request (a maildrop
  * file, a requeued message) is dropped, as Postfix's pickup drops the record.
  *
  * Contract: process() throws CleanupError with Postfix's DSN and text for a message that is refused
@@ -250,6 +250,17 @@ export class Cleanup {
       contentFilter: filter.trim(), filterBeforeArrivalTime: opts.beforeArrivalTime === true,
       checking: this.maps.checks !== undefined && !override.has("no_header_body_checks"), mapping, autoBcc: mapping,
     });
+  }
+
+  /**
+   * This service for a notice the system makes (`bounce`: notices to senders, `notify`: postmaster notices):
+   * header/body checks apply to it when internal_mail_filter_classes names the class (default: none), as in
+   * Postfix.
+   */
+  forInternalMail(cls: "bounce" | "notify"): Cleanup {
+    const listed = this.cfg.getList("internal_mail_filter_classes").some((c) => c.toLowerCase() === cls);
+    if (!listed || this.maps.checks === undefined || this.flags.checking) return this;
+    return new Cleanup(this.cfg, this.maps, { ...this.flags, checking: true });
   }
 
   /**

@@ -28,6 +28,8 @@
  *            2bounce_notice_recipient; without either class that mail is dropped, as by default;
  *   delay    a copy of each delay warning, and the warning about mail from the null sender, to
  *            delay_notice_recipient (`QID: postmaster delay notification: NEWQID`).
+ * Notices go through header_checks and body_checks only when internal_mail_filter_classes names their class
+ * (`bounce` for the sender's, `notify` for the postmaster's).
  * Mail from the double-bounce address itself is never reported (`warning: QID: undeliverable postmaster
  * notification discarded`). A postmaster copy that cannot be queued is only logged (`warning: QID: postmaster
  * notice failed while bouncing to SENDER`); the sender's notice stands.
@@ -258,7 +260,7 @@ export class BounceNotifier {
     const original = `Return-Path: <${env.sender}>\n${this.originalContent(msg, headersOnly, limit)}`;
     const head = Buffer.from(`${lines.join("\n")}\n`, "latin1");
     const tail = Buffer.from(`${original.endsWith("\n") || original === "" ? "" : "\n"}\n--${boundary}--\n`, "latin1");
-    const res = await this.cleanup.process({
+    const res = await this.cleanup.forInternalMail(postmaster ? "notify" : "bounce").process({
       sender: postmaster ? this.doubleBounceAddress() : "",
       recipients: [{ address: to }],
       context: "local",

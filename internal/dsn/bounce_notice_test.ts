@@ -169,3 +169,16 @@ test("a postmaster notice that bounces is discarded with a warning; delay copies
     ["postmaster@example.test", "Postmaster Warning: Delayed Mail"],
   ]);
 });
+
+test("internal_mail_filter_classes = bounce puts sender notices through header_checks; postmaster notices need notify", async () => {
+  writeFileSync(join(dir, "hc"), "/^Subject: Undelivered Mail/ REPLACE Subject: bounced\n/^Subject: Postmaster Copy/ REPLACE Subject: copy\n");
+  const none = await notifierWith(`header_checks = regexp:${dir}/hc\nnotify_classes = bounce\n`);
+  await none.bounce(message("alice@example.test"), failed());
+  expect(takeNotices().map(([, c]) => /^Subject: (.*)$/m.exec(c)![1]).sort()).toEqual(["Postmaster Copy: Undelivered Mail", "Undelivered Mail Returned to Sender"]);
+  const bounce = await notifierWith(`header_checks = regexp:${dir}/hc\nnotify_classes = bounce\ninternal_mail_filter_classes = bounce\n`);
+  await bounce.bounce(message("alice@example.test"), failed());
+  expect(takeNotices().map(([, c]) => /^Subject: (.*)$/m.exec(c)![1]).sort()).toEqual(["Postmaster Copy: Undelivered Mail", "bounced"]);
+  const both = await notifierWith(`header_checks = regexp:${dir}/hc\nnotify_classes = bounce\ninternal_mail_filter_classes = bounce, notify\n`);
+  await both.bounce(message("alice@example.test"), failed());
+  expect(takeNotices().map(([, c]) => /^Subject: (.*)$/m.exec(c)![1]).sort()).toEqual(["bounced", "copy"]);
+});
