@@ -28,7 +28,7 @@
  *   prepend_delivered_header, mailbox_delivery_lock, deliver_lock_attempts, deliver_lock_delay, stale_lock_time,
  *   strict_mailbox_ownership, enable_original_recipient, frozen_delivered_to, expand_owner_alias,
  *   reset_owner_alias, owner_request_special, require_home_directory, propagate_unmatched_extensions,
- *   duplicate_filter_limit, biff, mail_owner.
+ *   duplicate_filter_limit, biff, mail_owner, local_delivery_status_filter.
  *
  * SEE ALSO
  *   internal/local/local_agent.ts, cmd/virtual.ts, aliases(5), postlock(1).
@@ -38,6 +38,7 @@ import { bindLogToConfig, loadConfig } from "../internal/config/config.ts";
 import { setMsgVerbose } from "../internal/log/msg.ts";
 import { setProcessName } from "../internal/sys/libc.ts";
 import { initDeliveryAgent, serveDeliveryAgent } from "../internal/mailbox/index.ts";
+import { initDeliveryStatusFilter } from "../internal/dsn/dsn_filter.ts";
 import { LocalAgent } from "../internal/local/local_agent.ts";
 
 export const USAGE = "local -S service -t type [-v] [-o name=value]...";
@@ -51,7 +52,7 @@ export async function run(argv: string[]): Promise<number> {
   const cfg = loadConfig({ overrides: args.overrides });
   bindLogToConfig(cfg);
   initDeliveryAgent(cfg);
-  const agent = LocalAgent.create(cfg, args.service);
+  const agent = initDeliveryStatusFilter("local_delivery_status_filter", cfg.getList("local_delivery_status_filter")).then(() => LocalAgent.create(cfg, args.service));
   await serveDeliveryAgent(cfg, args.service, async (req) => (await agent).deliver(req), agent);
   return 0;
 }

@@ -19,7 +19,8 @@
  *   smtp_tls_security_level, smtp_tls_CAfile, smtp_tls_loglevel, smtp_connection_cache_on_demand …). SMTP AUTH to a
  *   smarthost: smtp_sasl_auth_enable, smtp_sasl_password_maps, smtp_sasl_security_options,
  *   smtp_sasl_tls_security_options, smtp_sasl_mechanism_filter, smtp_sender_dependent_authentication (PLAIN, LOGIN,
- *   CRAM-MD5; see internal/smtp/sasl_auth.ts).
+ *   CRAM-MD5; see internal/smtp/sasl_auth.ts). smtp_delivery_status_filter (lmtp_delivery_status_filter) rewrites
+ *   the status and text of each result before it is logged (internal/dsn/dsn_filter.ts).
  *   postkit_resolv_conf (postkit's own) names the resolv.conf to use instead of /etc/resolv.conf.
  *
  * EXIT STATUS
@@ -45,6 +46,7 @@ import { SmtpClient } from "../internal/smtp/smtp_client.ts";
 import { readSmtpSettings } from "../internal/smtp/settings.ts";
 import { loadTlsContext } from "../internal/smtp/tls_client.ts";
 import { OutgoingContent } from "../internal/smtp/smtp_content.ts";
+import { initDeliveryStatusFilter } from "../internal/dsn/dsn_filter.ts";
 
 export const USAGE = "smtp -S service -t type [-v] [-o name=value]...";
 export const HELP = `usage: ${USAGE}\n\nThe SMTP delivery agent of a running mail system; the master starts it.\n`;
@@ -58,6 +60,8 @@ async function runAgent(command: "smtp" | "lmtp", argv: string[]): Promise<numbe
   bindLogToConfig(cfg);
   const stop = waitForStop();
   const settings = readSmtpSettings(cfg, command);
+  // lmtp reads lmtp_delivery_status_filter; Postfix names the filter smtp_delivery_status_filter in warnings for both
+  await initDeliveryStatusFilter("smtp_delivery_status_filter", cfg.getList(`${command}_delivery_status_filter`));
   const client = new SmtpClient({
     settings,
     dns: StubResolver.fromResolvConf(resolverConfigPath(cfg.get(RESOLV_CONF_PARAMETER))),

@@ -20,7 +20,8 @@
  * CONFIGURATION PARAMETERS
  *   virtual_mailbox_base, virtual_mailbox_maps, virtual_uid_maps, virtual_gid_maps, virtual_minimum_uid,
  *   virtual_mailbox_limit, virtual_mailbox_lock, deliver_lock_attempts, deliver_lock_delay, stale_lock_time,
- *   strict_mailbox_ownership, enable_original_recipient, recipient_delimiter, mail_owner.
+ *   strict_mailbox_ownership, enable_original_recipient, recipient_delimiter, mail_owner,
+ *   virtual_delivery_status_filter.
  *
  * SEE ALSO
  *   internal/virtual/virtual_agent.ts, cmd/local.ts.
@@ -30,6 +31,7 @@ import { bindLogToConfig, loadConfig } from "../internal/config/config.ts";
 import { setMsgVerbose } from "../internal/log/msg.ts";
 import { setProcessName } from "../internal/sys/libc.ts";
 import { initDeliveryAgent, serveDeliveryAgent } from "../internal/mailbox/index.ts";
+import { initDeliveryStatusFilter } from "../internal/dsn/dsn_filter.ts";
 import { VirtualAgent } from "../internal/virtual/virtual_agent.ts";
 
 export const USAGE = "virtual -S service -t type [-v] [-o name=value]...";
@@ -43,7 +45,7 @@ export async function run(argv: string[]): Promise<number> {
   const cfg = loadConfig({ overrides: args.overrides });
   bindLogToConfig(cfg);
   initDeliveryAgent(cfg);
-  const agent = VirtualAgent.create(cfg, args.service);
+  const agent = initDeliveryStatusFilter("virtual_delivery_status_filter", cfg.getList("virtual_delivery_status_filter")).then(() => VirtualAgent.create(cfg, args.service));
   await serveDeliveryAgent(cfg, args.service, async (req) => (await agent).deliver(req), agent);
   return 0;
 }

@@ -954,6 +954,9 @@ export class LocalAgent {
       }
     }
     if (owner === undefined || dsn.startsWith("4")) return ctx.outcome.failed(a, dsn, reason);
+    const filtered = ctx.outcome.filterBounceOne(a, dsn, reason);
+    if (filtered === undefined) return 1;
+    ({ dsn, reason } = filtered);
     const env = ctx.job.env;
     try {
       await this.notifier.bounce(

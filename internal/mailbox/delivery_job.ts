@@ -13,12 +13,14 @@
  *   else           → sent, with the last success's status and text (or those of a failure whose notice the
  *                    agent sent itself, bouncedOne(): done, and the sender is not told)
  * A result handed over by another agent (mailbox_transport, fallback_transport) is counted the same way but not
- * logged again: that agent logged it.
+ * logged again: that agent logged it. Each status is passed through the process's delivery status filter
+ * (local_ or virtual_delivery_status_filter, internal/dsn/dsn_filter.ts) once, before it is logged and counted.
  *
  * Contract: DeliveryJob.open() throws QueueError when the queue file cannot be opened or read; nothing else
  * throws. Postfix: src/global/deliver_request.c, bounce.c, defer.c, sent.c (the logging side).
  */
 import { logRecipient } from "../log/events.ts";
+import { filterDeliveryStatus } from "../dsn/dsn_filter.ts";
 import { layoutPath, openQueueFile, type QueueEnvelope, type QueueFile, type QueueLayout } from "../queue/index.ts";
 import type { DeliveryRequest, RecipientResult, AgentRecipient } from "../daemon/agent_protocol.ts";
 import { DeliveredTo } from "./delivered_to.ts";
@@ -100,27 +102,43 @@ export class RecipientOutcome {
     else this.lastSent = { dsn, reason };
   }
 
-  private log(to: LoggedRecipient, status: Status, dsn: string, reason: string): void {
+  /** Logs and counts one delivery; returns 1 when it ends deferred (the filter may change the class), else 0. */
+  private log(to: LoggedRecipient, status: Status, dsn: string, reason: string, filtered = false): number {
+    if (!filtered) ({ status, dsn, reason } = filterDeliveryStatus({ status, dsn, reason }));
     logRecipient({
       queueId: this.job.queueId, to: to.address, origTo: to.origAddress, relay: this.job.service, dsn, status, reason,
       times: { arrival: this.job.req.arrival, active: this.job.req.active, handoff: this.job.handoff },
     });
     this.note(status, dsn, reason);
+    return status === "deferred" ? 1 : 0;
   }
 
   /** Postfix's sent(): logs and counts a delivery; returns 0. */
   sent(to: LoggedRecipient, dsn: string, reason: string): number {
-    this.log(to, "sent", dsn, reason);
-    return 0;
+    return this.log(to, "sent", dsn, reason);
   }
 
-  /** Postfix's bounce_append(): logs and counts a permanent failure; returns 0 (the recipient is done). */
+  /** Postfix's bounce_append(): logs and counts a permanent failure; returns 0 (done), 1 when the filter made it 4.x.x. */
   bounced(to: LoggedRecipient, dsn: string, reason: string): number {
-    this.log(to, "bounced", dsn, reason);
-    return 0;
+    return this.log(to, "bounced", dsn, reason);
   }
 
-  /** Postfix's bounce_one(): logs a permanent failure whose notice was sent on its own; returns 0 (done, no notice due). */
+  /**
+   * bounce_one()'s filter step, before the agent sends a notice of its own: the status the notice and the log
+   * should carry, or undefined when the filter turned the failure into a deferral (then logged and counted here,
+   * and the caller returns 1).
+   */
+  filterBounceOne(to: LoggedRecipient, dsn: string, reason: string): { dsn: string; reason: string } | undefined {
+    const f = filterDeliveryStatus({ status: "bounced" as Status, dsn, reason });
+    if (f.status !== "deferred") return { dsn: f.dsn, reason: f.reason };
+    this.log(to, "deferred", f.dsn, f.reason, true);
+    return undefined;
+  }
+
+  /**
+   * Postfix's bounce_one(): logs a permanent failure whose notice was sent on its own; returns 0 (done, no notice
+   * due). The status must have passed filterBounceOne() already.
+   */
   bouncedOne(to: LoggedRecipient, dsn: string, reason: string): number {
     logRecipient({
       queueId: this.job.queueId, to: to.address, origTo: to.origAddress, relay: this.job.service, dsn, status: "bounced", reason,
@@ -130,10 +148,9 @@ export class RecipientOutcome {
     return 0;
   }
 
-  /** Postfix's defer_append(): logs and counts a temporary failure; returns 1 (try again later). */
+  /** Postfix's defer_append(): logs and counts a temporary failure; returns 1 (try again later), 0 when the filter made it 5.x.x. */
   deferred(to: LoggedRecipient, dsn: string, reason: string): number {
-    this.log(to, "deferred", dsn, reason);
-    return 1;
+    return this.log(to, "deferred", dsn, reason);
   }
 
   /** bounced() or deferred() by the class of `dsn` (4.x.x defers). */

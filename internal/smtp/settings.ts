@@ -13,6 +13,7 @@ import { networkInterfaces } from "node:os";
 import { isIP } from "node:net";
 import { readFileSync } from "node:fs";
 import { ConfigError, type Config } from "../config/config.ts";
+import { parseEhloMask } from "../config/ehlo_mask.ts";
 import type { AddressSettings } from "./server_addresses.ts";
 import { readSaslSettings, type SaslSettings } from "./sasl_auth.ts";
 
@@ -42,7 +43,12 @@ export interface SmtpSettings {
   lineLengthLimit: number;
   /** smtp_quote_rfc821_envelope: quote envelope local parts that need it (else send them as they are). */
   quoteRfc821Envelope: boolean;
+  /** smtp_discard_ehlo_keywords / lmtp_discard_lhlo_keywords, upper case (config/ehlo_mask.ts). */
   discardEhloKeywords: Set<string>;
+  /** The name of the per-server tables parameter (smtp_discard_ehlo_keyword_address_maps, lmtp_…), for messages. */
+  discardEhloMapsName: string;
+  /** Its tables, looked up with the server's IP address; an entry replaces discardEhloKeywords. */
+  discardEhloMaps: string[];
   fallbackRelay: string[];
   relayhost: string;
   softBounce: boolean;
@@ -161,7 +167,9 @@ export function readSmtpSettings(cfg: Config, command: "smtp" | "lmtp"): SmtpSet
     skipQuitResponse: cfg.getBool(`${p}_skip_quit_response`),
     lineLengthLimit: cfg.getInt(`${p}_line_length_limit`),
     quoteRfc821Envelope: cfg.getBool(`${p}_quote_rfc821_envelope`),
-    discardEhloKeywords: new Set(cfg.getList(`${p}_discard_${hello === "lhlo" ? "lhlo" : "ehlo"}_keywords`).map((k) => k.toUpperCase())),
+    discardEhloKeywords: parseEhloMask(cfg.get(`${p}_discard_${hello === "lhlo" ? "lhlo" : "ehlo"}_keywords`)),
+    discardEhloMapsName: `${p}_discard_${hello === "lhlo" ? "lhlo" : "ehlo"}_keyword_address_maps`,
+    discardEhloMaps: cfg.getList(`${p}_discard_${hello === "lhlo" ? "lhlo" : "ehlo"}_keyword_address_maps`),
     fallbackRelay: cfg.getList(`${p}_fallback_relay`),
     relayhost: cfg.get("relayhost").trim(),
     softBounce: cfg.getBool("soft_bounce"),

@@ -17,7 +17,11 @@
  * destination as written; its level, match=, servername= and protocols= replace the main.cf settings; an
  * invalid entry or a failing table skips every server of that destination with `warning: TLS policy lookup for
  * DEST/HOST: client TLS configuration problem`, and the mail is deferred with 4.7.5 `client TLS configuration
- * problem`) (then EHLO again: only its reply counts); SMTP AUTH (below); MAIL FROM (SIZE, BODY,
+ * problem`) (then EHLO again: only its reply counts); EHLO keywords the client ignores (config/ehlo_mask.ts):
+ * the server IP address's smtp_discard_ehlo_keyword_address_maps entry (lmtp_discard_lhlo_keyword_address_maps),
+ * else smtp_discard_ehlo_keywords (lmtp_discard_lhlo_keywords), logged `discarding EHLO keywords: K1 K2` at each
+ * EHLO/LHLO reply (not with silent-discard); a failing table: `warning: QID: PARAM map lookup error for ADDR`, and
+ * the mail is deferred with 4.3.0 `local data error while talking to H[A]`; SMTP AUTH (below); MAIL FROM (SIZE, BODY,
  * ENVID, RET; AUTH=<> with smtp_send_dummy_mail_auth), RCPT TO (NOTIFY, ORCPT), DATA — pipelined when the
  * server offers PIPELINING — the message (data_encoder.ts), `.`; then the connection is kept for reuse
  * (smtp_connection_cache_on_demand) or closed with QUIT. 2xx: sent; 4xx: deferred; 5xx: bounced (deferred with
@@ -50,6 +54,7 @@
 import { isIP } from "node:net";
 import type { DeliveryReply, DeliveryRequest, RecipientResult, AgentRecipient } from "../daemon/agent_protocol.ts";
 import { logRecipient } from "../log/events.ts";
+import { filterDeliveryStatus } from "../dsn/dsn_filter.ts";
 import { msgInfo, msgWarn } from "../log/msg.ts";
 import { openQueueFile, layoutPath, DSN_NOTIFY, DSN_RET, type QueueFile, type QueueLayout } from "../queue/index.ts";
 import { quoteLocalPart, quoteLocalPart821 } from "../address/index.ts";
@@ -62,7 +67,8 @@ import { SessionCache, type CachedSession } from "./session_cache.ts";
 import { DataEncoder } from "./data_encoder.ts";
 import { ContentLookupError, type OutgoingContent } from "./smtp_content.ts";
 import type { SmtpSettings, TlsLevel } from "./settings.ts";
-import { MapError, openMapOrSurrogate } from "../maps/index.ts";
+import { MapError, openMapOrSurrogate, type LookupTable } from "../maps/index.ts";
+import { ehloDiscardLogText, parseEhloMask } from "../config/ehlo_mask.ts";
 import { addAuthLine, lookupSaslPassword, openSaslTables, saslAuthenticate, type SaslCredentials, type SaslTables } from "./sasl_auth.ts";
 import { certificateStatus, tlsClientOptions, tlsMustMatch, tlsRequired, tlsSummary, type TlsContext } from "./tls_client.ts";
 import { lookupTlsPolicy, siteTlsPolicy, tlsProtocolRange, type SiteTls } from "./tls_policy.ts";
@@ -205,6 +211,7 @@ export class SmtpClient {
   private readonly finder: ServerAddressFinder;
   private saslTables: Promise<SaslTables> | undefined;
   private policyTables: Promise<TableList> | undefined;
+  private ehloDiscardTables: Promise<LookupTable[]> | undefined;
 
   constructor(private readonly parts: SmtpClientParts) {
     this.s = parts.settings;
@@ -268,6 +275,8 @@ export class SmtpClient {
   }
 
   private record(st: State, x: RcptState, status: RecipientResult["status"], dsn: string, reason: string): void {
+    // smtp_delivery_status_filter first, then soft_bounce, as Postfix's bounce_append()
+    ({ status, dsn, reason } = filterDeliveryStatus({ status, dsn, reason }));
     if (status === "bounced" && this.s.softBounce) {
       status = "deferred";
       dsn = `4${dsn.slice(1)}`;
@@ -622,6 +631,11 @@ export class SmtpClient {
       }
       if (reply!.garbage) session.dontCache = true;
       if (session.esmtp) {
+        // Which keywords of the reply to ignore: the per-server table entry, else the main.cf list.
+        const discard = await this.ehloDiscardMask(st);
+        if (discard === undefined) return false;
+        const discarding = ehloDiscardLogText(discard);
+        if (discarding !== undefined) msgInfo(discarding);
         const lines = reply!.text.split("\n");
         for (let n = 0; n < lines.length; n++) {
           const body = lines[n]!.slice(4);
@@ -636,7 +650,7 @@ export class SmtpClient {
             }
             continue;
           }
-          if (s.discardEhloKeywords.has(kw)) continue;
+          if (discard.has(kw)) continue;
           if (kw === "8BITMIME") session.eightBitMime = true;
           else if (kw === "PIPELINING") session.pipelining = true;
           else if (kw === "SIZE") {
@@ -694,6 +708,30 @@ export class SmtpClient {
    */
   private quote821(address: string): string {
     return address === "" || !this.s.quoteRfc821Envelope ? address : quoteLocalPart821(address);
+  }
+
+  /**
+   * The EHLO keywords to ignore from this session's server: its smtp_discard_ehlo_keyword_address_maps
+   * (lmtp_discard_lhlo_keyword_address_maps) entry, looked up with its IP address, else smtp_discard_ehlo_keywords;
+   * undefined after a table failure (logged, and the recipients deferred as a local data error).
+   */
+  private async ehloDiscardMask(st: State): Promise<Set<string> | undefined> {
+    const s = this.s;
+    const session = st.session!;
+    if (s.discardEhloMaps.length === 0) return s.discardEhloKeywords;
+    this.ehloDiscardTables ??= Promise.all(s.discardEhloMaps.map((spec) => openMapOrSurrogate(spec)));
+    for (const table of await this.ehloDiscardTables) {
+      try {
+        const v = table.lookup(session.address);
+        if (v !== undefined) return parseEhloMask(v);
+      } catch (e) {
+        if (!(e instanceof MapError)) throw e;
+        msgWarn(`${st.req.queueId}: ${s.discardEhloMapsName} map lookup error for ${session.address}`);
+        this.bulkFail(st, "4.3.0", `local data error while talking to ${session.namaddr}`, { throttle: true });
+        return undefined;
+      }
+    }
+    return s.discardEhloKeywords;
   }
 
   /** The password tables, opened on first use. */

@@ -578,6 +578,47 @@ describe("smtp_tls_policy_maps", () => {
   });
 });
 
+describe("smtp_discard_ehlo_keyword_address_maps", () => {
+  test("the entry for the server's address hides DSN and PIPELINING: no NOTIFY=, no pipelining, and it is logged", async () => {
+    writeFileSync(join(dir, "ehlo_discard.cidr"), "127.0.0.150/32 dsn, pipelining\n");
+    const s = await server({ host: "127.0.0.150", reply: (c) => (c.startsWith("RCPT") ? "550 5.1.1 no" : undefined) });
+    const r = await deliver(client(`${noCache}smtp_discard_ehlo_keywords = size\nsmtp_discard_ehlo_keyword_address_maps = cidr:${join(dir, "ehlo_discard.cidr")}\n`), `[127.0.0.150]:${s.port}`, [
+      { address: "a@x.test", notify: DSN_NOTIFY.SUCCESS },
+      "b@x.test",
+    ]);
+    expect(r.results.map((x) => x.status)).toEqual(["bounced", "bounced"]);
+    expect(s.commands.map((c) => c.split(" ")[1])).toEqual(["EHLO", "MAIL", "RCPT", "RCPT", "RSET", "QUIT"]);
+    // SIZE= is sent: the table entry replaces smtp_discard_ehlo_keywords
+    expect(s.commands[1]).toBe("1 MAIL FROM:<alice@example.test> SIZE=20");
+    expect(s.commands[2]).toBe("1 RCPT TO:<a@x.test>");
+    expect(r.log).toContain("discarding EHLO keywords: PIPELINING DSN");
+    // the same server without the table: DATA goes in the pipeline with MAIL and RCPT
+    const s2 = await server({ host: "127.0.0.150", reply: (c) => (c.startsWith("RCPT") ? "550 5.1.1 no" : undefined) });
+    await deliver(client(noCache), `[127.0.0.150]:${s2.port}`, ["a@x.test", "b@x.test"]);
+    expect(s2.commands.map((c) => c.split(" ")[1])).toContain("DATA");
+  });
+
+  test("no entry: smtp_discard_ehlo_keywords; silent-discard logs nothing", async () => {
+    writeFileSync(join(dir, "ehlo_discard2.cidr"), "127.0.0.1/32 dsn\n");
+    const s = await server({ host: "127.0.0.151" });
+    const r = await deliver(client(`${noCache}smtp_discard_ehlo_keywords = size silent-discard\nsmtp_discard_ehlo_keyword_address_maps = cidr:${join(dir, "ehlo_discard2.cidr")}\n`), `[127.0.0.151]:${s.port}`, [
+      { address: "a@x.test", notify: DSN_NOTIFY.SUCCESS },
+    ]);
+    expect(r.byRcpt["a@x.test"]).toMatchObject({ status: "sent" });
+    expect(s.commands[1]).toBe("1 MAIL FROM:<alice@example.test>");
+    expect(s.commands[2]).toEndWith(" NOTIFY=SUCCESS");
+    expect(r.log.some((l) => l.startsWith("discarding EHLO keywords"))).toBe(false);
+  });
+
+  test("a failing table defers the mail as a local data error", async () => {
+    const s = await server({ host: "127.0.0.152" });
+    const r = await deliver(client(`${noCache}smtp_discard_ehlo_keyword_address_maps = fail:ehlo\n`), `[127.0.0.152]:${s.port}`, ["a@x.test"]);
+    expect(r.byRcpt["a@x.test"]).toMatchObject({ status: "deferred", dsn: "4.3.0", reason: "local data error while talking to 127.0.0.152[127.0.0.152]" });
+    expect(r.log.some((l) => /^warning: [0-9A-F]+: smtp_discard_ehlo_keyword_address_maps map lookup error for 127\.0\.0\.152$/.test(l))).toBe(true);
+    expect(s.messages).toHaveLength(0);
+  });
+});
+
 describe("interoperability", () => {
   test("STARTTLS with aiosmtpd (Python's ssl over OpenSSL), verify level with the test CA", async () => {
     const py = "/usr/bin/python3";

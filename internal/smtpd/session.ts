@@ -28,6 +28,17 @@
  * ESMTPA/ESMTPSA there (RFC 3848). Where Postfix's smtpd exits (SaslFatalError), the session logs
  * `fatal: TEXT` and closes the connection without sending anything, not even the queued greeting.
  *
+ * EHLO keywords hidden from a client (config/ehlo_mask.ts): the smtpd_discard_ehlo_keyword_address_maps entry for
+ * its IP address (looked up when it connects; cidr:, hash: … tables), else smtpd_discard_ehlo_keywords. Each EHLO
+ * then logs `discarding EHLO keywords: K1 K2` (keywords in a fixed order; not with silent-discard, and, as Postfix,
+ * not when enhancedstatuscodes is among them). Hiding a keyword also turns its feature off where Postfix does:
+ * AUTH (`503 5.5.1 Error: authentication not enabled`), STARTTLS (`502 5.5.1 Error: command not implemented`),
+ * BDAT with chunking (`521 5.5.1 Error: command not implemented`), RET=/ENVID=/NOTIFY=/ORCPT= with dsn (`501 5.7.1
+ * DSN support is disabled`), and the SMTPUTF8 parameter with smtputf8; pipelining, size, 8bitmime, vrfy, etrn,
+ * xclient, xforward and enhancedstatuscodes are only not announced. A failing table: `warning: TYPE:NAME lookup
+ * error for "ADDR"`, then at EHLO `warning: don't know what EHLO features to announce to NAME[ADDR]` and `421 4.3.0
+ * HOST Server local data error`, which ends the session.
+ *
  * The queue file of a transaction is opened, and so its queue ID allocated and `QID: client=NAME[ADDR]` logged,
  * at the first accepted RCPT (smtpd_delay_open_until_valid_rcpt = yes, the default) or at MAIL (= no), as
  * Postfix's smtpd connects to cleanup then; restriction log lines after that carry the ID instead of NOQUEUE.
@@ -77,6 +88,7 @@ import { requestFlush } from "../ipc/flush.ts";
 import { SaslFatalError, type SmtpdSasl } from "./smtpd_sasl.ts";
 import type { DovecotSaslServer } from "./dovecot_auth.ts";
 import { openMap, tableSpec, type LookupTable } from "../maps/index.ts";
+import { ehloDiscardLogText, parseEhloMask } from "../config/ehlo_mask.ts";
 import { appendReplyFooter, unescapeFilter } from "./reply_footer.ts";
 import { sessionMacro } from "./smtpd_expand.ts";
 
@@ -179,11 +191,18 @@ export interface SessionEnv {
   footerMaps?: LookupTable[];
   /** smtpd_command_filter, opened (openSessionTables()). */
   commandFilter?: LookupTable;
+  /** smtpd_discard_ehlo_keyword_address_maps, opened (openSessionTables()). */
+  ehloDiscardMaps?: LookupTable[];
 }
 
-/** Opens smtpd_reject_footer_maps and smtpd_command_filter for SessionEnv; throws MapError as openMap(). */
-export async function openSessionTables(cfg: Config): Promise<Pick<SessionEnv, "footerMaps" | "commandFilter">> {
-  const out: Pick<SessionEnv, "footerMaps" | "commandFilter"> = {};
+/**
+ * Opens smtpd_reject_footer_maps, smtpd_command_filter and smtpd_discard_ehlo_keyword_address_maps for
+ * SessionEnv; throws MapError as openMap().
+ */
+export async function openSessionTables(cfg: Config): Promise<Pick<SessionEnv, "footerMaps" | "commandFilter" | "ehloDiscardMaps">> {
+  const out: Pick<SessionEnv, "footerMaps" | "commandFilter" | "ehloDiscardMaps"> = {};
+  const discard = cfg.getList("smtpd_discard_ehlo_keyword_address_maps");
+  if (discard.length > 0) out.ehloDiscardMaps = await Promise.all(discard.map((spec) => openMap(spec)));
   const footers = cfg.getList("smtpd_reject_footer_maps");
   if (footers.length > 0) out.footerMaps = await Promise.all(footers.map((spec) => openMap(spec)));
   const filter = cfg.get("smtpd_command_filter").trim();
@@ -207,9 +226,6 @@ const CMD_ORDER = ["helo", "ehlo", "xclient", "xforward", "starttls", "auth", "m
 const LIMIT_CMDS = new Set(["HELO", "EHLO", "RSET", "NOOP", "VRFY", "ETRN"]);
 const LAST_CMDS = new Set(["HELO", "EHLO", "DATA", "NOOP", "VRFY"]);
 const PRE_TLS_CMDS = new Set(["HELO", "EHLO", "XCLIENT", "STARTTLS", "NOOP", "QUIT"]);
-
-/** EHLO keywords and their discard bits (Postfix's ehlo_mask). */
-const EHLO_KEYWORDS = ["8bitmime", "auth", "chunking", "dsn", "enhancedstatuscodes", "etrn", "pipelining", "size", "smtputf8", "starttls", "verp", "vrfy", "xclient", "xforward", "silent-discard"];
 
 class QuitSession extends Error {}
 
@@ -287,7 +303,10 @@ export class SmtpSession {
   private readonly sizeLimit: number;
   private readonly utf8: boolean;
   private readonly forbidBareLf: "no" | "normalize" | "reject";
+  /** The EHLO keywords not announced to this client, upper case (config/ehlo_mask.ts). */
   private readonly discardMask: Set<string>;
+  /** smtpd_discard_ehlo_keyword_address_maps failed for this client: EHLO ends the session. */
+  private ehloMapError = false;
   private readonly delayOpen: boolean;
   /** The transaction's queue file, once opened (see the header). */
   private opened: OpenedMessage | undefined;
@@ -338,7 +357,7 @@ export class SmtpSession {
     this.utf8 = cfg.getBool("smtputf8_enable");
     const fb = cfg.get("smtpd_forbid_bare_newline").trim().toLowerCase();
     this.forbidBareLf = fb === "reject" ? "reject" : fb === "yes" || fb === "normalize" ? "normalize" : "no";
-    this.discardMask = new Set(cfg.getList("smtpd_discard_ehlo_keywords").map((k) => k.toLowerCase()));
+    this.discardMask = this.ehloDiscardMask(client.addr);
     this.delayOpen = cfg.getBool("smtpd_delay_open_until_valid_rcpt");
     this.s = {
       name: client.name,
@@ -398,6 +417,25 @@ export class SmtpSession {
       this.stream.reply(l);
     }
     if (t.startsWith("421") || t.startsWith("521")) this.hangup = true;
+  }
+
+  /**
+   * The EHLO keywords hidden from a client, chosen when it connects: the smtpd_discard_ehlo_keyword_address_maps
+   * entry for its IP address, else smtpd_discard_ehlo_keywords (also after a table failure, which is remembered
+   * for EHLO).
+   */
+  private ehloDiscardMask(addr: string): Set<string> {
+    for (const m of this.env.ehloDiscardMaps ?? []) {
+      try {
+        const v = m.lookup(addr);
+        if (v !== undefined) return parseEhloMask(v);
+      } catch {
+        msgWarn(`${tableSpec(m)} lookup error for "${addr}"`);
+        this.ehloMapError = true;
+        break;
+      }
+    }
+    return parseEhloMask(this.cfg.get("smtpd_discard_ehlo_keywords"));
   }
 
   /**
@@ -713,7 +751,7 @@ export class SmtpSession {
     }
     if (this.cfg.getBool("smtpd_helo_required") && s.heloName === undefined) return this.fail("503 5.5.1 Error: send HELO/EHLO first");
     const server = this.saslServer;
-    if (env.standalone || !server || this.discardMask.has("auth")) return this.fail("503 5.5.1 Error: authentication not enabled");
+    if (env.standalone || !server || this.discardMask.has("AUTH")) return this.fail("503 5.5.1 Error: authentication not enabled");
     if (this.inMail) return this.fail("503 5.5.1 Error: MAIL transaction in progress");
     if (this.cfg.getBool("smtpd_tls_auth_only") && !this.tlsInfo) {
       return this.fail("504 5.5.4 Encryption required for requested authentication mechanism");
@@ -837,26 +875,34 @@ export class SmtpSession {
     }
     s.protocol = "ESMTP";
     const mask = this.discardMask;
-    const shown = [...mask].filter((k) => EHLO_KEYWORDS.includes(k) && k !== "silent-discard");
-    if (shown.length > 0 && !mask.has("silent-discard")) msgInfo(`discarding EHLO keywords: ${shown.map((k) => k.toUpperCase()).join(" ")}`);
+    // As Postfix: no log line when ENHANCEDSTATUSCODES itself is among the discarded keywords.
+    const discarding = mask.has("ENHANCEDSTATUSCODES") ? undefined : ehloDiscardLogText(mask);
+    if (discarding !== undefined) msgInfo(discarding);
+    if (this.ehloMapError) {
+      msgWarn(`don't know what EHLO features to announce to ${s.namaddr}`);
+      // SMTP_ERR_DATA: what Postfix's smtpd does when a table it needs fails
+      msgInfo(`${s.queueId ?? "NOQUEUE"}: reject: ${s.where} from ${s.namaddr}: 421 4.3.0 ${this.myhostname} Server local data error`);
+      await this.reply(`421 4.3.0 ${this.myhostname} Server local data error`);
+      throw new QuietEnd();
+    }
     const words = [this.myhostname];
-    if (!mask.has("pipelining")) words.push("PIPELINING");
-    if (!mask.has("size")) words.push(this.sizeLimit > 0 ? `SIZE ${this.sizeLimit}` : "SIZE");
-    if (!mask.has("vrfy") && !this.cfg.getBool("disable_vrfy_command")) words.push("VRFY");
-    if (!mask.has("etrn")) words.push("ETRN");
-    if (!mask.has("starttls") && env.tls && !this.tlsInfo) words.push("STARTTLS");
-    if (!mask.has("auth") && this.saslServer && !env.sasl!.isException(s.name, s.addr)) {
+    if (!mask.has("PIPELINING")) words.push("PIPELINING");
+    if (!mask.has("SIZE")) words.push(this.sizeLimit > 0 ? `SIZE ${this.sizeLimit}` : "SIZE");
+    if (!mask.has("VRFY") && !this.cfg.getBool("disable_vrfy_command")) words.push("VRFY");
+    if (!mask.has("ETRN")) words.push("ETRN");
+    if (!mask.has("STARTTLS") && env.tls && !this.tlsInfo) words.push("STARTTLS");
+    if (!mask.has("AUTH") && this.saslServer && !env.sasl!.isException(s.name, s.addr)) {
       words.push(`AUTH ${this.saslMechs}`);
       if (this.cfg.getBool("broken_sasl_auth_clients")) words.push(`AUTH=${this.saslMechs}`);
     }
-    if (!mask.has("verp") && env.verpClients?.matches(s.name, s.addr)) words.push("XVERP");
-    if (!mask.has("xclient") && this.xclientAllowed) words.push("XCLIENT NAME ADDR PROTO HELO REVERSE_NAME PORT LOGIN DESTADDR DESTPORT");
-    if (!mask.has("xforward") && this.xforwardAllowed) words.push("XFORWARD NAME ADDR PROTO HELO SOURCE PORT IDENT");
-    if (!mask.has("enhancedstatuscodes")) words.push("ENHANCEDSTATUSCODES");
-    if (!mask.has("8bitmime")) words.push("8BITMIME");
-    if (!mask.has("dsn")) words.push("DSN");
-    if (!mask.has("smtputf8") && this.utf8) words.push("SMTPUTF8");
-    if (!mask.has("chunking")) words.push("CHUNKING");
+    if (!mask.has("VERP") && env.verpClients?.matches(s.name, s.addr)) words.push("XVERP");
+    if (!mask.has("XCLIENT") && this.xclientAllowed) words.push("XCLIENT NAME ADDR PROTO HELO REVERSE_NAME PORT LOGIN DESTADDR DESTPORT");
+    if (!mask.has("XFORWARD") && this.xforwardAllowed) words.push("XFORWARD NAME ADDR PROTO HELO SOURCE PORT IDENT");
+    if (!mask.has("ENHANCEDSTATUSCODES")) words.push("ENHANCEDSTATUSCODES");
+    if (!mask.has("8BITMIME")) words.push("8BITMIME");
+    if (!mask.has("DSN")) words.push("DSN");
+    if (!mask.has("SMTPUTF8") && this.utf8) words.push("SMTPUTF8");
+    if (!mask.has("CHUNKING")) words.push("CHUNKING");
     for (let i = 0; i < words.length; i++) this.stream.reply(`250${i < words.length - 1 ? "-" : " "}${words[i]}`);
     if (this.errorCount >= this.softLimit && this.sleepMs > 0) {
       this.stream.flush();
@@ -884,7 +930,7 @@ export class SmtpSession {
     }
     if (argv[2]!.error) return this.fail("501 5.1.7 Bad sender address syntax");
     let smtputf8 = false;
-    if (this.utf8 && !this.discardMask.has("smtputf8")) smtputf8 = argv.slice(3).some((w) => w.text.toUpperCase() === "SMTPUTF8");
+    if (this.utf8 && !this.discardMask.has("SMTPUTF8")) smtputf8 = argv.slice(3).some((w) => w.text.toUpperCase() === "SMTPUTF8");
     const sender = extractAddress(argv[2]!.text, { allowEmpty: true, strictRfc821: this.cfg.getBool("strict_rfc821_envelopes"), smtputf8 });
     if (sender === undefined) {
       if (!env.standalone) msgWarn(`Illegal address syntax from ${s.namaddr} in MAIL command: ${printableQ(argv[2]!.text)}`);
@@ -905,7 +951,7 @@ export class SmtpSession {
         if (!/^\d+$/.test(arg.slice(5))) return this.fail("501 5.5.4 Bad message size syntax");
         size = Number(arg.slice(5));
         if (!Number.isSafeInteger(size)) return this.fail("552 5.3.4 Message size exceeds file system imposed limit");
-      } else if (this.utf8 && !this.discardMask.has("smtputf8") && u === "SMTPUTF8") {
+      } else if (this.utf8 && !this.discardMask.has("SMTPUTF8") && u === "SMTPUTF8") {
         // noted above
       } else if (u.startsWith("AUTH=")) {
         // smtpd_sasl_mail_opt(): kept as sent, for the log, the queue file and the policy service; <> is none
@@ -914,12 +960,12 @@ export class SmtpSession {
       } else if ((u === "XVERP" || u.startsWith("XVERP=")) && this.env.verpClients?.matches(s.name, s.addr)) {
         // VERP delimiters: accepted (delivery does not use them)
       } else if (u.startsWith("RET=")) {
-        if (this.discardMask.has("dsn")) return this.fail("501 5.7.1 DSN support is disabled");
+        if (this.discardMask.has("DSN")) return this.fail("501 5.7.1 DSN support is disabled");
         const v = u.slice(4);
         if (ret !== 0 || (v !== "FULL" && v !== "HDRS")) return this.fail("501 5.5.4 Bad RET parameter syntax");
         ret = v === "FULL" ? DSN_RET.FULL : DSN_RET.HDRS;
       } else if (u.startsWith("ENVID=")) {
-        if (this.discardMask.has("dsn")) return this.fail("501 5.7.1 DSN support is disabled");
+        if (this.discardMask.has("DSN")) return this.fail("501 5.7.1 DSN support is disabled");
         const v = xtextDecode(arg.slice(6));
         if (envid !== undefined || v === undefined || !allPrintable(v)) {
           return this.fail("501 5.5.4 Bad ENVID parameter syntax");
@@ -990,12 +1036,12 @@ export class SmtpSession {
       const arg = w.text;
       const u = arg.toUpperCase();
       if (u.startsWith("NOTIFY=")) {
-        if (this.discardMask.has("dsn")) return this.fail("501 5.7.1 DSN support is disabled");
+        if (this.discardMask.has("DSN")) return this.fail("501 5.7.1 DSN support is disabled");
         const n = dsnNotifyMask(u.slice(7));
         if (notify !== 0 || n === 0) return this.fail("501 5.5.4 Error: Bad NOTIFY parameter syntax");
         notify = n;
       } else if (u.startsWith("ORCPT=")) {
-        if (this.discardMask.has("dsn")) return this.fail("501 5.7.1 DSN support is disabled");
+        if (this.discardMask.has("DSN")) return this.fail("501 5.7.1 DSN support is disabled");
         const v = arg.slice(6);
         const semi = v.indexOf(";");
         const dec = semi > 0 ? xtextDecode(v.slice(semi + 1)) : undefined;
@@ -1084,7 +1130,7 @@ export class SmtpSession {
     if (argv.length !== 1) return this.fail("501 5.5.4 Syntax: STARTTLS");
     if (this.inMail) return this.fail("503 5.5.1 Error: MAIL transaction in progress");
     if (this.tlsInfo) return this.fail("554 5.5.1 Error: TLS already active");
-    if (!tls || this.discardMask.has("starttls")) return this.fail("502 5.5.1 Error: command not implemented");
+    if (!tls || this.discardMask.has("STARTTLS")) return this.fail("502 5.5.1 Error: command not implemented");
     // the new TLS session rate is only looked at before the handshake, and counted after it
     if (this.eventRate("newtls", "smtpd_client_new_tls_session_rate_limit", false) !== undefined) {
       msgWarn(`Refusing STARTTLS request from ${this.s.namaddr} for service ${this.env.service}`);
@@ -1511,7 +1557,7 @@ export class SmtpSession {
   private async bdatCmd(argv: SmtpWord[], text: string): Promise<boolean> {
     const s = this.s;
     const env = this.env;
-    if (this.discardMask.has("chunking")) return this.fail("521 5.5.1 Error: command not implemented");
+    if (this.discardMask.has("CHUNKING")) return this.fail("521 5.5.1 Error: command not implemented");
     const last = argv.length === 3;
     if (argv.length < 2 || argv.length > 3 || !/^\d+$/.test(argv[1]!.text) || !Number.isSafeInteger(Number(argv[1]!.text)) || (last && argv[2]!.text.toUpperCase() !== "LAST")) {
       msgWarn(`${s.queueId ?? "NOQUEUE"}: malformed BDAT command syntax from ${s.namaddr}: ${printableQ(text.slice(0, 100))}`);

@@ -3,7 +3,7 @@
  * sendmail -bs path, where Postfix applies both too). The rate limits need the server's anvil: see
  * cmd/smtpd_limits_test.ts.
  */
-import { test, expect, beforeAll, afterAll } from "bun:test";
+import { test, expect, beforeAll, afterAll, describe } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { tmpdir } from "node:os";
@@ -65,4 +65,43 @@ test("smtpd_command_filter: a failing table ends the session with 421 4.3.0 Serv
   expect(out).toBe("220 mx.example.test ESMTP Postfix\r\n421 4.3.0 mx.example.test Server local data error\r\n");
   expect(logged).toContain('warning: fail:cmd lookup error for "NOOP"');
   expect(logged).toContain("NOQUEUE: reject: CONNECT from localhost[127.0.0.1]: 421 4.3.0 mx.example.test Server local data error");
+});
+
+describe("smtpd_discard_ehlo_keyword_address_maps", () => {
+  test("the entry for the client's address replaces smtpd_discard_ehlo_keywords, and is logged at each EHLO", async () => {
+    writeFileSync(join(dir, "ehlo.cidr"), "127.0.0.0/8 pipelining, size\n");
+    logged.length = 0;
+    const out = await talk(`smtpd_discard_ehlo_keywords = dsn\nsmtpd_discard_ehlo_keyword_address_maps = cidr:${join(dir, "ehlo.cidr")}\n`, "EHLO c.test\r\nQUIT\r\n");
+    expect(out).toBe("220 mx.example.test ESMTP Postfix\r\n250-mx.example.test\r\n250-VRFY\r\n250-ETRN\r\n250-ENHANCEDSTATUSCODES\r\n250-8BITMIME\r\n250-DSN\r\n250 CHUNKING\r\n221 2.0.0 Bye\r\n");
+    expect(logged).toContain("discarding EHLO keywords: PIPELINING SIZE");
+  });
+
+  test("a texthash: table is keyed by the IP address; no entry: smtpd_discard_ehlo_keywords", async () => {
+    writeFileSync(join(dir, "ehlo_other"), "192.0.2.1 pipelining\n");
+    writeFileSync(join(dir, "ehlo_self"), "127.0.0.1 chunking\n");
+    const other = await talk(`smtpd_discard_ehlo_keywords = dsn\nsmtpd_discard_ehlo_keyword_address_maps = texthash:${join(dir, "ehlo_other")}\n`, "EHLO c.test\r\nQUIT\r\n");
+    expect(other).toContain("250-PIPELINING\r\n");
+    expect(other).not.toContain("DSN");
+    const self = await talk(`smtpd_discard_ehlo_keyword_address_maps = texthash:${join(dir, "ehlo_self")}\n`, "EHLO c.test\r\nBDAT 1 LAST\r\n");
+    expect(self).not.toContain("CHUNKING");
+    expect(self).toContain("521 5.5.1 Error: command not implemented\r\n");
+  });
+
+  test("hidden dsn refuses the DSN parameters; silent-discard logs nothing", async () => {
+    writeFileSync(join(dir, "ehlo_dsn.cidr"), "127.0.0.1/32 dsn silent-discard\n");
+    logged.length = 0;
+    const out = await talk(`smtpd_discard_ehlo_keyword_address_maps = cidr:${join(dir, "ehlo_dsn.cidr")}\n`, "EHLO c.test\r\nMAIL FROM:<a@b.test> RET=FULL\r\nQUIT\r\n");
+    expect(out).not.toContain("250-DSN");
+    expect(out).toContain("501 5.7.1 DSN support is disabled\r\n");
+    expect(logged.some((l) => l.startsWith("discarding EHLO keywords"))).toBe(false);
+  });
+
+  test("a failing table: the warnings, then 421 at EHLO", async () => {
+    logged.length = 0;
+    const out = await talk("smtpd_discard_ehlo_keyword_address_maps = fail:ehlo\n", "EHLO c.test\r\nQUIT\r\n");
+    expect(out).toBe("220 mx.example.test ESMTP Postfix\r\n421 4.3.0 mx.example.test Server local data error\r\n");
+    expect(logged).toContain('warning: fail:ehlo lookup error for "127.0.0.1"');
+    expect(logged).toContain("warning: don't know what EHLO features to announce to localhost[127.0.0.1]");
+    expect(logged).toContain("NOQUEUE: reject: EHLO from localhost[127.0.0.1]: 421 4.3.0 mx.example.test Server local data error");
+  });
 });
