@@ -9,6 +9,9 @@
  *   postconf -M [-fx] [-c config_dir] [service[/type]...]
  *   postconf -F [-hHx] [-c config_dir] [service[/type[/field]]...]
  *   postconf -P [-hHx] [-c config_dir] [service[/type[/parameter]]...]
+ *   postconf -Me [-c config_dir] service/type='entry'...      postconf -MX | -M# [-c config_dir] service/type...
+ *   postconf -Fe [-c config_dir] service/type/field=value...  postconf -Pe [-c config_dir] service/type/name=value...
+ *   postconf -PX [-c config_dir] service/type/name...
  *   postconf -l | -m | -a | -A | -T mode
  *
  * DESCRIPTION
@@ -22,6 +25,17 @@
  *       (implied when the first argument contains `=`)
  *   -X  delete the named settings  -#  comment them out
  *   -M  master.cf services (-Mf folds -o options onto continuation lines); -F fields; -P `-o` parameters
+ *   -Me service/type='service type private unpriv chroot wakeup maxproc command...'  replace the entry that
+ *       matches service/type or the new entry's own name and type (later duplicates are removed), else append it
+ *   -MX service/type  delete the entry with its continuation lines    -M# service/type  comment them out
+ *   -Fe service/type/field=value  change one field: service, type, private, unprivileged, chroot, wakeup,
+ *       process_limit, or command (the command with its arguments; other fields take no whitespace)
+ *   -Pe service/type/name=value  set `-o name=value` (added after the last daemon option when absent; no
+ *       whitespace in the value)    -PX service/type/name  remove it
+ *       `=` in the first argument implies -e. A service or type `*` matches any. An edited entry is written as
+ *       -Mf prints it; every other line of master.cf is kept byte for byte, except that comment lines right after
+ *       an entry edited with -F or -P move before it (as in Postfix). The file is replaced atomically. -F and -P
+ *       requests that match no service warn `unmatched service_name/type: "arg"`.
  *   -C  parameter classes: builtin, service, user, all
  *   -o  override a parameter for this run       -c  configuration directory (else $MAIL_CONFIG, /etc/postfix)
  *   -l  mailbox lock methods       -m  lookup table types postkit supports    -a/-A  SASL plug-in types (none)
@@ -35,7 +49,8 @@
  *   `DIR/main.cf: undefined parameter: name`.
  *
  * EXIT STATUS
- *   0 on success (unknown names only warn); 1 on a fatal error (bad main.cf line, unreadable file, usage).
+ *   0 on success (unknown names and unmatched services only warn); 1 on a fatal error (bad main.cf or master.cf
+ *   line, bad edit request, unreadable file, usage).
  *
  * FILES
  *   $config_directory/main.cf, $config_directory/master.cf
@@ -67,6 +82,8 @@ Show or edit Postfix configuration parameters (main.cf) and services (master.cf)
   postconf -x | -h | -H | -f   expand values | values only | names only | fold long lines
   postconf -e name=value...    edit main.cf in place        postconf -X|-# name...  delete | comment out
   postconf -M [svc[/type]]     master.cf entries (-F fields, -P -o parameters)
+  postconf -Me svc/type='entry'   add or replace a service      postconf -MX|-M# svc/type  delete | comment out
+  postconf -Fe svc/type/field=v   change one field              postconf -Pe|-PX svc/type/name[=v]  set | drop -o
   postconf -l | -m             lock methods | lookup table types
   postconf -t | -b [file]      notice templates, as written | expanded
   postconf --json              every parameter with its value, default and where it came from
@@ -348,6 +365,44 @@ async function editMain(cfg: { configDir: string }, mode: Set<string>, args: str
   }
 }
 
+/** postconf -Me/-MX/-M#, -Fe, -Pe/-PX: rewrites master.cf and replaces it atomically. */
+async function editMaster(dir: string, mode: Set<string>, args: string[]): Promise<void> {
+  const { editMasterCf } = await import("../internal/config/master_cf_edit.ts");
+  const { existsSync } = await import("node:fs");
+  const path = `${dir}/master.cf`;
+  // Latin-1 maps each byte to one code unit, so lines the edit does not touch are written back byte for byte;
+  // arguments get the same treatment so that UTF-8 in them stays UTF-8.
+  const bytes = (s: string) => Buffer.from(s, "utf8").toString("latin1");
+  const edit = {
+    target: mode.has("M") ? ("entry" as const) : mode.has("F") ? ("field" as const) : ("param" as const),
+    mode: mode.has("e") ? ("set" as const) : mode.has("X") ? ("delete" as const) : ("comment" as const),
+    args: args.map(bytes),
+  };
+  const text = (() => {
+    try {
+      return readFileBytes(path).toString("latin1");
+    } catch (e) {
+      // Postfix creates master.cf.tmp first, so a missing directory is reported for that name
+      if (!existsSync(dir)) throw new FatalError(`open ${path}.tmp: ${errnoText(e)}`);
+      throw new FatalError(`open ${path} for reading: ${errnoText(e)}`);
+    }
+  })();
+  const utf8 = (s: string) => Buffer.from(s, "latin1").toString("utf8");
+  let result: string;
+  try {
+    result = editMasterCf(text, path, edit, (m) => msgWarn(utf8(m)));
+  } catch (e) {
+    if (e instanceof ConfigError) throw new FatalError(utf8(e.message));
+    throw e;
+  }
+  const { writeFileAtomic } = await import("../internal/fsx/atomic.ts");
+  try {
+    writeFileAtomic(path, Buffer.from(result, "latin1"));
+  } catch (e) {
+    throw new FatalError(`write ${path}: ${errnoText(e)}`);
+  }
+}
+
 function matchService(e: MasterEntry, pattern: string): boolean {
   const [svc, type] = pattern.split("/");
   return (svc === undefined || svc === "" || svc === e.service) && (type === undefined || type === e.type);
@@ -485,8 +540,10 @@ export async function run(argv: string[]): Promise<number> {
   }
   const editing = mode.has("e") || mode.has("X") || mode.has("#");
   if (editing) {
-    if (mode.has("M") || mode.has("F") || mode.has("P")) throw new FatalError("editing master.cf is not available in this release of postkit");
-    await editMain({ configDir: resolveConfigDir(configDir).dir }, mode, args);
+    if (args.length === 0) throw new FatalError("missing service argument");
+    const dir = resolveConfigDir(configDir).dir;
+    if (mode.has("M") || mode.has("F") || mode.has("P")) await editMaster(dir, mode, args);
+    else await editMain({ configDir: dir }, mode, args);
     return 0;
   }
   const cfg = loadConfig({ configDir, overrides: mode.has("d") ? [] : overrides, skipMainCf: mode.has("d") });

@@ -34,6 +34,7 @@ export const TOOLS: Record<string, ToolEntry> = {
   qmgr: { summary: "the queue manager process", load: () => import("./qmgr.ts"), daemon: true },
   local: { summary: "local mail delivery", load: () => import("./local.ts"), daemon: true },
   virtual: { summary: "virtual domain mail delivery", load: () => import("./virtual.ts"), daemon: true },
+  pipe: { summary: "delivery to external commands", load: () => import("./pipe.ts"), daemon: true },
   smtpd: { summary: "the SMTP server process", load: () => import("./smtpd.ts"), daemon: true },
   smtp: { summary: "SMTP client: delivery to remote mail servers", load: () => import("./smtp.ts"), daemon: true },
   lmtp: {

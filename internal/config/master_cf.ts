@@ -95,23 +95,44 @@ function normalizeArgs(args: string[], file: string, warn: (m: string) => void):
   return out;
 }
 
+/** The type, private/unprivileged/chroot, wakeup and process_limit checks of pcf_check_master_entry(). */
+export function checkMasterFields(f: readonly string[], raw: string): void {
+  const text = raw.replace(/\n/g, " ");
+  const bad = (what: string, v: string) => new ConfigError(`invalid ${what} field "${v}" in "${text}"`);
+  if (!TYPES.has(f[1]!)) throw bad("type", f[1]!);
+  const names = ["private", "unprivileged", "chroot"];
+  for (let k = 2; k <= 4; k++) if (!/^[yn-]$/.test(f[k]!)) throw bad(names[k - 2]!, f[k]!);
+  const w = f[5]!.endsWith("?") ? f[5]!.slice(0, -1) : f[5]!;
+  if (!(f[5]![0] === "-" && w.length === 1) && !/^\d*$/.test(w)) throw bad("wakeup", f[5]!);
+  if (!/^(-|\d*)$/.test(f[6]!)) throw bad("process_limit", f[6]!);
+}
+
+/**
+ * Parses one logical master.cf line (`raw` is the text the field errors quote). Returns `{ error }` for too few
+ * fields, so that the caller can say where; throws ConfigError for an invalid field.
+ */
+export function parseMasterEntry(text: string, raw: string, file: string, warn: (m: string) => void, line = 0): MasterEntry | { error: string } {
+  const f = splitQuoted(text);
+  if (f.length < 8) return { error: "bad field count" };
+  checkMasterFields(f, raw);
+  return {
+    service: f[0]!, type: f[1]!, private: f[2]!, unpriv: f[3]!, chroot: f[4]!, wakeup: f[5]!, maxproc: f[6]!,
+    command: f[7]!, args: normalizeArgs(f.slice(8), file, warn), line,
+  };
+}
+
+/** Normalises daemon arguments as Postfix does after an edit: `-oname=value` split, `{ … }` unwrapped. */
+export function normalizeMasterArgs(args: string[], file: string, warn: (m: string) => void): string[] {
+  return normalizeArgs([...args], file, warn);
+}
+
 /** Parses master.cf text into its service entries, in file order. */
 export function parseMasterCf(text: string, file: string, warn: (m: string) => void): MasterEntry[] {
   const out: MasterEntry[] = [];
   for (const l of logicalLines(text, warn, file)) {
-    const f = splitQuoted(l.text);
-    if (f.length < 8) throw new ConfigError(`file ${file}: line ${l.line}: bad field count`);
-    const raw = l.text.replace(/\n/g, " ");
-    const bad = (what: string, v: string) => new ConfigError(`invalid ${what} field "${v}" in "${raw}"`);
-    if (!TYPES.has(f[1]!)) throw bad("type", f[1]!);
-    const names = ["private", "unprivileged", "chroot"];
-    for (let k = 2; k <= 4; k++) if (!/^[yn-]$/.test(f[k]!)) throw bad(names[k - 2]!, f[k]!);
-    if (!/^(-|\d+\??)$/.test(f[5]!)) throw bad("wakeup", f[5]!);
-    if (!/^(-|\d+)$/.test(f[6]!)) throw bad("process_limit", f[6]!);
-    out.push({
-      service: f[0]!, type: f[1]!, private: f[2]!, unpriv: f[3]!, chroot: f[4]!, wakeup: f[5]!, maxproc: f[6]!,
-      command: f[7]!, args: normalizeArgs(f.slice(8), file, warn), line: l.line,
-    });
+    const e = parseMasterEntry(l.text, l.text, file, warn, l.line);
+    if ("error" in e) throw new ConfigError(`file ${file}: line ${l.line}: ${e.error}`);
+    out.push(e);
   }
   return out;
 }
@@ -184,6 +205,7 @@ export function formatMasterEntry(e: MasterEntry, fold: boolean, expand?: (v: st
     let aval: string | undefined;
     let parens = false;
     if (inOptions) {
+      // as in Postfix, the first non-option argument is never shown in braces
       if (arg[0] !== "-" || arg === "--") inOptions = false;
       else if (arg === "-o" && i + 1 < e.args.length) {
         aval = e.args[i + 1]!;
@@ -193,8 +215,7 @@ export function formatMasterEntry(e: MasterEntry, fold: boolean, expand?: (v: st
         parens = BLANKS.test(aval);
         if (parens) argLen += 2;
       }
-    }
-    if (!inOptions) parens = BLANKS.test(arg);
+    } else parens = BLANKS.test(arg);
     if (len > 4) {
       if (!fold || len + 1 + argLen < LINE_LIMIT) {
         out += " ";

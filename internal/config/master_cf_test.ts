@@ -53,3 +53,8 @@ for (const [label, text, msg] of bad) {
     expect(() => parseMasterCf(text, F, () => {})).toThrow(msg);
   });
 }
+
+test("formatMasterEntry() shows the first non-option argument without braces, as Postfix does", () => {
+  const m = parseMasterCf("a unix - - y - - pipe {x y} {z w} -o {a = b c}\n", F, () => {});
+  expect(formatMasterEntry(m[0]!, false)).toBe("a          unix  -       -       y       -       -       pipe x y {z w} -o {a = b c}\n");
+});

@@ -4,7 +4,7 @@
  *
  * The master starts a daemon as `postkit` with argv0 = the daemon name (qmgr, local, smtp …), MAIL_CONFIG in the
  * environment, and the arguments `-S service -t type [-v] [-o name=value]…` (the master.cf service name and type,
- * and its -o overrides). A daemon runs until `waitForStop()` resolves:
+ * its -o overrides, and, after `--`, the service's other arguments). A daemon runs until `waitForStop()` resolves:
  *   SIGTERM  "stop": stop accepting work, finish what is in flight, exit (postfix stop, reload of this service)
  *   SIGHUP   "reload": the same; the master starts a fresh process that reads the new configuration
  * SIGKILL needs no handling: every queue operation is crash-safe, and work in flight is retried.
@@ -22,6 +22,8 @@ export interface DaemonArgs {
   type: string;
   overrides: string[];
   verbose: number;
+  /** The master.cf arguments after the options (pipe's `flags=… user=… argv=…`). */
+  args: string[];
 }
 
 /** Parses `-S service -t type [-v] [-o name=value]…`. */
@@ -32,6 +34,7 @@ export function parseDaemonArgs(name: string, argv: string[]): DaemonArgs {
     type: opts.last("t") ?? "unix",
     overrides: opts.values("o"),
     verbose: opts.count("v"),
+    args: opts.args,
   };
 }
 

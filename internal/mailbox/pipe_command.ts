@@ -11,6 +11,8 @@
  *     built-in), otherwise by `/bin/sh -c COMMAND`; with `shell` (local_command_shell) always by that shell
  *   - gets an environment of only the `exportEnv` variables of the agent (export_environment), `PATH=/usr/bin:/bin`,
  *     and the caller's variables (HOME, USER, SENDER, RECIPIENT, EXTENSION …)
+ *   - with `argv` (pipe(8)) is executed as that argument vector, no shell, found with PATH; the status texts then
+ *     name the program (`argv[0]`) where they would name the command line
  *   - reads the message on standard input; standard output and standard error are captured (the first 4096
  *     bytes, tabs and newlines turned into spaces, other unprintable bytes into `_`) for the status text
  *   - is killed (SIGKILL to its process group) when it runs longer than `timeLimit` seconds
@@ -35,8 +37,10 @@ import { runAsRoot, isPrivileged, type Identity } from "./identity.ts";
 
 /** A command delivery. */
 export interface PipeCommand {
-  /** The command line (shell syntax). */
+  /** The command line (shell syntax); with `argv`, only a name for the status texts (argv[0]). */
   command: string;
+  /** pipe(8): execute this argument vector directly instead of a command line. */
+  argv?: readonly string[];
   /** Rights to run it with (only when the agent is privileged). */
   as?: Identity;
   /** Variables for the command, on top of the exported ones. */
@@ -95,7 +99,7 @@ interface Exit {
 function start(argv: string[], opts: PipeCommand, env: Record<string, string>): ChildProcess {
   const doSpawn = () =>
     spawn(argv[0]!, argv.slice(1), {
-      argv0: argv[0] === "/bin/sh" ? "sh" : argv[0],
+      argv0: argv[0] === "/bin/sh" && !opts.argv ? "sh" : argv[0],
       cwd: opts.cwd,
       env,
       detached: true,
@@ -125,7 +129,9 @@ export async function pipeCommand(opts: PipeCommand): Promise<PipeResult> {
 
   let argv: string[];
   let fallback: string[] | undefined;
-  if (opts.shell && opts.shell.trim() !== "") {
+  if (opts.argv) {
+    argv = [...opts.argv];
+  } else if (opts.shell && opts.shell.trim() !== "") {
     argv = [...opts.shell.trim().split(/\s+/), opts.command];
   } else {
     const direct = directArgv(opts.command);
@@ -138,7 +144,7 @@ export async function pipeCommand(opts: PipeCommand): Promise<PipeResult> {
   const deadline = Date.now() + Math.max(1, opts.timeLimit) * 1000;
   let run = await runOnce(argv, opts, env, deadline);
   if (run.exit.error?.code === "ENOENT" && fallback) run = await runOnce(fallback, opts, env, deadline);
-  return interpret(opts.command, argv[0]!, run, opts.procName ?? "local");
+  return interpret(opts.argv ? argv[0]! : opts.command, argv[0]!, run, opts.procName ?? "local", opts.argv !== undefined);
 }
 
 interface Run {
@@ -240,7 +246,7 @@ function suffix(out: string): string {
 }
 
 /** Postfix's reading of how the command ended. */
-function interpret(command: string, program: string, run: Run, procName: string): PipeResult {
+function interpret(command: string, program: string, run: Run, procName: string, direct: boolean): PipeResult {
   const out = cleanOutput(run.output);
   if (run.timedOut) {
     return { status: "bounce", dsn: "5.3.0", reason: `Command time limit exceeded: "${command}"${suffix(out)}`, output: out };
@@ -248,7 +254,8 @@ function interpret(command: string, program: string, run: Run, procName: string)
   const { code, signal, error } = run.exit;
   if (error && code === null && signal === null) {
     // The child could not be started: Postfix's child reports this with a fatal error, which exits 75.
-    const output = `${procName}: fatal: execvp ${program}: ${errnoText(error)} `;
+    // an argument vector is executed by pipe_command() itself, whose message names it; a command line by exec_command()
+    const output = `${procName}: fatal: ${direct ? "pipe_command: " : ""}execvp ${program}: ${errnoText(error)} `;
     return { status: "defer", dsn: "4.3.0", reason: `temporary failure. Command output: ${output}`, output };
   }
   if (signal) {

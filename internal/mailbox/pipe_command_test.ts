@@ -23,6 +23,13 @@ describe("pipeCommand()", () => {
     expect([r.status, r.dsn, r.reason]).toEqual([status, dsn, reason]);
   });
 
+  test("argv (pipe(8)): executed without a shell; the texts name the program", async () => {
+    const r = await run("ignored", { argv: ["/bin/sh", "-c", "echo $0 $1; exit 9", "a b", "$HOME"] });
+    expect([r.status, r.dsn, r.reason]).toEqual(["bounce", "5.3.0", 'Command died with status 9: "/bin/sh". Command output: a b $HOME ']);
+    const n = await run("ignored", { argv: ["/nonexistent/prog", "x"], procName: "pipe" });
+    expect([r.status, n.dsn, n.reason]).toEqual(["bounce", "4.3.0", "temporary failure. Command output: pipe: fatal: pipe_command: execvp /nonexistent/prog: No such file or directory "]);
+  });
+
   test("the input is the whole message; a command that reads none of it still delivers", async () => {
     const big = Buffer.alloc(3 * 1024 * 1024, 0x61);
     const r = await run("wc -c", { data: () => [big, big] });

@@ -118,10 +118,24 @@ function childSpecs(cfg: Config, available: ReadonlySet<string>, owner: { uid: n
     }
     const args = ["-S", e.service, "-t", e.type];
     for (const [k, v] of serviceOverrides(e)) args.push("-o", `${k}=${v}`);
+    const rest = commandArgs(e);
+    if (rest.length > 0) args.push("--", ...rest);
     const privileged = agent.privileged && e.unpriv === "n";
     specs.push({ key: `${e.service}/${e.type}`, daemon: e.command, args, ...(privileged ? {} : (owner ?? {})) });
   }
   return specs;
+}
+
+/** The master.cf arguments after the daemon options (`-o name=value`, `-v`, `-D`): pipe's attributes. */
+function commandArgs(e: MasterEntry): string[] {
+  let i = 0;
+  while (i < e.args.length) {
+    const a = e.args[i]!;
+    if (a === "--") return e.args.slice(i + 1);
+    if (a[0] !== "-") break;
+    i += a === "-o" ? 2 : 1;
+  }
+  return e.args.slice(i);
 }
 
 function ensureFifo(path: string): void {
