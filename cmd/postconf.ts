@@ -343,7 +343,7 @@ async function editMain(cfg: { configDir: string }, mode: Set<string>, args: str
       const nv = splitNameValue(a);
       if ("error" in nv) throw new FatalError(`${nv.error}: "${a}"`);
       const prev = values.get(nv.name);
-      if (prev !== undefined && prev !== nv.value) msgWarn(`ignoring earlier request: '${nv.name} = ${prev}'`);
+      if (prev !== undefined) msgWarn(`ignoring earlier request: '${nv.name} = ${prev}'`);
       values.delete(nv.name);
       values.set(nv.name, nv.value);
     } else {

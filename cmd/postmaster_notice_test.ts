@@ -54,6 +54,8 @@ async function bouncedId(to: string): Promise<string> {
 test("notify_classes = bounce: the postmaster gets a headers-only copy of the sender's notice", async () => {
   sendmail(`${me}@host.example.test`, "someone@remote.example", "first");
   const id = await bouncedId("someone@remote.example");
+  // the error transport logs under its own program name, as Postfix's error(8)
+  expect(log()).toMatch(new RegExp(`postfix/error\\[\\d+\\]: ${id}: to=<someone@remote\\.example>, relay=none`));
   await waitFor("both notices", () => log().includes(`${id}: sender non-delivery notification:`) && log().includes(`${id}: postmaster non-delivery notification:`));
   await waitFor("both in the mailbox", () => mailbox().includes("Subject: Postmaster Copy: Undelivered Mail") && mailbox().includes("Subject: Undelivered Mail Returned to Sender"));
   const copy = mailbox().split(/^From /m).find((m) => m.includes("Subject: Postmaster Copy: Undelivered Mail"))!;

@@ -89,7 +89,8 @@ export type MainCfEdit = { mode: "set"; values: Map<string, string> } | { mode: 
 
 /**
  * Rewrites main.cf text: `set` replaces the first logical line of each name in place (dropping its continuation
- * lines) and appends names not found, in the order given; `delete` removes the logical lines; `comment` prefixes
+ * lines) and appends names not found, in the order given (Postfix 3.7 appends them in the order of its hash table,
+ * which is seeded at random: no order can be relied on); `delete` removes the logical lines; `comment` prefixes
  * each physical line of them with `#`. Returns the new text and warnings (`multiple entries for "x"`).
  */
 export function editMainCf(text: string, file: string, edit: MainCfEdit): { text: string; warnings: string[] } {
