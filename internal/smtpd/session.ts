@@ -49,6 +49,16 @@
  * queue: an aborted transfer (EOF, timeout, a refused message) and a transaction that ends without a message
  * (RSET, HELO/EHLO, QUIT, a lost connection) remove the file.
  *
+ * Before-queue filter (smtpd_proxy_filter; smtpd_proxy.ts): where the queue file would be opened, the session
+ * connects to the filter instead and sends it the client's MAIL FROM command; each RCPT that passes this
+ * server's checks is relayed as sent, and a filter's refusal is the client's reply; DATA (or the first BDAT) is
+ * relayed, then our Received: header (without ` id QID`; none when the client used XFORWARD) and the content
+ * (dot-stuffed again); the filter's end-of-data reply is the client's, logged `proxy-accept: END-OF-MESSAGE:
+ * REPLY; from=<S> to=<R> proto=P helo=<H>` (proxy-reject for a non-2XX reply, or `451 4.3.0 Error: queue file
+ * write error` when the filter was lost or timed out). No queue file, queue ID or `client=` line on this path;
+ * the connection ends (QUIT) with the transaction. Not done: smtpd_proxy_options = speed_adjust, and the
+ * proxy-reject line Postfix writes for a message cut short by message_size_limit or a bare-LF rejection.
+ *
  * Limits as Postfix: smtpd_timeout per read, line_length_limit (a longer command is cut, logged `request longer
  * than N: …`, and the rest skipped), smtpd_recipient_limit, message_size_limit, smtpd_soft_error_limit (then
  * smtpd_error_sleep_time before each reply), smtpd_hard_error_limit (then `421 4.7.0 HOST Error: too many
@@ -91,6 +101,7 @@ import { openMap, tableSpec, type LookupTable } from "../maps/index.ts";
 import { ehloDiscardLogText, parseEhloMask } from "../config/ehlo_mask.ts";
 import { appendReplyFooter, unescapeFilter } from "./reply_footer.ts";
 import { sessionMacro } from "./smtpd_expand.ts";
+import { SmtpdProxy } from "./smtpd_proxy.ts";
 
 /** A queue file opened for a transaction before its content comes; see MessageSink.open(). */
 export interface OpenedMessage {
@@ -310,6 +321,12 @@ export class SmtpSession {
   private readonly delayOpen: boolean;
   /** The transaction's queue file, once opened (see the header). */
   private opened: OpenedMessage | undefined;
+  /** smtpd_proxy_filter (not in stand-alone mode). */
+  private readonly proxyFilter: string;
+  /** The client's MAIL FROM command, kept for the before-queue filter. */
+  private proxyMail: string | undefined;
+  /** The transaction's connection to the before-queue filter, once opened. */
+  private proxy: SmtpdProxy | undefined;
   private errorCount = 0;
   private junkCmds = 0;
   private stats = new Map<string, { ok: number; total: number }>();
@@ -323,7 +340,7 @@ export class SmtpSession {
   private rcptOvershoot = 0;
   private inMail = false;
   private bdatState: "none" | "ok" | "error" = "none";
-  private bdat: { push: (b: Buffer | null | "abort") => void; done: Promise<{ queueId: string } | { refused: SinkRefusal } | { failed: unknown }> } | undefined;
+  private bdat: { push: (b: Buffer | null | "abort") => void; done: Promise<{ queueId: string } | { refused: SinkRefusal } | { proxied: string; ok: boolean } | { failed: unknown }> } | undefined;
   private recipients: MessageRequest["recipients"] = [];
   private encoding: string | undefined;
   private dsnRet = 0;
@@ -359,6 +376,7 @@ export class SmtpSession {
     this.forbidBareLf = fb === "reject" ? "reject" : fb === "yes" || fb === "normalize" ? "normalize" : "no";
     this.discardMask = this.ehloDiscardMask(client.addr);
     this.delayOpen = cfg.getBool("smtpd_delay_open_until_valid_rcpt");
+    this.proxyFilter = env.standalone ? "" : cfg.get("smtpd_proxy_filter").trim();
     this.s = {
       name: client.name,
       reverseName: client.reverseName,
@@ -681,11 +699,11 @@ export class SmtpSession {
       case "AUTH":
         return this.authCmd(argv);
       case "MAIL":
-        return this.mail(argv);
+        return this.mail(argv, text);
       case "RCPT":
-        return this.rcpt(argv);
+        return this.rcpt(argv, text);
       case "DATA":
-        return this.data(argv);
+        return this.data(argv, text);
       case "BDAT":
         return this.bdatCmd(argv, text);
       case "RSET":
@@ -796,6 +814,7 @@ export class SmtpSession {
    */
   private async openMessage(): Promise<boolean> {
     const s = this.s;
+    if (this.proxyMail !== undefined) return this.openProxy();
     const sink = this.env.sink;
     if (this.opened !== undefined || !sink.open) return true;
     try {
@@ -820,10 +839,85 @@ export class SmtpSession {
     return t;
   }
 
-  /** Gives up the transaction's queue file, if it was opened and not (yet) queued. */
+  /**
+   * With smtpd_proxy_filter, mail_open_stream() connects to the filter instead (no queue file, no queue ID, no
+   * `client=` log line). False, with the reply sent, when the filter cannot be used or refuses the sender.
+   */
+  private async openProxy(): Promise<boolean> {
+    if (this.proxy) return true;
+    const s = this.s;
+    const xf = this.xforward;
+    // FORWARD_*(): what the client forwarded with XFORWARD, else what this server knows
+    const fwd = ["NAME", "ADDR", "PORT", "PROTO", "HELO"].some((k) => xf.has(k));
+    const avail = (v: string | undefined) => (v === undefined || v === "unknown" ? undefined : v);
+    const addr = fwd ? xf.get("ADDR") : s.addr.includes(":") ? `IPv6:${s.addr}` : s.addr;
+    const r = await SmtpdProxy.open({
+      service: this.proxyFilter,
+      timeoutMs: this.cfg.getTime("smtpd_proxy_timeout") * 1000,
+      ehlo: this.cfg.get("smtpd_proxy_ehlo"),
+      mailCmd: this.proxyMail!,
+      lineLimit: this.lineLimit,
+      queueDir: this.cfg.get("queue_directory"),
+      xforward: {
+        NAME: avail(fwd ? xf.get("NAME") : s.name),
+        ADDR: avail(addr),
+        PORT: avail(fwd ? xf.get("PORT") : s.port),
+        HELO: fwd ? xf.get("HELO") : s.heloName,
+        IDENT: xf.get("IDENT") ?? s.queueId,
+        PROTO: avail(fwd ? xf.get("PROTO") : s.protocol),
+        SOURCE: xf.has("SOURCE") ? (xf.get("SOURCE")!.toUpperCase() === "LOCAL" ? "LOCAL" : "REMOTE") : this.rewriteContext() === "local" ? "LOCAL" : "REMOTE",
+      },
+    });
+    if ("reply" in r) {
+      await this.reply(r.reply);
+      return false;
+    }
+    this.proxy = r.proxy;
+    return true;
+  }
+
+  /** Logs `proxy-accept: WHERE: REPLY; from=<…> …` or proxy-reject: the filter's end-of-data verdict. */
+  private logProxy(ok: boolean, reply: string): void {
+    const s = this.s;
+    let t = `proxy-${ok ? "accept" : "reject"}: ${s.where}: ${reply};`;
+    if (s.sender !== undefined) t += ` from=<${s.sender}>`;
+    if (s.recipient !== undefined) t += ` to=<${s.recipient}>`;
+    if (s.protocol) t += ` proto=${s.protocol}`;
+    if (s.heloName !== undefined) t += ` helo=<${s.heloName}>`;
+    if (s.saslUsername !== undefined) t += ` sasl_username=<${s.saslUsername}>`;
+    msgInfo(t);
+  }
+
+  /**
+   * Sends the message to the before-queue filter: PREPEND headers, our Received: (without a queue ID; none at
+   * all when the client used XFORWARD), the content, then `.`; the filter's reply is the client's.
+   */
+  private async proxyDeliver(content: AsyncIterable<Uint8Array>): Promise<{ proxied: string; ok: boolean }> {
+    const p = this.proxy!;
+    const s = this.s;
+    const head = [...s.saved.prepend];
+    if (!["NAME", "ADDR", "PORT", "PROTO", "HELO"].some((k) => this.xforward.has(k))) head.push(...this.receivedHeader(undefined));
+    let ok = head.length === 0 || (await p.writeContent(Buffer.from(`${head.join("\n")}\n`, "latin1")));
+    if (ok) {
+      for await (const c of content) {
+        if (!(await p.writeContent(c))) {
+          ok = false;
+          break;
+        }
+      }
+    }
+    if (ok) ok = await p.endContent();
+    if (!ok) return { proxied: p.reply, ok: false };
+    await p.cmd(".", "any");
+    return { proxied: p.reply, ok: !p.broken && p.reply[0] === "2" };
+  }
+
+  /** Gives up the transaction's queue file, if it was opened and not (yet) queued, and the filter connection. */
   private dropMessage(): void {
     this.opened?.abort();
     this.opened = undefined;
+    this.proxy?.close();
+    this.proxy = undefined;
   }
 
   private mailReset(): void {
@@ -840,6 +934,7 @@ export class SmtpSession {
     s.saved = { bcc: [], prepend: [] };
     s.deferIfPermitSender = false;
     s.saslSender = undefined;
+    this.proxyMail = undefined;
     this.recipients = [];
     this.encoding = undefined;
     this.dsnRet = 0;
@@ -911,7 +1006,7 @@ export class SmtpSession {
     return true;
   }
 
-  private async mail(argv: SmtpWord[]): Promise<boolean> {
+  private async mail(argv: SmtpWord[], text: string): Promise<boolean> {
     const s = this.s;
     const env = this.env;
     if (this.cfg.getBool("smtpd_helo_required") && s.heloName === undefined) {
@@ -997,6 +1092,7 @@ export class SmtpSession {
         }
       }
     }
+    if (this.proxyFilter !== "") this.proxyMail = text;
     if (!this.delayOpen && !(await this.openMessage())) {
       this.mailReset();
       return false;
@@ -1014,7 +1110,7 @@ export class SmtpSession {
     return true;
   }
 
-  private async rcpt(argv: SmtpWord[]): Promise<boolean> {
+  private async rcpt(argv: SmtpWord[], text: string): Promise<boolean> {
     const s = this.s;
     const env = this.env;
     if (!this.inMail) return this.fail("503 5.5.1 Error: need MAIL command");
@@ -1065,6 +1161,8 @@ export class SmtpSession {
     }
     // the queue file is opened only now that there is a valid recipient (smtpd_delay_open_until_valid_rcpt)
     if (!(await this.openMessage())) return false;
+    // the filter has its say on each recipient, after this server's own checks
+    if (this.proxy && !(await this.proxy.cmd(text, "2"))) return this.fail(this.proxy.reply);
     s.rcptCount++;
     if (s.recipient === undefined) s.recipient = rcpt;
     let raw = argv[2]!.text;
@@ -1268,7 +1366,7 @@ export class SmtpSession {
   // --- message transfer --------------------------------------------------------------------------------------
 
   /** The Received: header lines (smtpd's common_pre_message_handling). */
-  private receivedHeader(queueId: string): string[] {
+  private receivedHeader(queueId: string | undefined): string[] {
     const s = this.s;
     const lines: string[] = [];
     const rfcAddr = s.addr.includes(":") ? `IPv6:${s.addr}` : s.addr;
@@ -1289,14 +1387,32 @@ export class SmtpSession {
     // RFC 3848: ESMTPA, ESMTPSA
     const auth = s.saslUsername !== undefined && s.protocol === "ESMTP" ? "A" : "";
     const date = formatRfc2822Date(this.arrival);
+    const id = queueId === undefined ? "" : ` id ${queueId}`;
     if (s.rcptCount === 1 && s.recipient !== undefined) {
-      lines.push(`\tby ${this.myhostname} (${this.cfg.get("mail_name")}) with ${proto}${sess}${auth} id ${queueId}`);
+      lines.push(`\tby ${this.myhostname} (${this.cfg.get("mail_name")}) with ${proto}${sess}${auth}${id}`);
       lines.push(`\tfor <${quoteLocalPart(s.recipient)}>; ${date}`);
     } else {
-      lines.push(`\tby ${this.myhostname} (${this.cfg.get("mail_name")}) with ${proto}${sess}${auth} id ${queueId};`);
+      lines.push(`\tby ${this.myhostname} (${this.cfg.get("mail_name")}) with ${proto}${sess}${auth}${id};`);
       lines.push(`\t${date}`);
     }
     return lines;
+  }
+
+  /** The address rewriting context of the client's mail (local_header_rewrite_clients). */
+  private rewriteContext(): "local" | "remote" {
+    const s = this.s;
+    let local = false;
+    try {
+      local = this.env.restrictions?.inMynetworks(s.name, s.addr) === true && this.cfg.get("local_header_rewrite_clients").includes("permit_mynetworks");
+    } catch {
+      local = false;
+    }
+    if (!local) local = (s.addr === "127.0.0.1" || s.addr === "::1") && this.cfg.get("local_header_rewrite_clients").includes("permit_inet_interfaces");
+    // permit_sasl_authenticated: an authenticated client (not anonymous) while SASL is active
+    if (!local && s.saslActive && s.saslMethod !== undefined && s.saslMethod.toLowerCase() !== "anonymous") {
+      local = this.cfg.getList("local_header_rewrite_clients").some((w) => w.toLowerCase() === "permit_sasl_authenticated");
+    }
+    return local ? "local" : "remote";
   }
 
   private messageRequest(content: AsyncIterable<Uint8Array>): MessageRequest {
@@ -1338,17 +1454,7 @@ export class SmtpSession {
     if (s.saved.redirect) recipients = [{ address: s.saved.redirect, origAddress: recipients[0]?.address, notify: 0, orcpt: recipients[0]?.orcpt }];
     recipients = [...recipients, ...s.saved.bcc.map((b) => ({ address: b, notify: DSN_NOTIFY.NEVER, orcpt: "" }))];
     const prepend = [...s.saved.prepend];
-    let local = false;
-    try {
-      local = this.env.restrictions?.inMynetworks(s.name, s.addr) === true && this.cfg.get("local_header_rewrite_clients").includes("permit_mynetworks");
-    } catch {
-      local = false;
-    }
-    if (!local) local = (s.addr === "127.0.0.1" || s.addr === "::1") && this.cfg.get("local_header_rewrite_clients").includes("permit_inet_interfaces");
-    // permit_sasl_authenticated: an authenticated client (not anonymous) while SASL is active
-    if (!local && s.saslActive && s.saslMethod !== undefined && s.saslMethod.toLowerCase() !== "anonymous") {
-      local = this.cfg.getList("local_header_rewrite_clients").some((w) => w.toLowerCase() === "permit_sasl_authenticated");
-    }
+    const local = this.rewriteContext() === "local";
     return {
       ...(this.opened ? { opened: this.opened } : {}),
       sender: s.sender ?? "",
@@ -1382,7 +1488,7 @@ export class SmtpSession {
     return r.verbatim ? `${r.code} ${r.dsn} ${r.text}` : `${r.code} ${r.dsn} Error: ${r.text}`;
   }
 
-  private async data(argv: SmtpWord[]): Promise<boolean> {
+  private async data(argv: SmtpWord[], text: string): Promise<boolean> {
     const s = this.s;
     const env = this.env;
     if (this.bdatState !== "none") return this.fail("503 5.5.1 Error: DATA after BDAT");
@@ -1394,6 +1500,7 @@ export class SmtpSession {
       const err = await env.restrictions.checkData(s);
       if (err !== undefined) return this.fail(err);
     }
+    if (this.proxy && !(await this.proxy.cmd(text, "3"))) return this.fail(this.proxy.reply);
     await this.reply("354 End data with <CR><LF>.<CR><LF>");
     s.where = "DATA content";
     this.actSize = 0;
@@ -1495,7 +1602,7 @@ export class SmtpSession {
     bdatSize?: number,
   ): Promise<boolean> {
     const s = this.s;
-    let result: { queueId: string } | { refused: SinkRefusal } | undefined;
+    let result: { queueId: string } | { refused: SinkRefusal } | { proxied: string; ok: boolean } | undefined;
     let abort: TransferAbort | undefined;
     const content2 = (async function* () {
       try {
@@ -1506,7 +1613,7 @@ export class SmtpSession {
       }
     })();
     try {
-      result = await this.env.sink.deliver(this.messageRequest(content2));
+      result = this.proxy ? await this.proxyDeliver(content2) : await this.env.sink.deliver(this.messageRequest(content2));
     } catch (e) {
       if (!abort) {
         msgWarn(`${s.queueId ?? "NOQUEUE"}: ${(e as Error).message}`);
@@ -1523,6 +1630,14 @@ export class SmtpSession {
         this.logWhatsupLocal("reject", "bare <LF> received");
         await this.reply(`${this.cfg.getInt("smtpd_forbid_bare_newline_reject_code")} 5.5.2 ${this.myhostname} Error: bare <LF> received`);
       } else await this.reply(abort.reply ?? "451 4.3.0 Error: queue file write error");
+    } else if (result && "proxied" in result) {
+      ok = result.ok;
+      if (ok) {
+        this.errorCount = 0;
+        this.junkCmds = 0;
+      }
+      await this.reply(result.proxied);
+      this.logProxy(ok, result.proxied);
     } else if (result && "queueId" in result) {
       this.errorCount = 0;
       this.junkCmds = 0;
@@ -1576,6 +1691,7 @@ export class SmtpSession {
         const err = await env.restrictions.checkData(s);
         if (err !== undefined) return this.skipBdat(size, last, err);
       }
+      if (this.proxy && !(await this.proxy.cmd("DATA", "3"))) return this.skipBdat(size, last, this.proxy.reply);
     }
     if (this.sizeLimit > 0 && this.actSize > this.sizeLimit - size) {
       msgWarn(`${s.queueId ?? "NOQUEUE"}: BDAT request from ${s.namaddr} exceeds message size limit`);
@@ -1600,6 +1716,14 @@ export class SmtpSession {
     if ("failed" in r) {
       const e = r.failed;
       await this.reply(e instanceof TransferAbort && e.reply ? e.reply : "451 4.3.0 Error: queue file write error");
+    } else if ("proxied" in r) {
+      ok = r.ok;
+      if (ok) {
+        this.errorCount = 0;
+        this.junkCmds = 0;
+      }
+      await this.reply(r.proxied);
+      this.logProxy(ok, r.proxied);
     } else if ("queueId" in r) {
       this.errorCount = 0;
       this.junkCmds = 0;
@@ -1654,7 +1778,7 @@ export class SmtpSession {
     })();
     const done = (async () => {
       try {
-        const r = await this.env.sink.deliver(this.messageRequest(content2));
+        const r = this.proxy ? await this.proxyDeliver(content2) : await this.env.sink.deliver(this.messageRequest(content2));
         return abort !== undefined ? { failed: abort } : r;
       } catch (e) {
         return { failed: abort ?? e };
