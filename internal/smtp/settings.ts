@@ -4,7 +4,11 @@
  * lmtp_discard_lhlo_keywords …), with a master.cf service's `-o` overrides already in the Config.
  *
  * TLS: smtp_tls_security_level is the default; smtp_tls_policy_maps (tls_policy.ts) replaces it per next-hop
- * destination. In main.cf, fingerprint is read as secure and dane/dane-only as may (postkit has neither).
+ * destination. In main.cf, dane/dane-only are read as may (postkit has no DANE). The fingerprint level uses
+ * smtp_tls_fingerprint_cert_match (split at commas and white space) and smtp_tls_fingerprint_digest (Postfix 3.7:
+ * sha256 at compatibility_level 3.6 and later, md5 before, and then each fingerprint policy logs `using
+ * backwards-compatible default setting smtp_tls_fingerprint_digest=md5 to compute certificate fingerprints`); a digest the TLS library lacks is a ConfigError
+ * (`Digest algorithm "X" not found`).
  *
  * Contract: throws ConfigError for a malformed value (the daemon then exits with a fatal error, as Postfix does),
  * also for an unusable SMTP AUTH setup (sasl_auth.ts).
@@ -12,13 +16,14 @@
 import { networkInterfaces } from "node:os";
 import { isIP } from "node:net";
 import { readFileSync } from "node:fs";
+import { getHashes } from "node:crypto";
 import { ConfigError, type Config } from "../config/config.ts";
 import { parseEhloMask } from "../config/ehlo_mask.ts";
 import type { AddressSettings } from "./server_addresses.ts";
 import { readSaslSettings, type SaslSettings } from "./sasl_auth.ts";
 
 /** TLS security levels, weakest first. */
-export const TLS_LEVELS = ["none", "may", "encrypt", "verify", "secure"] as const;
+export const TLS_LEVELS = ["none", "may", "encrypt", "fingerprint", "verify", "secure"] as const;
 export type TlsLevel = (typeof TLS_LEVELS)[number];
 
 /** Everything the client engine reads from main.cf. */
@@ -66,6 +71,12 @@ export interface SmtpSettings {
     logLevel: number;
     verifyCertMatch: string[];
     secureCertMatch: string[];
+    /** smtp_tls_fingerprint_cert_match, as written (tls_policy.ts decodes it). */
+    fingerprintCertMatch: string[];
+    /** smtp_tls_fingerprint_digest, lower case (a node:crypto hash name). */
+    fingerprintDigest: string;
+    /** The digest is md5 only by compatibility_level < 3.6 (not set in main.cf): Postfix's note is due. */
+    fingerprintDigestCompat: boolean;
     serverName: string;
     noteStarttlsOffer: boolean;
     /** smtp_tls_policy_maps (tls_policy.ts): its name, for warnings, and its tables. */
@@ -79,8 +90,15 @@ export interface SmtpSettings {
 function level(v: string, name: string): TlsLevel {
   const l = v.trim().toLowerCase();
   if ((TLS_LEVELS as readonly string[]).includes(l)) return l as TlsLevel;
-  if (l === "dane" || l === "dane-only" || l === "fingerprint") return l === "fingerprint" ? "secure" : "may";
+  if (l === "dane" || l === "dane-only") return "may";
   throw new ConfigError(`invalid ${name} value: "${v}"`);
+}
+
+/** smtp_tls_fingerprint_digest: a digest node:crypto knows (OpenSSL's names), lower case. */
+function fingerprintDigest(v: string): string {
+  const d = v.trim().toLowerCase();
+  if (!getHashes().includes(d)) throw new ConfigError(`Digest algorithm "${v.trim()}" not found`);
+  return d;
 }
 
 /** Postfix's own addresses for the mail loop check: inet_interfaces (all: every interface) and proxy_interfaces. */
@@ -187,6 +205,9 @@ export function readSmtpSettings(cfg: Config, command: "smtp" | "lmtp"): SmtpSet
       logLevel: Number.parseInt(cfg.get(`${p}_tls_loglevel`), 10) || 0,
       verifyCertMatch: cfg.getList(`${p}_tls_verify_cert_match`).map((s) => s.toLowerCase()),
       secureCertMatch: cfg.getList(`${p}_tls_secure_cert_match`).map((s) => s.toLowerCase()),
+      fingerprintCertMatch: cfg.get(`${p}_tls_fingerprint_cert_match`).split(/[\s,]+/).filter(Boolean),
+      fingerprintDigest: fingerprintDigest(cfg.get(`${p}_tls_fingerprint_digest`)),
+      fingerprintDigestCompat: cfg.setValue(`${p}_tls_fingerprint_digest`) === undefined && fingerprintDigest(cfg.get(`${p}_tls_fingerprint_digest`)) === "md5",
       serverName: cfg.get(`${p}_tls_servername`).trim(),
       noteStarttlsOffer: cfg.getBool(`${p}_tls_note_starttls_offer`),
       policyMapsName: `${p}_tls_policy_maps`,

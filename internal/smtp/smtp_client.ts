@@ -85,7 +85,7 @@ class Session implements CachedSession {
   startTls = false;
   smtputf8 = false;
   tls = false;
-  /** The server's certificate matched (verify/secure): smtp_sasl_tls_verified_security_options apply. */
+  /** The server's certificate matched (verify/secure, or fingerprint): smtp_sasl_tls_verified_security_options apply. */
   tlsVerified = false;
   /** The server offered AUTH (Postfix's SMTP_FEATURE_AUTH): cleared when there is no password for it. */
   auth = false;
@@ -746,14 +746,24 @@ export class SmtpClient {
    */
   private async siteTls(dest: string, unix: boolean): Promise<SiteTls | undefined> {
     const s = this.s.tls;
-    if (s.policyMaps.length === 0) return { level: s.level };
+    if (s.policyMaps.length === 0) {
+      if (s.level !== "fingerprint") return { level: s.level };
+      return this.logSiteTls(siteTlsPolicy({ kind: "notfound", warnings: [] }, s.level, dest, unix, s.fingerprintCertMatch));
+    }
     this.policyTables ??= (async () => {
       const tables = [];
       for (const spec of s.policyMaps) tables.push(await openMapOrSurrogate(spec));
       return { title: s.policyMapsName, tables };
     })();
     const maps = await this.policyTables;
-    const r = siteTlsPolicy(lookupTlsPolicy(maps, dest), s.level, dest, unix);
+    return this.logSiteTls(siteTlsPolicy(lookupTlsPolicy(maps, dest), s.level, dest, unix, s.fingerprintCertMatch));
+  }
+
+  private logSiteTls(r: { site: SiteTls | undefined; warnings: string[]; fingerprintLevel?: boolean }): SiteTls | undefined {
+    const s = this.s;
+    if (r.fingerprintLevel && s.tls.fingerprintDigestCompat) {
+      msgInfo(`using backwards-compatible default setting ${s.prefix}_tls_fingerprint_digest=md5 to compute certificate fingerprints`);
+    }
     for (const w of r.warnings) msgWarn(w);
     return r.site;
   }
@@ -853,7 +863,8 @@ export class SmtpClient {
     }
     session.tls = true;
     const names = level === "secure" ? this.secureNames(nexthopHost, site.match) : this.verifyNames(session.host, nexthopHost, site.match);
-    const cs = certificateStatus(t, level, names, this.parts.tlsContext.ca.length > 0);
+    const fp = site.fingerprints ? { digest: s.tls.fingerprintDigest, fingerprints: site.fingerprints } : undefined;
+    const cs = certificateStatus(t, level, names, this.parts.tlsContext.ca.length > 0, fp);
     session.tlsVerified = tlsMustMatch(level) && cs.matched;
     if (s.tls.logLevel >= 1) {
       if (cs.failure) msgInfo(cs.failure.replace("%s", session.namaddrport));

@@ -8,6 +8,7 @@ import { mkdtempSync, mkdirSync, writeFileSync, readFileSync, rmSync, existsSync
 import { join, resolve } from "node:path";
 import { tmpdir } from "node:os";
 import { createServer } from "node:net";
+import { X509Certificate } from "node:crypto";
 import { loadConfig } from "../config/config.ts";
 import { setMsgSink, setMsgStderr } from "../log/msg.ts";
 import { createQueueFile, ensureQueueDirs, queueLayout, DSN_NOTIFY, DSN_RET } from "../queue/index.ts";
@@ -16,7 +17,7 @@ import { startTestDnsServer, type TestDnsServer } from "../dns/_test_server.ts";
 import type { DeliveryRequest, RecipientResult } from "../daemon/agent_protocol.ts";
 import { SmtpClient } from "./smtp_client.ts";
 import { readSmtpSettings } from "./settings.ts";
-import { loadTlsContext } from "./tls_client.ts";
+import { certFingerprint, loadTlsContext, pkeyFingerprint } from "./tls_client.ts";
 import { startTestSmtpServer, DROP, SILENT, type TestSmtpOptions, type TestSmtpServer } from "./_test_smtp_server.ts";
 
 const TLS_DIR = resolve(import.meta.dir, "..", "..", "testdata", "smtp");
@@ -563,6 +564,63 @@ describe("smtp_tls_policy_maps", () => {
     const r = await deliver(client(`${noCache}smtp_tls_policy_maps = texthash:${join(dir, "no-such-policy")}\n`), dest, ["u@x.test"]);
     expect(r.byRcpt["u@x.test"]).toMatchObject({ status: "deferred", dsn: "4.7.5", reason: "client TLS configuration problem" });
     expect(r.log).toContain(`warning: smtp_tls_policy_maps, next-hop destination "${dest}": policy table lookup error`);
+  });
+
+  describe("the fingerprint level", () => {
+    const x = new X509Certificate(tlsFiles.cert);
+    const certFp = certFingerprint(x.raw, "sha256");
+    const pkeyFp = pkeyFingerprint(x.publicKey.export({ type: "spki", format: "der" }), "sha256");
+    const lg = "smtp_tls_loglevel = 1\ncompatibility_level = 3.6\n";
+
+    test("a policy entry with the certificate's fingerprint: delivered, Verified, no CA needed", async () => {
+      const dest = `[127.0.0.140]:${tlsSrv.port}`;
+      const before = tlsSrv.messages.length;
+      const r = await deliver(client(noCache + lg + policy([`${dest} fingerprint match=00:11|${certFp}`])), dest, ["u@x.test"]);
+      expect(r.byRcpt["u@x.test"]).toMatchObject({ status: "sent" });
+      expect(tlsSrv.messages.slice(before).map((m) => m.tls)).toEqual([true]);
+      expect(r.log.some((l) => l.startsWith(`Verified TLS connection established to 127.0.0.140[127.0.0.140]:${tlsSrv.port}: TLSv1`))).toBe(true);
+    });
+
+    test("the public key's fingerprint (lower case, no colons) matches too", async () => {
+      const dest = `[127.0.0.140]:${tlsSrv.port}`;
+      const r = await deliver(client(noCache + lg + policy([`${dest} fingerprint match=${pkeyFp.replace(/:/g, "").toLowerCase()}`])), dest, ["u@x.test"]);
+      expect(r.byRcpt["u@x.test"]).toMatchObject({ status: "sent" });
+      expect(r.log.some((l) => l.startsWith("Verified TLS connection established to "))).toBe(true);
+    });
+
+    test("smtp_tls_security_level = fingerprint with smtp_tls_fingerprint_cert_match; md5 below compatibility_level 3.6", async () => {
+      const md5 = certFingerprint(x.raw, "md5");
+      const main = `${noCache}smtp_tls_loglevel = 1\nsmtp_tls_security_level = fingerprint\nsmtp_tls_fingerprint_cert_match = AA:BB, ${md5}\n`;
+      let r = await deliver(client(main), `[127.0.0.140]:${tlsSrv.port}`, ["u@x.test"]);
+      expect(r.byRcpt["u@x.test"]).toMatchObject({ status: "sent" });
+      expect(r.log.some((l) => l.startsWith("Verified TLS connection established to "))).toBe(true);
+      expect(r.log).toContain("using backwards-compatible default setting smtp_tls_fingerprint_digest=md5 to compute certificate fingerprints");
+      // set explicitly: no note
+      r = await deliver(client(main + "smtp_tls_fingerprint_digest = md5\n"), `[127.0.0.140]:${tlsSrv.port}`, ["u@x.test"]);
+      expect(r.byRcpt["u@x.test"]).toMatchObject({ status: "sent" });
+      expect(r.log.some((l) => l.includes("backwards-compatible"))).toBe(false);
+    });
+
+    test("no fingerprint matches: deferred 4.7.5 Server certificate not verified", async () => {
+      const dest = `[127.0.0.140]:${tlsSrv.port}`;
+      const before = tlsSrv.messages.length;
+      const wrong = certFingerprint(x.raw, "md5"); // right certificate, wrong digest
+      const r = await deliver(client(noCache + lg + policy([`${dest} fingerprint match=${wrong}`])), dest, ["u@x.test"]);
+      expect(r.byRcpt["u@x.test"]).toMatchObject({ status: "deferred", dsn: "4.7.5", reason: "Server certificate not verified" });
+      expect(r.log).toContain(`server certificate verification failed for 127.0.0.140[127.0.0.140]:${tlsSrv.port}: num=65:no matching DANE TLSA records`);
+      expect(r.log.some((l) => l.startsWith(`Untrusted TLS connection established to 127.0.0.140[127.0.0.140]:${tlsSrv.port}: `))).toBe(true);
+      expect(tlsSrv.messages.length).toBe(before);
+    });
+
+    test("no fingerprints configured: Postfix's warning, not tried, deferred 4.7.5 client TLS configuration problem", async () => {
+      const dest = `[127.0.0.140]:${tlsSrv.port}`;
+      const sessions = tlsSrv.sessions();
+      const r = await deliver(client(`${noCache}smtp_tls_security_level = fingerprint\n`), dest, ["u@x.test"]);
+      expect(r.byRcpt["u@x.test"]).toMatchObject({ status: "deferred", dsn: "4.7.5", reason: "client TLS configuration problem" });
+      expect(r.log).toContain(`warning: nexthop domain ${dest}: configured at fingerprint security level, but with no fingerprints to match.`);
+      expect(r.log).toContain(`warning: TLS policy lookup for ${dest}/127.0.0.140: client TLS configuration problem`);
+      expect(tlsSrv.sessions()).toBe(sessions);
+    });
   });
 
   test("protocols= limits the TLS versions; an invalid list aborts TLS (may: plaintext retry)", async () => {

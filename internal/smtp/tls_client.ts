@@ -7,18 +7,25 @@
  * hostname), secure the next-hop domain and its subdomains (smtp_tls_secure_cert_match = nexthop, dot-nexthop).
  * A certificate is trusted when its chain leads to a configured trust anchor; without CAfile/CApath nothing is.
  * Names are matched against the DNS subjectAltNames, or the CN when there is none; `*.` matches one label.
+ * fingerprint needs no trust anchor and no name: the server's certificate is matched when the digest
+ * (smtp_tls_fingerprint_digest) of its DER encoding, or of its DER SubjectPublicKeyInfo, equals one of the
+ * configured fingerprints (Postfix turns them into DANE-EE TLSA records "3 0 255" and "3 1 255"; the same test).
+ * Fingerprints are shown as Postfix's tls_digest_encode() does: upper-case hex pairs joined by `:`.
  *
  * Log lines (smtp_tls_loglevel >= 1), as Postfix 3.7 writes them:
  *   Untrusted|Trusted|Verified TLS connection established to HOST[ADDR]:PORT: TLSv1.3 with cipher NAME (256/256 bits)
  *     [key-exchange X25519] server-signature RSA-PSS (2048 bits) server-digest SHA256
  *   certificate verification failed for HOST[ADDR]:PORT: untrusted issuer /CN=…        (verify/secure only)
  *   server certificate verification failed for HOST[ADDR]:PORT: num=62:hostname mismatch
- * `Verified` needs a trusted, matching certificate at verify/secure; may/encrypt say `Trusted` for a trusted chain.
+ *   server certificate verification failed for HOST[ADDR]:PORT: num=65:no matching DANE TLSA records  (fingerprint)
+ * `Verified` needs a trusted, matching certificate at verify/secure, or a matching fingerprint at fingerprint;
+ * may/encrypt say `Trusted` for a trusted chain.
  * The key exchange is shown only when the TLS library reports it; the signature algorithm is inferred from the
  * certificate's key and the protocol (Bun does not expose the one negotiated).
  *
  * Contract: tlsClientOptions() throws ConfigError for an unreadable CAfile/certificate; the rest never throws.
  */
+import { createHash } from "node:crypto";
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import type { ConnectionOptions, PeerCertificate, TLSSocket } from "node:tls";
@@ -27,12 +34,41 @@ import { readPem } from "./settings.ts";
 
 /** What a level asks of the server. */
 export function tlsRequired(level: TlsLevel): boolean {
-  return level === "encrypt" || level === "verify" || level === "secure";
+  return level === "encrypt" || level === "fingerprint" || level === "verify" || level === "secure";
 }
 
-/** True for the levels whose certificate must match a name. */
+/** True for the levels whose certificate must match (a name, or a fingerprint). */
 export function tlsMustMatch(level: TlsLevel): boolean {
-  return level === "verify" || level === "secure";
+  return level === "fingerprint" || level === "verify" || level === "secure";
+}
+
+/** tls_digest_encode(): upper-case hex pairs joined by `:`. */
+export function encodeFingerprint(digest: Uint8Array): string {
+  return Buffer.from(digest).toString("hex").toUpperCase().replace(/(..)(?!$)/g, "$1:");
+}
+
+/** tls_cert_fprint(): the digest of a certificate's DER encoding, encoded. */
+export function certFingerprint(der: Uint8Array, digest: string): string {
+  return encodeFingerprint(createHash(digest).update(der).digest());
+}
+
+/** tls_pkey_fprint(): the digest of a DER SubjectPublicKeyInfo, encoded. */
+export function pkeyFingerprint(spki: Uint8Array, digest: string): string {
+  return encodeFingerprint(createHash(digest).update(spki).digest());
+}
+
+/** The fingerprint level's test: does the certificate or its public key have one of the `wanted` digests? */
+export function fingerprintMatches(cert: { raw?: Uint8Array; pubkey?: Uint8Array }, digest: string, wanted: Uint8Array[]): boolean {
+  const have: Buffer[] = [];
+  if (cert.raw) have.push(createHash(digest).update(cert.raw).digest());
+  if (cert.pubkey) have.push(createHash(digest).update(cert.pubkey).digest());
+  return wanted.some((w) => have.some((h) => h.equals(w)));
+}
+
+/** What the fingerprint level matches against: the digest algorithm and the decoded fingerprints. */
+export interface FingerprintPolicy {
+  digest: string;
+  fingerprints: Uint8Array[];
 }
 
 /** The trust anchors and client credentials of the TLS settings. */
@@ -136,11 +172,23 @@ const X509_ERRORS: Record<string, [number, string]> = {
   CERT_REJECTED: [28, "certificate rejected"],
 };
 
-/** Judges the server's certificate for `level`, matching against `names` (see the header). */
-export function certificateStatus(t: TLSSocket, level: TlsLevel, names: string[], haveAnchors: boolean): CertificateStatus {
+/** Judges the server's certificate for `level`, matching against `names` or `fp` (see the header). */
+export function certificateStatus(
+  t: TLSSocket,
+  level: TlsLevel,
+  names: string[],
+  haveAnchors: boolean,
+  fp?: FingerprintPolicy,
+): CertificateStatus {
   const cert = t.getPeerCertificate();
   const present = !!cert && Object.keys(cert).length > 0;
   if (!present) return { present, trusted: false, matched: false, failure: undefined };
+  if (level === "fingerprint") {
+    // No chain is built or checked: a match is all (DANE-EE). No match fails as OpenSSL's DANE check does.
+    const matched = !!fp && fingerprintMatches(cert, fp.digest, fp.fingerprints);
+    const failure = matched ? undefined : "server certificate verification failed for %s: num=65:no matching DANE TLSA records";
+    return { present, trusted: matched, matched, failure };
+  }
   const code = t.authorizationError ? String((t.authorizationError as unknown as { code?: string }).code ?? t.authorizationError) : "";
   const chainOk = haveAnchors && t.authorized && code === "";
   let matched = false;

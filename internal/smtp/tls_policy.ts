@@ -34,8 +34,11 @@
  *   - dane: postkit has no DANE; as Postfix built without DANE support: `DEST: dane configured, but no requisite
  *     library support`, then level may. dane-only: the same warning, and the policy is invalid. Over a UNIX socket
  *     both are invalid: `DEST: the "dane" security level is invalid for delivery via unix-domain sockets`.
- *   - fingerprint: postkit does not check certificate fingerprints; the policy is invalid (warning
- *     `…: security level "fingerprint" is not supported`), so that the mail waits instead of going unverified.
+ *   - fingerprint (also when it is the main.cf level): the match= digests, else smtp_tls_fingerprint_cert_match
+ *     (split at commas and white space), decoded from hex (either case, `:` between byte pairs optional) into
+ *     SiteTls.fingerprints. A value that does not decode is skipped (`malformed fingerprint value: X`); when none
+ *     is left: `nexthop domain DEST: configured at fingerprint security level, but with no fingerprints to match.`
+ *     and the policy is invalid. tls_client.ts matches them against the server's certificate.
  *   - tafile=: not supported either (`…: attribute "tafile" is not supported`): invalid.
  *   - ciphers=, exclude=, connection_reuse=: checked as Postfix checks them, otherwise not used (postkit applies no
  *     cipher grade and never reuses TLS sessions).
@@ -197,6 +200,33 @@ export interface SiteTls {
   serverName?: string;
   /** Protocol list that replaces the main.cf one (postkit applies only this one). */
   protocols?: string;
+  /** fingerprint: the decoded digests to match (certificate or public key). */
+  fingerprints?: Buffer[];
+}
+
+/** The longest digest (bytes) a fingerprint may have: SHA-512's, as OpenSSL's EVP_MAX_MD_SIZE. */
+const MAX_DIGEST = 64;
+
+/**
+ * tls_dane_add_fpt_digests(): decodes hex fingerprints (`AB:CD…` or `abcd…`); each one that does not decode is
+ * skipped with Postfix's warning.
+ */
+export function decodeFingerprints(values: string[]): { digests: Buffer[]; warnings: string[] } {
+  const digests: Buffer[] = [];
+  const warnings: string[] = [];
+  for (const v of values) {
+    if (v.length > 3 * MAX_DIGEST) {
+      warnings.push(`malformed fingerprint value: ${v.slice(0, 100)}...`);
+      continue;
+    }
+    // Byte pairs, with at most one colon between two pairs (none leading or trailing).
+    if (!/^[0-9A-Fa-f]{2}(:?[0-9A-Fa-f]{2})*$/.test(v)) {
+      warnings.push(`malformed fingerprint value: ${v.slice(0, 384)}`);
+      continue;
+    }
+    digests.push(Buffer.from(v.replace(/:/g, ""), "hex"));
+  }
+  return { digests, warnings };
 }
 
 /**
@@ -208,10 +238,24 @@ export function siteTlsPolicy(
   globalLevel: TlsLevel,
   dest: string,
   unix: boolean,
-): { site: SiteTls | undefined; warnings: string[] } {
+  globalFingerprints: string[] = [],
+): { site: SiteTls | undefined; warnings: string[]; fingerprintLevel?: boolean } {
   const warnings = [...lookup.warnings];
   if (lookup.kind === "invalid") return { site: undefined, warnings };
-  if (lookup.kind === "notfound") return { site: { level: globalLevel }, warnings };
+  const withFingerprints = (site: SiteTls, values: string[]) => {
+    if (site.level !== "fingerprint") return { site, warnings };
+    // fingerprintLevel: the caller may owe Postfix's note about the md5 default digest.
+    const fingerprintLevel = true;
+    const d = decodeFingerprints(values);
+    warnings.push(...d.warnings);
+    if (d.digests.length === 0) {
+      warnings.push(`nexthop domain ${dest}: configured at fingerprint security level, but with no fingerprints to match.`);
+      return { site: undefined, warnings, fingerprintLevel };
+    }
+    site.fingerprints = d.digests;
+    return { site, warnings, fingerprintLevel };
+  };
+  if (lookup.kind === "notfound") return withFingerprints({ level: globalLevel }, globalFingerprints);
   const p = lookup.policy;
   let level: TlsLevel;
   if (p.level === "dane" || p.level === "dane-only") {
@@ -222,9 +266,6 @@ export function siteTlsPolicy(
     warnings.push(`${dest}: ${p.level} configured, but no requisite library support`);
     if (p.level === "dane-only") return { site: undefined, warnings };
     level = "may";
-  } else if (p.level === "fingerprint") {
-    warnings.push(`${lookup.where}: security level "fingerprint" is not supported`);
-    return { site: undefined, warnings };
   } else level = p.level;
   if (p.tafile) {
     warnings.push(`${lookup.where}: attribute "tafile" is not supported`);
@@ -235,7 +276,7 @@ export function siteTlsPolicy(
   if (p.match && (level === "verify" || level === "secure")) site.match = p.match.map((m) => m.toLowerCase());
   if (p.servername !== undefined) site.serverName = p.servername;
   if (p.protocols !== undefined) site.protocols = p.protocols;
-  return { site, warnings };
+  return withFingerprints(site, p.match ?? globalFingerprints);
 }
 
 /** Protocol versions Node's TLS knows, oldest first. */

@@ -5,7 +5,7 @@
 import { test, expect, describe } from "bun:test";
 import { openMap, type LookupTable } from "../maps/index.ts";
 import type { TableList } from "../resolve/mail_addr_find.ts";
-import { isValidHostname, lookupTlsPolicy, parseTlsPolicy, siteTlsPolicy, tlsPolicyKeys, tlsProtocolRange } from "./tls_policy.ts";
+import { decodeFingerprints, isValidHostname, lookupTlsPolicy, parseTlsPolicy, siteTlsPolicy, tlsPolicyKeys, tlsProtocolRange } from "./tls_policy.ts";
 import { setMsgSink, setMsgStderr } from "../log/msg.ts";
 
 /** An exact-key table in memory that records the keys it was asked for. */
@@ -155,10 +155,51 @@ describe("siteTlsPolicy()", () => {
     });
   });
 
-  test("siteTlsPolicy() fingerprint and tafile are not supported: invalid", () => {
-    expect(siteTlsPolicy(found("fingerprint match=AA:BB"), "may", "example.com", false)).toEqual({ site: undefined, warnings: [`${W}: security level "fingerprint" is not supported`] });
+  test("siteTlsPolicy() fingerprint: the match= digests, decoded, replace smtp_tls_fingerprint_cert_match", () => {
+    expect(siteTlsPolicy(found("fingerprint match=AA:BB|ccdd"), "may", "example.com", false, ["EE:FF"])).toEqual({
+      site: { level: "fingerprint", fingerprints: [Buffer.from([0xaa, 0xbb]), Buffer.from([0xcc, 0xdd])] },
+      warnings: [],
+      fingerprintLevel: true,
+    });
+    expect(siteTlsPolicy(found("fingerprint"), "may", "example.com", false, ["EE:FF"])).toEqual({ site: { level: "fingerprint", fingerprints: [Buffer.from([0xee, 0xff])] }, warnings: [], fingerprintLevel: true });
+    expect(siteTlsPolicy({ kind: "notfound", warnings: [] }, "fingerprint", "example.com", false, ["ee:ff"])).toEqual({ site: { level: "fingerprint", fingerprints: [Buffer.from([0xee, 0xff])] }, warnings: [], fingerprintLevel: true });
+  });
+
+  test("siteTlsPolicy() fingerprint with no usable fingerprint: malformed values skipped, then invalid", () => {
+    const none = "nexthop domain example.com: configured at fingerprint security level, but with no fingerprints to match.";
+    expect(siteTlsPolicy(found("fingerprint match=AA:B|XY"), "may", "example.com", false)).toEqual({
+      site: undefined,
+      warnings: ["malformed fingerprint value: AA:B", "malformed fingerprint value: XY", none],
+      fingerprintLevel: true,
+    });
+    expect(siteTlsPolicy(found("fingerprint"), "may", "example.com", false, [])).toEqual({ site: undefined, warnings: [none], fingerprintLevel: true });
+    expect(siteTlsPolicy({ kind: "notfound", warnings: [] }, "fingerprint", "example.com", false, [])).toEqual({ site: undefined, warnings: [none], fingerprintLevel: true });
+  });
+
+  test("siteTlsPolicy() tafile is not supported: invalid", () => {
     expect(siteTlsPolicy(found("secure tafile=/x"), "may", "example.com", false)).toEqual({ site: undefined, warnings: [`${W}: attribute "tafile" is not supported`] });
   });
+});
+
+describe("decodeFingerprints()", () => {
+  const cases: [string, string, number[] | string][] = [
+    ["colon-separated upper case", "0A:FF:10", [0x0a, 0xff, 0x10]],
+    ["lower case, no colons", "0aff10", [0x0a, 0xff, 0x10]],
+    ["colons only between some pairs", "0AFF:10", [0x0a, 0xff, 0x10]],
+    ["an odd number of digits", "0AF", "malformed fingerprint value: 0AF"],
+    ["a leading colon", ":0A", "malformed fingerprint value: :0A"],
+    ["a trailing colon", "0A:", "malformed fingerprint value: 0A:"],
+    ["two colons", "0A::FF", "malformed fingerprint value: 0A::FF"],
+    ["not hex", "0G", "malformed fingerprint value: 0G"],
+    ["longer than any digest", "AB".repeat(97), `malformed fingerprint value: ${"AB".repeat(50)}...`],
+  ];
+  for (const [label, value, want] of cases) {
+    test(`decodeFingerprints() ${label}`, () => {
+      const r = decodeFingerprints([value]);
+      if (typeof want === "string") expect(r).toEqual({ digests: [], warnings: [want] });
+      else expect(r).toEqual({ digests: [Buffer.from(want)], warnings: [] });
+    });
+  }
 });
 
 describe("tlsProtocolRange()", () => {
