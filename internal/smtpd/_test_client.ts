@@ -78,11 +78,11 @@ export class TestSmtpClient {
     return this.reply();
   }
 
-  /** Upgrades to TLS after a `220 Ready to start TLS` (certificate not verified). */
-  async startTls(): Promise<tls.TLSSocket> {
+  /** Upgrades to TLS after a `220 Ready to start TLS` (certificate not verified); `opts` adds e.g. a client cert. */
+  async startTls(opts: tls.ConnectionOptions = {}): Promise<tls.TLSSocket> {
     const raw = this.sock;
     raw.removeAllListeners("data");
-    const t = tls.connect({ socket: raw, rejectUnauthorized: false, servername: "localhost" });
+    const t = tls.connect({ socket: raw, rejectUnauthorized: false, servername: "localhost", ...opts });
     await new Promise<void>((resolve, reject) => {
       t.once("secureConnect", () => resolve());
       t.once("error", reject);

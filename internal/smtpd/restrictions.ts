@@ -40,6 +40,17 @@
  * check_sasl_access type:table looks the login name up whole (`<USER>: SASL login name rejected: …`). Without
  * smtpd_sasl_auth_enable these log `restriction `NAME' ignored: no SASL support` and do nothing.
  *
+ * TLS client certificates (Postfix 3.7's smtpd_check.c): permit_tls_clientcerts permits a client whose
+ * certificate, verified or not, has its fingerprint or else its public-key fingerprint in relay_clientcerts;
+ * permit_tls_all_clientcerts permits any verified certificate (and then does the same lookup). check_ccert_access
+ * type:table looks the certificate fingerprint up, then the public-key fingerprint, each as a whole key; a
+ * rejection names the certificate's CN (`<CN>: Client certificate rejected: …`). Without a certificate these do
+ * nothing, and with smtpd_tls_ask_ccert = no they warn `NAME is requested, but "smtpd_tls_ask_ccert = no"`. With
+ * the md5 default of smtpd_tls_fingerprint_digest (compatibility_level below 3.6) each use logs `using
+ * backwards-compatible default setting smtpd_tls_fingerprint_digest=md5 to compute certificate fingerprints`. A
+ * relay_clientcerts lookup failure logs `warning: relay_clientcerts: lookup error for fingerprint '…', pkey
+ * fingerprint …` and defers with `451 4.3.0 <NAME>: Temporary lookup failure`.
+ *
  * Beyond Postfix: before a stage runs, every DNS list lookup it may need is started at once, so N lists cost
  * one round trip, not N (the evaluation order and the results stay Postfix's).
  */
@@ -60,6 +71,7 @@ import { smtpdDsnFix } from "./smtpd_dsn_fix.ts";
 import { receiveOverrideOptions } from "../config/input_transp.ts";
 import { PolicyClients } from "./policy_client.ts";
 import { mailAddrFind, type TableList } from "../resolve/mail_addr_find.ts";
+import type { PeerCert } from "./ccert.ts";
 
 /** How a client name was found (Postfix's SMTPD_PEER_CODE_*). */
 export type PeerStatus = "ok" | "temp" | "perm" | "forged";
@@ -92,7 +104,8 @@ export interface CheckSession {
   rcptCount: number;
   smtputf8: boolean;
   illPipelining: boolean;
-  tls?: { protocol: string; cipher: string; bits: number };
+  /** The TLS session; `peer` is the client certificate, when one was asked for and presented. */
+  tls?: { protocol: string; cipher: string; bits: number; peer?: PeerCert; digestCompat?: boolean };
   service: string;
   serverAddr?: string;
   serverPort?: string;
@@ -125,6 +138,7 @@ export const NAME = {
   RECIPIENT: "Recipient address",
   ETRN: "Etrn command",
   SASL_USER: "SASL login name",
+  CCERT: "Client certificate",
   DATA: "Data command",
   EOD: "End-of-data",
 } as const;
@@ -291,6 +305,8 @@ export class Restrictions {
   private noUnknownRcptChecks = false;
   /** smtpd_sender_login_maps: sender address → owners (SASL login names). */
   private senderLoginMaps: TableList = { title: "smtpd_sender_login_maps", tables: [] };
+  /** relay_clientcerts: fingerprints for permit_tls_clientcerts. */
+  private relayCcerts: LookupTable[] = [];
   readonly dnsbl: Dnsbl;
   readonly policy: PolicyClients;
 
@@ -362,6 +378,7 @@ export class Restrictions {
       this.rcptMaps[p] = await maps(p);
     }
     this.senderLoginMaps = { title: "smtpd_sender_login_maps", tables: await maps("smtpd_sender_login_maps") };
+    this.relayCcerts = await maps("relay_clientcerts");
     this.permLog = cfg.getList("smtpd_log_access_permit_actions");
     this.noUnknownRcptChecks = receiveOverrideOptions(cfg.get("receive_override_options")).has("no_unknown_recipient_checks");
   }
@@ -905,8 +922,18 @@ export class Restrictions {
             }
             break;
           case "permit_tls_clientcerts":
-          case "permit_tls_all_clientcerts":
-            break; // no client certificates: never matches
+          case "permit_tls_all_clientcerts": {
+            const r = this.permitTlsClientcerts(c, lname === "permit_tls_all_clientcerts");
+            if (r === "error") this.dictRetry(c, replyName);
+            if (r === OK) status = this.permit(c, name, NAME.CLIENT, s.namaddr);
+            break;
+          }
+          case "check_ccert_access": {
+            const t = takeArg();
+            if (t === undefined) break;
+            status = await this.checkCcertAccess(c, t, defAcl ?? "");
+            break;
+          }
           case "check_sasl_access": {
             const t = takeArg();
             if (t === undefined) break;
@@ -1053,7 +1080,7 @@ export class Restrictions {
             break;
           default:
             if (MAP_COMMANDS.has(lname)) {
-              // DNS-based server access checks (…_mx_access, …_ns_access, …_a_access), certificates, SASL
+              // DNS-based server access checks (…_mx_access, …_ns_access, …_a_access)
               takeArg();
               msgWarn(`restriction \`${name}' is not supported by this server; ignored`);
               break;
@@ -1079,24 +1106,75 @@ export class Restrictions {
     return status;
   }
 
-  /** check_sasl_access(): the login name, as a whole, in an access table. */
-  private async checkSaslAccess(c: Ctx, spec: string, username: string, defAcl: string): Promise<Status> {
+  /** check_access(): `key` as a whole in an access table; undefined when not found. */
+  private wholeKeyLookup(spec: string, key: string): string | undefined {
     const tables = this.tables.get(spec);
-    let v: string | undefined;
     if (!tables) {
       msgWarn(`check_access: unexpected dictionary: ${spec}`);
-      v = "451 4.3.5 Server configuration error";
-    } else {
-      try {
-        for (const t of tables) if ((v = t.lookup(username)) !== undefined) break;
-      } catch (e) {
-        if (!(e instanceof MapError)) throw e;
-        msgWarn(`${spec} lookup error for "${username}"`);
-        v = "451 4.3.5 Server configuration error";
-      }
+      return "451 4.3.5 Server configuration error";
     }
+    try {
+      let v: string | undefined;
+      for (const t of tables) if ((v = t.lookup(key)) !== undefined) break;
+      return v;
+    } catch (e) {
+      if (!(e instanceof MapError)) throw e;
+      msgWarn(`${spec} lookup error for "${key}"`);
+      return "451 4.3.5 Server configuration error";
+    }
+  }
+
+  /** check_sasl_access(): the login name, as a whole, in an access table. */
+  private async checkSaslAccess(c: Ctx, spec: string, username: string, defAcl: string): Promise<Status> {
+    const v = this.wholeKeyLookup(spec, username);
     if (v === undefined) return DUNNO;
     return this.tableResult(c, spec, v, username, username.replace(/[\x00-\x1f\x7f]/g, "_"), NAME.SASL_USER, defAcl);
+  }
+
+  /**
+   * permit_tls_clientcerts(): a presented certificate (verified or not) whose fingerprint, else public-key
+   * fingerprint, is in relay_clientcerts; with `all`, any verified certificate. "error" after a lookup failure.
+   */
+  private permitTlsClientcerts(c: Ctx, all: boolean): Status | "error" {
+    const tls = c.s.tls;
+    if (!tls) return DUNNO;
+    const p = tls.peer;
+    if (p && p.trusted && all) return OK;
+    if (p) {
+      if (tls.digestCompat) msgInfo("using backwards-compatible default setting smtpd_tls_fingerprint_digest=md5 to compute certificate fingerprints");
+      for (const fp of [p.certFprint, p.pkeyFprint]) {
+        try {
+          for (const t of this.relayCcerts) if (t.lookup(fp) !== undefined) return OK;
+        } catch (e) {
+          if (!(e instanceof MapError)) throw e;
+          msgWarn(`relay_clientcerts: lookup error for fingerprint '${p.certFprint}', pkey fingerprint ${p.pkeyFprint}`);
+          return "error";
+        }
+      }
+    } else if (!this.cfg.getBool("smtpd_tls_ask_ccert")) {
+      msgWarn(`${all ? "permit_tls_all_clientcerts" : "permit_tls_clientcerts"} is requested, but "smtpd_tls_ask_ccert = no"`);
+    }
+    return DUNNO;
+  }
+
+  /**
+   * check_ccert_access(): the certificate fingerprint, then the public-key fingerprint, each as a whole key; a
+   * rejection names the certificate's CommonName (`<CN>: Client certificate rejected: …`).
+   */
+  private async checkCcertAccess(c: Ctx, spec: string, defAcl: string): Promise<Status> {
+    const p = c.s.tls?.peer;
+    if (!p) {
+      if (!this.cfg.getBool("smtpd_tls_ask_ccert")) msgWarn(`check_ccert_access is requested, but "smtpd_tls_ask_ccert = no"`);
+      return DUNNO;
+    }
+    for (const fp of [p.certFprint, p.pkeyFprint]) {
+      if (c.s.tls?.digestCompat) msgInfo("using backwards-compatible default setting smtpd_tls_fingerprint_digest=md5 to compute certificate fingerprints");
+      const v = this.wholeKeyLookup(spec, fp);
+      if (v === undefined) continue;
+      const r = await this.tableResult(c, spec, v, fp, p.cn, NAME.CCERT, defAcl);
+      if (r !== DUNNO) return r;
+    }
+    return DUNNO;
   }
 
   /**

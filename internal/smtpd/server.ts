@@ -16,6 +16,16 @@
  * Dovecot auth server all sessions share; the in-process anvil also counts AUTH commands per client address for
  * smtpd_client_auth_rate_limit (not for smtpd_client_event_limit_exceptions).
  *
+ * TLS (smtpd_tls_security_level): STARTTLS with smtpd_tls_cert_file/key_file or smtpd_tls_chain_files. With
+ * smtpd_tls_ask_ccert (or smtpd_tls_req_ccert and TLS required) the handshake asks for a client certificate,
+ * verified against smtpd_tls_CAfile and smtpd_tls_CApath (no CAs: nothing is trusted) and, where the TLS library
+ * hands over the chain, smtpd_tls_ccert_verifydepth. At smtpd_tls_loglevel 1 and up: `Anonymous|Trusted|Untrusted
+ * TLS connection established from CLIENT: PROTO with cipher C (N/N bits) …`; at 2 and up also `CLIENT:
+ * subject_CN=CN, issuer=ISSUER, fingerprint=FP, pkey_fingerprint=FP`; when a certificate is required and fails
+ * verification, `certificate verification failed for CLIENT: self-signed certificate` (or `untrusted issuer
+ * /CN=…`, `certificate has expired`, …). smtpd_tls_req_ccert without TLS required logs Postfix's `warning: Can't
+ * require client certs unless TLS is required` and is ignored.
+ *
  * Content filter: every message records this service's content_filter (so `-o content_filter=` on a re-injection
  * service turns it off), or the value of a FILTER action (cleanup.ts).
  *
@@ -28,7 +38,7 @@
  */
 import tls from "node:tls";
 import type { Socket, SocketHandler, SocketListener } from "bun";
-import { createPrivateKey } from "node:crypto";
+import { createPrivateKey, type X509Certificate } from "node:crypto";
 import { close, closeSync, fsync, fsyncSync, openSync, readFileSync, readdirSync, unlinkSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { Config } from "../config/config.ts";
@@ -42,6 +52,7 @@ import { Restrictions } from "./restrictions.ts";
 import { compileHostList, type HostList } from "./host_list.ts";
 import { StubSmtpdResolver, systemPeerLookup, type PeerNameLookup, type SmtpdResolver } from "./smtpd_dns.ts";
 import { SmtpdSasl } from "./smtpd_sasl.ts";
+import { ccertDigest, loadClientCas, peerCert, type PeerCert } from "./ccert.ts";
 
 const STOP_GRACE_MS = 10_000;
 
@@ -400,8 +411,20 @@ export function makeTlsSupport(cfg: Config): TlsSupport | undefined {
   }
   const loglevel = cfg.getInt("smtpd_tls_loglevel");
   const timeoutMs = cfg.getTime("smtpd_starttls_timeout") * 1000;
+  // client certificates: asked for with smtpd_tls_ask_ccert, or required (only with TLS required, as in Postfix)
+  if (level !== "encrypt" && cfg.getBool("smtpd_tls_req_ccert")) msgWarn("Can't require client certs unless TLS is required");
+  const requireCert = level === "encrypt" && cfg.getBool("smtpd_tls_req_ccert");
+  const askCert = requireCert || cfg.getBool("smtpd_tls_ask_ccert");
+  const digest = ccertDigest(cfg.get("smtpd_tls_fingerprint_digest"));
+  const digestCompat = digest === "md5" && cfg.setValue("smtpd_tls_fingerprint_digest") === undefined;
+  const verifyDepth = cfg.getInt("smtpd_tls_ccert_verifydepth");
+  const cas = askCert ? loadClientCas(cfg.get("smtpd_tls_CAfile"), cfg.get("smtpd_tls_CApath")) : [];
+  // an empty `ca` would mean Bun's default roots: an impossible CA keeps "no CAs configured" trusting nothing
+  const tlsOpts = askCert ? { key, cert, requestCert: true, rejectUnauthorized: false, ...(cas.length > 0 ? { ca: cas } : { ca: [cert] }) } : { key, cert };
   return {
     required: level === "encrypt",
+    requireCert,
+    digestCompat,
     async start(stream: SmtpStream): Promise<TlsInfo | { error: string }> {
       const c = stream.transport as Conn | undefined;
       if (!c || c.closed) return { error: "lost connection" };
@@ -413,7 +436,7 @@ export function makeTlsSupport(cfg: Config): TlsSupport | undefined {
           resolve(r);
         };
         c.upgraded = true;
-        const [, t] = c.sock.upgradeTLS({ data: c, tls: { key, cert }, socket: TLS_HANDLERS, isServer: true } as never) as [Socket<Conn>, Socket<Conn>];
+        const [, t] = c.sock.upgradeTLS({ data: c, tls: tlsOpts, socket: TLS_HANDLERS, isServer: true } as never) as [Socket<Conn>, Socket<Conn>];
         c.sock = t;
       });
       if (ok !== true) return { error: ok };
@@ -427,12 +450,67 @@ export function makeTlsSupport(cfg: Config): TlsSupport | undefined {
       if (eph && eph.name) details = `key-exchange ${eph.name}`;
       if (sigDetail) details += `${details ? " " : ""}server-signature ${sigDetail} server-digest SHA256`;
       const info: TlsInfo = { protocol: proto, cipher: ci.standardName ?? ci.name, bits, algBits: bits, details: details || undefined };
+      if (askCert) info.peer = clientCert(t, stream.peer, digest, cas.length > 0, verifyDepth, loglevel, requireCert);
+      if (info.peer) info.clientDetails = clientSignature(t);
       if (loglevel >= 1) {
-        msgInfo(`Anonymous TLS connection established from ${stream.peer}: ${info.protocol} with cipher ${info.cipher} (${bits}/${bits} bits)${details ? ` ${details}` : ""}`);
+        const how = !info.peer ? "Anonymous" : info.peer.trusted ? "Trusted" : "Untrusted";
+        const more = `${details ? ` ${details}` : ""}${info.clientDetails ? ` ${info.clientDetails}` : ""}`;
+        msgInfo(`${how} TLS connection established from ${stream.peer}: ${info.protocol} with cipher ${info.cipher} (${bits}/${bits} bits)${more}`);
       }
       return info;
     },
   };
+}
+
+/**
+ * The client certificate of a finished handshake (undefined when none was presented), with Postfix's log lines:
+ * the certificate at smtpd_tls_loglevel 2 and up, why it failed verification when one is required.
+ */
+function clientCert(t: Socket<Conn>, namaddr: string, digest: string, haveCas: boolean, verifyDepth: number, loglevel: number, requireCert: boolean): PeerCert | undefined {
+  let x: X509Certificate | undefined;
+  try {
+    x = t.getPeerX509Certificate() ?? undefined;
+  } catch {
+    x = undefined;
+  }
+  if (!x) return undefined;
+  let trusted = haveCas && t.authorized;
+  let why = "";
+  if (!trusted) {
+    const code = (t.getAuthorizationError() as { code?: string } | null)?.code ?? "";
+    const oneline = (dn: string) => `/${dn.split("\n").join("/")}`;
+    if (code === "DEPTH_ZERO_SELF_SIGNED_CERT") why = "self-signed certificate";
+    else if (code === "CERT_HAS_EXPIRED") why = "certificate has expired";
+    else if (code === "CERT_NOT_YET_VALID") why = "certificate not yet valid";
+    else why = `untrusted issuer ${oneline(x.issuer)}`;
+  } else {
+    // smtpd_tls_ccert_verifydepth: the CA certificates above the client's, trust anchor excluded
+    let n = 0;
+    for (let c = x.issuerCertificate; c && c.raw && !c.checkIssued(c); c = c.issuerCertificate) n++;
+    if (n > verifyDepth) {
+      trusted = false;
+      why = `certificate chain longer than limit(${verifyDepth})`;
+    }
+  }
+  const p = peerCert(x, digest, trusted);
+  if (loglevel >= 2) {
+    msgInfo(`${namaddr}: subject_CN=${p.cn}, issuer=${p.issuerCn}, fingerprint=${p.certFprint}, pkey_fingerprint=${p.pkeyFprint}`);
+  }
+  if (!trusted && requireCert) msgInfo(`certificate verification failed for ${namaddr}: ${why}`);
+  return p;
+}
+
+/** `client-signature RSA-PSS (2048 bits) client-digest SHA256`, inferred from the client's key as the server's is. */
+function clientSignature(t: Socket<Conn>): string | undefined {
+  try {
+    const k = t.getPeerX509Certificate()?.publicKey;
+    if (k?.asymmetricKeyType === "rsa") return `client-signature RSA-PSS (${k.asymmetricKeyDetails?.modulusLength ?? 2048} bits) client-digest SHA256`;
+    if (k?.asymmetricKeyType === "ec") return `client-signature ECDSA (${k.asymmetricKeyDetails?.namedCurve ?? "P-256"}) client-digest SHA256`;
+    if (k?.asymmetricKeyType) return `client-signature ${k.asymmetricKeyType.toUpperCase()}`;
+  } catch {
+    // no certificate after all
+  }
+  return undefined;
 }
 
 /** Socket handlers for the TLS side of an upgraded connection. */

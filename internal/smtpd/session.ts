@@ -79,6 +79,13 @@
  * `421 4.7.0 HOST Error: too many new TLS sessions from CLIENT`, then the session ends). postkit keeps no TLS
  * session cache, so every handshake counts as a new session.
  *
+ * Client certificates (server.ts asks for them, ccert.ts reads them): with smtpd_tls_req_ccert and TLS required, a
+ * handshake without a verified certificate logs `NOQUEUE: abort: TLS from CLIENT: No client certificate presented`
+ * (or `Client certificate not trusted`), and the next command gets `421 4.7.1 HOST Error: …` and the session ends.
+ * With smtpd_tls_received_header the Received: header names the certificate, `(Client CN "CN", Issuer "ISSUER"
+ * (verified OK))` or `(… (not verified))`, else `(Client did not present a certificate)` when one was asked for,
+ * or `(No client certificate requested)`.
+ *
  * Log lines: `connect from NAME[ADDR]`, `QID: client=NAME[ADDR]` (with the SASL facts above), restriction
  * rejects (restrictions.ts), `lost connection after CMD from NAME[ADDR]`, `timeout after CMD from …`, `too many
  * errors after CMD from …`, `disconnect from NAME[ADDR] ehlo=1 auth=1 mail=1 rcpt=1 data=1 quit=1 commands=6`.
@@ -102,6 +109,7 @@ import { ehloDiscardLogText, parseEhloMask } from "../config/ehlo_mask.ts";
 import { appendReplyFooter, unescapeFilter } from "./reply_footer.ts";
 import { sessionMacro } from "./smtpd_expand.ts";
 import { SmtpdProxy } from "./smtpd_proxy.ts";
+import type { PeerCert } from "./ccert.ts";
 
 /** A queue file opened for a transaction before its content comes; see MessageSink.open(). */
 export interface OpenedMessage {
@@ -159,12 +167,20 @@ export interface TlsInfo {
   algBits: number;
   /** `key-exchange X25519 server-signature RSA-PSS (2048 bits) server-digest SHA256`, when known. */
   details?: string;
+  /** `client-signature RSA-PSS (2048 bits) client-digest SHA256`, with a client certificate. */
+  clientDetails?: string;
+  /** The client's certificate, when one was asked for and presented. */
+  peer?: PeerCert;
 }
 
 /** STARTTLS support offered to a session. */
 export interface TlsSupport {
   /** smtpd_tls_security_level = encrypt: commands other than EHLO/HELO/STARTTLS/NOOP/QUIT need TLS first. */
   required: boolean;
+  /** smtpd_tls_req_ccert with TLS required: a session without a trusted client certificate ends after STARTTLS. */
+  requireCert?: boolean;
+  /** smtpd_tls_fingerprint_digest is md5 by the compatibility_level default (Postfix logs that when it uses it). */
+  digestCompat?: boolean;
   /** Wraps the connection; resolves to what was negotiated, or an error text (the session then ends). */
   start(stream: SmtpStream): Promise<TlsInfo | { error: string }>;
 }
@@ -1245,13 +1261,21 @@ export class SmtpSession {
       throw new QuitSession();
     }
     this.tlsInfo = r;
-    this.s.tls = { protocol: r.protocol, cipher: r.cipher, bits: r.bits };
+    this.s.tls = { protocol: r.protocol, cipher: r.cipher, bits: r.bits, peer: r.peer, digestCompat: tls.digestCompat };
     // postkit keeps no TLS session cache, so every handshake makes a new session
     const tlsRate = this.eventRate("newtls", "smtpd_client_new_tls_session_rate_limit");
     if (tlsRate !== undefined) {
       msgWarn(`New TLS session rate limit exceeded: ${tlsRate} from ${this.s.namaddr} for service ${this.env.service}`);
       await this.reply(`421 4.7.0 ${this.myhostname} Error: too many new TLS sessions from ${this.s.namaddr}`);
       throw new QuietEnd();
+    }
+    // smtpd_tls_req_ccert: the TLS session works, so the client hears why at its next command
+    if (tls.requireCert && !r.peer?.trusted) {
+      const why = r.peer ? "Client certificate not trusted" : "No client certificate presented";
+      msgInfo(`NOQUEUE: abort: TLS from ${this.s.namaddr}: ${why}`);
+      await this.stream.readLine(this.lineLimit);
+      await this.reply(`421 4.7.1 ${this.myhostname} Error: ${why}`);
+      throw new QuitSession();
     }
     // RFC 3207: forget everything learned from the client before the handshake
     this.heloReset();
@@ -1373,11 +1397,13 @@ export class SmtpSession {
     lines.push(`Received: from ${s.heloName ?? s.name} (${s.name} [${rfcAddr}])`);
     const t = this.tlsInfo;
     if (t && this.cfg.getBool("smtpd_tls_received_header")) {
-      if (t.details) {
-        lines.push(`\t(using ${t.protocol} with cipher ${t.cipher} (${t.bits}/${t.algBits} bits)`);
-        lines.push(`\t ${t.details})`);
-      } else lines.push(`\t(using ${t.protocol} with cipher ${t.cipher} (${t.bits}/${t.algBits} bits))`);
-      lines.push(this.cfg.getBool("smtpd_tls_ask_ccert") ? "\t(Client did not present a certificate)" : "\t(No client certificate requested)");
+      const more = [t.details, t.clientDetails].filter((d) => d);
+      lines.push(`\t(using ${t.protocol} with cipher ${t.cipher} (${t.bits}/${t.algBits} bits)${more.length === 0 ? ")" : ""}`);
+      more.forEach((d, i) => lines.push(`\t ${d}${i === more.length - 1 ? ")" : ""}`));
+      if (t.peer) {
+        const p = t.peer;
+        lines.push(`\t(Client CN "${commentSanitize(p.cn)}", Issuer "${commentSanitize(p.issuerCn)}" (${p.trusted ? "verified OK" : "not verified"}))`);
+      } else lines.push(this.cfg.getBool("smtpd_tls_ask_ccert") ? "\t(Client did not present a certificate)" : "\t(No client certificate requested)");
     }
     const proto = this.smtputf8 ? "UTF8SMTP" : s.protocol;
     const sess = t && s.protocol === "ESMTP" ? "S" : "";
