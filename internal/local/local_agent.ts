@@ -74,7 +74,7 @@ import { Cleanup } from "../cleanup/cleanup.ts";
 import { BounceNotifier } from "../dsn/bounce_notice.ts";
 import { queueLayout, type QueueLayout } from "../queue/index.ts";
 import { requestQueueScan } from "../ipc/flush.ts";
-import { AgentClient, deferAll, type AgentRecipient, type DeliveryReply, type DeliveryRequest } from "../daemon/agent_protocol.ts";
+import { AgentClient, type AgentRecipient, type DeliveryReply, type DeliveryRequest } from "../daemon/agent_protocol.ts";
 import { getpwnam, getpwuid, type PasswdEntry } from "../sys/passwd.ts";
 import { errnoText } from "../sys/errno.ts";
 import {
@@ -253,13 +253,8 @@ export class LocalAgent {
 
   /** Delivers one request; one result per recipient. */
   async deliver(req: DeliveryRequest): Promise<DeliveryReply> {
-    let job: DeliveryJob;
-    try {
-      job = DeliveryJob.open(this.layout, req, this.service);
-    } catch (e) {
-      msgWarn(`${req.queueId}: ${e instanceof Error ? e.message : String(e)}`);
-      return deferAll(req, "mail system error: cannot read the queue file", this.service, "4.3.0");
-    }
+    const job = DeliveryJob.openOrDefer(this.layout, req, this.service);
+    if (!(job instanceof DeliveryJob)) return job;
     let queued = false;
     try {
       const results = [];

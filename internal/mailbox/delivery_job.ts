@@ -22,7 +22,8 @@
 import { logRecipient } from "../log/events.ts";
 import { filterDeliveryStatus } from "../dsn/dsn_filter.ts";
 import { layoutPath, openQueueFile, type QueueEnvelope, type QueueFile, type QueueLayout } from "../queue/index.ts";
-import type { DeliveryRequest, RecipientResult, AgentRecipient } from "../daemon/agent_protocol.ts";
+import { deferAll, type DeliveryReply, type DeliveryRequest, type RecipientResult, type AgentRecipient } from "../daemon/agent_protocol.ts";
+import { msgWarn } from "../log/msg.ts";
 import { DeliveredTo } from "./delivered_to.ts";
 
 /** One delivery request's message. */
@@ -38,6 +39,19 @@ export class DeliveryJob {
     /** When the agent got the request (ms), for the delays= field. */
     readonly handoff: number,
   ) {}
+
+  /**
+   * open(), or, when the queue file cannot be read, the reply that defers every recipient (`4.3.0 mail system
+   * error: cannot read the queue file`, after a warning naming the problem), as each delivery agent answers then.
+   */
+  static openOrDefer(layout: QueueLayout, req: DeliveryRequest, service: string): DeliveryJob | DeliveryReply {
+    try {
+      return DeliveryJob.open(layout, req, service);
+    } catch (e) {
+      msgWarn(`${req.queueId}: ${e instanceof Error ? e.message : String(e)}`);
+      return deferAll(req, "mail system error: cannot read the queue file", service, "4.3.0");
+    }
+  }
 
   /** Opens the request's queue file with a shared lock and reads its envelope. */
   static open(layout: QueueLayout, req: DeliveryRequest, service: string): DeliveryJob {

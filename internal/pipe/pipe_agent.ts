@@ -35,7 +35,7 @@ import { getgrnam, getpwnam } from "../sys/passwd.ts";
 import { errnoText } from "../sys/errno.ts";
 import { quoteLocalPart, asciiLowercase } from "../address/index.ts";
 import { queueLayout, type QueueLayout } from "../queue/index.ts";
-import { deferAll, type DeliveryReply, type DeliveryRequest } from "../daemon/agent_protocol.ts";
+import { type DeliveryReply, type DeliveryRequest } from "../daemon/agent_protocol.ts";
 import { DeliveryJob, RecipientOutcome, formatPreamble, copyMessage, pipeCommand, isPrivileged } from "../mailbox/index.ts";
 import { expandPipeArgv, parsePipeAttributes, type PipeAttributes } from "./pipe_attr.ts";
 
@@ -104,13 +104,8 @@ export class PipeAgent {
 
   /** Delivers one request; see the module header. */
   async deliver(req: DeliveryRequest): Promise<DeliveryReply> {
-    let job: DeliveryJob;
-    try {
-      job = DeliveryJob.open(this.layout, req, this.service);
-    } catch (e) {
-      msgWarn(`${req.queueId}: ${e instanceof Error ? e.message : String(e)}`);
-      return deferAll(req, "mail system error: cannot read the queue file", this.service, "4.3.0");
-    }
+    const job = DeliveryJob.openOrDefer(this.layout, req, this.service);
+    if (!(job instanceof DeliveryJob)) return job;
     try {
       const outcomes = req.recipients.map((r) => new RecipientOutcome(job, r));
       const all = (fn: (o: RecipientOutcome) => void) => {

@@ -30,7 +30,7 @@ import { openMap, type LookupTable } from "../maps/index.ts";
 import { splitAddress } from "../address/index.ts";
 import { compileDomainList, type DomainList } from "../resolve/match_list.ts";
 import { queueLayout, type QueueLayout } from "../queue/index.ts";
-import { deferAll, type AgentRecipient, type DeliveryReply, type DeliveryRequest } from "../daemon/agent_protocol.ts";
+import { type AgentRecipient, type DeliveryReply, type DeliveryRequest } from "../daemon/agent_protocol.ts";
 import { parseLockStyles, LockError, type LockStyle } from "../fsx/lock.ts";
 import {
   DeliveryJob, RecipientOutcome, formatPreamble, copyMessage, appendToMbox, deliverToMaildir, MailboxError, isPrivileged, restIdentity,
@@ -152,13 +152,8 @@ export class VirtualAgent {
 
   /** Delivers one request; one result per recipient. */
   async deliver(req: DeliveryRequest): Promise<DeliveryReply> {
-    let job: DeliveryJob;
-    try {
-      job = DeliveryJob.open(this.layout, req, this.service);
-    } catch (e) {
-      msgWarn(`${req.queueId}: ${e instanceof Error ? e.message : String(e)}`);
-      return deferAll(req, "mail system error: cannot read the queue file", this.service, "4.3.0");
-    }
+    const job = DeliveryJob.openOrDefer(this.layout, req, this.service);
+    if (!(job instanceof DeliveryJob)) return job;
     try {
       const results = [];
       for (const rcpt of req.recipients) {
