@@ -404,3 +404,23 @@ export function externalizeTokens(tokens: AddressToken[], opts: WriteOptions = {
 export function addressInternal(addr: AddressToken): string {
   return internalize(addr.children, false, false);
 }
+
+/**
+ * The address list `text` (a header value) with each non-empty address replaced by `map(its internal form)`,
+ * written as Postfix writes a rewritten header (TOK822_STR_HEAD: a line break after each top-level comma, long
+ * non-address text cut; fold_header.ts joins the lines); undefined when no address changed.
+ */
+export function rewriteAddressList(text: string, limit: number, map: (address: string) => string): string | undefined {
+  const tree = parseAddressTree(text, limit);
+  let changed = false;
+  for (const addr of addressTokens(tree)) {
+    const internal = addressInternal(addr);
+    if (internal === "") continue;
+    const next = map(internal);
+    if (next === internal) continue;
+    changed = true;
+    // the address token's children become the new address, one atom in external form
+    addr.children = [{ kind: "atom", text: quoteLocalPart(next), children: [], start: -1, end: -1 }];
+  }
+  return changed ? externalizeTokens(tree, { lineBreaks: true, truncate: true }) : undefined;
+}

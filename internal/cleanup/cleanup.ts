@@ -69,13 +69,14 @@ import { createQueueFile, ATTR, DSN_NOTIFY, type QueueFileWriter, type Recipient
 import { openMapOrSurrogate, MapError, type LookupTable } from "../maps/index.ts";
 import { isAscii } from "../maps/casefold.ts";
 import { HeaderParser, foldAddressHeader, headerNameLength, makeHeaderTable, makeMessageId, makeReceivedHeader, makeDateHeader, makeFromHeader, type Header, type HeaderClass } from "../message/index.ts";
-import { parseAddressTree, addressTokens, addressInternal, externalizeTokens, type AddressToken } from "../address/tok822.ts";
+import { rewriteAddressList } from "../address/tok822.ts";
 import { quoteLocalPart } from "../address/quote_local.ts";
 import { compileDomainList, type DomainList } from "../resolve/match_list.ts";
-import { mailAddrFind, type TableList } from "../resolve/mail_addr_find.ts";
+import { mailAddrFind, mailAddrFindOptions, mailAddrMap, type MailAddrFindOptions, type TableList } from "../resolve/mail_addr_find.ts";
 import { ContentChecks, type MessageChecks } from "./content_checks.ts";
 import { addressClasses, Masquerade, type AddressClasses } from "./address_classes.ts";
 import { receiveOverrideOptions } from "../config/input_transp.ts";
+import { LineSplitter } from "../text/line_splitter.ts";
 
 /** cleanup's warnings carry its own tag (`postfix/cleanup`), whichever process runs it. */
 const msgWarn = (text: string) => msgLogAs("cleanup", "warning", text);
@@ -313,39 +314,24 @@ export class Cleanup {
   }
 
   /** mail_addr_find(): the value of `addr` in `maps` (see resolve/mail_addr_find.ts), trimmed. */
-  private findAddress(maps: TableList, addr: string, found?: { extension?: string }): string | undefined {
+  private findAddress(maps: TableList, addr: string): string | undefined {
     if (maps.tables.length === 0) return undefined;
-    const cfg = this.cfg;
-    const v = mailAddrFind(maps, addr, {
-      recipientDelimiter: cfg.get("recipient_delimiter"),
-      split: { ownerRequestSpecial: cfg.getBool("owner_request_special"), doubleBounceSender: cfg.get("double_bounce_sender") },
-      myorigin: cfg.get("myorigin"),
-      isLocalDomain: (domain) => this.maps.localDomains.matches(domain),
-    }, found);
-    return v?.trim();
+    return mailAddrFind(maps, addr, this.addressSearch())?.trim();
+  }
+
+  /** How addresses are looked up (mail_addr_find.ts), local domains being mydestination's. */
+  private addressSearch(): MailAddrFindOptions {
+    return mailAddrFindOptions(this.cfg, (domain) => this.maps.localDomains.matches(domain));
   }
 
   /**
-   * Postfix's mail_addr_map(): the addresses `addr` maps to in `maps`, undefined when it has no entry. An
-   * `@domain` result keeps the address's local part; each result is canonicalized in the local context and,
-   * when `kind` is in propagate_unmatched_extensions, gets the extension a key without it matched despite
-   * (`user+ext@a` found as `user@a` → `x@b` gives `x+ext@b`).
+   * Postfix's mail_addr_map() for canonical and virtual maps: the addresses `addr` maps to, each canonicalized
+   * in the local context, with the unmatched extension when `kind` is in propagate_unmatched_extensions.
    */
   private mapAddress(maps: TableList, addr: string, kind: "canonical" | "virtual"): string[] | undefined {
-    const found: { extension?: string } = {};
-    let value = this.findAddress(maps, addr, found);
-    if (value === undefined) return undefined;
-    if (value.startsWith("@")) {
-      const at = addr.lastIndexOf("@");
-      value = `${at < 0 ? addr : addr.slice(0, at)}${value}`;
-    }
-    const ext = found.extension !== undefined && this.cfg.getList("propagate_unmatched_extensions").includes(kind) ? found.extension : "";
-    return value.split(/[\s,]+/).filter(Boolean).map((a) => {
-      const q = this.rewriteAddress(a, "local");
-      if (ext === "") return q;
-      const at = q.lastIndexOf("@");
-      return at < 0 ? `${q}${ext}` : `${q.slice(0, at)}${ext}${q.slice(at)}`;
-    });
+    if (maps.tables.length === 0) return undefined;
+    const propagate = this.cfg.getList("propagate_unmatched_extensions").includes(kind);
+    return mailAddrMap(maps, addr, this.addressSearch(), propagate, (a) => this.rewriteAddress(a, "local"));
   }
 
   /** A one-to-one mapping (canonical maps): the first address of the result. */
@@ -461,24 +447,10 @@ export class Cleanup {
     // the header classes of Postfix's header table: sender (From, Sender, Reply-To …) or recipient (To, Cc …)
     const sender = h.info?.sender === true;
     if (!sender && h.info?.recipient !== true) return undefined;
-    const tree = parseAddressTree(h.value, this.cfg.getInt("header_address_token_limit"));
-    let changed = false;
-    const visit = (toks: AddressToken[]) => {
-      for (const addr of addressTokens(toks)) {
-        const internal = addressInternal(addr);
-        if (internal === "") continue;
-        let next = this.rewriteAddress(internal, context);
-        next = this.canonicalize(next, sender ? "headerSender" : "headerRecipient");
-        if (next !== internal) {
-          changed = true;
-          // replace the address token's children with the new address, as one atom in external form
-          addr.children = [{ kind: "atom", text: quoteLocalPart(next), children: [], start: -1, end: -1 }];
-        }
-      }
-    };
-    visit(tree);
-    if (!changed) return undefined;
-    return foldAddressHeader(`${h.name}: ${externalizeTokens(tree, { lineBreaks: true, truncate: true })}`);
+    const list = rewriteAddressList(h.value, this.cfg.getInt("header_address_token_limit"), (a) =>
+      this.canonicalize(this.rewriteAddress(a, context), sender ? "headerSender" : "headerRecipient"),
+    );
+    return list === undefined ? undefined : foldAddressHeader(`${h.name}: ${list}`);
   }
 
   /** Cleans one message and enters it into incoming. */
@@ -658,17 +630,10 @@ export class Cleanup {
         for (const l of makeReceivedHeader({ myhostname: cfg.get("myhostname"), mailName: cfg.get("mail_name"), uid: req.uid, queueId: writer.queueId, date })) push(l);
       }
       // split the content into lines; a line without newline at the very end stays unterminated (partial)
-      let pending = "";
-      for await (const chunk of req.content as AsyncIterable<Uint8Array>) {
-        const s = pending + Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength).toString("latin1");
-        let start = 0;
-        for (let nl = s.indexOf("\n"); nl >= 0; nl = s.indexOf("\n", start)) {
-          push(s.slice(start, nl));
-          start = nl + 1;
-        }
-        pending = s.slice(start);
-      }
-      if (pending !== "") push(pending, true);
+      const lines = new LineSplitter();
+      const whole = (l: string) => push(l);
+      for await (const chunk of req.content as AsyncIterable<Uint8Array>) lines.push(chunk, whole);
+      if (lines.rest() !== "") push(lines.rest(), true);
       parser.finish();
       const verdict = mc?.verdict;
       if (verdict?.lookupFailed) throw new CleanupError("4.3.0", `${verdict.lookupFailed} map lookup problem`, true);

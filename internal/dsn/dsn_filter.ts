@@ -26,6 +26,7 @@
 import { msgWarn } from "../log/msg.ts";
 import { openMap, MapError, type LookupTable } from "../maps/index.ts";
 import { dsnSplit, dsnValid } from "./dsn_status.ts";
+import { mapsFind } from "../resolve/mail_addr_find.ts";
 
 /** A recipient status as an agent is about to report it. */
 export interface DeliveryStatus {
@@ -54,24 +55,12 @@ export class DsnFilter {
 
   /** The first table's value for `key`; undefined when none has it or a lookup fails (with a warning). */
   private find(key: string): string | undefined {
-    for (const t of this.tables) {
-      let v: string | undefined;
-      try {
-        v = t.lookup(key);
-      } catch (e) {
-        if (!(e instanceof MapError)) throw e;
-        msgWarn(`${t.type}:${t.name} lookup error for "${key}"`);
-        return undefined;
-      }
-      if (v === undefined) continue;
-      if (v === "") {
-        msgWarn(`${this.title} lookup of ${key} returns an empty string result`);
-        msgWarn(`${this.title} should return NO RESULT in case of NOT FOUND`);
-        return undefined;
-      }
-      return v;
+    try {
+      return mapsFind({ title: this.title, tables: this.tables }, key, false);
+    } catch (e) {
+      if (!(e instanceof MapError)) throw e;
+      return undefined; // mapsFind() has warned
     }
-    return undefined;
   }
 
   /** The replacement for `st`, or undefined when no valid replacement is found. */

@@ -21,10 +21,14 @@
  * in internal form, as Postfix's legacy query form does. Case folding is the tables' business (fixed tables fold
  * their keys; pattern tables see the case as given).
  *
+ * mailAddrMap(maps, address, opts, propagate): Postfix's mail_addr_map() on top of that (canonical, virtual and
+ * generic maps): the value's addresses, `@domain` values completed, the unmatched extension carried over.
+ *
  * Contract: pure lookups; throws MapError when a table fails (after the warning above) or when
  * opts.isLocalDomain throws it. Postfix: src/global/mail_addr_find.c (MA_FIND_DEFAULT, MA_FIND_FORM_LEGACY),
  * src/global/maps.c.
  */
+import type { Config } from "../config/config.ts";
 import { msgWarn } from "../log/msg.ts";
 import { MapError, type LookupTable } from "../maps/index.ts";
 import { quoteLocalPart } from "../address/quote_local.ts";
@@ -106,4 +110,43 @@ export function mailAddrFind(maps: TableList, address: string, opts: MailAddrFin
   }
   // @domain: no extension is reported (a caller that keeps the local part keeps it whole)
   return mapsFind(maps, `@${domain}`, true);
+}
+
+/** MailAddrFindOptions from main.cf (recipient_delimiter, owner_request_special, double_bounce_sender, myorigin). */
+export function mailAddrFindOptions(cfg: Config, isLocalDomain: (domain: string) => boolean): MailAddrFindOptions {
+  return {
+    recipientDelimiter: cfg.get("recipient_delimiter"),
+    split: { ownerRequestSpecial: cfg.getBool("owner_request_special"), doubleBounceSender: cfg.get("double_bounce_sender") },
+    myorigin: cfg.get("myorigin"),
+    isLocalDomain,
+  };
+}
+
+/**
+ * Postfix's mail_addr_map(): the addresses `address` maps to in `maps` (the value split at commas and white
+ * space), undefined when it has no entry. An `@domain` value keeps the address's local part; each address goes
+ * through `canonicalize` (mail_addr_crunch's rewriting), then, with `propagate`, gets the extension that a key
+ * without it matched despite, before its `@` (`user+ext@a` found as `user@a` → `x@b` gives `x+ext@b`).
+ */
+export function mailAddrMap(
+  maps: TableList,
+  address: string,
+  opts: MailAddrFindOptions,
+  propagate: boolean,
+  canonicalize: (a: string) => string = (a) => a,
+): string[] | undefined {
+  const found: { extension?: string } = {};
+  let value = mailAddrFind(maps, address, opts, found)?.trim();
+  if (value === undefined) return undefined;
+  if (value.startsWith("@")) {
+    const at = address.lastIndexOf("@");
+    value = `${at < 0 ? address : address.slice(0, at)}${value}`;
+  }
+  const ext = propagate ? (found.extension ?? "") : "";
+  return value.split(/[\s,]+/).filter(Boolean).map((a) => {
+    const q = canonicalize(a);
+    if (ext === "") return q;
+    const at = q.lastIndexOf("@");
+    return at < 0 ? `${q}${ext}` : `${q.slice(0, at)}${ext}${q.slice(at)}`;
+  });
 }

@@ -36,7 +36,7 @@ import type { Config } from "../config/config.ts";
 import { msgWarn } from "../log/msg.ts";
 import { openMap, openMapOrSurrogate, MapError, type LookupTable } from "../maps/index.ts";
 import { compileDomainList, type DomainList } from "./match_list.ts";
-import { mailAddrFind, type TableList } from "./mail_addr_find.ts";
+import { mailAddrFind, mailAddrFindOptions, type TableList } from "./mail_addr_find.ts";
 
 /** The outcome of resolving one address. */
 export interface Resolution {
@@ -106,12 +106,7 @@ export class Resolver {
   /** mail_addr_find() in `maps`; throws MapError after Postfix's `TITLE lookup failure` warning. */
   private find(maps: TableList, key: string): string | undefined {
     try {
-      return mailAddrFind(maps, key, {
-        recipientDelimiter: this.cfg.get("recipient_delimiter"),
-        split: { ownerRequestSpecial: this.cfg.getBool("owner_request_special"), doubleBounceSender: this.cfg.get("double_bounce_sender") },
-        myorigin: this.cfg.get("myorigin"),
-        isLocalDomain: (domain) => this.mydestination.matches(domain),
-      });
+      return mailAddrFind(maps, key, mailAddrFindOptions(this.cfg, (domain) => this.mydestination.matches(domain)));
     } catch (e) {
       if (e instanceof MapError) msgWarn(`${maps.title} lookup failure`);
       throw e;

@@ -25,11 +25,11 @@ import type { Config } from "../config/config.ts";
 import { msgWarn } from "../log/msg.ts";
 import { openMapOrSurrogate, type LookupTable } from "../maps/index.ts";
 import { HeaderParser, findHeaderInfo, foldAddressHeader, headerNameLength, type Header, type HeaderClass } from "../message/index.ts";
-import { parseAddressTree, addressTokens, addressInternal, externalizeTokens } from "../address/tok822.ts";
-import { quoteLocalPart } from "../address/quote_local.ts";
+import { rewriteAddressList } from "../address/tok822.ts";
 import { compileDomainList, type DomainList } from "../resolve/match_list.ts";
-import { mailAddrFind, type TableList } from "../resolve/mail_addr_find.ts";
+import { mailAddrFindOptions, mailAddrMap, type TableList } from "../resolve/mail_addr_find.ts";
 import { ContentChecks } from "../cleanup/content_checks.ts";
+import { LineSplitter } from "../text/line_splitter.ts";
 
 /** A table failed while the content was rewritten: the delivery is deferred. */
 export class ContentLookupError extends Error {}
@@ -64,36 +64,15 @@ export class OutgoingContent {
   /** smtp_map11_internal(): the generic value for `address`, undefined when it has none. */
   private map(address: string): string | undefined {
     const cfg = this.cfg;
-    const found: { extension?: string } = {};
-    let v = mailAddrFind(this.generic, address, {
-      recipientDelimiter: cfg.get("recipient_delimiter"),
-      split: { ownerRequestSpecial: cfg.getBool("owner_request_special"), doubleBounceSender: cfg.get("double_bounce_sender") },
-      myorigin: cfg.get("myorigin"),
-      isLocalDomain: (d) => this.localDomains.matches(d),
-    }, found)?.trim();
-    if (v === undefined || v === "") return undefined;
-    if (v.startsWith("@")) v = `${address.slice(0, Math.max(0, address.lastIndexOf("@")))}${v}`;
-    if (found.extension !== undefined && cfg.getList("propagate_unmatched_extensions").includes("generic")) {
-      const at = v.lastIndexOf("@");
-      v = at < 0 ? `${v}${found.extension}` : `${v.slice(0, at)}${found.extension}${v.slice(at)}`;
-    }
-    return v;
+    const opts = mailAddrFindOptions(cfg, (d) => this.localDomains.matches(d));
+    return mailAddrMap(this.generic, address, opts, cfg.getList("propagate_unmatched_extensions").includes("generic"))?.[0];
   }
 
   /** A primary sender/recipient header with its addresses mapped; undefined when none changed. */
   private rewriteHeader(h: Header): string | undefined {
     if (this.generic.tables.length === 0 || !(h.info?.sender || h.info?.recipient)) return undefined;
-    const tree = parseAddressTree(h.value, this.cfg.getInt("header_address_token_limit"));
-    let changed = false;
-    for (const addr of addressTokens(tree)) {
-      const internal = addressInternal(addr);
-      if (internal === "") continue;
-      const next = this.map(internal);
-      if (next === undefined || next === internal) continue;
-      changed = true;
-      addr.children = [{ kind: "atom", text: quoteLocalPart(next), children: [], start: -1, end: -1 }];
-    }
-    return changed ? foldAddressHeader(`${h.name}: ${externalizeTokens(tree, { lineBreaks: true, truncate: true })}`) : undefined;
+    const list = rewriteAddressList(h.value, this.cfg.getInt("header_address_token_limit"), (a) => this.map(a) ?? a);
+    return list === undefined ? undefined : foldAddressHeader(`${h.name}: ${list}`);
   }
 
   /** The message content (LF line ends) as it goes out; see the header. */
@@ -153,17 +132,10 @@ export class OutgoingContent {
         ...(this.checks ? { mime: { nestingLimit: this.cfg.getInt("mime_nesting_limit"), boundaryLengthLimit: this.cfg.getInt("mime_boundary_length_limit") } } : {}),
       },
     );
-    let pending = "";
-    for (const chunk of content) {
-      const s = pending + Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength).toString("latin1");
-      let start = 0;
-      for (let nl = s.indexOf("\n"); nl >= 0; nl = s.indexOf("\n", start)) {
-        parser.push(s.slice(start, nl));
-        start = nl + 1;
-      }
-      pending = s.slice(start);
-    }
-    if (pending !== "") parser.push(pending, true);
+    const lines = new LineSplitter();
+    const whole = (l: string) => parser.push(l);
+    for (const chunk of content) lines.push(chunk, whole);
+    if (lines.rest() !== "") parser.push(lines.rest(), true);
     parser.finish();
     flush();
     return chunks;

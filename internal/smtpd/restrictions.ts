@@ -70,7 +70,7 @@ import { Dnsbl } from "./dnsbl.ts";
 import { smtpdDsnFix } from "./smtpd_dsn_fix.ts";
 import { receiveOverrideOptions } from "../config/input_transp.ts";
 import { PolicyClients } from "./policy_client.ts";
-import { mailAddrFind, type TableList } from "../resolve/mail_addr_find.ts";
+import { mailAddrFind, mailAddrFindOptions, type TableList } from "../resolve/mail_addr_find.ts";
 import type { PeerCert } from "./ccert.ts";
 
 /** How a client name was found (Postfix's SMTPD_PEER_CODE_*). */
@@ -1183,12 +1183,7 @@ export class Restrictions {
    */
   private senderOwners(c: Ctx, sender: string): string | undefined {
     try {
-      return mailAddrFind(this.senderLoginMaps, this.qualify(sender), {
-        recipientDelimiter: this.cfg.get("recipient_delimiter"),
-        split: { ownerRequestSpecial: this.cfg.getBool("owner_request_special"), doubleBounceSender: this.cfg.get("double_bounce_sender") },
-        myorigin: this.cfg.get("myorigin"),
-        isLocalDomain: (domain) => this.resolveClass(`postmaster@${domain}`) === "local",
-      });
+      return mailAddrFind(this.senderLoginMaps, this.qualify(sender), mailAddrFindOptions(this.cfg, (domain) => this.resolveClass(`postmaster@${domain}`) === "local"));
     } catch (e) {
       if (e instanceof MapError) this.dictRetry(c, sender);
       throw e;
