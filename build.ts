@@ -29,7 +29,7 @@ const bun = process.execPath;
 function build(out: string, profiles: string[]): boolean {
   const proc = Bun.spawnSync(
     [
-      bun, "build", "cmd/main.ts", "--compile", "--outfile", out,
+      bun, "build", "cmd/main.ts", "internal/showq/listing_worker.ts", "--compile", "--outfile", out,
       "--no-compile-autoload-dotenv", "--no-compile-autoload-bunfig",
       "--define", 'process.env.MSGPACKR_NATIVE_ACCELERATION_DISABLED="true"',
       "--minify", "--bytecode", "--format=esm", "--splitting", "--compile-jit-policy=50",

@@ -9,7 +9,9 @@ import { join } from "node:path";
 import { expectGolden, haveProgram, makeInstance, runTool, BIN } from "./_testkit.ts";
 import { T0, writeMessages, writePostfixTwin, type FixtureMessage } from "./_queuekit.ts";
 import { listenFifoTrigger } from "../internal/ipc/trigger.ts";
-import { queueLayout, layoutPath, readQueueSummary } from "../internal/queue/index.ts";
+import { createQueueFile, ensureQueueDirs, queueLayout, layoutPath, readQueueSummary } from "../internal/queue/index.ts";
+import { scanQueueListing } from "../internal/queue/queue_listing.ts";
+import { jsonLine, MailqListing } from "../internal/showq/mailq_format.ts";
 
 const REFUSED = "connect to 127.0.0.1[127.0.0.1]:9: Connection refused";
 const SUSPENDED = "delivery temporarily suspended: connect to 127.0.0.1[127.0.0.1]:9: Connection refused";
@@ -235,6 +237,37 @@ test.skipIf(!havePython)("a reader slower than mailq on a non-blocking pipe stil
     const r = Bun.spawnSync({ cmd: ["/usr/bin/python3", "-c", script, BIN, "mailq", "-c", big.config], env: { PATH: process.env.PATH!, TZ: "UTC" } });
     expect(r.exitCode).toBe(0);
     expect(r.stdout.toString()).toBe(whole);
+  } finally {
+    big.cleanup();
+  }
+});
+
+test("a queue large enough for the second listing thread: the one-thread listing, byte for byte, without a warning", () => {
+  // 13,000 messages: more than the blocks postqueue lists before it starts its worker (parallel_listing.ts)
+  const big = makeInstance();
+  try {
+    ensureQueueDirs(big.queue);
+    for (let i = 0; i < 13000; i++) {
+      const w = createQueueFile({ queueDir: big.queue, queueName: i % 2 ? "hold" : "deferred" });
+      w.writeEnvelope({ sender: `s${i % 9}@example.org`, recipients: [{ address: `r${i % 4}@remote.example` }], arrivalTime: { sec: T0 + i, usec: 0 } });
+      w.writeContent(`Subject: ${i}\n`);
+      w.markBodyStart();
+      w.writeContent(`\n${"x".repeat(i % 100)}\n`);
+      w.finish({ durable: false });
+    }
+    const layout = queueLayout(big.queue);
+    for (const mode of ["p", "j"] as const) {
+      const listing = mode === "p" ? new MailqListing({ longIds: false, emptyAddress: "MAILER-DAEMON" }) : undefined;
+      let want = "";
+      scanQueueListing(layout, (m) => ((want += listing ? listing.entry(m) : jsonLine(m, "MAILER-DAEMON")), true), () => {});
+      if (listing) want += listing.end();
+      const verbose = process.geteuid?.() === 0; // postqueue -v is for the super-user, as in Postfix
+      const r = pq([`-${mode}`, ...(verbose ? ["-v"] : [])], big);
+      expect(r.status).toBe(0);
+      expect(r.stdout).toBe(want);
+      if (verbose) expect(r.stderr).toMatch(/listed 13000 messages; [1-9]\d* blocks of them on a second thread/);
+      expect(r.stderr).not.toContain("warning");
+    }
   } finally {
     big.cleanup();
   }

@@ -225,6 +225,16 @@ export function openDirHandle(path: string): number {
   return fd >= 0 ? fd : -lastErrno();
 }
 
+/** openat(2) of `name` (one path component) relative to directory handle `dirFd`: a descriptor, or -errno. */
+export function openAtName(dirFd: number, name: string, flags: number): number {
+  const l = loadLibc();
+  if (l === null) return -ENOSYS;
+  const p = cPath(name, 1);
+  if (p === 0) return -ENAMETOOLONG;
+  const fd = l.openat(dirFd, p, flags);
+  return fd >= 0 ? fd : -lastErrno();
+}
+
 // The pointer of the buffer readAt() used last (callers reuse one buffer; a Buffer's memory never moves).
 let lastBuf: Uint8Array | undefined;
 let lastPtr = 0;

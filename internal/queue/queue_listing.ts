@@ -2,7 +2,9 @@
  * queue_listing — the queue scan behind mailq, `postqueue -p` and `postqueue -j`: for each message, only what
  * those listings print, read with as little work per message as the format allows. Postfix's showq reading side.
  *
- * scanQueueListing() walks the queues in showq's order and hands each message to a callback as one ListedMessage
+ * QueueEntryLister lists single entries — a walker's (scanQueueListing(), which walks the queues in showq's order)
+ * or names another thread read (QueueEntryLister.names(), for internal/showq/parallel_listing.ts, which splits a
+ * large listing between two threads). scanQueueListing() hands each message to a callback as one ListedMessage
  * that it fills again for the next message (nothing is kept from one message to the next, so memory stays flat
  * whatever the queue size): queue name and ID, arrival time, size, the forced-expire mark, the sender, and the
  * recipients still to do in listing order, each with its original address and latest delay reason. Which files
@@ -31,7 +33,8 @@
  * readListingFast() never throws.
  */
 import { noFTL } from "bun:jsc";
-import { closeFd, loadLibc, readAt, statFd, type FileStat } from "./_fileio.ts";
+import { closeFd, loadLibc, openAtName, openDirHandle, readAt, statFd, type FileStat } from "./_fileio.ts";
+import type { DirStream } from "./_readdir.ts";
 import { RecordReader, StringCache } from "./_record_reader.ts";
 import { QueueError, queueIoError } from "./queue_error.ts";
 import { isValidQueueId } from "./queue_id.ts";
@@ -360,7 +363,7 @@ function skipAttribute(r: RecordReader): void {
  * Fills `m` with the message the walker is at: true, or false when it is to be skipped (vanished, incomplete).
  * Throws what readQueueSummary()/readEnvelopeFd() throw for a file they cannot read.
  */
-function listEntry(queueName: QueueName, w: QueueWalker, st: FileStat, m: ListedMessage): boolean {
+function listEntry(queueName: QueueName, w: ListingCursor, st: FileStat, m: ListedMessage): boolean {
   const fd = openListingEntry(w.dir!);
   if (fd < 0) {
     if (fd === -ENOENT) return false; // gone since readdir: moved or delivered
@@ -396,8 +399,77 @@ function fromSummary(m: ListedMessage, s: QueueSummary | undefined): boolean {
 }
 
 const ENOENT = 2;
+const ENOSYS = 38;
 const S_IFMT = 0o170000;
 const S_IFREG = 0o100000;
+
+/** Where listEntry() finds a file: a QueueWalker, or a NamedEntry. */
+export interface ListingCursor {
+  readonly name: string;
+  readonly path: string;
+  readonly dir?: Pick<DirStream, "openEntry"> | undefined;
+}
+
+/**
+ * Lists single entries into one ListedMessage handed to `visit` (false: stop), damaged and unreadable files to
+ * `onFailure`: a walker's current entry (scanQueueListing(), and the start of a listing split between threads),
+ * or names another thread read (listQueueNames()).
+ */
+export class QueueEntryLister {
+  private readonly st: FileStat = { mode: 0, size: 0, mtimeSec: 0, uid: 0 };
+  private readonly m = new ListedMessage();
+
+  constructor(
+    private readonly visit: (m: ListedMessage) => boolean,
+    private readonly onFailure: (f: QueueSummaryFailure) => void,
+  ) {
+    keepBelowFtl();
+  }
+
+  /** The entry `w` is at, whose name is a valid queue ID; false when `visit` asked to stop. */
+  entry(queueName: QueueName, w: ListingCursor): boolean {
+    let ok: boolean;
+    try {
+      ok = listEntry(queueName, w, this.st, this.m);
+    } catch (e) {
+      if (e instanceof QueueError && e.code === "notfound") return true;
+      this.onFailure({ queueName, queueId: w.name, path: w.path, error: e instanceof QueueError ? e : queueIoError("read queue file", w.path, e) });
+      return true;
+    }
+    return !ok || this.visit(this.m);
+  }
+
+  /**
+   * The messages `names` of directory `dirPath` of queue `queueName`, opened relative to the directory as a
+   * walk's entries are; false when `visit` asked to stop. For a listing split between threads
+   * (internal/showq/parallel_listing.ts): one thread reads the directories, another lists what it found.
+   */
+  names(queueName: QueueName, dirPath: string, names: readonly string[]): boolean {
+    const e = new NamedEntry();
+    e.dirFd = openDirHandle(dirPath);
+    if (e.dirFd === -ENOENT) return true; // the whole directory is gone (a hash directory removed meanwhile)
+    // without a handle (no libc) openEntry() fails and listEntry() reads each file by its path, as readQueueSummary() does
+    try {
+      for (const name of names) {
+        if (!isValidQueueId(name)) continue;
+        e.name = name;
+        e.path = `${dirPath}/${name}`;
+        if (!this.entry(queueName, e)) return false;
+      }
+    } finally {
+      if (e.dirFd >= 0) closeFd(e.dirFd);
+    }
+    return true;
+  }
+}
+
+/** An entry named by another thread's directory walk (QueueEntryLister.names()), opened relative to its directory. */
+class NamedEntry implements ListingCursor {
+  name = "";
+  path = "";
+  dirFd = -1;
+  readonly dir = { openEntry: (flags: number): number => (this.dirFd >= 0 ? openAtName(this.dirFd, this.name, flags) : -ENOSYS) };
+}
 
 /**
  * Lists the messages of `queues` (default: showq's order) one at a time into one ListedMessage handed to `visit`,
@@ -409,23 +481,13 @@ export function scanQueueListing(
   onFailure: (f: QueueSummaryFailure) => void,
   queues: readonly QueueName[] = SHOWQ_QUEUES,
 ): void {
-  keepBelowFtl();
-  const st: FileStat = { mode: 0, size: 0, mtimeSec: 0, uid: 0 };
-  const m = new ListedMessage();
+  const lister = new QueueEntryLister(visit, onFailure);
   for (const queueName of queues) {
     const w = new QueueWalker(layout.queueDir, queueName, { missingOk: true });
     try {
       while (w.next()) {
         if (w.type === "other" || !isValidQueueId(w.name)) continue;
-        let ok: boolean;
-        try {
-          ok = listEntry(queueName, w, st, m);
-        } catch (e) {
-          if (e instanceof QueueError && e.code === "notfound") continue;
-          onFailure({ queueName, queueId: w.name, path: w.path, error: e instanceof QueueError ? e : queueIoError("read queue file", w.path, e) });
-          continue;
-        }
-        if (ok && !visit(m)) return;
+        if (!lister.entry(queueName, w)) return;
       }
     } finally {
       w.close();
@@ -448,7 +510,7 @@ function keepBelowFtl(): void {
   belowFtl = true;
   const hot: unknown[] = [scanQueueListing, listEntry, finishListed, readListingFast, decodeListing, readRecipient, skipAttribute];
   hot.push(isValidQueueId, isCompleteQueueFile, openListingEntry, statFd, readAt, closeFd, loadLibc, readSizeRecordFast);
-  for (const proto of [RecordReader.prototype, ListedMessage.prototype, QueueWalker.prototype]) {
+  for (const proto of [RecordReader.prototype, ListedMessage.prototype, QueueWalker.prototype, NamedEntry.prototype, QueueEntryLister.prototype]) {
     for (const name of Object.getOwnPropertyNames(proto)) {
       const d = Object.getOwnPropertyDescriptor(proto, name)!;
       hot.push(d.value, d.get);

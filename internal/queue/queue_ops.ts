@@ -452,9 +452,9 @@ function openForListing(path: string): number {
 
 /**
  * Opens the entry `dir` is at as openForListing() opens a path (O_NOATIME while allowed): the descriptor, or
- * -errno. For scans of a QueueWalker (here and queue_listing.ts).
+ * -errno. For scans of a QueueWalker (here and queue_listing.ts) and for listQueueNames().
  */
-export function openListingEntry(dir: DirStream): number {
+export function openListingEntry(dir: Pick<DirStream, "openEntry">): number {
   const fd = dir.openEntry(LISTING_FLAGS | noAtime);
   if (fd !== -EPERM || noAtime === 0) return fd;
   noAtime = 0;

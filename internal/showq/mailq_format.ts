@@ -206,6 +206,11 @@ export interface MailqFormatOptions {
   longIds: boolean;
   /** empty_address_recipient (default MAILER-DAEMON) */
   emptyAddress: string;
+  /**
+   * A part of a listing whose heading another part prints (parallel_listing.ts): every entry, the first too,
+   * starts with the separating empty line.
+   */
+  continued?: boolean;
 }
 
 /** Builds the classic listing one message at a time; see the header. */
@@ -237,7 +242,7 @@ export class MailqListing {
 
   /** The text for one message: the heading (first message) or the separating empty line, then the entry. */
   entry(m: ListedMessage): string {
-    const head = this.count === 0 ? this.heading() : "\n";
+    const head = this.count === 0 && !this.opts.continued ? mailqHeading(this.opts.longIds) : "\n";
     this.count++;
     this.bytes += m.messageSize;
     const id = markedQueueId(m);
@@ -301,17 +306,23 @@ export class MailqListing {
     return this.reasonLine;
   }
 
-  private heading(): string {
-    return this.opts.longIds
-      ? "----Queue ID----- --Size-- ---Arrival Time---- --Sender/Recipient------\n"
-      : "-Queue ID-  --Size-- ----Arrival Time---- -Sender/Recipient-------\n";
-  }
-
   /** The closing text: the trailer, or `Mail queue is empty`. */
   end(): string {
-    if (this.count === 0) return "Mail queue is empty\n";
-    return `\n-- ${Math.floor(this.bytes / 1024)} Kbytes in ${this.count} Request${this.count === 1 ? "" : "s"}.\n`;
+    return mailqEnd(this.count, this.bytes);
   }
+}
+
+/** The heading line of the classic listing. */
+export function mailqHeading(longIds: boolean): string {
+  return longIds
+    ? "----Queue ID----- --Size-- ---Arrival Time---- --Sender/Recipient------\n"
+    : "-Queue ID-  --Size-- ----Arrival Time---- -Sender/Recipient-------\n";
+}
+
+/** The closing text of the classic listing of `count` messages of `bytes` in all. */
+export function mailqEnd(count: number, bytes: number): string {
+  if (count === 0) return "Mail queue is empty\n";
+  return `\n-- ${Math.floor(bytes / 1024)} Kbytes in ${count} Request${count === 1 ? "" : "s"}.\n`;
 }
 
 /** Postfix's JSON string quoting (see the header), then printable(). */
