@@ -84,7 +84,7 @@ test("canonical_classes limits canonical_maps to the classes named", async () =>
 });
 
 test("sender_bcc_maps comes first, recipient_bcc_maps after its recipient, always_bcc last; none is ever notified", async () => {
-  const { rcpts } = await clean(
+  const { rcpts, env } = await clean(
     `virtual_alias_maps = texthash:${dir}/virtual\nsender_bcc_maps = texthash:${dir}/sender_bcc\nrecipient_bcc_maps = texthash:${dir}/recipient_bcc\nalways_bcc = audit\n`,
     { recipients: [{ address: "carol@example.test" }, { address: "team@example.test" }], content: "Subject: x\n\nx\n" },
   );
@@ -96,6 +96,10 @@ test("sender_bcc_maps comes first, recipient_bcc_maps after its recipient, alway
     "dave@example.test",
     "audit@example.test (never)",
   ]);
+  // no DSN ORCPT is made up for an automatic BCC recipient (Postfix's cleanup_addr_bcc()); the others get theirs
+  expect(env.recipients.map((r) => r.orcpt)).toEqual(["", "rfc822;carol@example.test", "", "rfc822;team@example.test", "rfc822;team@example.test", ""]);
+  // and its original recipient is its address after rewriting ("audit" is qualified)
+  expect(env.recipients.map((r) => r.origAddress)).toEqual(["sent-archive@example.test", "carol@example.test", "carol-copy@example.test", "team@example.test", "team@example.test", "audit@example.test"]);
 });
 
 test("mail the system makes gets no automatic BCC; no_address_mappings turns off mapping and BCC for a service", async () => {

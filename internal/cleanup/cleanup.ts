@@ -15,7 +15,8 @@
  *              masquerade_domains); a recipient without a DSN ORCPT gets `rfc822;` and its address before
  *              virtual expansion (dsnOriginalRecipient()); duplicates are removed (the first one wins;
  *              duplicate_filter_limit): the same (ORCPT, NOTIFY, original recipient, address), or the same
- *              address with enable_original_recipient = no. Automatic BCC recipients (never notified): the
+ *              address with enable_original_recipient = no. Automatic BCC recipients (never notified, no
+ *              DSN ORCPT): the
  *              sender_bcc_maps address of the sender first, the recipient_bcc_maps address of each recipient
  *              after it, always_bcc at the end. For mail from outside only; receive_override_options =
  *              no_address_mappings turns off mapping, masquerading, aliasing and the BCCs.
@@ -117,6 +118,8 @@ export interface CleanupRecipient {
   origAddress?: string;
   notify?: number;
   orcpt?: string;
+  /** An automatic BCC recipient: no DSN ORCPT is made up for it, its original recipient is its rewritten address. */
+  noOrcpt?: boolean;
 }
 
 /** A message to clean up. */
@@ -203,8 +206,11 @@ interface ServiceFlags {
   autoBcc: boolean;
 }
 
-/** An automatic BCC recipient (always_bcc, sender/recipient_bcc_maps, a BCC action): never notified. */
-const autoBccRecipient = (address: string): CleanupRecipient => ({ address, notify: DSN_NOTIFY.NEVER });
+/**
+ * An automatic BCC recipient (always_bcc, sender/recipient_bcc_maps, a header/body check's BCC action): never
+ * notified, and without a DSN ORCPT, as Postfix's cleanup writes it.
+ */
+const autoBccRecipient = (address: string): CleanupRecipient => ({ address, notify: DSN_NOTIFY.NEVER, noOrcpt: true });
 
 /** The message-cleaning service for one configuration. */
 export class Cleanup {
@@ -413,10 +419,11 @@ export class Cleanup {
     // with the address it was sent to); the address alone with no
     const byOriginal = this.cfg.getBool("enable_original_recipient");
     for (const r of list) {
-      const orig = r.origAddress ?? r.address;
       const canon = this.canonicalize(this.rewriteAddress(r.address, "local"), "envelopeRecipient");
+      // an automatic BCC recipient's original recipient is its rewritten address (Postfix's cleanup_addr_bcc())
+      const orig = r.noOrcpt ? canon : (r.origAddress ?? r.address);
       if (opts.last) opts.last.address = canon;
-      const orcpt = r.orcpt || dsnOriginalRecipient(canon);
+      const orcpt = r.noOrcpt ? "" : r.orcpt || dsnOriginalRecipient(canon);
       const notify = r.notify ?? 0;
       const origKey = byOriginal ? `${orcpt}\n${notify}\n${orig}\n` : "";
       for (const a of this.expandVirtual(canon, queueId)) {
