@@ -8,8 +8,10 @@
 # Timed, in this order, on both: `mailq | tail -1`, `postqueue -j | wc -l`, `postsuper -H ALL`, `postsuper -d ALL`.
 # Prints one line per operation: seconds and peak RSS (KiB) of each side and the ratio postkit/postfix.
 # Run as root (Postfix's postsuper and direct showq need it). POSTKIT_BIN=path benchmarks that binary instead of
-# building dist/postkit. RUNS=k (default 1) times each listing k times on each side, alternately, and keeps the
-# fastest (on a busy machine); the postsuper operations change the queue and run once.
+# building dist/postkit. RUNS=k (default 1) times each operation k times on each side, alternately, and keeps the
+# fastest (on a busy machine); a postsuper operation's runs each start from a copy of the filled queues (made and
+# synced outside the timing), and with RUNS > 1 `postsuper -d ALL` also starts from them (with RUNS=1 it deletes
+# what `postsuper -H ALL` left: the same messages, all in deferred).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ "$(id -u)" = 0 ] || { echo "queue.sh: run as root" >&2; exit 1; }
@@ -38,6 +40,15 @@ run() {
 }
 
 TIMED="/usr/bin/time -f 'RSS %M' -a -o /dev/stderr"
+# restore: both queues as they were filled, synced and listed once (the same cache state on both sides)
+restore() {
+  rm -rf "$W/pk/queue" "$W/pf/queue"
+  cp -a "$W/pk.snap" "$W/pk/queue"
+  cp -a "$W/pf.snap" "$W/pf/queue"
+  sync
+  MAIL_CONFIG="$W/pf/etc" /usr/sbin/postqueue -p >/dev/null 2>&1
+  MAIL_CONFIG="$W/pk/etc" "$W/bin/postqueue" -p >/dev/null 2>&1
+}
 OPS=("mailq | tail -1" "postqueue -j | wc -l" "postsuper -H ALL" "postsuper -d ALL")
 CMDS=("$TIMED mailq | tail -1" "$TIMED postqueue -j | wc -l" "$TIMED postsuper -H ALL" "$TIMED postsuper -d ALL")
 
@@ -52,17 +63,26 @@ for n in ${@:-10000 100000}; do
     $BUN bench/fill_queue.ts "$W/pk/queue" "$((n - half))" hold 1024 >/dev/null
     $BUN bench/fill_postfix_queue.ts "$W/pf" "$half" "$((n - half))" >/dev/null
     sync
+    # with RUNS > 1 the postsuper operations are repeated on copies of the filled queues (made outside the timing)
+    if [ "${RUNS:-1}" -gt 1 ]; then
+      rm -rf "$W/pk.snap" "$W/pf.snap"
+      cp -a "$W/pk/queue" "$W/pk.snap"
+      cp -a "$W/pf/queue" "$W/pf.snap"
+    fi
     # warm the caches of both queues alike: one untimed listing each
     MAIL_CONFIG="$W/pf/etc" /usr/sbin/postqueue -p >/dev/null 2>&1
     MAIL_CONFIG="$W/pk/etc" "$W/bin/postqueue" -p >/dev/null 2>&1
     for i in "${!OPS[@]}"; do
       pf_s="" pk_s=""
-      for ((k = 0; k < (i < 2 ? ${RUNS:-1} : 1); k++)); do
+      for ((k = 0; k < ${RUNS:-1}; k++)); do
+        # a postsuper operation changes the queue: each run after the first starts from the filled queue again
+        if [ "$i" -ge 2 ] && [ "$k" -gt 0 ]; then restore; fi
         PATHS="/usr/sbin:/usr/bin:/bin" CONF="$W/pf/etc" run postfix "${OPS[$i]}" "${CMDS[$i]}"
         if [ -z "$pf_s" ] || awk -v a="$SECS" -v b="$pf_s" 'BEGIN{exit !(a < b)}'; then pf_s=$SECS pf_rss=$RSS; fi
         PATHS="$W/bin:/usr/bin:/bin" CONF="$W/pk/etc" run postkit "${OPS[$i]}" "${CMDS[$i]}"
         if [ -z "$pk_s" ] || awk -v a="$SECS" -v b="$pk_s" 'BEGIN{exit !(a < b)}'; then pk_s=$SECS pk_rss=$RSS; fi
       done
+      if [ "$i" -eq 2 ] && [ "${RUNS:-1}" -gt 1 ]; then restore; fi # -d ALL then starts from the filled queue too
       awk -v n="$n" -v op="${OPS[$i]}" -v a="$pk_s" -v b="$pf_s" -v ra="$pk_rss" -v rb="$pf_rss" \
         'BEGIN{printf "queue N=%d op=\"%s\" postkit_s=%.3f postfix_s=%.3f ratio=%.2f postkit_rss_kb=%s postfix_rss_kb=%s\n", n, op, a, b, (b > 0 ? a / b : 0), ra, rb}'
     done

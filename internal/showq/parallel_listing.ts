@@ -1,7 +1,7 @@
 /**
  * parallel_listing — `mailq` / `postqueue -p` / `postqueue -j` of a large queue on two threads: the program's
- * own thread and one worker (listing_worker.ts), each reading and formatting half of the messages, the output
- * in the order of a one-thread listing, byte for byte.
+ * own thread and one worker (listing_worker.ts), each reading and formatting a share of the messages, the
+ * output in the order of a one-thread listing, byte for byte.
  *
  * Problem: a listing costs four system calls and a little decoding per message (queue_listing.ts), all on one
  * thread, while the machine has another core; Postfix's listing is two processes (postqueue and showq).
