@@ -104,7 +104,8 @@ import { compileDomainList } from "../resolve/match_list.ts";
 import { requestFlush } from "../ipc/flush.ts";
 import { SaslFatalError, type SmtpdSasl } from "./smtpd_sasl.ts";
 import type { DovecotSaslServer } from "./dovecot_auth.ts";
-import { openMap, tableSpec, type LookupTable } from "../maps/index.ts";
+import { MapError, openMap, type LookupTable } from "../maps/index.ts";
+import { mapsFind } from "../resolve/mail_addr_find.ts";
 import { ehloDiscardLogText, parseEhloMask } from "../config/ehlo_mask.ts";
 import { appendReplyFooter, unescapeFilter } from "./reply_footer.ts";
 import { sessionMacro } from "./smtpd_expand.ts";
@@ -455,18 +456,18 @@ export class SmtpSession {
 
   /**
    * The EHLO keywords hidden from a client, chosen when it connects: the smtpd_discard_ehlo_keyword_address_maps
-   * entry for its IP address, else smtpd_discard_ehlo_keywords (also after a table failure, which is remembered
-   * for EHLO).
+   * entry for its IP address, else smtpd_discard_ehlo_keywords (also after a table failure or an empty value,
+   * which maps_find() treats as a configuration error: remembered for EHLO).
    */
   private ehloDiscardMask(addr: string): Set<string> {
-    for (const m of this.env.ehloDiscardMaps ?? []) {
+    const tables = this.env.ehloDiscardMaps ?? [];
+    if (tables.length > 0) {
       try {
-        const v = m.lookup(addr);
+        const v = mapsFind({ title: "smtpd_discard_ehlo_keyword_address_maps", tables }, addr, false);
         if (v !== undefined) return parseEhloMask(v);
-      } catch {
-        msgWarn(`${tableSpec(m)} lookup error for "${addr}"`);
+      } catch (e) {
+        if (!(e instanceof MapError)) msgWarn(`smtpd_discard_ehlo_keyword_address_maps lookup error for "${addr}"`);
         this.ehloMapError = true;
-        break;
       }
     }
     return parseEhloMask(this.cfg.get("smtpd_discard_ehlo_keywords"));
@@ -474,16 +475,17 @@ export class SmtpSession {
 
   /**
    * The footer template of a 4XX/5XX reply: smtpd_reject_footer_maps looked up with the whole reply text, else
-   * smtpd_reject_footer (also after a table failure, as Postfix's maps_find() then finds nothing).
+   * smtpd_reject_footer (also after a table failure or an empty value, as Postfix's maps_find() then finds
+   * nothing).
    */
   private footerFor(reply: string): string {
-    for (const m of this.env.footerMaps ?? []) {
+    const tables = this.env.footerMaps ?? [];
+    if (tables.length > 0) {
       try {
-        const v = m.lookup(reply);
+        const v = mapsFind({ title: "smtpd_reject_footer_maps", tables }, reply, false);
         if (v !== undefined) return v;
-      } catch {
-        msgWarn(`${tableSpec(m)} lookup error for "${reply}"`);
-        break;
+      } catch (e) {
+        if (!(e instanceof MapError)) msgWarn(`smtpd_reject_footer_maps lookup error for "${reply}"`);
       }
     }
     return this.cfg.get("smtpd_reject_footer");

@@ -50,6 +50,14 @@ test("smtpd_reject_footer_maps: looked up with the whole reply; a 421 gets its f
   expect(out.endsWith("421-4.7.0 mx.example.test Error: too many errors\r\n421 4.7.0 map421\r\n")).toBe(true);
 });
 
+test("smtpd_reject_footer_maps: an empty value is a configuration error (maps_find's warnings): smtpd_reject_footer instead", async () => {
+  logged.length = 0;
+  const out = await talk("smtpd_reject_footer = Contact $server_name\nsmtpd_reject_footer_maps = static:{}\n", "bogus\r\nQUIT\r\n");
+  expect(out).toContain("500-5.5.2 Error: command not recognized\r\n500 5.5.2 Contact mx.example.test\r\n");
+  expect(logged).toContain("warning: smtpd_reject_footer_maps lookup of 500 5.5.2 Error: command not recognized returns an empty string result");
+  expect(logged).toContain("warning: smtpd_reject_footer_maps should return NO RESULT in case of NOT FOUND");
+});
+
 test("smtpd_command_filter: the line without leading blanks is the key, the result replaces it, and is logged", async () => {
   logged.length = 0;
   const out = await talk(`smtpd_command_filter = regexp:${join(dir, "filter")}\n`, "HELO foo.test\r\n  x\r\nNOOP please\r\nQUIT\r\n");
@@ -94,6 +102,14 @@ describe("smtpd_discard_ehlo_keyword_address_maps", () => {
     expect(out).not.toContain("250-DSN");
     expect(out).toContain("501 5.7.1 DSN support is disabled\r\n");
     expect(logged.some((l) => l.startsWith("discarding EHLO keywords"))).toBe(false);
+  });
+
+  test("an empty value is a configuration error, as a failing table: maps_find's warnings, then 421 at EHLO", async () => {
+    logged.length = 0;
+    const out = await talk("smtpd_discard_ehlo_keyword_address_maps = inline:{ { 127.0.0.1 = } }\n", "EHLO c.test\r\nQUIT\r\n");
+    expect(out).toBe("220 mx.example.test ESMTP Postfix\r\n421 4.3.0 mx.example.test Server local data error\r\n");
+    expect(logged).toContain("warning: smtpd_discard_ehlo_keyword_address_maps lookup of 127.0.0.1 returns an empty string result");
+    expect(logged).toContain("warning: don't know what EHLO features to announce to localhost[127.0.0.1]");
   });
 
   test("a failing table: the warnings, then 421 at EHLO", async () => {
