@@ -15,6 +15,8 @@
 # sendmail reached through MAIL_CONFIG. An already running Postfix on this machine is not touched.
 # Prints one line per destination and phase: msgs/s of each side and the ratio postkit/postfix (goal: >= 1).
 # Run as root (Postfix's local(8) needs it). Default N=500, P=4. KEEP=1 keeps the work directory (both logs).
+# ROUNDS=k (default 1) runs each phase and destination k times, the two sides taking turns, and reports the median
+# of each side (the machine is shared and noisy; one run swings by several per cent).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${1:-500}
@@ -119,14 +121,22 @@ run() {
 }
 start_side() { if [ "$1" = pk ]; then MAIL_CONFIG=$PK/etc "$BIN" postfix -c "$PK/etc" start >/dev/null; else /usr/sbin/postfix -c "$PF/etc" start >/dev/null 2>&1; fi; }
 stop_side() { if [ "$1" = pk ]; then MAIL_CONFIG=$PK/etc "$BIN" postfix -c "$PK/etc" stop >/dev/null; else /usr/sbin/postfix -c "$PF/etc" stop >/dev/null 2>&1; fi; }
+median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 mbox_count() { if [ -f "$1/mail/nobody" ]; then grep -c '^From ' "$1/mail/nobody" || true; else echo 0; fi; }
 md_count() { if [ -d "$1/maildir/new" ]; then find "$1/maildir/new" -type f | wc -l; else echo 0; fi; }
 
 for phase in submit deliver; do
   for dest in mbox maildir; do
     if [ "$dest" = mbox ]; then rcpt=nobody@example.test cnt=mbox_count; else rcpt=mdbench@example.test cnt=md_count; fi
-    read -r pf_s pf_steady < <(run pf "$rcpt" "$cnt $PF" "$phase")
-    read -r pk_s pk_steady < <(run pk "$rcpt" "$cnt $PK" "$phase")
+    # ROUNDS turns each (default 1), Postfix and postkit alternately: the median of each side counts
+    pfs=() pfst=() pks=() pkst=()
+    for _ in $(seq 1 "${ROUNDS:-1}"); do
+      read -r a b < <(run pf "$rcpt" "$cnt $PF" "$phase")
+      pfs+=("$a") pfst+=("$b")
+      read -r a b < <(run pk "$rcpt" "$cnt $PK" "$phase")
+      pks+=("$a") pkst+=("$b")
+    done
+    pf_s=$(median "${pfs[@]}") pf_steady=$(median "${pfst[@]}") pk_s=$(median "${pks[@]}") pk_steady=$(median "${pkst[@]}")
     awk -v ph="$phase" -v d="$dest" -v n="$N" -v p="$P" -v a="$pk_s" -v b="$pf_s" -v sa="$pk_steady" -v sb="$pf_steady" 'BEGIN{
       ra = n / a; rb = n / b
       printf "local %s %s N=%d parallel=%d postkit_msgs_per_s=%.1f postfix_msgs_per_s=%.1f ratio=%.2f", (ph == "submit" ? "submit+deliver" : "deliver"), d, n, p, ra, rb, ra / rb
