@@ -62,16 +62,34 @@ describe("deliverToMaildir()", () => {
     expect(readdirSync(join(md, "tmp"))).toEqual([]);
   });
 
-  if (process.getuid?.() === 0) console.warn("skip: the unwritable-maildir case: root is not stopped by file permissions");
-  test.skipIf(process.getuid?.() === 0)("a maildir the user cannot write to fails with the default status and Postfix's text", async () => {
+  // as root, the delivery is made as nobody, with a privileged agent's identity switch (identity.ts), in a process
+  // of its own (the switch is process state): root itself is not stopped by file permissions
+  test("a maildir the user cannot write to fails with the default status and Postfix's text", async () => {
+    const asRoot = process.getuid?.() === 0;
     const md = join(dir, "ro");
     mkdirSync(join(md, "tmp"), { recursive: true });
-    chmodSync(join(md, "tmp"), 0o500);
-    let e: MailboxError | undefined;
-    try {
-      await deliverToMaildir(opts(md, "x\n"));
-    } catch (err) {
-      e = err as MailboxError;
+    mkdirSync(join(md, "new"));
+    mkdirSync(join(md, "cur"));
+    chmodSync(join(md, "tmp"), asRoot ? 0o555 : 0o500);
+    let e: { dsn?: string; errno?: string; message?: string } | undefined;
+    if (asRoot) {
+      chmodSync(dir, 0o755);
+      const script = [
+        `import { deliverToMaildir } from ${JSON.stringify(join(import.meta.dir, "maildir.ts"))};`,
+        `import { initIdentity } from ${JSON.stringify(join(import.meta.dir, "identity.ts"))};`,
+        "if (!initIdentity()) throw new Error('not privileged');",
+        `try { await deliverToMaildir({ dir: ${JSON.stringify(md)}, data: () => [Buffer.from("x\\n")], hostname: "host.example", defDsn: "5.2.0", as: { uid: 65534, gid: 65534 } }); console.log("{}"); }`,
+        "catch (err) { console.log(JSON.stringify({ dsn: err.dsn, errno: err.errno, message: err.message })); }",
+      ].join("\n");
+      const r = Bun.spawnSync([process.execPath, "-e", script], { stderr: "pipe" });
+      expect(r.stderr.toString()).toBe("");
+      e = JSON.parse(r.stdout.toString());
+    } else {
+      try {
+        await deliverToMaildir(opts(md, "x\n"));
+      } catch (err) {
+        e = err as MailboxError;
+      }
     }
     chmodSync(join(md, "tmp"), 0o700);
     expect(e?.dsn).toBe("5.2.0");
