@@ -413,7 +413,7 @@ export interface ListingCursor {
 /**
  * Lists single entries into one ListedMessage handed to `visit` (false: stop), damaged and unreadable files to
  * `onFailure`: a walker's current entry (scanQueueListing(), and the start of a listing split between threads),
- * or names another thread read (listQueueNames()).
+ * or names another thread read (names()).
  */
 export class QueueEntryLister {
   private readonly st: FileStat = { mode: 0, size: 0, mtimeSec: 0, uid: 0 };

@@ -452,7 +452,7 @@ function openForListing(path: string): number {
 
 /**
  * Opens the entry `dir` is at as openForListing() opens a path (O_NOATIME while allowed): the descriptor, or
- * -errno. For scans of a QueueWalker (here and queue_listing.ts) and for listQueueNames().
+ * -errno. For scans of a QueueWalker (here and queue_listing.ts) and for QueueEntryLister.names().
  */
 export function openListingEntry(dir: Pick<DirStream, "openEntry">): number {
   const fd = dir.openEntry(LISTING_FLAGS | noAtime);
