@@ -2,7 +2,8 @@
  * smtpd_proxy_filter end to end, through the compiled binary: an smtpd service whose before-queue filter is a test
  * SMTP server (it accepts, rejects one recipient with 550, or rejects at end of data with 554). The client gets
  * the filter's replies; the filter gets the message with the proxying smtpd's Received: header; the maillog has
- * the proxy-accept and proxy-reject lines; nothing is queued by the proxying smtpd.
+ * the proxy-accept and proxy-reject lines; nothing is queued by the proxying smtpd. A second service does the same
+ * with smtpd_proxy_options = speed_adjust.
  */
 import { test, expect, afterAll, beforeAll } from "bun:test";
 import { makeInstance, readMaillog, startMailSystem, stopMailSystem, waitFor, type Instance } from "./_testkit.ts";
@@ -13,6 +14,7 @@ import { startTestSmtpServer, type TestSmtpServer } from "../internal/smtp/_test
 let inst: Instance;
 let filter: TestSmtpServer;
 let port: number;
+let speedPort: number;
 
 beforeAll(async () => {
   filter = await startTestSmtpServer({
@@ -24,8 +26,11 @@ beforeAll(async () => {
     },
   });
   port = await freePort();
+  speedPort = await freePort();
   inst = makeInstance(["compatibility_level = 3.6", "inet_protocols = ipv4", "mynetworks = 127.0.0.0/8", "smtpd_error_sleep_time = 0", "myhostname = mx.example.test", ""].join("\n"));
-  await startMailSystem(inst, stockMasterCf(`127.0.0.1:${port}`).replace(/(127\.0\.0\.1:\d+\s+inet .*smtpd)\n/, `$1\n  -o smtpd_proxy_filter=127.0.0.1:${filter.port}\n`), { ports: [port] });
+  // a second service does the same with smtpd_proxy_options = speed_adjust
+  const speed = `127.0.0.1:${speedPort} inet n - n - - smtpd\n  -o smtpd_proxy_filter=127.0.0.1:${filter.port}\n  -o smtpd_proxy_options=speed_adjust\n`;
+  await startMailSystem(inst, stockMasterCf(`127.0.0.1:${port}`).replace(/(127\.0\.0\.1:\d+\s+inet .*smtpd)\n/, `$1\n  -o smtpd_proxy_filter=127.0.0.1:${filter.port}\n${speed}`), { ports: [port, speedPort] });
 });
 
 afterAll(async () => {
@@ -33,8 +38,8 @@ afterAll(async () => {
   await filter.close();
 });
 
-async function session(sender: string, rcpts: string[]): Promise<string[]> {
-  const c = await TestSmtpClient.connect(port);
+async function session(sender: string, rcpts: string[], to = port): Promise<string[]> {
+  const c = await TestSmtpClient.connect(to);
   const out: string[] = [];
   expect(await c.reply()).toMatch(/^220 /);
   expect(await c.cmd("EHLO client.example.test")).toMatch(/^250[- ]/);
@@ -64,4 +69,15 @@ test("a rejection at end of data is the client's reply, logged proxy-reject", as
   const out = await session("virus@example.test", ["bob@example.test"]);
   expect(out[out.length - 1]).toBe("554 5.7.1 Infected");
   await waitFor("the proxy-reject line", () => readMaillog(inst).includes("proxy-reject: END-OF-MESSAGE: 554 5.7.1 Infected; from=<virus@example.test> to=<bob@example.test> proto=ESMTP helo=<client.example.test>"));
+});
+
+test("speed_adjust: the client gets this server's replies, the filter the whole transaction at the end", async () => {
+  let out = await session("carol@example.test", ["bob@example.test"], speedPort);
+  expect(out).toEqual(["250 2.1.0 Ok", "250 2.1.5 Ok", "354 End data with <CR><LF>.<CR><LF>", "250 2.0.0 Ok: queued as FILTERED1"]);
+  expect(filter.messages.find((x) => x.mailFrom === "carol@example.test")?.rcpts).toEqual(["bob@example.test"]);
+  // a recipient the filter refuses is refused for the whole message, at the end of the data
+  out = await session("dave@example.test", ["bob@example.test", "bad@example.test"], speedPort);
+  expect(out).toEqual(["250 2.1.0 Ok", "250 2.1.5 Ok", "250 2.1.5 Ok", "354 End data with <CR><LF>.<CR><LF>", "550 5.1.1 <bad@example.test>: Recipient address rejected"]);
+  await waitFor("the proxy-reject line", () => readMaillog(inst).includes("proxy-reject: END-OF-MESSAGE: 550 5.1.1 <bad@example.test>: Recipient address rejected; from=<dave@example.test> to=<bob@example.test> proto=ESMTP helo=<client.example.test>"));
+  expect(filter.messages.some((x) => x.mailFrom === "dave@example.test")).toBe(false);
 });

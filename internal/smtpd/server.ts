@@ -53,6 +53,7 @@ import { compileHostList, type HostList } from "./host_list.ts";
 import { StubSmtpdResolver, systemPeerLookup, type PeerNameLookup, type SmtpdResolver } from "./smtpd_dns.ts";
 import { SmtpdSasl } from "./smtpd_sasl.ts";
 import { ccertDigest, loadClientCas, peerCert, type PeerCert } from "./ccert.ts";
+import { proxyOptions } from "./smtpd_proxy.ts";
 
 const STOP_GRACE_MS = 10_000;
 
@@ -578,6 +579,7 @@ export class SmtpServer {
     const cleanup = (await Cleanup.create(cfg)).withContentFilter(cfg.get("content_filter"));
     const queueDir = cfg.get("queue_directory");
     removeStaleTempFiles(queueDir);
+    if (cfg.get("smtpd_proxy_filter").trim() !== "") proxyOptions(cfg.get("smtpd_proxy_options")); // an unknown name is fatal
     const pdms = cfg.get("parent_domain_matches_subdomains");
     const list = (p: string) => compileHostList(cfg.get(p), p, pdms);
     const env: SessionEnv = {

@@ -56,7 +56,8 @@
  * (dot-stuffed again); the filter's end-of-data reply is the client's, logged `proxy-accept: END-OF-MESSAGE:
  * REPLY; from=<S> to=<R> proto=P helo=<H>` (proxy-reject for a non-2XX reply, or `451 4.3.0 Error: queue file
  * write error` when the filter was lost or timed out). No queue file, queue ID or `client=` line on this path;
- * the connection ends (QUIT) with the transaction. Not done: smtpd_proxy_options = speed_adjust, and the
+ * the connection ends (QUIT) with the transaction. With smtpd_proxy_options = speed_adjust the filter is
+ * connected only at the end of the message, and the transaction replayed to it (smtpd_proxy.ts). Not done: the
  * proxy-reject line Postfix writes for a message cut short by message_size_limit or a bare-LF rejection.
  *
  * Limits as Postfix: smtpd_timeout per read, line_length_limit (a longer command is cut, logged `request longer
@@ -109,7 +110,7 @@ import { mapsFind } from "../resolve/mail_addr_find.ts";
 import { ehloDiscardLogText, parseEhloMask } from "../config/ehlo_mask.ts";
 import { appendReplyFooter, unescapeFilter } from "./reply_footer.ts";
 import { sessionMacro } from "./smtpd_expand.ts";
-import { SmtpdProxy } from "./smtpd_proxy.ts";
+import { proxyOptions, SmtpdProxy, SpeedAdjustProxy, type ProxyConnection } from "./smtpd_proxy.ts";
 import type { PeerCert } from "./ccert.ts";
 
 /** A queue file opened for a transaction before its content comes; see MessageSink.open(). */
@@ -343,7 +344,9 @@ export class SmtpSession {
   /** The client's MAIL FROM command, kept for the before-queue filter. */
   private proxyMail: string | undefined;
   /** The transaction's connection to the before-queue filter, once opened. */
-  private proxy: SmtpdProxy | undefined;
+  private proxy: ProxyConnection | undefined;
+  /** smtpd_proxy_options = speed_adjust: the filter is connected only when the whole message is in. */
+  private readonly proxySpeedAdjust: boolean;
   private errorCount = 0;
   private junkCmds = 0;
   private stats = new Map<string, { ok: number; total: number }>();
@@ -394,6 +397,7 @@ export class SmtpSession {
     this.discardMask = this.ehloDiscardMask(client.addr);
     this.delayOpen = cfg.getBool("smtpd_delay_open_until_valid_rcpt");
     this.proxyFilter = env.standalone ? "" : cfg.get("smtpd_proxy_filter").trim();
+    this.proxySpeedAdjust = this.proxyFilter !== "" && proxyOptions(cfg.get("smtpd_proxy_options")).speedAdjust;
     this.s = {
       name: client.name,
       reverseName: client.reverseName,
@@ -869,7 +873,7 @@ export class SmtpSession {
     const fwd = ["NAME", "ADDR", "PORT", "PROTO", "HELO"].some((k) => xf.has(k));
     const avail = (v: string | undefined) => (v === undefined || v === "unknown" ? undefined : v);
     const addr = fwd ? xf.get("ADDR") : s.addr.includes(":") ? `IPv6:${s.addr}` : s.addr;
-    const r = await SmtpdProxy.open({
+    const opts = {
       service: this.proxyFilter,
       timeoutMs: this.cfg.getTime("smtpd_proxy_timeout") * 1000,
       ehlo: this.cfg.get("smtpd_proxy_ehlo"),
@@ -885,7 +889,8 @@ export class SmtpSession {
         PROTO: avail(fwd ? xf.get("PROTO") : s.protocol),
         SOURCE: xf.has("SOURCE") ? (xf.get("SOURCE")!.toUpperCase() === "LOCAL" ? "LOCAL" : "REMOTE") : this.rewriteContext() === "local" ? "LOCAL" : "REMOTE",
       },
-    });
+    };
+    const r = this.proxySpeedAdjust ? SpeedAdjustProxy.create(opts) : await SmtpdProxy.open(opts);
     if ("reply" in r) {
       await this.reply(r.reply);
       return false;

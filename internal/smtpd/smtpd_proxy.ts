@@ -18,13 +18,46 @@
  * writeContent() sends message text (LF line ends) as SMTP DATA: CRLF line ends, lines starting with `.` doubled.
  * close() sends QUIT without waiting for the reply and closes the connection.
  *
+ * smtpd_proxy_options = speed_adjust (Postfix's SMTPD_PROXY_FLAG_SPEED_ADJUST): SpeedAdjustProxy stands in for
+ * the connection until the whole message is in. MAIL FROM, RCPT TO and DATA are recorded with the reply each
+ * must get and succeed at once (the client gets this server's own replies); the content goes to a replay log, an
+ * unlinked file in the incoming queue (no queue ID, mode 0; the queue needs room for one more message). At `.`
+ * the filter is connected (greeting, EHLO, XFORWARD, MAIL FROM) and the recorded commands and the content are
+ * replayed; the first reply that is not the expected one ends the replay and is the client's end-of-data reply,
+ * so the filter must reject all recipients of a message or none (as Postfix documents). A replay log that
+ * cannot be written gives `warning: proxy speed-adjust log I/O error: …` and the generic reply.
+ *
  * Never throws: every failure ends in `reply`.
  */
 import net from "node:net";
+import { closeSync, constants, openSync, readSync, unlinkSync, writeSync } from "node:fs";
+import { ConfigError } from "../config/main_cf.ts";
 import { isAbsolute, join } from "node:path";
 import { msgVerbose, msgWarn } from "../log/msg.ts";
 import { errnoText } from "../sys/errno.ts";
 import { SmtpEofError, SmtpStream, SmtpTimeoutError } from "./smtp_stream.ts";
+
+/** What the session needs of a filter connection: SmtpdProxy, or SpeedAdjustProxy standing in for one. */
+export interface ProxyConnection {
+  /** The last reply, or the generic one after a failure. */
+  reply: string;
+  /** The connection broke or timed out (CLEANUP_STAT_PROXY). */
+  broken: boolean;
+  cmd(command: string, expect: "2" | "3" | "any" | "none"): Promise<boolean>;
+  writeContent(chunk: Uint8Array): Promise<boolean>;
+  endContent(): Promise<boolean>;
+  close(): void;
+}
+
+/** smtpd_proxy_options: the names it may list (Postfix: speed_adjust); an unknown name is a configuration error. */
+export function proxyOptions(value: string): { speedAdjust: boolean } {
+  let speedAdjust = false;
+  for (const name of value.split(/[\s,]+/).filter((w) => w !== "")) {
+    if (name.toLowerCase() === "speed_adjust") speedAdjust = true;
+    else throw new ConfigError(`unknown smtpd_proxy_options value "${name}" in "${value}"`);
+  }
+  return { speedAdjust };
+}
 
 /** The reply a client gets when the filter cannot be used (cleanup_stat_detail(CLEANUP_STAT_PROXY)). */
 export const PROXY_FAKE_REPLY = "451 4.3.0 Error: queue file write error";
@@ -78,7 +111,7 @@ export function proxyEndpoint(service: string, queueDir: string): { path: string
 }
 
 /** One connection to a before-queue filter; see the header. */
-export class SmtpdProxy {
+export class SmtpdProxy implements ProxyConnection {
   /** The last reply, or the generic one after a failure. */
   reply = "";
   /** The connection broke or timed out (CLEANUP_STAT_PROXY). */
@@ -265,3 +298,117 @@ export class SmtpdProxy {
 
 const DOT = Buffer.from(".");
 const CRLF = Buffer.from("\r\n");
+
+/** Chunk size of the replay log's read-back. */
+const REPLAY_CHUNK = 64 * 1024;
+
+/** smtpd_proxy_options = speed_adjust: records the transaction and replays it to the filter at `.`; see the header. */
+export class SpeedAdjustProxy implements ProxyConnection {
+  reply = "";
+  broken = false;
+  /** Recorded commands with the reply digit each must get, in order (MAIL FROM is the open options'). */
+  private readonly commands: { command: string; expect: "2" | "3" }[] = [];
+  private fd = -1;
+  private size = 0;
+  /** The filter connection during the replay. */
+  private real: SmtpdProxy | undefined;
+  private static serial = 0;
+
+  private constructor(private readonly opts: SmtpdProxyOptions) {}
+
+  /** Opens the replay log (smtpd_proxy_replay_setup()); a log that cannot be made is the generic reply. */
+  static create(o: SmtpdProxyOptions): { proxy: SpeedAdjustProxy } | { reply: string } {
+    const p = new SpeedAdjustProxy(o);
+    const path = join(o.queueDir, "incoming", `speed-adjust.${process.pid}.${++SpeedAdjustProxy.serial}`);
+    try {
+      p.fd = openSync(path, constants.O_RDWR | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0);
+    } catch (e) {
+      return { reply: p.logError(e) };
+    }
+    try {
+      unlinkSync(path);
+    } catch (e) {
+      msgWarn(`remove before-queue filter speed-adjust log ${path}: ${errnoText(e)}`);
+    }
+    return { proxy: p };
+  }
+
+  private logError(e: unknown): string {
+    msgWarn(`proxy speed-adjust log I/O error: ${errnoText(e)}`);
+    this.broken = true;
+    this.reply = PROXY_FAKE_REPLY;
+    return PROXY_FAKE_REPLY;
+  }
+
+  async cmd(command: string, expect: "2" | "3" | "any" | "none"): Promise<boolean> {
+    if (this.real) return this.real.cmd(command, expect);
+    if (this.broken) return false;
+    if (command === ".") return this.replay();
+    if (expect === "2" || expect === "3") this.commands.push({ command, expect });
+    return true;
+  }
+
+  async writeContent(chunk: Uint8Array): Promise<boolean> {
+    if (this.broken) return false;
+    try {
+      for (let off = 0; off < chunk.length; ) off += writeSync(this.fd, chunk, off, chunk.length - off, this.size + off);
+      this.size += chunk.length;
+      return true;
+    } catch (e) {
+      this.logError(e);
+      return false;
+    }
+  }
+
+  async endContent(): Promise<boolean> {
+    return !this.broken;
+  }
+
+  /** smtpd_proxy_replay_send(): connects, replays the commands and the content, sends `.`. */
+  private async replay(): Promise<boolean> {
+    const r = await SmtpdProxy.open(this.opts);
+    if ("reply" in r) {
+      this.reply = r.reply;
+      this.broken = r.reply === PROXY_FAKE_REPLY;
+      return false;
+    }
+    const real = (this.real = r.proxy);
+    const done = (ok: boolean): boolean => {
+      this.reply = real.reply;
+      this.broken = real.broken;
+      return ok;
+    };
+    for (const c of this.commands) if (!(await real.cmd(c.command, c.expect))) return done(false);
+    const buf = Buffer.allocUnsafe(REPLAY_CHUNK);
+    for (let pos = 0; pos < this.size; ) {
+      let n: number;
+      try {
+        n = readSync(this.fd, buf, 0, Math.min(REPLAY_CHUNK, this.size - pos), pos);
+      } catch (e) {
+        this.logError(e);
+        return false;
+      }
+      if (n <= 0) {
+        this.logError(Object.assign(new Error("Input/output error"), { code: "EIO" }));
+        return false;
+      }
+      if (!(await real.writeContent(buf.subarray(0, n)))) return done(false);
+      pos += n;
+    }
+    if (!(await real.endContent())) return done(false);
+    return done(await real.cmd(".", "any"));
+  }
+
+  close(): void {
+    this.real?.close();
+    this.real = undefined;
+    if (this.fd >= 0) {
+      try {
+        closeSync(this.fd);
+      } catch {
+        // nothing to do
+      }
+      this.fd = -1;
+    }
+  }
+}

@@ -2,15 +2,15 @@
  * smtpd_proxy_filter in the protocol engine: a session of a server process (not sendmail -bs) talking to a test
  * SMTP server that plays the before-queue filter. The end-to-end run through the binary: cmd/smtpd_proxy_test.ts.
  */
-import { test, expect, beforeAll, afterAll } from "bun:test";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { test, expect, beforeAll, afterAll, describe } from "bun:test";
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { tmpdir } from "node:os";
 import { loadConfig } from "../config/config.ts";
 import { setMsgSink, setMsgStderr } from "../log/msg.ts";
 import { SmtpStream } from "./smtp_stream.ts";
 import { SmtpSession, type MessageSink } from "./session.ts";
-import { proxyEndpoint } from "./smtpd_proxy.ts";
+import { proxyEndpoint, proxyOptions } from "./smtpd_proxy.ts";
 import { startTestSmtpServer, SILENT, type TestSmtpServer } from "../smtp/_test_smtp_server.ts";
 import { freePort } from "./_test_client.ts";
 
@@ -119,6 +119,75 @@ test("an unreachable filter and a filter that stops answering: 451 4.3.0 Error: 
   } finally {
     await f.close();
   }
+});
+
+describe("smtpd_proxy_options = speed_adjust", () => {
+  const speed = (port: number) => `smtpd_proxy_filter = 127.0.0.1:${port}\nsmtpd_proxy_options = speed_adjust\n`;
+
+  test("the filter is connected only after the end of the data; the replayed message is the same, byte for byte", async () => {
+    mkdirSync(join(dir, "incoming"), { recursive: true });
+    logged.length = 0;
+    const before = filter.messages.length;
+    const sessions = filter.sessions();
+    const big = `${"0123456789abcdef".repeat(8)}\r\n`.repeat(1600); // 200 KiB: the replay log is read back in chunks
+    const input = `EHLO c.test\r\nMAIL FROM:<s@example.test> BODY=8BITMIME\r\nRCPT TO:<r@example.test>\r\nRCPT TO:<q@example.test>\r\nDATA\r\nSubject: hi\r\n\r\n..dotted\r\n${big}.\r\nQUIT\r\n`;
+    const out = await talk(speed(filter.port), input);
+    expect(out).toContain("\r\n250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n250 2.1.5 Ok\r\n354 End data with <CR><LF>.<CR><LF>\r\n250 2.0.0 Ok: queued as");
+    expect(filter.sessions()).toBe(sessions + 1);
+    const m = filter.messages[before]!;
+    expect(m.mailFrom).toBe("s@example.test");
+    expect(m.rcpts).toEqual(["r@example.test", "q@example.test"]);
+    expect(m.data).toMatch(/^Received: from c\.test \(client\.example\.test \[192\.0\.2\.7\]\)\r\n/);
+    expect(m.data.endsWith(`\r\nSubject: hi\r\n\r\n.dotted\r\n${big}`)).toBe(true);
+    expect(logged.some((l) => /^proxy-accept: END-OF-MESSAGE: 250 .+; from=<s@example\.test> to=<r@example\.test>/.test(l))).toBe(true);
+    expect(readdirSync(join(dir, "incoming"))).toEqual([]); // the replay log was unlinked at once
+  });
+
+  test("a transaction given up before the end of the data never reaches the filter", async () => {
+    const sessions = filter.sessions();
+    const out = await talk(speed(filter.port), "EHLO c.test\r\nMAIL FROM:<s@example.test>\r\nRCPT TO:<r@example.test>\r\nDATA\r\nSubject: x\r\n\r\ncut short\r\n");
+    expect(out).toContain("\r\n250 2.1.5 Ok\r\n354 End data with <CR><LF>.<CR><LF>\r\n");
+    const again = await talk(speed(filter.port), "EHLO c.test\r\nMAIL FROM:<s@example.test>\r\nRCPT TO:<r@example.test>\r\nRSET\r\nQUIT\r\n");
+    expect(again).toContain("\r\n250 2.1.5 Ok\r\n250 2.0.0 Ok\r\n221 2.0.0 Bye\r\n");
+    await Bun.sleep(50);
+    expect(filter.sessions()).toBe(sessions);
+    expect(readdirSync(join(dir, "incoming"))).toEqual([]);
+  });
+
+  test("a recipient the filter rejects: the client got 250, the rejection is the end-of-data reply", async () => {
+    logged.length = 0;
+    const out = await talk(speed(filter.port), `EHLO c.test\r\nMAIL FROM:<s@example.test>\r\nRCPT TO:<r@example.test>\r\nRCPT TO:<bad@example.test>\r\nDATA\r\n${MSG}QUIT\r\n`);
+    expect(out).toContain("\r\n250 2.1.5 Ok\r\n250 2.1.5 Ok\r\n354 End data with <CR><LF>.<CR><LF>\r\n550 5.1.1 <bad@example.test>: unknown user\r\n221 2.0.0 Bye\r\n");
+    expect(logged).toContain("proxy-reject: END-OF-MESSAGE: 550 5.1.1 <bad@example.test>: unknown user; from=<s@example.test> to=<r@example.test> proto=ESMTP helo=<c.test>");
+  });
+
+  test("a sender the filter rejects, and a filter that cannot be reached, are the end-of-data reply", async () => {
+    let out = await talk(speed(filter.port), `EHLO c.test\r\nMAIL FROM:<spam@example.test>\r\nRCPT TO:<r@example.test>\r\nDATA\r\n${MSG}QUIT\r\n`);
+    expect(out).toContain("354 End data with <CR><LF>.<CR><LF>\r\n554 5.7.1 go away\r\n221 2.0.0 Bye\r\n");
+    const port = await freePort();
+    logged.length = 0;
+    out = await talk(speed(port), `EHLO c.test\r\nMAIL FROM:<s@example.test>\r\nRCPT TO:<r@example.test>\r\nDATA\r\n${MSG}QUIT\r\n`);
+    expect(out).toContain("\r\n250 2.1.5 Ok\r\n354 End data with <CR><LF>.<CR><LF>\r\n451 4.3.0 Error: queue file write error\r\n221 2.0.0 Bye\r\n");
+    expect(logged).toContain(`warning: connect to proxy filter 127.0.0.1:${port}: Connection refused`);
+  });
+
+  test("a replay log that cannot be made: the proxy speed-adjust warning and the generic reply", async () => {
+    rmSync(join(dir, "incoming"), { recursive: true, force: true });
+    logged.length = 0;
+    try {
+      const out = await talk(speed(filter.port), "EHLO c.test\r\nMAIL FROM:<s@example.test>\r\nRCPT TO:<r@example.test>\r\nQUIT\r\n");
+      expect(out).toContain("\r\n250 2.1.0 Ok\r\n451 4.3.0 Error: queue file write error\r\n");
+      expect(logged.some((l) => l.startsWith("warning: proxy speed-adjust log I/O error: "))).toBe(true);
+    } finally {
+      mkdirSync(join(dir, "incoming"), { recursive: true });
+    }
+  });
+
+  test("smtpd_proxy_options takes speed_adjust only; another name is a configuration error", () => {
+    expect(proxyOptions("")).toEqual({ speedAdjust: false });
+    expect(proxyOptions("Speed_Adjust")).toEqual({ speedAdjust: true });
+    expect(() => proxyOptions("speed_adjust, bogus")).toThrow('unknown smtpd_proxy_options value "bogus" in "speed_adjust, bogus"');
+  });
 });
 
 test("proxyEndpoint(): host:port, inet:, a bare port, unix: relative to the queue directory", () => {
