@@ -57,8 +57,9 @@
  * REPLY; from=<S> to=<R> proto=P helo=<H>` (proxy-reject for a non-2XX reply, or `451 4.3.0 Error: queue file
  * write error` when the filter was lost or timed out). No queue file, queue ID or `client=` line on this path;
  * the connection ends (QUIT) with the transaction. With smtpd_proxy_options = speed_adjust the filter is
- * connected only at the end of the message, and the transaction replayed to it (smtpd_proxy.ts). Not done: the
- * proxy-reject line Postfix writes for a message cut short by message_size_limit or a bare-LF rejection.
+ * connected only at the end of the message, and the transaction replayed to it (smtpd_proxy.ts). A message cut
+ * short by message_size_limit or a bare-LF rejection never gets its `.` to the filter, and is logged
+ * proxy-reject with the filter's last reply (to DATA), as Postfix logs it.
  *
  * Limits as Postfix: smtpd_timeout per read, line_length_limit (a longer command is cut, logged `request longer
  * than N: …`, and the rest skipped), smtpd_recipient_limit, message_size_limit, smtpd_soft_error_limit (then
@@ -141,6 +142,9 @@ export interface MessageRequest {
   /** When MAIL FROM was accepted: the message's arrival time. */
   arrival?: Date;
 }
+
+/** The reply to a message that grew beyond message_size_limit (cleanup_stat_detail(CLEANUP_STAT_SIZE)). */
+const SIZE_EXCEEDED = "552 5.3.4 Error: message file too big";
 
 /** A refusal from the sink: reply code, DSN and text (`552 5.3.4 Error: message file too big`). */
 export interface SinkRefusal {
@@ -1603,7 +1607,7 @@ export class SmtpSession {
       state.ended = true;
       s.where = "END-OF-MESSAGE";
       if (state.draining) return;
-      if (state.sizeExceeded) throw new TransferAbort("552 5.3.4 Error: message file too big");
+      if (state.sizeExceeded) throw new TransferAbort(SIZE_EXCEEDED);
       if (state.bareLfReject) throw new TransferAbort("bare");
       if (partBytes > 0) yield parts.length === 1 ? parts[0]! : Buffer.concat(parts, partBytes);
       if (!env.standalone && env.restrictions) {
@@ -1663,6 +1667,9 @@ export class SmtpSession {
         this.logWhatsupLocal("reject", "bare <LF> received");
         await this.reply(`${this.cfg.getInt("smtpd_forbid_bare_newline_reject_code")} 5.5.2 ${this.myhostname} Error: bare <LF> received`);
       } else await this.reply(abort.reply ?? "451 4.3.0 Error: queue file write error");
+      // a message cut short (too big, bare LF) never got its `.` to the filter; Postfix still logs the
+      // proxy-reject line, with the filter's last reply (to DATA)
+      if (this.proxy && (abort.reply === "bare" || abort.reply === SIZE_EXCEEDED)) this.logProxy(false, this.proxy.reply);
     } else if (result && "proxied" in result) {
       ok = result.ok;
       if (ok) {

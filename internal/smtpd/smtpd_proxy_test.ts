@@ -121,6 +121,19 @@ test("an unreachable filter and a filter that stops answering: 451 4.3.0 Error: 
   }
 });
 
+test("a message cut short (too big, bare LF) gets no `.` to the filter and is logged proxy-reject with its DATA reply", async () => {
+  logged.length = 0;
+  const big = `${"x".repeat(100)}\r\n`.repeat(30);
+  let out = await talk(`smtpd_proxy_filter = 127.0.0.1:${filter.port}\nmessage_size_limit = 1000\n`, `EHLO c.test\r\nMAIL FROM:<s@example.test>\r\nRCPT TO:<r@example.test>\r\nDATA\r\nSubject: big\r\n\r\n${big}.\r\nQUIT\r\n`);
+  expect(out).toContain("354 End data with <CR><LF>.<CR><LF>\r\n552 5.3.4 Error: message file too big\r\n221 2.0.0 Bye\r\n");
+  const proxyLine = (l: string) => /^proxy-reject: END-OF-MESSAGE: 354 .*; from=<s@example\.test> to=<r@example\.test> proto=ESMTP helo=<c\.test>$/.test(l);
+  expect(logged.filter(proxyLine).length).toBe(1);
+  logged.length = 0;
+  out = await talk(`smtpd_proxy_filter = 127.0.0.1:${filter.port}\nsmtpd_forbid_bare_newline = reject\nsmtpd_forbid_bare_newline_exclusions =\n`, "EHLO c.test\r\nMAIL FROM:<s@example.test>\r\nRCPT TO:<r@example.test>\r\nDATA\r\nSubject: lf\n\nbare\r\n.\r\nQUIT\r\n");
+  expect(out).toContain("\r\n550 5.5.2 mx.example.test Error: bare <LF> received\r\n");
+  expect(logged.filter(proxyLine).length).toBe(1);
+});
+
 describe("smtpd_proxy_options = speed_adjust", () => {
   const speed = (port: number) => `smtpd_proxy_filter = 127.0.0.1:${port}\nsmtpd_proxy_options = speed_adjust\n`;
 
