@@ -7,7 +7,7 @@
  * that keeps everything inside it (mail_owner stays Postfix's default, so tests run as root exercise the
  * privileged process model: daemons as mail_owner, set-gid maildrop). Tests only; never imported by the binary.
  */
-import { chmodSync, existsSync, mkdtempSync, mkdirSync, readFileSync, writeFileSync, rmSync, realpathSync } from "node:fs";
+import { appendFileSync, chmodSync, existsSync, mkdtempSync, mkdirSync, readFileSync, writeFileSync, rmSync, realpathSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { tmpdir } from "node:os";
 
@@ -71,6 +71,11 @@ export function makeInstance(mainCf = ""): Instance {
       `myhostname = host.example.test\n${mainCf}`,
   );
   return { dir, config, queue, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** Appends `text` to an instance's main.cf: settings that name files made inside the instance after makeInstance(). */
+export function appendMainCf(inst: Instance, text: string): void {
+  appendFileSync(join(inst.config, "main.cf"), text);
 }
 
 /** Where golden files live: testdata/<tool>/<case>.ref. */

@@ -8,7 +8,7 @@
 import { test, expect, beforeAll, afterAll, setDefaultTimeout } from "bun:test";
 import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { makeInstance, runTool, readMaillog, waitFor, startMailSystem, stopMailSystem, type Instance } from "./_testkit.ts";
+import { appendMainCf, makeInstance, runTool, readMaillog, waitFor, startMailSystem, stopMailSystem, type Instance } from "./_testkit.ts";
 import { stockMasterCf } from "../internal/config/stock_config.ts";
 
 setDefaultTimeout(30000);
@@ -44,10 +44,7 @@ beforeAll(async () => {
   mkdirSync(out());
   chmodSync(out(), 0o1777);
   writeFileSync(join(inst.config, "transport"), ["ok@pipe.test mypipe:", "temp@pipe.test tempfail:", "nouser@pipe.test nouser:", "slow@pipe.test slow:", ""].join("\n"));
-  writeFileSync(
-    join(inst.config, "main.cf"),
-    `${readFileSync(join(inst.config, "main.cf"), "utf8")}transport_maps = texthash:${inst.config}/transport\nslow_time_limit = 1s\n`,
-  );
+  appendMainCf(inst, `transport_maps = texthash:${inst.config}/transport\nslow_time_limit = 1s\n`);
   const master =
     stockMasterCf(null) +
     `mypipe unix - n n - - pipe flags=FRq user=nobody argv=/bin/sh -c { cat > ${out()}/$user; id -un >> ${out()}/$user.id } x $sender $recipient\n` +

@@ -9,7 +9,7 @@
 import { test, expect, beforeAll, afterAll, setDefaultTimeout } from "bun:test";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { makeInstance, readMaillog, runTool, startMailSystem, stopMailSystem, waitFor, type Instance } from "./_testkit.ts";
+import { appendMainCf, makeInstance, readMaillog, runTool, startMailSystem, stopMailSystem, waitFor, type Instance } from "./_testkit.ts";
 import { stockMasterCf } from "../internal/config/stock_config.ts";
 import { TestSmtpClient, freePort } from "../internal/smtpd/_test_client.ts";
 import { getpwuid } from "../internal/sys/passwd.ts";
@@ -56,7 +56,7 @@ beforeAll(async () => {
   );
   const relocated = join(inst.config, "relocated");
   writeFileSync(relocated, "moved@host.example.test\tnewuser@elsewhere.test\nolduser\tnew@other.test\n");
-  writeFileSync(join(inst.config, "main.cf"), `${readFileSync(join(inst.config, "main.cf"), "utf8")}relocated_maps = texthash:${relocated}\n`);
+  appendMainCf(inst, `relocated_maps = texthash:${relocated}\n`);
   const masterCf =
     stockMasterCf(`127.0.0.1:${mainPort}`) +
     `127.0.0.1:${reinjectPort} inet n - n - - smtpd\n  -o receive_override_options=no_unknown_recipient_checks\n  -o syslog_name=postfix/reinject\n`;

@@ -8,7 +8,7 @@
 import { test, expect, describe, beforeAll, afterAll } from "bun:test";
 import { readFileSync, writeFileSync, existsSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { makeInstance, readMaillog, runTool, waitFor, type Instance } from "./_testkit.ts";
+import { appendMainCf, makeInstance, readMaillog, runTool, waitFor, type Instance } from "./_testkit.ts";
 import { stockMasterCf } from "../internal/config/stock_config.ts";
 import { scanQueue } from "../internal/queue/index.ts";
 import { startTestSmtpServer, type TestSmtpServer } from "../internal/smtp/_test_smtp_server.ts";
@@ -32,21 +32,20 @@ describe("smtp with SASL authentication to a smarthost", () => {
     const pm = runTool("postmap", ["-c", inst.config, `hash:${passwd}`]);
     expect(pm.stderr).toBe("");
     expect(existsSync(`${passwd}.db`)).toBe(true);
-    writeFileSync(
-      join(inst.config, "main.cf"),
-      readFileSync(join(inst.config, "main.cf"), "utf8") +
-        [
-          "inet_protocols = ipv4",
-          "alias_maps =",
-          "local_transport = discard:local",
-          `relayhost = [127.0.0.1]:${isp.port}`,
-          `transport_maps = inline:{ wrong.example=smtp:[127.0.0.1]:${other.port} }`,
-          "smtp_sasl_auth_enable = yes",
-          `smtp_sasl_password_maps = hash:${passwd}`,
-          "smtp_sasl_security_options = noanonymous",
-          "smtp_tls_security_level = encrypt",
-          "",
-        ].join("\n"),
+    appendMainCf(
+      inst,
+      [
+        "inet_protocols = ipv4",
+        "alias_maps =",
+        "local_transport = discard:local",
+        `relayhost = [127.0.0.1]:${isp.port}`,
+        `transport_maps = inline:{ wrong.example=smtp:[127.0.0.1]:${other.port} }`,
+        "smtp_sasl_auth_enable = yes",
+        `smtp_sasl_password_maps = hash:${passwd}`,
+        "smtp_sasl_security_options = noanonymous",
+        "smtp_tls_security_level = encrypt",
+        "",
+      ].join("\n"),
     );
     writeFileSync(join(inst.config, "master.cf"), stockMasterCf(null));
     expect(runTool("postfix", ["-c", inst.config, "start"]).status).toBe(0);

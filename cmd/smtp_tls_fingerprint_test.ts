@@ -9,7 +9,7 @@ import { test, expect, describe, beforeAll, afterAll } from "bun:test";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { X509Certificate } from "node:crypto";
-import { makeInstance, readMaillog, runTool, startMailSystem, stopMailSystem, waitFor, type Instance } from "./_testkit.ts";
+import { appendMainCf, makeInstance, readMaillog, runTool, startMailSystem, stopMailSystem, waitFor, type Instance } from "./_testkit.ts";
 import { stockMasterCf } from "../internal/config/stock_config.ts";
 import { startTestSmtpServer, type TestSmtpServer } from "../internal/smtp/_test_smtp_server.ts";
 import { certFingerprint } from "../internal/smtp/tls_client.ts";
@@ -29,20 +29,19 @@ describe("smtp_tls_policy_maps fingerprint entries through a running instance", 
     inst = makeInstance();
     const policy = join(inst.config, "tls_policy");
     writeFileSync(policy, `[127.0.0.1]:${good.port} fingerprint match=${FP}\n[127.0.0.1]:${other.port} fingerprint match=${"00:".repeat(31)}00\n`);
-    writeFileSync(
-      join(inst.config, "main.cf"),
-      readFileSync(join(inst.config, "main.cf"), "utf8") +
-        [
-          "inet_protocols = ipv4",
-          "alias_maps =",
-          "local_transport = discard:local",
-          `relayhost = [127.0.0.1]:${good.port}`,
-          `transport_maps = inline:{ other.example=smtp:[127.0.0.1]:${other.port} }`,
-          `smtp_tls_policy_maps = texthash:${policy}`,
-          "smtp_tls_fingerprint_digest = sha256",
-          "smtp_tls_loglevel = 1",
-          "",
-        ].join("\n"),
+    appendMainCf(
+      inst,
+      [
+        "inet_protocols = ipv4",
+        "alias_maps =",
+        "local_transport = discard:local",
+        `relayhost = [127.0.0.1]:${good.port}`,
+        `transport_maps = inline:{ other.example=smtp:[127.0.0.1]:${other.port} }`,
+        `smtp_tls_policy_maps = texthash:${policy}`,
+        "smtp_tls_fingerprint_digest = sha256",
+        "smtp_tls_loglevel = 1",
+        "",
+      ].join("\n"),
     );
     await startMailSystem(inst, stockMasterCf(null), { services: ["smtp"] });
   });

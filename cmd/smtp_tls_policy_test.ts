@@ -8,7 +8,7 @@
 import { test, expect, describe, beforeAll, afterAll } from "bun:test";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { makeInstance, readMaillog, runTool, startMailSystem, stopMailSystem, waitFor, type Instance } from "./_testkit.ts";
+import { appendMainCf, makeInstance, readMaillog, runTool, startMailSystem, stopMailSystem, waitFor, type Instance } from "./_testkit.ts";
 import { stockMasterCf } from "../internal/config/stock_config.ts";
 import { scanQueue } from "../internal/queue/index.ts";
 import { startTestSmtpServer, type TestSmtpServer } from "../internal/smtp/_test_smtp_server.ts";
@@ -31,19 +31,18 @@ describe("smtp_tls_policy_maps through a running instance", () => {
     inst = makeInstance();
     const policy = join(inst.config, "tls_policy");
     writeFileSync(policy, `# per-destination TLS\n[127.0.0.1]:${plain.port} encrypt\n[127.0.0.1]:${secure.port}   encrypt, protocols=>=TLSv1.2\n`);
-    writeFileSync(
-      join(inst.config, "main.cf"),
-      readFileSync(join(inst.config, "main.cf"), "utf8") +
-        [
-          "inet_protocols = ipv4",
-          "alias_maps =",
-          "local_transport = discard:local",
-          `relayhost = [127.0.0.1]:${plain.port}`,
-          `transport_maps = inline:{ tls.example=smtp:[127.0.0.1]:${secure.port} }`,
-          `smtp_tls_policy_maps = texthash:${policy}`,
-          "smtp_tls_loglevel = 1",
-          "",
-        ].join("\n"),
+    appendMainCf(
+      inst,
+      [
+        "inet_protocols = ipv4",
+        "alias_maps =",
+        "local_transport = discard:local",
+        `relayhost = [127.0.0.1]:${plain.port}`,
+        `transport_maps = inline:{ tls.example=smtp:[127.0.0.1]:${secure.port} }`,
+        `smtp_tls_policy_maps = texthash:${policy}`,
+        "smtp_tls_loglevel = 1",
+        "",
+      ].join("\n"),
     );
     await startMailSystem(inst, stockMasterCf(null), { services: ["smtp"] });
   });

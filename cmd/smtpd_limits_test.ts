@@ -6,9 +6,9 @@
  * smtpd_client_recipient_rate_limit (the texts checked side by side against Postfix 3.7).
  */
 import { test, expect, beforeAll, afterAll, setDefaultTimeout } from "bun:test";
-import { readFileSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { makeInstance, readMaillog, startMailSystem, stopMailSystem, waitFor, type Instance } from "./_testkit.ts";
+import { appendMainCf, makeInstance, readMaillog, startMailSystem, stopMailSystem, waitFor, type Instance } from "./_testkit.ts";
 import { stockMasterCf } from "../internal/config/stock_config.ts";
 import { TestSmtpClient, freePort } from "../internal/smtpd/_test_client.ts";
 
@@ -40,7 +40,7 @@ beforeAll(async () => {
   );
   const filter = join(inst.config, "command_filter");
   writeFileSync(filter, "/^HELO (.*)/ EHLO $1\n");
-  writeFileSync(join(inst.config, "main.cf"), `${readFileSync(join(inst.config, "main.cf"), "utf8")}smtpd_command_filter = regexp:${filter}\n`);
+  appendMainCf(inst, `smtpd_command_filter = regexp:${filter}\n`);
   await startMailSystem(inst, stockMasterCf(`127.0.0.1:${port}`), { services: [], ports: [port] });
 });
 

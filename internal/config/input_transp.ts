@@ -7,21 +7,14 @@
  *   no_header_body_checks        cleanup: no header_checks, body_checks or character rules
  *   no_milters                   (no Milter support in postkit: accepted and ignored)
  * Typically set with `-o` on a content filter's services. Names are separated by commas and white space and
- * compared with their case; any other name is a configuration error (ConfigError, fatal for the service, as in
- * Postfix): `unknown receive_override_options value "NAME" in "VALUE"`.
+ * compared with their case; any other name is a configuration error (name_mask.ts).
  */
-import { ConfigError } from "./main_cf.ts";
+import { nameMask } from "./name_mask.ts";
 
 /** The names receive_override_options may list. */
 const NAMES = ["no_unknown_recipient_checks", "no_address_mappings", "no_header_body_checks", "no_milters"];
 
 /** The names in a receive_override_options value; see the header. */
 export function receiveOverrideOptions(value: string): Set<string> {
-  const out = new Set<string>();
-  for (const name of value.split(/[, \t\r\n]+/)) {
-    if (name === "") continue;
-    if (!NAMES.includes(name)) throw new ConfigError(`unknown receive_override_options value "${name}" in "${value}"`);
-    out.add(name);
-  }
-  return out;
+  return nameMask("receive_override_options", value, NAMES);
 }

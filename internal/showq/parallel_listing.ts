@@ -113,7 +113,7 @@ function workerSpecifier(): string {
 /** The worker's side of the conversation: blocks in, results out, in order. */
 class ListingWorker {
   private readonly worker: Worker;
-  private readonly waiting = new Map<number, { req: BlockRequest; resolve: (r: BlockResult | undefined) => void }>();
+  private readonly waiting = new Map<number, (r: BlockResult | undefined) => void>();
   failed = false;
   /** Blocks the worker listed. */
   listed = 0;
@@ -124,11 +124,11 @@ class ListingWorker {
   ) {
     this.worker = new Worker(workerSpecifier());
     this.worker.onmessage = (e: MessageEvent<BlockResult>) => {
-      const w = this.waiting.get(e.data.seq);
-      if (!w) return;
+      const resolve = this.waiting.get(e.data.seq);
+      if (!resolve) return;
       this.waiting.delete(e.data.seq);
       this.listed++;
-      w.resolve(e.data);
+      resolve(e.data);
     };
     this.worker.onerror = (e) => {
       e.preventDefault?.();
@@ -145,7 +145,7 @@ class ListingWorker {
   list(req: BlockRequest): Promise<BlockResult | undefined> {
     if (this.failed) return Promise.resolve(undefined);
     return new Promise((resolve) => {
-      this.waiting.set(req.seq, { req, resolve });
+      this.waiting.set(req.seq, resolve);
       this.worker.postMessage(req);
     });
   }
@@ -154,7 +154,7 @@ class ListingWorker {
     if (this.failed) return;
     this.warn(`listing thread: ${why}; going on with one thread`);
     this.failed = true;
-    for (const w of this.waiting.values()) w.resolve(undefined);
+    for (const resolve of this.waiting.values()) resolve(undefined);
     this.waiting.clear();
     this.worker.terminate();
   }
@@ -186,8 +186,9 @@ export async function listQueuesParallel(
   const workerAfter = opts.workerAfter ?? WORKER_AFTER;
   let worker: ListingWorker | null | undefined; // null: could not be started
   let stopped = false;
-  // blocks listed or being listed, in order: a result, or the worker's promise of one (with the request, to redo)
-  const slots: { req: BlockRequest; result?: BlockResult; pending?: Promise<BlockResult | undefined> }[] = [];
+  // blocks listed or being listed, in order: a result, or the worker's promise to set it (this thread lists the
+  // block itself when the worker fails)
+  const slots: { result?: BlockResult; pending?: Promise<unknown> }[] = [];
   let seq = 0;
 
   const write = (r: BlockResult): void => {
@@ -204,12 +205,11 @@ export async function listQueuesParallel(
     while (slots.length > 0 && !stopped) {
       const s = slots[0]!;
       if (s.result === undefined) {
-        if (!wait && s.pending !== undefined) return;
-        const r = s.pending ? await s.pending : undefined;
-        s.result = r ?? local.run(s.req);
+        if (!wait) return;
+        await s.pending;
       }
       slots.shift();
-      write(s.result);
+      write(s.result!);
     }
   };
   const submit = async (req: BlockRequest): Promise<void> => {
@@ -222,11 +222,11 @@ export async function listQueuesParallel(
       }
     }
     if (worker && !worker.failed && worker.outstanding < 2) {
-      const slot: (typeof slots)[number] = { req };
+      const slot: (typeof slots)[number] = {};
       slot.pending = worker.list(req).then((r) => (slot.result = r ?? local.run(req)));
       slots.push(slot);
     } else {
-      slots.push({ req, result: local.run(req) });
+      slots.push({ result: local.run(req) });
     }
     if (worker && worker.outstanding > 0) await turn();
     await drain(slots.length >= MAX_SLOTS);
@@ -247,7 +247,7 @@ export async function listQueuesParallel(
             alone--;
             local.entry(queueName, w);
             if (local.count === BLOCK || alone === 0) {
-              slots.push({ req, result: local.take(req.seq) });
+              slots.push({ result: local.take(req.seq) });
               await drain(false);
               req = { seq: seq++, queueName, groups: [] };
             }
@@ -266,7 +266,7 @@ export async function listQueuesParallel(
         w.close();
       }
       // what this thread listed alone (then there are no names), or the names of the last block
-      if (local.count > 0) slots.push({ req, result: local.take(req.seq) });
+      if (local.count > 0) slots.push({ result: local.take(req.seq) });
       else if (names > 0 && !stopped) await submit(req);
     }
     await drain(true);

@@ -31,7 +31,7 @@
  */
 import net from "node:net";
 import { closeSync, constants, openSync, readSync, unlinkSync, writeSync } from "node:fs";
-import { ConfigError } from "../config/main_cf.ts";
+import { nameMask } from "../config/name_mask.ts";
 import { isAbsolute, join } from "node:path";
 import { msgVerbose, msgWarn } from "../log/msg.ts";
 import { errnoText } from "../sys/errno.ts";
@@ -51,12 +51,7 @@ export interface ProxyConnection {
 
 /** smtpd_proxy_options: the names it may list (Postfix: speed_adjust); an unknown name is a configuration error. */
 export function proxyOptions(value: string): { speedAdjust: boolean } {
-  let speedAdjust = false;
-  for (const name of value.split(/[\s,]+/).filter((w) => w !== "")) {
-    if (name.toLowerCase() === "speed_adjust") speedAdjust = true;
-    else throw new ConfigError(`unknown smtpd_proxy_options value "${name}" in "${value}"`);
-  }
-  return { speedAdjust };
+  return { speedAdjust: nameMask("smtpd_proxy_options", value, ["speed_adjust"], { anyCase: true }).has("speed_adjust") };
 }
 
 /** The reply a client gets when the filter cannot be used (cleanup_stat_detail(CLEANUP_STAT_PROXY)). */
