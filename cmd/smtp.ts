@@ -20,7 +20,10 @@
  *   smarthost: smtp_sasl_auth_enable, smtp_sasl_password_maps, smtp_sasl_security_options,
  *   smtp_sasl_tls_security_options, smtp_sasl_mechanism_filter, smtp_sender_dependent_authentication (PLAIN, LOGIN,
  *   CRAM-MD5; see internal/smtp/sasl_auth.ts). smtp_delivery_status_filter (lmtp_delivery_status_filter) rewrites
- *   the status and text of each result before it is logged (internal/dsn/dsn_filter.ts).
+ *   the status and text of each result before it is logged (internal/dsn/dsn_filter.ts). Outgoing content:
+ *   smtp_generic_maps, smtp_header_checks, smtp_mime_header_checks, smtp_nested_header_checks, smtp_body_checks,
+ *   and the 8-bit MIME downgrade for servers without 8BITMIME (disable_mime_output_conversion, mime_nesting_limit;
+ *   internal/smtp/smtp_content.ts).
  *   postkit_resolv_conf (postkit's own) names the resolv.conf to use instead of /etc/resolv.conf.
  *
  * EXIT STATUS

@@ -75,8 +75,17 @@
  * line continues its segment. Without the `mime` option the body is one segment, started as the primary
  * block's end says.
  *
- * Never throws. Corresponds to src/global/mime_state.c and header_token.c (no 8-bit downgrade; no 8-bit or
- * encoding-domain checks).
+ * MIME mode also keeps, as mime_state.c does, the type and the encoding domain of the part being read, for
+ * the SMTP client's 8-bit downgrade (mime_downgrade.ts): `partDomain` is what the last Content-Transfer-Encoding of
+ * the current header block said (7bit, 8bit or binary; base64 and quoted-printable are 7bit; any other value
+ * changes nothing; a block starts as 7bit) and stays in force in the part's body; `partComposite` says the part
+ * is a multipart or a message other than message/global. A multipart's prologue and epilogue and every boundary
+ * line are 7bit. The sink's optional endOfBlock() is called when any header block ends (primary, multipart part,
+ * nested message), before the line that ends it is passed on. With the `downgrade` option a message/global part
+ * whose domain is not 7bit is read as body, not as nested headers (it is converted as a whole).
+ *
+ * Never throws. Corresponds to src/global/mime_state.c and header_token.c (no 8-bit or encoding-domain checks;
+ * the conversion itself is mime_downgrade.ts).
  */
 import { asciiLower } from "../text/chars.ts";
 import { headerNameLength, findHeaderInfo, type HeaderInfo, type HeaderTable } from "./header_table.ts";
@@ -121,6 +130,8 @@ export interface HeaderSink {
   body(text: string, partial: boolean, offset: number): void;
   /** MIME mode: the nesting limit refused a boundary; `text` is the Content-Type header. Once per message. */
   mimeError?(text: string): void;
+  /** MIME mode: a header block (primary, multipart part or nested message) ends; partDomain is its domain. */
+  endOfBlock?(cls: HeaderClass): void;
 }
 
 /** Options for a HeaderParser. */
@@ -135,6 +146,8 @@ export interface HeaderParserOptions {
     nestingLimit?: number;
     /** mime_boundary_length_limit, default 2048. */
     boundaryLengthLimit?: number;
+    /** Read for an 8-bit downgrade (see the header: message/global). */
+    downgrade?: boolean;
   };
 }
 
@@ -142,6 +155,15 @@ const cText = (s: string) => {
   const nul = s.indexOf("\0");
   return nul < 0 ? s : s.slice(0, nul);
 };
+
+/** The encoding domain of a MIME part (RFC 2045). */
+export type MimeDomain = "7bit" | "8bit" | "binary";
+
+/** Content-Transfer-Encoding values and their domains (mime_state.c's table). */
+const ENCODING_DOMAINS: Record<string, MimeDomain> = { "7bit": "7bit", "8bit": "8bit", binary: "binary", base64: "7bit", "quoted-printable": "7bit" };
+
+/** What mime_state.c knows of a part's type: text, message (with its subtype), multipart, or other. */
+type MimeType = "text" | "message" | "message/rfc822" | "message/global" | "multipart" | "other";
 
 /** A multipart level: its boundary, and whether its parts default to message/rfc822 (multipart/digest). */
 interface Boundary {
@@ -164,7 +186,9 @@ export class HeaderParser {
   private readonly stack: Boundary[] | undefined;
   private readonly maxBoundaries: number = 0;
   private readonly boundaryLimit: number = 0;
-  private nestedNext = false;
+  private type: MimeType = "text";
+  private domain: MimeDomain = "7bit";
+  private readonly downgrade: boolean = false;
   private nestingReported = false;
 
   constructor(
@@ -177,7 +201,18 @@ export class HeaderParser {
       this.stack = [];
       this.maxBoundaries = (opts.mime.nestingLimit ?? DEFAULT_MIME_NESTING_LIMIT) + 2;
       this.boundaryLimit = Math.max(0, opts.mime.boundaryLengthLimit ?? DEFAULT_MIME_BOUNDARY_LENGTH_LIMIT);
+      this.downgrade = opts.mime.downgrade === true;
     }
+  }
+
+  /** MIME mode: the encoding domain of the part being read (see the header). */
+  get partDomain(): MimeDomain {
+    return this.domain;
+  }
+
+  /** MIME mode: the part being read is a multipart, or a message other than message/global. */
+  get partComposite(): boolean {
+    return this.type === "multipart" || this.type === "message" || this.type === "message/rfc822";
   }
 
   /** True until the end of the primary headers has been seen. */
@@ -202,6 +237,7 @@ export class HeaderParser {
   finish(): void {
     if (this.prevPartial) this.push("", false); // terminate a line left partial, as Postfix does
     if (this.text !== "") this.flush();
+    if (this.state !== "body" && this.stack !== undefined) this.sink.endOfBlock?.(this.state);
     if (this.state === "primary") this.sink.endOfHeaders(false);
     this.state = "body";
   }
@@ -229,10 +265,21 @@ export class HeaderParser {
       return true;
     }
     const primary = this.state === "primary";
+    if (this.stack !== undefined) this.sink.endOfBlock?.(this.state as HeaderClass);
     if (primary) this.sink.endOfHeaders(line !== "");
     if (line === "") {
-      this.state = this.nestedNext ? "nested" : "body";
-      this.nestedNext = false; // nested headers start as text/plain
+      const t = this.type;
+      if (t === "message/rfc822" || (t === "message/global" && (!this.downgrade || this.domain === "7bit"))) {
+        this.state = "nested"; // nested headers start as text/plain
+        this.type = "text";
+        this.domain = "7bit";
+      } else {
+        this.state = "body";
+        if (t === "multipart") {
+          this.type = "other"; // the prologue
+          this.domain = "7bit";
+        }
+      }
     } else {
       if (primary) this.sink.body("", false, this.offset);
       this.state = "body";
@@ -251,10 +298,12 @@ export class HeaderParser {
         stack.length = i;
         this.state = "body";
         this.offset = 0;
+        this.type = "other"; // the epilogue
       } else {
         this.state = "multipart";
-        this.nestedNext = b.digest;
+        this.type = b.digest ? "message/rfc822" : "text";
       }
+      this.domain = "7bit";
       return;
     }
   }
@@ -265,6 +314,7 @@ export class HeaderParser {
     const info = this.table ? this.table.find(name) : findHeaderInfo(name);
     const value = text.slice(this.nameLength + 1);
     if (this.stack !== undefined && info?.type === "content-type") this.contentType(value, text);
+    if (this.stack !== undefined && info?.type === "content-transfer-encoding") this.contentEncoding(value);
     this.sink.header({ name, text, value, info, truncated: this.truncated }, this.state as HeaderClass);
     this.text = "";
     this.prevPartial = false;
@@ -274,18 +324,18 @@ export class HeaderParser {
   private contentType(value: string, text: string): void {
     const type = contentTypeTokens(value, 0);
     if (type === undefined || type.tokens.length === 0) {
-      this.nestedNext = false;
+      this.type = "other";
       return;
     }
     const [t0, t1, t2] = type.tokens;
     const sub = type.tokens.length >= 3 && t1!.kind === "/" && t2!.kind === "atom" ? asciiLower(t2!.text) : "";
     const major = t0!.kind === "atom" ? asciiLower(t0!.text) : "";
     if (major === "text") {
-      this.nestedNext = false;
+      this.type = "text";
     } else if (major === "message") {
-      this.nestedNext = sub === "rfc822" || sub === "global";
+      this.type = sub === "rfc822" ? "message/rfc822" : sub === "global" ? "message/global" : "message";
     } else if (major === "multipart") {
-      this.nestedNext = false;
+      this.type = "multipart";
       const digest = sub === "digest";
       for (let p = contentTypeTokens(value, type.next); p !== undefined; p = contentTypeTokens(value, p.next)) {
         const [n, eq, v] = p.tokens;
@@ -299,6 +349,14 @@ export class HeaderParser {
       }
     }
   }
+
+  /** MIME mode: the domain a Content-Transfer-Encoding value names (its first token: a word of RFC 822). */
+  private contentEncoding(value: string): void {
+    const t = contentTypeTokens(value, 0, RFC822_SPECIALS)?.tokens[0];
+    if (t?.kind !== "atom") return;
+    const d = ENCODING_DOMAINS[asciiLower(t.text)];
+    if (d !== undefined) this.domain = d;
+  }
 }
 
 /** A Content-Type token: a word, a quoted string without its quotes, or one special or control character. */
@@ -309,15 +367,16 @@ interface Token {
 }
 
 const TSPECIALS = "()<>@,;:\\\"/[]?=";
+const RFC822_SPECIALS = "()<>@,;:\\\".[]";
 const isBlankCode = (c: number) => c === 32 || c === 9 || c === 13 || c === 10;
 const isControlCode = (c: number) => c < 32 || c === 127;
 
 /**
  * The first three tokens of the `;`-separated item of a Content-Type value that starts at `from` (further
  * tokens are skipped), and where the next item starts; undefined when nothing but white space and comments
- * is left. Mirrors Postfix's header_token() with RFC 2045 specials.
+ * is left. Mirrors Postfix's header_token() with RFC 2045 specials (or `specials`).
  */
-function contentTypeTokens(s: string, from: number): { tokens: Token[]; next: number } | undefined {
+function contentTypeTokens(s: string, from: number, specials = TSPECIALS): { tokens: Token[]; next: number } | undefined {
   const tokens: Token[] = [];
   let i = from;
   let atEnd = true;
@@ -360,14 +419,14 @@ function contentTypeTokens(s: string, from: number): { tokens: Token[]; next: nu
       if (tokens.length < 3) tokens.push({ kind: "quoted", text: t });
       continue;
     }
-    if (isControlCode(c) || TSPECIALS.includes(s[i - 1]!)) {
+    if (isControlCode(c) || specials.includes(s[i - 1]!)) {
       if (tokens.length < 3) tokens.push({ kind: s[i - 1]!, text: s[i - 1]! });
       continue;
     }
     const start = i - 1;
     while (i < s.length) {
       const d = s.charCodeAt(i);
-      if (isBlankCode(d) || isControlCode(d) || TSPECIALS.includes(s[i]!)) break;
+      if (isBlankCode(d) || isControlCode(d) || specials.includes(s[i]!)) break;
       i++;
     }
     if (tokens.length < 3) tokens.push({ kind: "atom", text: s.slice(start, i) });

@@ -46,6 +46,8 @@ export interface SmtpSettings {
   neverEhlo: boolean;
   skipQuitResponse: boolean;
   lineLengthLimit: number;
+  /** disable_mime_output_conversion = no: 8-bit MIME is made 7-bit for a server without 8BITMIME. */
+  mimeDowngrade: boolean;
   /** smtp_quote_rfc821_envelope: quote envelope local parts that need it (else send them as they are). */
   quoteRfc821Envelope: boolean;
   /** smtp_discard_ehlo_keywords / lmtp_discard_lhlo_keywords, upper case (config/ehlo_mask.ts). */
@@ -184,6 +186,7 @@ export function readSmtpSettings(cfg: Config, command: "smtp" | "lmtp"): SmtpSet
     neverEhlo: !lmtp && cfg.getBool("smtp_never_send_ehlo"),
     skipQuitResponse: cfg.getBool(`${p}_skip_quit_response`),
     lineLengthLimit: cfg.getInt(`${p}_line_length_limit`),
+    mimeDowngrade: !cfg.getBool("disable_mime_output_conversion"),
     quoteRfc821Envelope: cfg.getBool(`${p}_quote_rfc821_envelope`),
     discardEhloKeywords: parseEhloMask(cfg.get(`${p}_discard_${hello === "lhlo" ? "lhlo" : "ehlo"}_keywords`)),
     discardEhloMapsName: `${p}_discard_${hello === "lhlo" ? "lhlo" : "ehlo"}_keyword_address_maps`,

@@ -40,7 +40,12 @@
  * credentials, a TLS handshake failure at level may is not retried in plaintext.
  * Outgoing rewriting (smtp_content.ts): smtp_generic_maps maps MAIL FROM / RCPT TO and the message's address
  * headers, and smtp_header_checks / smtp_body_checks change the content, before MAIL FROM (a table that fails
- * defers the message: `local data error while talking to H[A]`).
+ * defers the message: `local data error while talking to H[A]`). 8-bit downgrade, as Postfix: a server that
+ * does not announce 8BITMIME (nor SMTPUTF8) gets the MIME parts declared 8bit or binary as quoted-printable
+ * (internal/message/mime_downgrade.ts) and MAIL FROM without SIZE, unless disable_mime_output_conversion = yes
+ * or the message is marked 7bit; more MIME nesting than mime_nesting_limit then bounces the message (5.6.0
+ * `MIME nesting exceeds safety limit`) before MAIL FROM, where Postfix finds it while sending and drops the
+ * connection.
  * Connection reuse: every session that ends a transaction cleanly and is not TLS is filed in the process's
  * session cache, whether or not more mail is waiting (Postfix asks for that only when the queue manager sees a
  * backlog; an idle session costs the server a connection for smtp_connection_cache_time_limit at most). A
@@ -65,7 +70,7 @@ import { parseDestination, splitDestinations, NexthopError } from "./nexthop.ts"
 import { ServerAddressFinder, type ServerAddress, type Why } from "./server_addresses.ts";
 import { SessionCache, type CachedSession } from "./session_cache.ts";
 import { DataEncoder } from "./data_encoder.ts";
-import { ContentLookupError, type OutgoingContent } from "./smtp_content.ts";
+import { ContentLookupError, MimeDowngradeError, type OutgoingContent } from "./smtp_content.ts";
 import type { SmtpSettings, TlsLevel } from "./settings.ts";
 import { MapError, openMapOrSurrogate, type LookupTable } from "../maps/index.ts";
 import { ehloDiscardLogText, parseEhloMask } from "../config/ehlo_mask.ts";
@@ -137,6 +142,10 @@ interface RcptState {
 interface State {
   /** The content as smtp_content.ts rewrote it, made once per request (undefined: not yet, or nothing to do). */
   rewritten?: Uint8Array[];
+  /** The same with 8-bit MIME downgraded, for servers without 8BITMIME (made once per request, when needed). */
+  downgraded?: Uint8Array[];
+  /** What the current transaction sends: one of the two above, or undefined for the queue file's content. */
+  sending?: Uint8Array[];
   req: DeliveryRequest;
   handoff: number;
   rcpts: RcptState[];
@@ -164,7 +173,7 @@ export interface SmtpClientParts {
   /** The master.cf service name (smtp, relay, lmtp …): part of the cache keys. */
   service: string;
   tlsContext: TlsContext;
-  /** smtp_generic_maps and the smtp_*_checks (smtp_content.ts); absent when none is set. */
+  /** smtp_generic_maps, the smtp_*_checks and the 8-bit downgrade (smtp_content.ts); absent: content untouched. */
   content?: OutgoingContent;
 }
 
@@ -912,21 +921,28 @@ export class SmtpClient {
       return;
     }
     st.connected = Date.now();
-    // generic mapping and content checks first: a table that fails defers the message before MAIL FROM
+    // generic mapping, content checks and the 8-bit downgrade first: a table that fails defers the message
+    // before MAIL FROM; Postfix downgrades when the server lacks 8BITMIME and the message is not marked 7bit
     const outgoing = this.parts.content;
-    if (outgoing && st.rewritten === undefined) {
-      try {
-        st.rewritten = outgoing.rewrite(req.queueId, st.file.content());
-      } catch (e) {
-        if (!(e instanceof ContentLookupError || e instanceof MapError)) throw e;
-        this.bulkFail(st, "4.3.0", `local data error while talking to ${session.namaddr}`, {});
+    const downgrade = outgoing !== undefined && this.s.mimeDowngrade && !session.eightBitMime && st.encoding !== "7bit";
+    try {
+      if (downgrade) st.sending = st.downgraded ??= outgoing.rewrite(req.queueId, st.file.content(), true);
+      else if (outgoing?.rewrites) st.sending = st.rewritten ??= outgoing.rewrite(req.queueId, st.file.content());
+      else st.sending = undefined;
+    } catch (e) {
+      if (e instanceof MimeDowngradeError) {
+        this.bulkFail(st, e.dsn, e.message, {});
         st.completeSession = true;
         return;
       }
+      if (!(e instanceof ContentLookupError || e instanceof MapError)) throw e;
+      this.bulkFail(st, "4.3.0", `local data error while talking to ${session.namaddr}`, {});
+      st.completeSession = true;
+      return;
     }
     const envelope = (a: string) => this.quote821(outgoing ? outgoing.envelopeAddress(a) : a);
     let mail = `MAIL FROM:<${envelope(req.sender)}>`;
-    if (session.size) mail += ` SIZE=${req.size}`;
+    if (session.size && !downgrade) mail += ` SIZE=${req.size}`; // the size changes (Postfix leaves SIZE out)
     if (session.eightBitMime) {
       if (st.encoding === "8bit") mail += " BODY=8BITMIME";
       else if (st.encoding === "7bit") mail += " BODY=7BIT";
@@ -1102,7 +1118,7 @@ export class SmtpClient {
     const session = st.session!;
     const enc = new DataEncoder(this.s.lineLengthLimit);
     const tmo = this.s.timeouts.dataXfer * 1000;
-    for (const chunk of st.rewritten ?? st.file.content()) await session.conn.write(enc.push(chunk), tmo);
+    for (const chunk of st.sending ?? st.file.content()) await session.conn.write(enc.push(chunk), tmo);
     const tail = enc.finish();
     if (tail.length) await session.conn.write(tail, tmo);
     if (enc.brokeLongLine) msgInfo(`${st.req.queueId}: breaking line > ${this.s.lineLengthLimit} bytes with <CR><LF>SPACE`);

@@ -17,6 +17,7 @@ import { startTestDnsServer, type TestDnsServer } from "../dns/_test_server.ts";
 import type { DeliveryRequest, RecipientResult } from "../daemon/agent_protocol.ts";
 import { SmtpClient } from "./smtp_client.ts";
 import { readSmtpSettings } from "./settings.ts";
+import { OutgoingContent } from "./smtp_content.ts";
 import { certFingerprint, loadTlsContext, pkeyFingerprint } from "./tls_client.ts";
 import { startTestSmtpServer, DROP, SILENT, type TestSmtpOptions, type TestSmtpServer } from "./_test_smtp_server.ts";
 
@@ -69,7 +70,7 @@ interface Run {
   client: SmtpClient;
 }
 
-function client(main: string, command: "smtp" | "lmtp" = "smtp"): SmtpClient {
+function clientParts(main: string, command: "smtp" | "lmtp") {
   const etc = join(dir, `etc${++nconf}`);
   mkdirSync(etc);
   writeFileSync(
@@ -80,13 +81,27 @@ function client(main: string, command: "smtp" | "lmtp" = "smtp"): SmtpClient {
   );
   const cfg = loadConfig({ configDir: etc });
   const settings = readSmtpSettings(cfg, command);
-  return new SmtpClient({
-    settings,
-    dns: new StubResolver(parseResolvConf(readFileSync(resolvConf, "utf8"))),
-    layout: queueLayout(queueDir),
-    service: command,
-    tlsContext: loadTlsContext(settings.tls),
-  });
+  return {
+    cfg,
+    parts: {
+      settings,
+      dns: new StubResolver(parseResolvConf(readFileSync(resolvConf, "utf8"))),
+      layout: queueLayout(queueDir),
+      service: command,
+      tlsContext: loadTlsContext(settings.tls),
+    },
+  };
+}
+
+/** A client without outgoing content handling (no rewriting, no 8-bit downgrade). */
+function client(main: string, command: "smtp" | "lmtp" = "smtp"): SmtpClient {
+  return new SmtpClient(clientParts(main, command).parts);
+}
+
+/** A client as the smtp daemon makes it: with its outgoing content handling (smtp_content.ts). */
+async function contentClient(main: string): Promise<SmtpClient> {
+  const { cfg, parts } = clientParts(main, "smtp");
+  return new SmtpClient({ ...parts, content: await OutgoingContent.open(cfg, "smtp") });
 }
 
 function message(rcpts: { address: string; notify?: number; orcpt?: string }[], content: string, env: { sender?: string; attrs?: [string, string][]; envid?: string; ret?: number } = {}) {
@@ -231,6 +246,38 @@ describe("one server, replies at every stage", () => {
     const r = await deliver(client(noCache + "smtp_line_length_limit = 10\n"), `[127.0.0.44]:${s.port}`, ["a@x.test"], "Subject: 0123456789abc\n\nx\n");
     expect(s.messages[0]!.data).toBe("Subject: \r\n 0123456789\r\n abc\r\n\r\nx\r\n".replace("Subject: \r\n 0123456789", "Subject: 0\r\n 123456789"));
     expect(r.log.filter((l) => l.includes("breaking line > 10 bytes with <CR><LF>SPACE"))).toHaveLength(1);
+  });
+
+  test("8-bit MIME to a server without 8BITMIME goes quoted-printable, without SIZE or BODY", async () => {
+    const s = await server({ host: "127.0.0.46", ehloKeywords: ["PIPELINING", "SIZE 10240000"] });
+    const content = "Subject: t\nContent-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: 8bit\n\ncaf\u00e9 = ok \n.\n";
+    const r = await deliver(await contentClient(noCache), `[127.0.0.46]:${s.port}`, ["a@x.test"], content, { attrs: [["encoding", "8bit"]] });
+    expect(r.byRcpt["a@x.test"]!.status).toBe("sent");
+    expect(s.messages[0]!.data).toBe("Subject: t\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\ncaf=C3=A9 =3D ok=20\r\n.\r\n"); // (the test server undoes the dot-stuffing)
+    expect(s.commands).toContain("1 MAIL FROM:<alice@example.test>");
+  });
+
+  test("no downgrade for a server with 8BITMIME, a message marked 7bit, or disable_mime_output_conversion = yes", async () => {
+    const content = "Content-Transfer-Encoding: 8bit\n\ncaf\u00e9\n";
+    const sent = "Content-Transfer-Encoding: 8bit\r\n\r\ncaf\u00c3\u00a9\r\n";
+    const with8 = await server({ host: "127.0.0.47" });
+    await deliver(await contentClient(noCache), `[127.0.0.47]:${with8.port}`, ["a@x.test"], content, { attrs: [["encoding", "8bit"]] });
+    expect(with8.messages[0]!.data).toBe(sent); // (the test server reads bytes as latin1)
+    expect(with8.commands.some((c) => c.endsWith("BODY=8BITMIME"))).toBe(true);
+    const without = await server({ host: "127.0.0.48", ehloKeywords: ["SIZE 10240000"] });
+    await deliver(await contentClient(noCache), `[127.0.0.48]:${without.port}`, ["a@x.test"], content, { attrs: [["encoding", "7bit"]] });
+    await deliver(await contentClient(noCache + "disable_mime_output_conversion = yes\n"), `[127.0.0.48]:${without.port}`, ["a@x.test"], content);
+    expect(without.messages.map((m) => m.data)).toEqual([sent, sent]);
+    expect(without.commands.filter((c) => c.includes("MAIL FROM")).every((c) => c.includes(" SIZE="))).toBe(true);
+  });
+
+  test("a downgrade that meets more MIME nesting than mime_nesting_limit bounces the message (5.6.0)", async () => {
+    const s = await server({ host: "127.0.0.49", ehloKeywords: ["PIPELINING"] });
+    const content = "Content-Type: multipart/mixed; boundary=a\n\n--a\nContent-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: multipart/mixed; boundary=c\n\n--c\n\nx\n";
+    const r = await deliver(await contentClient(noCache + "mime_nesting_limit = 0\n"), `[127.0.0.49]:${s.port}`, ["a@x.test"], content);
+    expect(r.byRcpt["a@x.test"]).toMatchObject({ status: "bounced", dsn: "5.6.0", reason: "MIME nesting exceeds safety limit" });
+    expect(s.messages).toHaveLength(0);
+    expect(s.commands.some((c) => c.includes("MAIL FROM"))).toBe(false);
   });
 
   test("soft_bounce turns a bounce into a deferral", async () => {

@@ -13,18 +13,24 @@
  *   smtp_header_checks, smtp_mime_header_checks, smtp_nested_header_checks, smtp_body_checks
  *                              content_checks.ts in its SMTP-client form: WARN, INFO, REPLACE, PREPEND, STRIP,
  *                              IGNORE, DUNNO; logged `QID: replace: header Subject: … : TEXT`.
+ *   8-bit downgrade            rewrite(…, downgrade = true) for a server that does not announce 8BITMIME (the
+ *                              client decides: disable_mime_output_conversion = no and the message not marked
+ *                              7bit): 8-bit MIME parts become quoted-printable (internal/message/mime_downgrade.ts),
+ *                              in the same pass as the rewriting above, whose checks see the converted text.
  * (lmtp_ for the LMTP client.) MIME structure is read when there are content checks (so that MIME part headers go
- * to smtp_mime_header_checks), not for generic mapping alone. With none of these parameters set, open() returns
- * undefined and the content goes out untouched.
+ * to smtp_mime_header_checks) or a downgrade, not for generic mapping alone. With none of these parameters set,
+ * `rewrites` is false and, unless downgraded, the content goes out untouched.
  *
  * Contract: rewrite() reads the whole message (a message is at most message_size_limit bytes) and returns the
  * changed content, or throws ContentLookupError when a table fails (after the warning Postfix logs: `QID: smtp
- * header checks lookup error`); the caller then defers the delivery.
+ * header checks lookup error`; the caller then defers the delivery) and MimeDowngradeError when a downgrade meets
+ * more MIME nesting than mime_nesting_limit (the caller then bounces the message, as Postfix does).
  */
 import type { Config } from "../config/config.ts";
 import { msgWarn } from "../log/msg.ts";
 import { openMapOrSurrogate, type LookupTable } from "../maps/index.ts";
 import { HeaderParser, findHeaderInfo, foldAddressHeader, headerNameLength, type Header, type HeaderClass } from "../message/index.ts";
+import { blockEndHeader, convertedBody, droppedHeader, QuotedPrintableBody } from "../message/mime_downgrade.ts";
 import { rewriteAddressList } from "../address/tok822.ts";
 import { compileDomainList, type DomainList } from "../resolve/match_list.ts";
 import { mailAddrFindOptions, mailAddrMap, type TableList } from "../resolve/mail_addr_find.ts";
@@ -34,25 +40,34 @@ import { LineSplitter } from "../text/line_splitter.ts";
 /** A table failed while the content was rewritten: the delivery is deferred. */
 export class ContentLookupError extends Error {}
 
+/** A downgrade met a MIME error (nesting): the message is bounced with `dsn` and this text. */
+export class MimeDowngradeError extends Error {
+  readonly dsn = "5.6.0";
+}
+
 /** The outgoing rewriting of one SMTP/LMTP client; see the header. */
 export class OutgoingContent {
   private constructor(
     private readonly cfg: Config,
     private readonly generic: TableList,
-    private readonly localDomains: DomainList,
+    private readonly localDomains: DomainList | undefined,
     private readonly checks: ContentChecks | undefined,
     private readonly prefix: "smtp_" | "lmtp_",
   ) {}
 
-  /** The rewriting `cfg` asks for, or undefined when there is none; a table that cannot be opened fails its lookups. */
-  static async open(cfg: Config, command: "smtp" | "lmtp"): Promise<OutgoingContent | undefined> {
+  /** The rewriting `cfg` asks for; a table that cannot be opened fails its lookups. */
+  static async open(cfg: Config, command: "smtp" | "lmtp"): Promise<OutgoingContent> {
     const prefix = command === "lmtp" ? "lmtp_" : "smtp_";
     const tables: LookupTable[] = [];
     for (const spec of cfg.getList(`${prefix}generic_maps`)) tables.push(await openMapOrSurrogate(spec));
     const checks = await ContentChecks.open(cfg, prefix);
-    if (tables.length === 0 && checks === undefined) return undefined;
-    const local = await compileDomainList(cfg.get("mydestination"), "mydestination", cfg.get("parent_domain_matches_subdomains"));
+    const local = tables.length === 0 ? undefined : await compileDomainList(cfg.get("mydestination"), "mydestination", cfg.get("parent_domain_matches_subdomains"));
     return new OutgoingContent(cfg, { title: `${prefix}generic_maps`, tables }, local, checks, prefix);
+  }
+
+  /** smtp_generic_maps or a content check is set: every message is rewritten (rewrite()). */
+  get rewrites(): boolean {
+    return this.generic.tables.length > 0 || this.checks !== undefined;
   }
 
   /** An envelope address (internal form) as smtp_generic_maps says it goes out; the empty sender stays empty. */
@@ -64,7 +79,7 @@ export class OutgoingContent {
   /** smtp_map11_internal(): the generic value for `address`, undefined when it has none. */
   private map(address: string): string | undefined {
     const cfg = this.cfg;
-    const opts = mailAddrFindOptions(cfg, (d) => this.localDomains.matches(d));
+    const opts = mailAddrFindOptions(cfg, (d) => this.localDomains!.matches(d));
     return mailAddrMap(this.generic, address, opts, cfg.getList("propagate_unmatched_extensions").includes("generic"))?.[0];
   }
 
@@ -75,8 +90,8 @@ export class OutgoingContent {
     return list === undefined ? undefined : foldAddressHeader(`${h.name}: ${list}`);
   }
 
-  /** The message content (LF line ends) as it goes out; see the header. */
-  rewrite(queueId: string, content: Iterable<Uint8Array>): Uint8Array[] {
+  /** The message content (LF line ends) as it goes out, 8-bit MIME parts downgraded when asked; see the header. */
+  rewrite(queueId: string, content: Iterable<Uint8Array>, downgrade = false): Uint8Array[] {
     const mc = this.checks?.forMessage({ queueId, sender: "" });
     const out: string[] = [];
     let size = 0;
@@ -99,41 +114,62 @@ export class OutgoingContent {
       msgWarn(`${queueId}: ${this.prefix.slice(0, -1)} ${what} checks lookup error`);
       throw new ContentLookupError(`${mc.verdict.lookupFailed} lookup error`);
     };
-    const parser = new HeaderParser(
+    const qp = downgrade ? new QuotedPrintableBody() : undefined;
+    let nesting = false;
+    const header = (h: Header, cls: HeaderClass) => {
+      if (qp && droppedHeader(h, parser)) return;
+      let text = h.text;
+      if (mc) {
+        const r = mc.header(text, cls, h.info, emitLines);
+        failed();
+        if (r === null) return;
+        if (r !== undefined) text = r;
+      }
+      if (cls === "primary" && this.generic.tables.length > 0) {
+        const cur = text === h.text ? h : parseHeaderText(text);
+        text = this.rewriteHeader(cur) ?? text;
+      }
+      emitLines(text);
+    };
+    const bodyOut = (record: string, partial: boolean, offset: number) => {
+      let text = record;
+      if (mc) {
+        const r = mc.body(text, offset, (l) => put(`${l}\n`));
+        failed();
+        if (r === null) return;
+        if (r !== undefined) text = r;
+      }
+      put(partial ? text : `${text}\n`);
+    };
+    const parser: HeaderParser = new HeaderParser(
       {
-        header: (h: Header, cls: HeaderClass) => {
-          let text = h.text;
-          if (mc) {
-            const r = mc.header(text, cls, h.info, emitLines);
-            failed();
-            if (r === null) return;
-            if (r !== undefined) text = r;
-          }
-          if (cls === "primary" && this.generic.tables.length > 0) {
-            const cur = text === h.text ? h : parseHeaderText(text);
-            text = this.rewriteHeader(cur) ?? text;
-          }
-          emitLines(text);
-        },
+        header,
         endOfHeaders: () => {},
+        // downgrade: the header that replaces a dropped Content-Transfer-Encoding goes through the checks too
+        endOfBlock: (cls) => {
+          const cte = qp && blockEndHeader(parser);
+          if (cte) header({ name: "Content-Transfer-Encoding", text: cte, value: cte.slice(26), info: undefined, truncated: false }, cls);
+        },
         body: (record, partial, offset) => {
-          let text = record;
-          if (mc) {
-            const r = mc.body(text, offset, (l) => put(`${l}\n`));
-            failed();
-            if (r === null) return;
-            if (r !== undefined) text = r;
-          }
-          put(partial ? text : `${text}\n`);
+          if (qp && convertedBody(parser)) qp.record(record, partial, (l) => bodyOut(l, false, offset));
+          else bodyOut(record, partial, offset);
+        },
+        mimeError: () => {
+          nesting = true;
         },
       },
       {
         headerSizeLimit: this.cfg.getInt("header_size_limit"),
-        ...(this.checks ? { mime: { nestingLimit: this.cfg.getInt("mime_nesting_limit"), boundaryLengthLimit: this.cfg.getInt("mime_boundary_length_limit") } } : {}),
+        ...(this.checks || downgrade
+          ? { mime: { nestingLimit: this.cfg.getInt("mime_nesting_limit"), boundaryLengthLimit: this.cfg.getInt("mime_boundary_length_limit"), downgrade } }
+          : {}),
       },
     );
     const lines = new LineSplitter();
-    const whole = (l: string) => parser.push(l);
+    const whole = (l: string) => {
+      parser.push(l);
+      if (nesting && downgrade) throw new MimeDowngradeError("MIME nesting exceeds safety limit");
+    };
     for (const chunk of content) lines.push(chunk, whole);
     if (lines.rest() !== "") parser.push(lines.rest(), true);
     parser.finish();

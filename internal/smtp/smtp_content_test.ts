@@ -28,15 +28,33 @@ beforeEach(() => {
   log = [];
 });
 
-async function outgoing(lines: string[]): Promise<OutgoingContent | undefined> {
+async function outgoing(lines: string[]): Promise<OutgoingContent> {
   writeFileSync(join(dir, "main.cf"), ["myhostname = box.localdomain", "mydomain = localdomain", "recipient_delimiter = +", ...lines, ""].join("\n"));
   return OutgoingContent.open(loadConfig({ configDir: dir, warn: false }), "smtp");
 }
 
 const run = (o: OutgoingContent, content: string) => Buffer.concat(o.rewrite("ABC123", [Buffer.from(content, "latin1")])).toString("latin1");
 
-test("nothing configured: no rewriting at all", async () => {
-  expect(await outgoing([])).toBeUndefined();
+test("nothing configured: no rewriting at all, and a downgrade changes only 8-bit MIME parts", async () => {
+  const o = await outgoing([]);
+  expect(o.rewrites).toBe(false);
+  expect(o.envelopeAddress("a@b.test")).toBe("a@b.test");
+  const plain = "Subject: x\n\nbody \xe9\n";
+  expect(Buffer.concat(o.rewrite("ABC123", [Buffer.from(plain, "latin1")], true)).toString("latin1")).toBe(plain);
+  const eight = "Subject: x\nContent-Transfer-Encoding: 8bit\n\nbody \xe9\n";
+  expect(Buffer.concat(o.rewrite("ABC123", [Buffer.from(eight, "latin1")], true)).toString("latin1")).toBe(
+    "Subject: x\nContent-Transfer-Encoding: quoted-printable\n\nbody =E9\n",
+  );
+});
+
+test("a downgrade goes through the content checks: they see the converted text and the new header", async () => {
+  writeFileSync(join(dir, "hc"), "/^Content-Transfer-Encoding: quoted-printable/ PREPEND X-Seen: cte\n");
+  writeFileSync(join(dir, "bc"), "/=E9/ REPLACE replaced\n");
+  const o = await outgoing([`smtp_header_checks = regexp:${join(dir, "hc")}`, `smtp_body_checks = regexp:${join(dir, "bc")}`]);
+  const eight = "Subject: x\nContent-Transfer-Encoding: 8bit\n\nbody \xe9\n";
+  expect(Buffer.concat(o.rewrite("ABC123", [Buffer.from(eight, "latin1")], true)).toString("latin1")).toBe(
+    "Subject: x\nX-Seen: cte\nContent-Transfer-Encoding: quoted-printable\n\nreplaced\n",
+  );
 });
 
 test("smtp_generic_maps: envelope addresses and the primary sender/recipient headers, not the empty sender or MIME parts", async () => {
