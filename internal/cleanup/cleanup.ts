@@ -35,7 +35,9 @@
  *              messages' headers — before anything above is done to it, and every body line; their REPLACE,
  *              PREPEND, STRIP and IGNORE change what is written, REJECT refuses the message (CleanupError with
  *              `content` set), DISCARD throws it away after all, HOLD ends it in hold, FILTER, REDIRECT and BCC
- *              are written to the extracted section. MIME structure is read only when a table needs it.
+ *              are written to the extracted section. The strict_8bitmime checks (strict_7bit_headers,
+ *              strict_8bitmime_body, strict_mime_encoding_domain) refuse 8-bit data where it does not belong
+ *              (content_checks.ts). MIME structure is read only when a table or a strict check needs it.
  *   body       copied unchanged; the whole content may not exceed message_size_limit. In every content line a
  *              stray carriage return becomes a space (cleanup_replace_stray_cr_lf = yes, Postfix 3.7.10's
  *              defence against SMTP smuggling).
@@ -74,7 +76,7 @@ import { rewriteAddressList } from "../address/tok822.ts";
 import { quoteLocalPart } from "../address/quote_local.ts";
 import { compileDomainList, type DomainList } from "../resolve/match_list.ts";
 import { mailAddrFind, mailAddrFindOptions, mailAddrMap, type MailAddrFindOptions, type TableList } from "../resolve/mail_addr_find.ts";
-import { ContentChecks, type MessageChecks } from "./content_checks.ts";
+import { ContentChecks, mimeRefusal, type MessageChecks } from "./content_checks.ts";
 import { addressClasses, Masquerade, type AddressClasses } from "./address_classes.ts";
 import { receiveOverrideOptions } from "../config/input_transp.ts";
 import { LineSplitter } from "../text/line_splitter.ts";
@@ -561,7 +563,7 @@ export class Cleanup {
         for (const l of text.split("\n")) emit(l);
       };
       const mime = mc !== null && this.maps.checks!.wantsMime && !cfg.getBool("disable_mime_input_processing");
-      const parser = new HeaderParser(
+      const parser: HeaderParser = new HeaderParser(
         {
           header: (original, cls: HeaderClass) => {
             let h = original;
@@ -603,6 +605,7 @@ export class Cleanup {
           body: (record, partial, offset) => {
             let text = record;
             if (mc !== null) {
+              if (mime) mc.mimeBody(record, parser.recordEncoding);
               if (refusedByChecks()) return;
               const r = mc.body(text, offset, emit);
               if (r === null) return;
@@ -614,6 +617,7 @@ export class Cleanup {
             writer.writeContent(b);
           },
           mimeError: (text) => mc?.mimeError(text),
+          endOfBlock: () => mc?.mimeBlockEnd(parser.partType, parser.partEncoding),
         },
         {
           headerSizeLimit: cfg.getInt("header_size_limit"), table,
@@ -644,7 +648,7 @@ export class Cleanup {
       parser.finish();
       const verdict = mc?.verdict;
       if (verdict?.lookupFailed) throw new CleanupError("4.3.0", `${verdict.lookupFailed} map lookup problem`, true);
-      if (verdict && !verdict.reject && verdict.mimeNesting) verdict.reject = { reason: "5.6.0 MIME nesting exceeds safety limit", temporary: false };
+      if (verdict && !verdict.reject && verdict.mimeErrors) verdict.reject = { reason: mimeRefusal(verdict.mimeErrors), temporary: false };
       if (verdict?.reject) {
         const r = verdict.reject.reason;
         const sp = r.indexOf(" ");

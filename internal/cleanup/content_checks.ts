@@ -33,9 +33,21 @@
  * PREPEND header text "x" in header_checks map -- need "headername: headervalue"`, `bad DSN action in TEXT --
  * need 4.x.x or 5.x.x` (then the status becomes 4.x.x) …
  *
- * In MIME mode, with any header table configured, a message whose multipart structure nests deeper than
- * mime_nesting_limit is refused: `5.6.0 MIME nesting exceeds safety limit`, logged `QID: reject: mime-error
- * MIME nesting exceeds safety limit: Content-Type: … from ORIGIN; from=<s> to=<r>`.
+ * Strict MIME (cleanup only; Postfix's strict_8bitmime family, off by default):
+ *   strict_7bit_headers          a header (primary, part or nested) with 8-bit data:
+ *                                `improper use of 8-bit data in message header`
+ *   strict_8bitmime_body         8-bit data in a body line whose part is 7bit (declared or by default; not base64
+ *                                or quoted-printable): `improper use of 8-bit data in message body`
+ *   strict_8bitmime              both of the above
+ *   strict_mime_encoding_domain  a multipart or message/rfc822 part with base64 or quoted-printable, or a
+ *                                message/partial or message/external-body part in 8bit or binary:
+ *                                `invalid message/* or multipart/* encoding domain`
+ * In MIME mode, with any header table configured or any strict check on, a message whose multipart structure
+ * nests deeper than mime_nesting_limit is also an error: `MIME nesting exceeds safety limit`. Each kind of error
+ * is logged once, when it is found: `QID: reject: mime-error TEXT: CONTENT from ORIGIN; from=<s> to=<r>` (the
+ * header, body line, Content-Type header or encoding name, up to 100 characters), and the message is refused
+ * with `5.6.0 TEXT` (the first kind in the order above, nesting first) unless a check rejected it. A strict
+ * check turns MIME processing on.
  *
  * Characters (message_reject_characters, message_strip_characters; C escapes such as `\0` allowed): a content
  * line (header or body, before the tables see it) with a character to reject refuses the message, logged as
@@ -58,7 +70,7 @@ import type { Config } from "../config/config.ts";
 import { msgLog, msgLogAs } from "../log/msg.ts";
 import { openMapOrSurrogate, MapError, type LookupTable } from "../maps/index.ts";
 import { isAscii } from "../maps/casefold.ts";
-import { headerNameLength, type HeaderClass, type HeaderInfo } from "../message/index.ts";
+import { headerNameLength, type HeaderClass, type HeaderInfo, type MimeEncoding, type MimeType } from "../message/index.ts";
 import { dsnPrepend } from "../dsn/dsn_status.ts";
 import { unescapeC } from "../text/chars.ts";
 
@@ -78,8 +90,8 @@ export interface CheckSubject {
 export interface CheckVerdict {
   /** REJECT: `X.Y.Z text`, temporary for 4.x.x. */
   reject?: { reason: string; temporary: boolean };
-  /** MIME structure nested deeper than mime_nesting_limit (with header tables only): refused unless rejected. */
-  mimeNesting?: boolean;
+  /** MIME errors found (see the header): the message is refused with mimeRefusal() unless rejected. */
+  mimeErrors?: Set<MimeErrorKind>;
   /** A table lookup failed (the table's parameter name). */
   lookupFailed?: string;
   discard: boolean;
@@ -91,6 +103,32 @@ export interface CheckVerdict {
   /** BCC addresses, in order. */
   bcc: string[];
 }
+
+/** MIME errors, in the order in which the first one found decides the refusal text (Postfix's mime_state_detail()). */
+const MIME_ERRORS = {
+  nesting: "MIME nesting exceeds safety limit",
+  header8bit: "improper use of 8-bit data in message header",
+  body8bit: "improper use of 8-bit data in message body",
+  encodingDomain: "invalid message/* or multipart/* encoding domain",
+} as const;
+
+/** A kind of MIME error (see the header). */
+export type MimeErrorKind = keyof typeof MIME_ERRORS;
+
+/** The refusal of a message with MIME errors: `5.6.0 TEXT` of the first kind in MIME_ERRORS order. */
+export function mimeRefusal(errors: ReadonlySet<MimeErrorKind>): string {
+  const kind = (Object.keys(MIME_ERRORS) as MimeErrorKind[]).find((k) => errors.has(k))!;
+  return `5.6.0 ${MIME_ERRORS[kind]}`;
+}
+
+/** Which strict MIME checks are on (see the header). */
+interface StrictMime {
+  header8bit: boolean;
+  body8bit: boolean;
+  encodingDomain: boolean;
+}
+
+const NO_STRICT: StrictMime = { header8bit: false, body8bit: false, encodingDomain: false };
 
 /** A table list and the parameter that names it (in warnings). */
 interface Tables {
@@ -112,7 +150,12 @@ export class ContentChecks {
     readonly stripChars: string,
     /** The SMTP client's checks (Postfix's hbc): fewer actions, another log format (see the header). */
     readonly delivery = false,
+    readonly strict: StrictMime = NO_STRICT,
   ) {}
+
+  private get anyStrict(): boolean {
+    return this.strict.header8bit || this.strict.body8bit || this.strict.encodingDomain;
+  }
 
   /**
    * Opens the tables of `cfg` (cleanup's, or with `prefix` `smtp_`/`lmtp_` the SMTP client's); undefined when none
@@ -137,19 +180,25 @@ export class ContentChecks {
     const delivery = prefix !== "";
     const rejectChars = delivery ? "" : unescapeC(cfg.get("message_reject_characters"));
     const stripChars = delivery ? "" : unescapeC(cfg.get("message_strip_characters"));
-    if (!header && !mimeHeader && !nestedHeader && !body && rejectChars === "" && stripChars === "") return undefined;
+    // strict checks are part of MIME processing (Postfix: none with disable_mime_input_processing = yes)
+    const all8 = cfg.getBool("strict_8bitmime");
+    const strict: StrictMime = delivery || cfg.getBool("disable_mime_input_processing")
+      ? NO_STRICT
+      : { header8bit: all8 || cfg.getBool("strict_7bit_headers"), body8bit: all8 || cfg.getBool("strict_8bitmime_body"), encodingDomain: cfg.getBool("strict_mime_encoding_domain") };
+    const anyStrict = strict.header8bit || strict.body8bit || strict.encodingDomain;
+    if (!header && !mimeHeader && !nestedHeader && !body && rejectChars === "" && stripChars === "" && !anyStrict) return undefined;
     const sizeLimit = delivery ? 0 : cfg.getInt("body_checks_size_limit");
-    return new ContentChecks(header, mimeHeader, nestedHeader, body, sizeLimit, Math.max(1, cfg.getInt("line_length_limit")), rejectChars, stripChars, delivery);
+    return new ContentChecks(header, mimeHeader, nestedHeader, body, sizeLimit, Math.max(1, cfg.getInt("line_length_limit")), rejectChars, stripChars, delivery, strict);
   }
 
-  /** True when MIME part and nested headers matter (any header table besides header_checks, or body_checks). */
+  /** True when MIME part and nested headers matter (any header table besides header_checks, body_checks, strict MIME). */
   get wantsMime(): boolean {
-    return this.mimeHeader !== undefined || this.nestedHeader !== undefined || this.bodyChecks !== undefined;
+    return this.mimeHeader !== undefined || this.nestedHeader !== undefined || this.bodyChecks !== undefined || this.anyStrict;
   }
 
-  /** Whether a MIME nesting error refuses the message: when any header table is configured (Postfix). */
+  /** Whether a MIME nesting error refuses the message: when any header table is configured or a strict check on. */
   get reportsNesting(): boolean {
-    return this.header !== undefined || this.mimeHeader !== undefined || this.nestedHeader !== undefined;
+    return this.header !== undefined || this.mimeHeader !== undefined || this.nestedHeader !== undefined || this.anyStrict;
   }
 
   /** The checks of one message. */
@@ -171,6 +220,8 @@ export class ContentChecks {
 
 /** Text of the message (one character per byte) as a lookup key. */
 const asText = (bin: string) => (isAscii(bin) ? bin : Buffer.from(bin, "latin1").toString("utf8"));
+/** The text (one character per byte) has a byte above 127. */
+const has8bit = (bin: string) => /[\x80-\xff]/.test(bin);
 /** A table's text as message bytes. */
 const asBinary = (text: string) => (isAscii(text) ? text : Buffer.from(text, "utf8").toString("latin1"));
 
@@ -216,6 +267,7 @@ export class MessageChecks {
    * instead; `emit` receives a PREPENDed header, before the result is written.
    */
   header(text: string, cls: HeaderClass, info: HeaderInfo | undefined, emit: (line: string) => void): string | null | undefined {
+    if (this.checks.strict.header8bit && has8bit(text)) this.mimeFault("header8bit", text);
     if (!this.active) return undefined;
     const t = this.checks.tablesFor(cls, info);
     if (t === undefined) return undefined;
@@ -258,15 +310,35 @@ export class MessageChecks {
   }
 
   /**
-   * The MIME reader refused a level beyond mime_nesting_limit (`text`: its Content-Type header): with header
-   * tables, the message is refused with `5.6.0 MIME nesting exceeds safety limit` at its end unless a check
-   * rejected it; logged at once, as Postfix's cleanup logs MIME errors.
+   * The MIME reader refused a level beyond mime_nesting_limit (`text`: its Content-Type header): an error when
+   * header tables or strict checks are configured (see the header).
    */
   mimeError(text: string): void {
-    if (!this.checks.reportsNesting) return;
+    if (this.checks.reportsNesting) this.mimeFault("nesting", text);
+  }
+
+  /** strict_8bitmime_body: a body record read while `encoding` was in force (HeaderParser.recordEncoding). */
+  mimeBody(text: string, encoding: MimeEncoding): void {
+    if (this.checks.strict.body8bit && encoding === "7bit" && has8bit(text)) this.mimeFault("body8bit", text);
+  }
+
+  /** strict_mime_encoding_domain: a header block ended with this type and encoding (see the header). */
+  mimeBlockEnd(type: MimeType, encoding: MimeEncoding): void {
+    if (!this.checks.strict.encodingDomain) return;
+    // partial and external-body need the 7bit domain; rfc822 and multipart an identity encoding (no base64 or QP)
+    const identity = encoding !== "base64" && encoding !== "quoted-printable";
+    const sevenBit = encoding !== "8bit" && encoding !== "binary";
+    const bad = type === "message/partial" || type === "message/external-body" ? !sevenBit : type === "message/rfc822" || type === "multipart" ? !identity : false;
+    if (bad) this.mimeFault("encodingDomain", encoding);
+  }
+
+  /** Logs the first error of a kind, as Postfix's cleanup does, and remembers it for the refusal. */
+  private mimeFault(kind: MimeErrorKind, text: string): void {
+    const errors = (this.verdict.mimeErrors ??= new Set());
+    if (errors.has(kind)) return;
+    errors.add(kind);
     const s = this.subject;
-    msgLogAs("cleanup", "info", `${s.queueId}: reject: mime-error MIME nesting exceeds safety limit: ${asText(text).slice(0, 100)} from ${s.origin ?? "local"}; from=<${s.sender}> to=<${s.recipient ?? "unknown"}>`);
-    this.verdict.mimeNesting = true;
+    msgLogAs("cleanup", "info", `${s.queueId}: reject: mime-error ${MIME_ERRORS[kind]}: ${asText(text.slice(0, 100))} from ${s.origin ?? "local"}; from=<${s.sender}> to=<${s.recipient ?? "unknown"}>`);
   }
 
   private lookup(t: Tables, key: string): string | undefined {

@@ -2,8 +2,8 @@
  * content_checks_test — header_checks, mime_header_checks, nested_header_checks and body_checks as cleanup applies
  * them: what each action does to the queue file, the refusal it makes, and the log lines (Postfix 3.7's wording).
  */
-import { test, expect, beforeAll, afterAll, beforeEach, afterEach } from "bun:test";
-import { mkdtempSync, rmSync, writeFileSync, realpathSync, existsSync } from "node:fs";
+import { test, expect, beforeAll, afterAll, beforeEach, afterEach, describe } from "bun:test";
+import { mkdtempSync, rmSync, writeFileSync, realpathSync, existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { tmpdir } from "node:os";
 import { loadConfig } from "../config/config.ts";
@@ -58,7 +58,7 @@ const MIME_MESSAGE = [
 /** Runs one message through cleanup with `checks` as a regexp table for each named parameter. */
 async function run(
   tables: Record<string, string>,
-  content: string,
+  content: string | Buffer,
   opts: { mainCf?: string; internal?: boolean; req?: Partial<CleanupRequest> } = {},
 ) {
   let cf = `queue_directory = ${dir}/queue\nmyhostname = host.example.test\nmydomain = example.test\nmyorigin = example.test\n`;
@@ -76,7 +76,7 @@ async function run(
   const c = opts.internal ? base : base.withContentFilter(cfg.get("content_filter"));
   const res = await c.process({
     sender: "alice", recipients: [{ address: "bob" }], context: "local", date: new Date(Date.UTC(2026, 10, 25, 5, 26, 10)),
-    ...opts.req, content: [Buffer.from(content)],
+    ...opts.req, content: [typeof content === "string" ? Buffer.from(content) : content],
   });
   if (res.path === undefined) return { res, content: undefined, env: undefined };
   using f = openQueueFile(res.path);
@@ -278,4 +278,52 @@ test("a table that cannot be opened is logged once and defers every message, as 
   expect(log.some((l) => l.startsWith("error: ") && l.includes("no-such-file"))).toBe(true);
   expect(log.some((l) => /^warning: regexp:.*no-such-file is unavailable\./.test(l))).toBe(true);
   expect(log.some((l) => /^warning: [0-9A-F]+: header_checks map lookup problem -- message not accepted, try again later$/.test(l))).toBe(true);
+});
+
+describe("strict_8bitmime and strict_mime_encoding_domain, as Postfix 3.7's mime_state reports", () => {
+  // the golden file was printed by Postfix's own mime_state (internal/address/testdata/postfix_oracle.c, mimestrict)
+  const golden = JSON.parse(readFileSync(new URL("../../testdata/mime_downgrade/strict_postfix37.json", import.meta.url), "utf8")) as {
+    cases: { name: string; records: string[]; errors: [string, string][] }[];
+  };
+  const unesc = (s: string) =>
+    s.replace(/\\(x[0-9a-f]{2}|.)/g, (_, e: string) => (e[0] === "x" ? String.fromCharCode(parseInt(e.slice(1), 16)) : e === "n" ? "\n" : e === "t" ? "\t" : e === "r" ? "\r" : e));
+  // the log shows the text as UTF-8 (as the checks' lines do)
+  const asLogged = (bin: string) => Buffer.from(bin, "latin1").toString("utf8");
+  const TEXT = {
+    nesting: "MIME nesting exceeds safety limit",
+    header8bit: "improper use of 8-bit data in message header",
+    body8bit: "improper use of 8-bit data in message body",
+    encodingDomain: "invalid message/* or multipart/* encoding domain",
+  } as const;
+  type Kind = keyof typeof TEXT;
+  const strict = "strict_8bitmime = yes\nstrict_mime_encoding_domain = yes\n";
+  for (const c of golden.cases) {
+    test(c.name, async () => {
+      const content = Buffer.from(`${c.records.map(unesc).join("\n")}\n`, "latin1");
+      let refused: CleanupError | undefined;
+      try {
+        await run({}, content, { mainCf: strict });
+      } catch (e) {
+        if (!(e instanceof CleanupError)) throw e;
+        refused = e;
+      }
+      const found = log.flatMap((l) => {
+        const m = /^[0-9A-F]+: reject: mime-error (.*?): ([^]*) from local; from=<alice@example\.test> to=<bob@example\.test>$/.exec(l);
+        return m ? [[(Object.keys(TEXT) as Kind[]).find((k) => TEXT[k] === m[1])!, m[2]!]] : [];
+      });
+      expect(found).toEqual(c.errors.map(([kind, text]) => [kind, asLogged(unesc(text))]));
+      // refused with the first kind in Postfix's order (nesting, header, body, encoding domain)
+      const first = (["nesting", "header8bit", "body8bit", "encodingDomain"] as const).find((k) => c.errors.some(([kind]) => kind === k));
+      expect(refused === undefined ? "accepted" : `${refused.dsn} ${refused.message} ${refused.content}`).toBe(first === undefined ? "accepted" : `5.6.0 ${TEXT[first]} true`);
+    });
+  }
+
+  test("each check alone; none with disable_mime_input_processing = yes or by default", async () => {
+    const eight = "Subject: caf\u00e9\n\ncaf\u00e9\n";
+    expect((await refusal({}, eight, { mainCf: "strict_7bit_headers = yes\n" })).message).toBe(TEXT.header8bit);
+    expect((await refusal({}, eight, { mainCf: "strict_8bitmime_body = yes\n" })).message).toBe(TEXT.body8bit);
+    expect((await refusal({}, "Content-Type: message/rfc822\nContent-Transfer-Encoding: base64\n\nx\n", { mainCf: "strict_mime_encoding_domain = yes\n" })).message).toBe(TEXT.encodingDomain);
+    expect((await run({}, eight)).content).toContain("caf\u00e9");
+    expect((await run({}, eight, { mainCf: "strict_8bitmime = yes\ndisable_mime_input_processing = yes\n" })).content).toContain("caf\u00e9");
+  });
 });

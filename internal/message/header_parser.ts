@@ -75,11 +75,13 @@
  * line continues its segment. Without the `mime` option the body is one segment, started as the primary
  * block's end says.
  *
- * MIME mode also keeps, as mime_state.c does, the type and the encoding domain of the part being read, for
- * the SMTP client's 8-bit downgrade (mime_downgrade.ts): `partDomain` is what the last Content-Transfer-Encoding of
- * the current header block said (7bit, 8bit or binary; base64 and quoted-printable are 7bit; any other value
- * changes nothing; a block starts as 7bit) and stays in force in the part's body; `partComposite` says the part
- * is a multipart or a message other than message/global. A multipart's prologue and epilogue and every boundary
+ * MIME mode also keeps, as mime_state.c does, the type, the encoding and the encoding domain of the part being
+ * read, for the SMTP client's 8-bit downgrade (mime_downgrade.ts) and cleanup's strict_8bitmime checks:
+ * `partEncoding` is what the last Content-Transfer-Encoding of the current header block said (7bit, 8bit,
+ * binary, base64 or quoted-printable, any case; any other value changes nothing; a block starts as 7bit) and
+ * stays in force in the part's body; `partDomain` is its domain (base64 and quoted-printable are 7bit);
+ * `partType` the type (text, message with the subtypes rfc822, global, partial and external-body, multipart,
+ * other); `partComposite` says the part is a multipart or a message other than message/global. A multipart's prologue and epilogue and every boundary
  * line are 7bit. The sink's optional endOfBlock() is called when any header block ends (primary, multipart part,
  * nested message), before the line that ends it is passed on. With the `downgrade` option a message/global part
  * whose domain is not 7bit is read as body, not as nested headers (it is converted as a whole).
@@ -159,11 +161,17 @@ const cText = (s: string) => {
 /** The encoding domain of a MIME part (RFC 2045). */
 export type MimeDomain = "7bit" | "8bit" | "binary";
 
-/** Content-Transfer-Encoding values and their domains (mime_state.c's table). */
-const ENCODING_DOMAINS: Record<string, MimeDomain> = { "7bit": "7bit", "8bit": "8bit", binary: "binary", base64: "7bit", "quoted-printable": "7bit" };
+/** A Content-Transfer-Encoding Postfix knows (an identity encoding is also a domain). */
+export type MimeEncoding = MimeDomain | "base64" | "quoted-printable";
 
-/** What mime_state.c knows of a part's type: text, message (with its subtype), multipart, or other. */
-type MimeType = "text" | "message" | "message/rfc822" | "message/global" | "multipart" | "other";
+/** Content-Transfer-Encoding values and their domains (mime_state.c's table). */
+const ENCODING_DOMAINS: Record<MimeEncoding, MimeDomain> = { "7bit": "7bit", "8bit": "8bit", binary: "binary", base64: "7bit", "quoted-printable": "7bit" };
+
+/** What mime_state.c knows of a part's type: text, message (with the subtypes it knows), multipart, or other. */
+export type MimeType =
+  | "text" | "message" | "message/rfc822" | "message/global" | "message/partial" | "message/external-body" | "multipart" | "other";
+
+const MESSAGE_SUBTYPES = new Set(["rfc822", "global", "partial", "external-body"]);
 
 /** A multipart level: its boundary, and whether its parts default to message/rfc822 (multipart/digest). */
 interface Boundary {
@@ -187,7 +195,9 @@ export class HeaderParser {
   private readonly maxBoundaries: number = 0;
   private readonly boundaryLimit: number = 0;
   private type: MimeType = "text";
+  private encoding: MimeEncoding = "7bit";
   private domain: MimeDomain = "7bit";
+  private lineEncoding: MimeEncoding = "7bit";
   private readonly downgrade: boolean = false;
   private nestingReported = false;
 
@@ -210,9 +220,27 @@ export class HeaderParser {
     return this.domain;
   }
 
+  /** MIME mode: the Content-Transfer-Encoding in force (see the header). */
+  get partEncoding(): MimeEncoding {
+    return this.encoding;
+  }
+
+  /** MIME mode: the type of the part being read, as far as Postfix knows types. */
+  get partType(): MimeType {
+    return this.type;
+  }
+
   /** MIME mode: the part being read is a multipart, or a message other than message/global. */
   get partComposite(): boolean {
-    return this.type === "multipart" || this.type === "message" || this.type === "message/rfc822";
+    return this.type === "multipart" || (this.type.startsWith("message") && this.type !== "message/global");
+  }
+
+  /**
+   * MIME mode, in sink.body(): the encoding in force when the record arrived, before a boundary on it changed
+   * the part (mime_state.c checks body lines for 8-bit data against it).
+   */
+  get recordEncoding(): MimeEncoding {
+    return this.lineEncoding;
   }
 
   /** True until the end of the primary headers has been seen. */
@@ -225,6 +253,7 @@ export class HeaderParser {
     const line = typeof record === "string" ? record : Buffer.from(record.buffer, record.byteOffset, record.byteLength).toString("latin1");
     if (this.state !== "body" && this.headerLine(line, partial)) return;
     // MIME mode: a boundary is looked for only at the start of a line, and needs "--" and one more character
+    this.lineEncoding = this.encoding;
     if (this.stack !== undefined && !this.prevPartial && line.length > 2 && line.startsWith("--")) {
       this.boundaryLine(this.stack, line);
     }
@@ -272,12 +301,12 @@ export class HeaderParser {
       if (t === "message/rfc822" || (t === "message/global" && (!this.downgrade || this.domain === "7bit"))) {
         this.state = "nested"; // nested headers start as text/plain
         this.type = "text";
-        this.domain = "7bit";
+        this.setEncoding("7bit");
       } else {
         this.state = "body";
         if (t === "multipart") {
           this.type = "other"; // the prologue
-          this.domain = "7bit";
+          this.setEncoding("7bit");
         }
       }
     } else {
@@ -303,7 +332,7 @@ export class HeaderParser {
         this.state = "multipart";
         this.type = b.digest ? "message/rfc822" : "text";
       }
-      this.domain = "7bit";
+      this.setEncoding("7bit");
       return;
     }
   }
@@ -333,7 +362,7 @@ export class HeaderParser {
     if (major === "text") {
       this.type = "text";
     } else if (major === "message") {
-      this.type = sub === "rfc822" ? "message/rfc822" : sub === "global" ? "message/global" : "message";
+      this.type = MESSAGE_SUBTYPES.has(sub) ? (`message/${sub}` as MimeType) : "message";
     } else if (major === "multipart") {
       this.type = "multipart";
       const digest = sub === "digest";
@@ -354,8 +383,13 @@ export class HeaderParser {
   private contentEncoding(value: string): void {
     const t = contentTypeTokens(value, 0, RFC822_SPECIALS)?.tokens[0];
     if (t?.kind !== "atom") return;
-    const d = ENCODING_DOMAINS[asciiLower(t.text)];
-    if (d !== undefined) this.domain = d;
+    const e = asciiLower(t.text);
+    if (Object.hasOwn(ENCODING_DOMAINS, e)) this.setEncoding(e as MimeEncoding);
+  }
+
+  private setEncoding(e: MimeEncoding): void {
+    this.encoding = e;
+    this.domain = ENCODING_DOMAINS[e];
   }
 }
 

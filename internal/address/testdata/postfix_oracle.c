@@ -16,7 +16,7 @@
  *   strip DELIMS ADDR | split DELIMS LOCALPART [OWNREQ] | hostname NAME [w] | hostaddr ADDR | literal TEXT
  *   mailhost ADDR | isheader LINE | date EPOCH (uses $TZ) | mimebegin [LIMIT], rec N|L TEXT ..., mimeend
  *   mimebegin2 [LIMIT [DEPTH [BOUNDLEN [NOMIME]]]], rec ..., mimeend
- *   mimedown [DEPTH], rec ..., mimeend
+ *   mimedown [DEPTH], rec ..., mimeend | mimestrict, rec ..., mimeend
  * Output: "== command", then the results (escaped the same way); warnings appear as "oracle: warning: ...".
  *
  * mimebegin runs mime_state with MIME_OPT_DISABLE_MIME (primary headers only) and prints "H CLASS NAME TEXT" per
@@ -27,7 +27,8 @@
  * body_out's offset argument; ERR text is complete. NOMIME 1 adds MIME_OPT_DISABLE_MIME (to see the offsets
  * cleanup gets with disable_mime_input_processing = yes).
  * mimedown runs it as the SMTP client does before it sends 8-bit mail to a server without 8BITMIME
- * (MIME_OPT_DOWNGRADE | MIME_OPT_REPORT_NESTING) and prints what mimebegin2 prints.
+ * (MIME_OPT_DOWNGRADE | MIME_OPT_REPORT_NESTING) and prints what mimebegin2 prints. mimestrict runs it as cleanup
+ * does with strict_8bitmime = yes and strict_mime_encoding_domain = yes (the 8-bit and encoding-domain reports).
  */
 #include <sys_defs.h>
 #include <stdio.h>
@@ -227,6 +228,14 @@ int main(int argc, char **argv) {
             var_mime_bound_len = 2048;
             mime_full = 1;
             mime = mime_state_alloc(MIME_OPT_DOWNGRADE | MIME_OPT_REPORT_NESTING, m_head_out, m_head_end,
+                                    m_body_out, m_body_end, m_err, (void *) 0);
+        } else if (!strcmp(cmd, "mimestrict")) {
+            var_header_limit = 102400;
+            var_mime_maxdepth = 100;
+            var_mime_bound_len = 2048;
+            mime_full = 1;
+            mime = mime_state_alloc(MIME_OPT_REPORT_8BIT_IN_HEADER | MIME_OPT_REPORT_8BIT_IN_7BIT_BODY
+                                    | MIME_OPT_REPORT_ENCODING_DOMAIN | MIME_OPT_REPORT_NESTING, m_head_out, m_head_end,
                                     m_body_out, m_body_end, m_err, (void *) 0);
         } else if (!strcmp(cmd, "rec")) {
             size_t len;
