@@ -63,6 +63,13 @@ export interface RecipientResult {
   /** Postfix's reason text, as mailq and bounces show it. */
   reason: string;
   relay: string;
+  /**
+   * A success's DSN action: "delivered" (when absent), "relayed" (handed to a server without DSN) or "expanded"
+   * (an alias or .forward file of a recipient with NOTIFY=SUCCESS was expanded; local(8)).
+   */
+  action?: "delivered" | "relayed" | "expanded";
+  /** A success at a next hop that announced DSN: it got NOTIFY and reports success itself, this system does not. */
+  notifyPassed?: boolean;
 }
 
 /** The reply to a DeliveryRequest. */

@@ -34,6 +34,16 @@
  * notification discarded`). A postmaster copy that cannot be queued is only logged (`warning: QID: postmaster
  * notice failed while bouncing to SENDER`); the sender's notice stands.
  *
+ * Delivery status reports (Postfix's trace service; deliveryReport()): success notices for recipients delivered
+ * with DSN NOTIFY=SUCCESS (the `success` template, `Successful Mail Delivery Report`) and the report `sendmail
+ * -v` asks for (the `verify` template, `Mail Delivery Status Report`), each recipient with its action
+ * (delivered, relayed; failed in a report), Remote-MTA and `smtp;` Diagnostic-Code for an SMTP/LMTP reply, the
+ * returned message's headers only (`Message Headers`), from the null sender to the sender; logged `QID: sender
+ * delivery status notification: NEWQID`. For mail from the null sender it goes to 2bounce_notice_recipient
+ * from the double-bounce address when notify_classes has 2bounce, else nowhere (`QID: not sending trace/success
+ * notification for single-bounce message`); mail from the double-bounce address gets none (`… for
+ * double-bounce message`).
+ *
  * Contract: bounce() and delayWarning() resolve to true when the notice was queued durably (or none was due);
  * they throw CleanupError when cleanup refuses or cannot write the notice. Postfix: src/bounce/*.c.
  */
@@ -42,7 +52,7 @@ import { logNotification, logPostmasterNotification } from "../log/events.ts";
 import { readFileSync } from "node:fs";
 import { formatRfc2822Date } from "../message/mail_date.ts";
 import { bounceTemplates, expandTemplateText } from "../message/bounce_templates.ts";
-import { msgWarn } from "../log/msg.ts";
+import { msgInfo, msgWarn } from "../log/msg.ts";
 import { quoteLocalPart } from "../address/quote_local.ts";
 import { lineWrap } from "../text/line_wrap.ts";
 import { isAscii } from "../maps/casefold.ts";
@@ -73,15 +83,20 @@ export interface NoticeRecipient {
   recipient: { address: string; origAddress: string; orcpt: string; notify: number };
   dsn: string;
   reason: string;
+  /** Delivery status reports: the DSN action (delivered when absent) and where the mail went (`host[addr]:port`). */
+  action?: string;
+  relay?: string;
 }
 
 /** What kind of notice send() makes. */
 interface NoticeKind {
-  action: "failed" | "delayed";
+  action: "failed" | "delayed" | "success" | "verify";
   /** A postmaster notice: from the double-bounce address, Postmaster-Subject, no template text, all recipients. */
   postmaster: boolean;
   /** Return the headers only (else as the message's DSN RET says, headers only for delay warnings). */
   headersOnly?: boolean;
+  /** The notice's sender when not the usual one (the null sender, or the double-bounce address for postmaster notices). */
+  from?: string;
 }
 
 /** Where a notice goes. */
@@ -141,6 +156,29 @@ export class BounceNotifier {
     return this.notify(msg, deferred, msg.envelope.sender, "delayed");
   }
 
+  /** Sends a delivery status report (see the header): success notices, or the `sendmail -v` report when `report`. */
+  async deliveryReport(msg: NoticeMessage, rcpts: NoticeRecipient[], report: boolean): Promise<boolean> {
+    if (rcpts.length === 0) return true;
+    const sender = msg.envelope.sender;
+    let to = sender;
+    let from = "";
+    if (sender.toLowerCase() === this.doubleBounceAddress().toLowerCase()) {
+      msgInfo(`${msg.id}: not sending trace/success notification for double-bounce message`);
+      return true;
+    }
+    if (sender === "") {
+      if (!this.classes().has("2bounce")) {
+        msgInfo(`${msg.id}: not sending trace/success notification for single-bounce message`);
+        return true;
+      }
+      to = this.cfg.get("2bounce_notice_recipient");
+      from = this.doubleBounceAddress();
+    }
+    const id = await this.send(msg, rcpts, to, { action: report ? "verify" : "success", postmaster: false, headersOnly: true, from });
+    logNotification(msg.id, "delivery status", id);
+    return true;
+  }
+
   private async notify(msg: NoticeMessage, rcpts: NoticeRecipient[], to: string, action: "failed" | "delayed"): Promise<boolean> {
     const failed = action === "failed";
     const classes = this.classes();
@@ -186,7 +224,8 @@ export class BounceNotifier {
     const boundary = `${msg.id}.${Math.floor(now.getTime() / 1000)}/${host}`;
     const arrival = new Date(env.arrivalTime.sec * 1000);
     const failed = action === "failed";
-    const tpl = this.templates()[failed ? "failure" : "delay"];
+    const delayed = action === "delayed";
+    const tpl = this.templates()[failed ? "failure" : delayed ? "delay" : action];
     const seconds = (n: string) => (cfg.paramDef(n)?.type === "time" ? cfg.getTime(n) : undefined);
     const text = expandTemplateText(tpl.text, (n) => (cfg.raw(n) === undefined ? undefined : cfg.get(n)), seconds);
     // Postfix's MIME labels: with smtputf8_enable the notice is 8bit (addresses and $myhostname may be UTF-8),
@@ -240,17 +279,19 @@ export class BounceNotifier {
       // original address
       if (r.orcpt) lines.push(`Original-Recipient: ${r.orcpt}`);
       else if (r.origAddress) lines.push(`Original-Recipient: rfc822; ${r.origAddress}`);
-      lines.push(`Action: ${action}`, `Status: ${b.dsn}`);
-      const relay = /^host (\S+)\[/.exec(b.reason);
+      lines.push(`Action: ${failed || delayed ? action : (b.action ?? "delivered")}`, `Status: ${b.dsn}`);
+      // a success at an SMTP or LMTP server names the server and carries its reply
+      const smtpReply = !failed && !delayed && /^\d{3}[ -]/.test(b.reason) ? /^([^[\s]+)\[/.exec(b.relay ?? "") : null;
+      const relay = smtpReply ?? /^host (\S+)\[/.exec(b.reason);
       if (relay) lines.push(...wrap(`Remote-MTA: dns; ${relay[1]}`));
-      lines.push(...wrap(`Diagnostic-Code: ${diagnostic(b.reason)}`));
-      if (!failed) lines.push(`Will-Retry-Until: ${formatRfc2822Date(new Date((env.arrivalTime.sec + this.cfg.getTime("maximal_queue_lifetime")) * 1000))}`);
+      lines.push(...wrap(`Diagnostic-Code: ${smtpReply ? `smtp; ${b.reason}` : diagnostic(b.reason)}`));
+      if (delayed) lines.push(`Will-Retry-Until: ${formatRfc2822Date(new Date((env.arrivalTime.sec + this.cfg.getTime("maximal_queue_lifetime")) * 1000))}`);
     }
     const headersOnly = kind.headersOnly ?? (env.dsnRet === DSN_RET.HDRS || !failed);
     lines.push(
       "",
       `--${boundary}`,
-      `Content-Description: ${headersOnly ? "Undelivered Message Headers" : "Undelivered Message"}`,
+      `Content-Description: ${failed || delayed ? "Undelivered " : ""}${headersOnly ? "Message Headers" : "Message"}`,
       `Content-Type: ${headersOnly ? "text/rfc822-headers" : "message/rfc822"}`,
       ...(eightBit ? [`Content-Transfer-Encoding: ${encoding}`] : []),
       "",
@@ -261,7 +302,7 @@ export class BounceNotifier {
     const head = Buffer.from(`${lines.join("\n")}\n`, "latin1");
     const tail = Buffer.from(`${original.endsWith("\n") || original === "" ? "" : "\n"}\n--${boundary}--\n`, "latin1");
     const res = await this.cleanup.forInternalMail(postmaster ? "notify" : "bounce").process({
-      sender: postmaster ? this.doubleBounceAddress() : "",
+      sender: kind.from ?? (postmaster ? this.doubleBounceAddress() : ""),
       recipients: [{ address: to }],
       context: "local",
       date: now,

@@ -182,3 +182,35 @@ test("internal_mail_filter_classes = bounce puts sender notices through header_c
   await both.bounce(message("alice@example.test"), failed());
   expect(takeNotices().map(([, c]) => /^Subject: (.*)$/m.exec(c)![1]).sort()).toEqual(["bounced", "copy"]);
 });
+
+test("deliveryReport(): a success notice names each recipient's action, the SMTP server and its reply, and returns the headers", async () => {
+  const rcpts: NoticeRecipient[] = [
+    { recipient: { address: "bob@example.test", origAddress: "bob@example.test", orcpt: "rfc822;bob@example.test", notify: DSN_NOTIFY.SUCCESS }, dsn: "2.0.0", reason: "delivered to mailbox", action: "delivered", relay: "local" },
+    { recipient: { address: "carol@remote.test", origAddress: "", orcpt: "", notify: DSN_NOTIFY.SUCCESS }, dsn: "2.0.0", reason: "250 2.0.0 Ok: queued as 4F2B", action: "relayed", relay: "mx.remote.test[192.0.2.7]:25" },
+    { recipient: { address: "list@example.test", origAddress: "", orcpt: "", notify: DSN_NOTIFY.SUCCESS }, dsn: "2.0.0", reason: "alias expanded", action: "expanded", relay: "local" },
+  ];
+  expect(await notifier.deliveryReport(message("alice@example.test"), rcpts, false)).toBe(true);
+  const [[to, n]] = takeNotices() as [[string, string]];
+  expect(to).toBe("alice@example.test");
+  expect(n).toContain("\nFrom: Mail Delivery System <MAILER-DAEMON@example.test>\nSubject: Successful Mail Delivery Report\nTo: alice@example.test\nAuto-Submitted: auto-replied\n");
+  expect(n).toContain("Your message was delivered to the destinations listed below.");
+  expect(n).toContain("\n<carol@remote.test>: 250 2.0.0 Ok: queued as 4F2B\n");
+  expect(n).toContain("Final-Recipient: rfc822; bob@example.test\nOriginal-Recipient: rfc822;bob@example.test\nAction: delivered\nStatus: 2.0.0\nDiagnostic-Code: X-Postfix; delivered to mailbox\n");
+  expect(n).toContain("Final-Recipient: rfc822; carol@remote.test\nAction: relayed\nStatus: 2.0.0\nRemote-MTA: dns; mx.remote.test\nDiagnostic-Code: smtp; 250 2.0.0 Ok: queued as 4F2B\n");
+  expect(n).toContain("Final-Recipient: rfc822; list@example.test\nAction: expanded\nStatus: 2.0.0\nDiagnostic-Code: X-Postfix; alias expanded\n");
+  expect(n).not.toContain("Will-Retry-Until");
+  expect(n).toContain("Content-Description: Message Headers\nContent-Type: text/rfc822-headers\n\nReturn-Path: <alice@example.test>\nSubject: original\n\n--");
+});
+
+test("deliveryReport(): the sendmail -v report uses the verify template; mail from <> and from the double-bounce address gets none", async () => {
+  const rcpts: NoticeRecipient[] = [{ recipient: { address: "x@example.test", origAddress: "", orcpt: "", notify: 0 }, dsn: "5.1.1", reason: "unknown user", action: "failed", relay: "local" }];
+  expect(await notifier.deliveryReport(message("alice@example.test"), rcpts, true)).toBe(true);
+  const [[, n]] = takeNotices() as [[string, string]];
+  expect(n).toContain("\nSubject: Mail Delivery Status Report\n");
+  expect(n).toContain("how the mail system would deliver your message");
+  expect(n).toContain("Action: failed\nStatus: 5.1.1\n");
+  for (const sender of ["", "double-bounce@host.example.test"]) {
+    expect(await notifier.deliveryReport(message(sender), rcpts, true)).toBe(true);
+    expect(takeNotices()).toEqual([]);
+  }
+});

@@ -57,8 +57,9 @@
  * (`4.3.0 bounce or trace service failure`). Temporary errors, maildir deliveries and `mail to command is
  * restricted` are reported as usual, as in Postfix.
  *
- * Differences from Postfix, deliberate: alias and .forward expansion never fails for lack of a trace service
- * (DSN NOTIFY=SUCCESS "expanded" reports are not sent); a table that cannot be opened defers the lookups that
+ * DSN NOTIFY=SUCCESS: the addresses an alias or .forward file expands to lose SUCCESS, and the recipient's
+ * result says "expanded" (the queue manager then reports `alias expanded`), as Postfix's local(8) does.
+ * Differences from Postfix, deliberate: a table that cannot be opened defers the lookups that
  * need it instead of stopping the agent; `nis:` tables are treated as empty (no NIS client), with a warning.
  *
  * Contract: deliver() never throws; every recipient of the request gets exactly one result.
@@ -500,6 +501,8 @@ export class LocalAgent {
         } else if (this.s.resetOwnerAlias) a.owner = undefined;
       } else if (this.s.resetOwnerAlias) a.owner = undefined;
       if (!this.s.frozenDeliveredTo) a.delivered = a.address;
+      // NOTIFY=SUCCESS: an alias is "expanded" (a mailing list with an owner- alias: "delivered", as Postfix)
+      if (a.notify & DSN_NOTIFY_SUCCESS && canonOwner === undefined) ctx.outcome.expanded = true;
       a.notify = withoutSuccess(a.notify);
       if (canonOwner !== undefined) {
         a.dsnEnvid = "";
@@ -655,6 +658,7 @@ export class LocalAgent {
         if (count.n > 0) {
           found = true;
           this.beenHere(ctx, `forward-done ${path}`);
+          if (status === 0 && saved & DSN_NOTIFY_SUCCESS) ctx.outcome.expanded = true;
         }
       }
     } else if (ctx.seen.has(`forward-done ${path}`.toLowerCase())) {

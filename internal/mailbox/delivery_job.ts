@@ -179,10 +179,13 @@ export class RecipientOutcome {
   }
 
   /** The one result the queue manager records. */
+  /** An alias or .forward file of this recipient with NOTIFY=SUCCESS was expanded: the success is "expanded". */
+  expanded = false;
+
   result(): RecipientResult {
     const pick = (status: Status, d: { dsn: string; reason: string }) => ({ offset: this.rcpt.offset, status, dsn: d.dsn, reason: d.reason, relay: this.job.service });
     if (this.firstDefer) return pick("deferred", this.firstDefer);
     if (this.firstBounce) return pick("bounced", this.firstBounce);
-    return pick("sent", this.lastSent ?? this.notified ?? { dsn: "2.0.0", reason: "delivered" });
+    return { ...pick("sent", this.lastSent ?? this.notified ?? { dsn: "2.0.0", reason: "delivered" }), ...(this.expanded ? { action: "expanded" as const } : {}) };
   }
 }

@@ -40,7 +40,12 @@
  * Results: the agent logs the `to=<…>` line; qmgr appends D/b/d records (queue_file.ts) with one fsync per job
  * (none when every result is a delivery, see run()). A message whose recipients are all final is removed
  * (`QID: removed`; the kernel's freeing of the file happens on Bun's I/O thread pool) after bounces are handed
- * to the notifier. Deferred recipients of a message older than maximal_queue_lifetime (bounce_queue_lifetime for
+ * to the notifier. Delivery status reports (Postfix's trace service) are handed to it too, for the recipients
+ * made final in a pass: the ones delivered with DSN NOTIFY=SUCCESS (unless the next hop announced DSN and took
+ * NOTIFY over) get a success notice; a message submitted with `sendmail -v` (trace_flags 1024) gets a report of
+ * every recipient made final. Postfix collects these in the trace logfile and reports once, when the whole
+ * message is done; postkit reports at the end of each pass, which is the same whenever a message is done in
+ * one pass. Deferred recipients of a message older than maximal_queue_lifetime (bounce_queue_lifetime for
  * the null sender), or one forced to expire (postsuper -e), are returned to the sender.
  *
  * Contract: nothing here throws out of the event loop; a queue file that cannot be read is moved to corrupt
@@ -76,6 +81,11 @@ export interface Notifier {
   bounce(msg: ActiveMessageView, bounced: BouncedRecipient[]): Promise<boolean>;
   /** Sends a delay warning for recipients still deferred. */
   delayWarning(msg: ActiveMessageView, deferred: BouncedRecipient[]): Promise<boolean>;
+  /**
+   * Sends a delivery status report: success notices (`report` false) or a `sendmail -v` report (true); each
+   * recipient's action is `delivered`, `relayed` or, in a report, `failed`.
+   */
+  deliveryReport(msg: ActiveMessageView, rcpts: BouncedRecipient[], report: boolean): Promise<boolean>;
 }
 
 /** What the notifier needs to know of a message. */
@@ -92,7 +102,14 @@ export interface BouncedRecipient {
   reason: string;
   relay: string;
   time: number;
+  /** In a delivery status report: what happened (DSN action). */
+  action?: "delivered" | "relayed" | "expanded" | "failed";
 }
+
+/** trace_flags: `sendmail -v`, a report of the deliveries (Postfix's DEL_REQ_FLAG_RECORD). */
+const TRACE_RECORD = 1024;
+/** DSN NOTIFY=SUCCESS. */
+const NOTIFY_SUCCESS = 2;
 
 interface ActiveMessage {
   id: string;
@@ -554,6 +571,7 @@ export class QueueManager {
       }
       this.requestScan("incoming"); // the notice is in incoming now
     }
+    await this.reportDeliveries(msg, view, latest);
     // a redirected message is done once its one delivery is
     const redirectDone = msg.redirected !== undefined && env.recipients.some((r) => r.offset === msg.redirected && r.done);
     const undone = redirectDone ? [] : env.recipients.filter((r) => !r.done);
@@ -586,6 +604,31 @@ export class QueueManager {
       }
     }
     this.deferMessage(msg, env);
+  }
+
+  /**
+   * Hands the delivery status reports of this pass to the notifier (see the header). A report that cannot be
+   * queued is only logged: the deliveries stand.
+   */
+  private async reportDeliveries(msg: ActiveMessage, view: ActiveMessageView, latest: Map<number, RecipientResult>): Promise<void> {
+    const report = (Number(msg.env.attributes.get(ATTR.TRACE_FLAGS) ?? "0") & TRACE_RECORD) !== 0;
+    const rcpts: BouncedRecipient[] = [];
+    for (const r of msg.env.recipients) {
+      const res = latest.get(r.offset);
+      if (!res || res.status === "deferred") continue;
+      const success = res.status === "sent" && (r.notify & NOTIFY_SUCCESS) !== 0 && !res.notifyPassed;
+      if (!report && !success) continue;
+      const action = res.status === "bounced" ? "failed" : (res.action ?? "delivered");
+      // local(8)'s record of an expanded alias or .forward file: `2.0.0 alias expanded`
+      const [dsn, reason] = action === "expanded" ? ["2.0.0", "alias expanded"] : [res.dsn, res.reason];
+      rcpts.push({ recipient: r, dsn, reason, relay: res.relay, time: Math.floor(nowSec()), action });
+    }
+    if (rcpts.length === 0) return;
+    const ok = await this.notifier.deliveryReport(view, rcpts, report).catch((e) => {
+      msgWarn(`${msg.id}: cannot send delivery status notification: ${(e as Error).message}`);
+      return false;
+    });
+    if (ok) this.requestScan("incoming");
   }
 
   private deferMessage(msg: ActiveMessage, env: QueueEnvelope): void {

@@ -46,6 +46,7 @@ async function route(overrides: string[], attributes: [string, string][]): Promi
   const q = new QueueManager(cfg, queueLayout(queueDir), await Resolver.create(cfg), () => ({ deliverer, processLimit: 10 }), {
     bounce: async () => true,
     delayWarning: async () => true,
+    deliveryReport: async () => true,
   });
   q.start();
   const end = Date.now() + 5000;
@@ -102,6 +103,7 @@ test("deliveries to one recipient never exceed its concurrency limit; every mess
   const q = new QueueManager(cfg, queueLayout(queueDir), await Resolver.create(cfg), () => ({ deliverer, processLimit: 10 }), {
     bounce: async () => true,
     delayWarning: async () => true,
+    deliveryReport: async () => true,
   });
   q.start();
   const end = Date.now() + 10000;
@@ -139,6 +141,7 @@ async function relocated(relocatedMaps: string, rcpts: string[]) {
       return true;
     },
     delayWarning: async () => true,
+    deliveryReport: async () => true,
   });
   q.start();
   const end = Date.now() + 5000;

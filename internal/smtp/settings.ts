@@ -48,6 +48,8 @@ export interface SmtpSettings {
   lineLengthLimit: number;
   /** disable_mime_output_conversion = no: 8-bit MIME is made 7-bit for a server without 8BITMIME. */
   mimeDowngrade: boolean;
+  /** lmtp_assume_final: an LMTP server without DSN delivers (success notices say "delivered", not "relayed"). */
+  assumeFinal: boolean;
   /** smtp_quote_rfc821_envelope: quote envelope local parts that need it (else send them as they are). */
   quoteRfc821Envelope: boolean;
   /** smtp_discard_ehlo_keywords / lmtp_discard_lhlo_keywords, upper case (config/ehlo_mask.ts). */
@@ -187,6 +189,7 @@ export function readSmtpSettings(cfg: Config, command: "smtp" | "lmtp"): SmtpSet
     skipQuitResponse: cfg.getBool(`${p}_skip_quit_response`),
     lineLengthLimit: cfg.getInt(`${p}_line_length_limit`),
     mimeDowngrade: !cfg.getBool("disable_mime_output_conversion"),
+    assumeFinal: lmtp && cfg.getBool("lmtp_assume_final"),
     quoteRfc821Envelope: cfg.getBool(`${p}_quote_rfc821_envelope`),
     discardEhloKeywords: parseEhloMask(cfg.get(`${p}_discard_${hello === "lhlo" ? "lhlo" : "ehlo"}_keywords`)),
     discardEhloMapsName: `${p}_discard_${hello === "lhlo" ? "lhlo" : "ehlo"}_keyword_address_maps`,

@@ -283,7 +283,7 @@ export class SmtpClient {
     return st.rcpts.filter((x) => x.mark !== "drop").length;
   }
 
-  private record(st: State, x: RcptState, status: RecipientResult["status"], dsn: string, reason: string): void {
+  private record(st: State, x: RcptState, status: RecipientResult["status"], dsn: string, reason: string, success?: Pick<RecipientResult, "action" | "notifyPassed">): void {
     // smtp_delivery_status_filter first, then soft_bounce, as Postfix's bounce_append()
     ({ status, dsn, reason } = filterDeliveryStatus({ status, dsn, reason }));
     if (status === "bounced" && this.s.softBounce) {
@@ -291,7 +291,7 @@ export class SmtpClient {
       dsn = `4${dsn.slice(1)}`;
     }
     const relay = st.session ? st.session.namaddrport : "none";
-    st.results.push({ offset: x.r.offset, status, dsn, reason, relay });
+    st.results.push({ offset: x.r.offset, status, dsn, reason, relay, ...(status === "sent" ? success : undefined) });
     x.mark = "drop";
     logRecipient({
       queueId: st.req.queueId, to: x.r.address, origTo: x.r.origAddress, relay,
@@ -338,8 +338,13 @@ export class SmtpClient {
     } else this.record(st, x, soft ? "deferred" : "bounced", dsn, reason);
   }
 
+  /**
+   * A recipient accepted (smtp_rcpt_done()): a server that announced DSN got NOTIFY and reports success itself;
+   * to one without, the mail was "relayed" (LMTP with lmtp_assume_final: "delivered") for success notices.
+   */
   private rcptDone(st: State, x: RcptState, reply: SmtpReply): void {
-    this.record(st, x, "sent", reply.dsn, replyOneLine(reply));
+    const dsn = st.session?.dsn === true;
+    this.record(st, x, "sent", reply.dsn, replyOneLine(reply), dsn ? { notifyPassed: true } : { action: this.s.assumeFinal ? "delivered" : "relayed" });
   }
 
   /** smtp_stream_except(): the connection broke or timed out. */

@@ -233,12 +233,22 @@ describe("one server, replies at every stage", () => {
 
   test("DSN: ENVID, RET, NOTIFY and ORCPT go to a DSN server", async () => {
     const s = await server({ host: "127.0.0.43" });
-    await deliver(client(noCache), `[127.0.0.43]:${s.port}`, [{ address: "a@x.test", notify: DSN_NOTIFY.SUCCESS | DSN_NOTIFY.FAILURE, orcpt: "rfc822;A+B@x.test" }], "x\n", {
+    const r = await deliver(client(noCache), `[127.0.0.43]:${s.port}`, [{ address: "a@x.test", notify: DSN_NOTIFY.SUCCESS | DSN_NOTIFY.FAILURE, orcpt: "rfc822;A+B@x.test" }], "x\n", {
       envid: "id 1",
       ret: DSN_RET.HDRS,
     });
     expect(s.commands[1]).toBe("1 MAIL FROM:<alice@example.test> SIZE=2 ENVID=id+201 RET=HDRS");
     expect(s.commands[2]).toBe("1 RCPT TO:<a@x.test> ORCPT=rfc822;A+2BB@x.test NOTIFY=SUCCESS,FAILURE");
+    // the DSN server reports success itself: no success notice from here (Postfix's smtp_rcpt_done())
+    expect(r.byRcpt["a@x.test"]).toMatchObject({ status: "sent", notifyPassed: true });
+    expect(r.byRcpt["a@x.test"]!.action).toBeUndefined();
+  });
+
+  test("a success at a server without DSN is relayed (LMTP with lmtp_assume_final: delivered)", async () => {
+    const s = await server({ host: "127.0.0.50", ehloKeywords: ["PIPELINING"] });
+    const r = await deliver(client(noCache), `[127.0.0.50]:${s.port}`, [{ address: "a@x.test", notify: DSN_NOTIFY.SUCCESS }]);
+    expect(r.byRcpt["a@x.test"]).toMatchObject({ status: "sent", action: "relayed" });
+    expect(r.byRcpt["a@x.test"]!.notifyPassed).toBeUndefined();
   });
 
   test("a long line is broken with CRLF SPACE, and that is logged once", async () => {

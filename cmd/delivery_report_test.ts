@@ -1,0 +1,74 @@
+/**
+ * Delivery status reports end to end, through the compiled binary on a running instance (Postfix's trace
+ * service): a message submitted with DSN NOTIFY=SUCCESS (sendmail -N success) and delivered to a mailbox brings
+ * the sender a `Successful Mail Delivery Report` (Action: delivered); through an alias, the alias is reported
+ * `expanded` and the address it expands to is not reported; `sendmail -v` prints Postfix's promise and brings a
+ * `Mail Delivery Status Report` about every recipient; mail without either gets no report.
+ */
+import { test, expect, beforeAll, afterAll, setDefaultTimeout } from "bun:test";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { makeInstance, readMaillog, runTool, startMailSystem, stopMailSystem, waitFor, type Instance } from "./_testkit.ts";
+import { stockMasterCf } from "../internal/config/stock_config.ts";
+import { getpwuid } from "../internal/sys/passwd.ts";
+
+setDefaultTimeout(30000);
+
+const me = getpwuid(process.getuid!())?.name ?? "root";
+let inst: Instance;
+
+const log = () => readMaillog(inst);
+const mailbox = () => (existsSync(join(inst.dir, "mail", me)) ? readFileSync(join(inst.dir, "mail", me), "latin1") : "");
+/** The messages in my mailbox whose own Subject (not a returned message's) is `subject`, each as its text. */
+const messages = (subject: string) => mailbox().split(/^From /m).filter((m) => `${m.split("\n\n")[0]}\n`.includes(`\nSubject: ${subject}\n`));
+
+function sendmail(args: string[], subject: string): string {
+  const r = runTool("sendmail", ["-f", me, ...args], { env: { MAIL_CONFIG: inst.config }, stdin: `Subject: ${subject}\n\nhello\n` });
+  expect(r.stderr).toBe("");
+  expect(r.status).toBe(0);
+  return r.stdout;
+}
+
+beforeAll(async () => {
+  inst = makeInstance(["alias_maps = hash:$config_directory/aliases", "biff = no", ""].join("\n"));
+  writeFileSync(join(inst.config, "aliases"), `team: ${me}\n`);
+  expect(runTool("postalias", [`hash:${inst.config}/aliases`]).status).toBe(0);
+  await startMailSystem(inst, stockMasterCf(null), { services: ["local"] });
+});
+
+afterAll(() => {
+  stopMailSystem(inst);
+});
+
+test("NOTIFY=SUCCESS: the sender gets a Successful Mail Delivery Report (Action: delivered)", async () => {
+  sendmail(["-N", "success", me], "with success");
+  await waitFor("the success notice", () => messages("Successful Mail Delivery Report").length === 1);
+  const n = messages("Successful Mail Delivery Report")[0]!;
+  expect(n).toMatch(new RegExp(`\\nTo: ${me}@[^\\n]+\\nAuto-Submitted: auto-replied\\n`));
+  expect(n).toMatch(new RegExp(`\\nFinal-Recipient: rfc822; ${me}@[^\\n]+\\n(Original-Recipient: [^\\n]+\\n)?Action: delivered\\nStatus: 2\\.0\\.0\\nDiagnostic-Code: X-Postfix; delivered to mailbox\\n`));
+  expect(n).toContain("Content-Description: Message Headers\nContent-Type: text/rfc822-headers\n");
+  expect(n).toContain("\nSubject: with success\n");
+  expect(log()).toMatch(/postfix\/bounce\[\d+\]: [0-9A-F]+: sender delivery status notification: [0-9A-F]+\n/);
+  expect(messages("with success")).toHaveLength(1);
+});
+
+test("through an alias: the alias is reported expanded; the address it expands to is not reported", async () => {
+  sendmail(["-N", "success", "team"], "to the team");
+  await waitFor("the success notice", () => messages("Successful Mail Delivery Report").some((m) => m.includes("\nSubject: to the team\n")));
+  const n = messages("Successful Mail Delivery Report").find((m) => m.includes("\nSubject: to the team\n"))!;
+  expect(n).toMatch(/\nFinal-Recipient: rfc822; team@[^\n]+\n(Original-Recipient: [^\n]+\n)?Action: expanded\nStatus: 2\.0\.0\nDiagnostic-Code: X-Postfix; alias expanded\n/);
+  expect(n.match(/^Final-Recipient:/gm)).toHaveLength(1);
+});
+
+test("sendmail -v: Postfix's promise, kept: a Mail Delivery Status Report; no report without -v or NOTIFY=SUCCESS", async () => {
+  expect(sendmail(["-v", me], "verbose please")).toBe(`Mail Delivery Status Report will be mailed to <${me}>.\n`);
+  await waitFor("the report", () => messages("Mail Delivery Status Report").length === 1);
+  const n = messages("Mail Delivery Status Report")[0]!;
+  expect(n).toContain("\nAction: delivered\nStatus: 2.0.0\n");
+  expect(n).toContain("\nSubject: verbose please\n");
+  sendmail([me], "no report");
+  await waitFor("the plain message", () => messages("no report").length === 1);
+  await waitFor("its removal", () => /: removed\n/.test(log()) && log().split(": removed\n").length - 1 >= 6);
+  expect(messages("Successful Mail Delivery Report").filter((m) => m.includes("\nSubject: no report\n"))).toHaveLength(0);
+  expect(messages("Mail Delivery Status Report").filter((m) => m.includes("\nSubject: no report\n"))).toHaveLength(0);
+});
