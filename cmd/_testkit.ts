@@ -10,6 +10,8 @@
 import { appendFileSync, chmodSync, existsSync, mkdtempSync, mkdirSync, readFileSync, writeFileSync, rmSync, realpathSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { tmpdir } from "node:os";
+import { expect } from "bun:test";
+import { TestSmtpClient } from "../internal/smtpd/_test_client.ts";
 
 /** Path of the binary under test: $POSTKIT_BIN (set by `make test`) or dist/postkit. */
 export const BIN = process.env.POSTKIT_BIN ?? resolve(import.meta.dir, "..", "dist", "postkit");
@@ -149,4 +151,22 @@ export function stopMailSystem(inst: Instance): void {
   runTool("postfix", ["-c", inst.config, "abort"]);
   if (process.env.KEEP_INSTANCE) console.log(`instance kept: ${inst.dir}`);
   else inst.cleanup();
+}
+
+/**
+ * One SMTP transaction with the server on 127.0.0.1:`port`: greeting, EHLO, `mail` (the whole MAIL FROM command,
+ * parameters included), RCPT TO for each of `rcpts`, DATA, `data` (LF line ends, sent as they are: one byte per
+ * character, no dot-stuffing), QUIT. Checks each reply up to DATA; returns the reply to the end of the data.
+ */
+export async function smtpTransaction(port: number, mail: string, rcpts: string[], data: string): Promise<string> {
+  const c = await TestSmtpClient.connect(port, "127.0.0.1");
+  expect(await c.reply()).toMatch(/^220 /);
+  expect(await c.cmd("EHLO client.example.test")).toMatch(/^250[- ]/);
+  expect(await c.cmd(mail)).toBe("250 2.1.0 Ok");
+  for (const r of rcpts) expect(await c.cmd(`RCPT TO:<${r}>`)).toBe("250 2.1.5 Ok");
+  expect(await c.cmd("DATA")).toMatch(/^354 /);
+  const reply = await c.cmd(`${data.replace(/\n/g, "\r\n")}.`);
+  await c.cmd("QUIT");
+  c.close();
+  return reply;
 }

@@ -9,9 +9,9 @@
 import { test, expect, beforeAll, afterAll, setDefaultTimeout } from "bun:test";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { makeInstance, runTool, readMaillog, startMailSystem, stopMailSystem, waitFor, type Instance } from "./_testkit.ts";
+import { makeInstance, runTool, readMaillog, smtpTransaction, startMailSystem, stopMailSystem, waitFor, type Instance } from "./_testkit.ts";
 import { stockMasterCf } from "../internal/config/stock_config.ts";
-import { TestSmtpClient, freePort } from "../internal/smtpd/_test_client.ts";
+import { freePort } from "../internal/smtpd/_test_client.ts";
 import { getpwuid } from "../internal/sys/passwd.ts";
 
 setDefaultTimeout(30000);
@@ -25,18 +25,7 @@ const mailbox = () => (existsSync(join(inst.dir, "mail", me)) ? readFileSync(joi
 const env = () => ({ MAIL_CONFIG: inst.config });
 
 /** One SMTP transaction; returns the reply to the end of the data. */
-async function send(rcpt: string, data: string): Promise<string> {
-  const c = await TestSmtpClient.connect(port, "127.0.0.1");
-  expect(await c.reply()).toMatch(/^220 /);
-  expect(await c.cmd("EHLO client.example.test")).toMatch(/^250[- ]/);
-  expect(await c.cmd("MAIL FROM:<sender@example.test>")).toBe("250 2.1.0 Ok");
-  expect(await c.cmd(`RCPT TO:<${rcpt}>`)).toBe("250 2.1.5 Ok");
-  expect(await c.cmd("DATA")).toMatch(/^354 /);
-  const r = await c.cmd(`${data.replace(/\n/g, "\r\n")}.`);
-  await c.cmd("QUIT");
-  c.close();
-  return r;
-}
+const send = (rcpt: string, data: string) => smtpTransaction(port, "MAIL FROM:<sender@example.test>", [rcpt], data);
 
 beforeAll(async () => {
   port = await freePort();

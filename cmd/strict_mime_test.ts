@@ -4,9 +4,9 @@
  * refusal (`550 5.6.0 …`), cleanup logs Postfix's `reject: mime-error …` line, and declared 8-bit mail is accepted.
  */
 import { test, expect, beforeAll, afterAll, setDefaultTimeout } from "bun:test";
-import { makeInstance, readMaillog, startMailSystem, stopMailSystem, type Instance } from "./_testkit.ts";
+import { makeInstance, readMaillog, smtpTransaction, startMailSystem, stopMailSystem, type Instance } from "./_testkit.ts";
 import { stockMasterCf } from "../internal/config/stock_config.ts";
-import { TestSmtpClient, freePort } from "../internal/smtpd/_test_client.ts";
+import { freePort } from "../internal/smtpd/_test_client.ts";
 
 setDefaultTimeout(30000);
 
@@ -14,18 +14,7 @@ let inst: Instance;
 let port: number;
 
 /** One SMTP transaction (the data as bytes, one character each); returns the reply to the end of the data. */
-async function send(data: string): Promise<string> {
-  const c = await TestSmtpClient.connect(port, "127.0.0.1");
-  expect(await c.reply()).toMatch(/^220 /);
-  expect(await c.cmd("EHLO client.example.test")).toMatch(/^250[- ]/);
-  expect(await c.cmd("MAIL FROM:<sender@example.test> BODY=8BITMIME")).toBe("250 2.1.0 Ok");
-  expect(await c.cmd("RCPT TO:<nobody@example.test>")).toBe("250 2.1.5 Ok");
-  expect(await c.cmd("DATA")).toMatch(/^354 /);
-  const r = await c.cmd(`${data.replace(/\n/g, "\r\n")}.`);
-  await c.cmd("QUIT");
-  c.close();
-  return r;
-}
+const send = (data: string) => smtpTransaction(port, "MAIL FROM:<sender@example.test> BODY=8BITMIME", ["nobody@example.test"], data);
 
 beforeAll(async () => {
   port = await freePort();
