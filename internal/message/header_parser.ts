@@ -81,13 +81,14 @@
  * binary, base64 or quoted-printable, any case; any other value changes nothing; a block starts as 7bit) and
  * stays in force in the part's body; `partDomain` is its domain (base64 and quoted-printable are 7bit);
  * `partType` the type (text, message with the subtypes rfc822, global, partial and external-body, multipart,
- * other); `partComposite` says the part is a multipart or a message other than message/global. A multipart's prologue and epilogue and every boundary
- * line are 7bit. The sink's optional endOfBlock() is called when any header block ends (primary, multipart part,
- * nested message), before the line that ends it is passed on. With the `downgrade` option a message/global part
- * whose domain is not 7bit is read as body, not as nested headers (it is converted as a whole).
+ * other); `partComposite` says the part is a multipart or a message other than message/global. A multipart's
+ * prologue and epilogue and every boundary line are 7bit. The sink's optional endOfBlock() is called when any
+ * header block ends (primary, multipart part, nested message), before the line that ends it is passed on. With
+ * the `downgrade` option a message/global part whose domain is not 7bit is read as body, not as nested headers
+ * (it is converted as a whole).
  *
- * Never throws. Corresponds to src/global/mime_state.c and header_token.c (no 8-bit or encoding-domain checks;
- * the conversion itself is mime_downgrade.ts).
+ * Never throws. Corresponds to src/global/mime_state.c and header_token.c; what is done with the encodings is
+ * elsewhere: the 8-bit downgrade in mime_downgrade.ts, the strict_8bitmime checks in cleanup/content_checks.ts.
  */
 import { asciiLower } from "../text/chars.ts";
 import { headerNameLength, findHeaderInfo, type HeaderInfo, type HeaderTable } from "./header_table.ts";
@@ -252,8 +253,8 @@ export class HeaderParser {
   push(record: string | Uint8Array, partial = false): void {
     const line = typeof record === "string" ? record : Buffer.from(record.buffer, record.byteOffset, record.byteLength).toString("latin1");
     if (this.state !== "body" && this.headerLine(line, partial)) return;
-    // MIME mode: a boundary is looked for only at the start of a line, and needs "--" and one more character
     this.lineEncoding = this.encoding;
+    // MIME mode: a boundary is looked for only at the start of a line, and needs "--" and one more character
     if (this.stack !== undefined && !this.prevPartial && line.length > 2 && line.startsWith("--")) {
       this.boundaryLine(this.stack, line);
     }

@@ -83,7 +83,7 @@ export interface Notifier {
   delayWarning(msg: ActiveMessageView, deferred: BouncedRecipient[]): Promise<boolean>;
   /**
    * Sends a delivery status report: success notices (`report` false) or a `sendmail -v` report (true); each
-   * recipient's action is `delivered`, `relayed` or, in a report, `failed`.
+   * recipient's action is `delivered`, `relayed`, `expanded` or, in a report, `failed`.
    */
   deliveryReport(msg: ActiveMessageView, rcpts: BouncedRecipient[], report: boolean): Promise<boolean>;
 }

@@ -29,8 +29,10 @@
 import type { Config } from "../config/config.ts";
 import { msgWarn } from "../log/msg.ts";
 import { openMapOrSurrogate, type LookupTable } from "../maps/index.ts";
-import { HeaderParser, findHeaderInfo, foldAddressHeader, headerNameLength, type Header, type HeaderClass } from "../message/index.ts";
-import { blockEndHeader, convertedBody, droppedHeader, QuotedPrintableBody } from "../message/mime_downgrade.ts";
+import {
+  HeaderParser, blockEndHeader, convertedBody, droppedHeader, findHeaderInfo, foldAddressHeader, headerNameLength, QuotedPrintableBody,
+  type Header, type HeaderClass,
+} from "../message/index.ts";
 import { rewriteAddressList } from "../address/tok822.ts";
 import { compileDomainList, type DomainList } from "../resolve/match_list.ts";
 import { mailAddrFindOptions, mailAddrMap, type TableList } from "../resolve/mail_addr_find.ts";
