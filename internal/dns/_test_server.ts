@@ -26,6 +26,7 @@ export interface TestDnsEntry {
   MX?: [number, string][];
   TXT?: string[];
   PTR?: string[];
+  NS?: string[];
   CNAME?: string;
   /** Answer every query for this name with this rcode and nothing else. */
   rcode?: "SERVFAIL" | "REFUSED" | "NXDOMAIN" | "FORMERR" | "NOTIMP";
@@ -56,7 +57,7 @@ function answer(zone: Record<string, TestDnsEntry>, msg: Buffer, tcp: boolean, l
   const qname = packet.name.decode(msg, off);
   off += packet.name.decode.bytes;
   const qtypeCode = msg.readUInt16BE(off);
-  const TYPES: Record<number, string> = { 1: "A", 5: "CNAME", 12: "PTR", 15: "MX", 16: "TXT", 28: "AAAA", 6: "SOA" };
+  const TYPES: Record<number, string> = { 1: "A", 2: "NS", 5: "CNAME", 12: "PTR", 15: "MX", 16: "TXT", 28: "AAAA", 6: "SOA" };
   const qtype = TYPES[qtypeCode] ?? `TYPE${qtypeCode}`;
   log.push({ name: qname, type: qtype, tcp });
   const key = Object.keys(zone).find((k) => k.toLowerCase() === qname.toLowerCase());
@@ -89,6 +90,7 @@ function answer(zone: Record<string, TestDnsEntry>, msg: Buffer, tcp: boolean, l
     if (qtype === "MX") for (const [p, x] of e.MX ?? []) answers.push({ type: "MX", name: owner, ttl: 300, data: { preference: p, exchange: x } });
     if (qtype === "TXT") for (const t of e.TXT ?? []) answers.push({ type: "TXT", name: owner, ttl: 300, data: t });
     if (qtype === "PTR") for (const t of e.PTR ?? []) answers.push({ type: "PTR", name: owner, ttl: 300, data: t });
+    if (qtype === "NS") for (const t of e.NS ?? []) answers.push({ type: "NS", name: owner, ttl: 300, data: t });
     if (qtype === "CNAME" && e.CNAME) answers.push({ type: "CNAME", name: owner, ttl: 300, data: e.CNAME });
   }
   return packet.encode({ ...base, flags, answers, authorities: answers.length === 0 ? [soa(owner)] : [] });

@@ -37,7 +37,7 @@ import * as packet from "dns-packet";
 import { readResolvConf, type NameServer, type ResolverOptions } from "./resolv_conf.ts";
 
 /** The record types postkit looks up. */
-export type DnsType = "A" | "AAAA" | "MX" | "TXT" | "PTR" | "CNAME";
+export type DnsType = "A" | "AAAA" | "MX" | "TXT" | "PTR" | "CNAME" | "NS";
 
 /** How a lookup ended; see the header. */
 export type DnsStatus = "ok" | "nodata" | "nxdomain" | "servfail" | "refused" | "timeout" | "failure" | "malformed" | "invalid";
@@ -70,7 +70,7 @@ export interface DnsResult<T extends DnsType = DnsType> {
   detail: string | undefined;
 }
 
-const TYPE_CODE: Record<DnsType, number> = { A: 1, CNAME: 5, PTR: 12, MX: 15, TXT: 16, AAAA: 28 };
+const TYPE_CODE: Record<DnsType, number> = { A: 1, NS: 2, CNAME: 5, PTR: 12, MX: 15, TXT: 16, AAAA: 28 };
 const T_SOA = 6;
 const RCODE = { NOERROR: 0, FORMERR: 1, SERVFAIL: 2, NXDOMAIN: 3, NOTIMP: 4, REFUSED: 5 } as const;
 const MAX_CNAME = 10;
@@ -240,6 +240,7 @@ function decodeRr(buf: Buffer, offset: number): { rr: Rr; next: number } {
       if (rdlen !== 16) throw new MalformedReply(`bad AAAA record length ${rdlen}`);
       data = formatIPv6(buf.subarray(start, end));
       break;
+    case 2:
     case 5:
     case 12: {
       const d = nameAt(start);

@@ -51,6 +51,13 @@
  * relay_clientcerts lookup failure logs `warning: relay_clientcerts: lookup error for fingerprint '…', pkey
  * fingerprint …` and defers with `451 4.3.0 <NAME>: Temporary lookup failure`.
  *
+ * Server access checks (check_{client,reverse_client_hostname,helo,sender,recipient}_{mx,ns,a}_access
+ * type:table): the MX hosts, NS hosts or addresses of the client name, HELO name or address domain are looked up
+ * in the table, host names with their parent domains, then their addresses (checkServerAccess()); an OK result is
+ * refused as Postfix refuses it (`restriction NAME returns OK for …`, 451 4.3.5). reject_unverified_sender,
+ * reject_unverified_recipient and permit_mx_backup are not implemented: `restriction `NAME' is not supported by
+ * this server; ignored`.
+ *
  * Beyond Postfix: before a stage runs, every DNS list lookup it may need is started at once, so N lists cost
  * one round trip, not N (the evaluation order and the results stay Postfix's).
  */
@@ -72,6 +79,7 @@ import { receiveOverrideOptions } from "../config/input_transp.ts";
 import { PolicyClients } from "./policy_client.ts";
 import { mailAddrFind, mailAddrFindOptions, type TableList } from "../resolve/mail_addr_find.ts";
 import type { PeerCert } from "./ccert.ts";
+import { domainToASCII } from "node:url";
 
 /** How a client name was found (Postfix's SMTPD_PEER_CODE_*). */
 export type PeerStatus = "ok" | "temp" | "perm" | "forged";
@@ -182,6 +190,12 @@ const MAP_COMMANDS = new Set([
   "check_sender_mx_access", "check_sender_ns_access", "check_sender_a_access", "check_recipient_mx_access",
   "check_recipient_ns_access", "check_recipient_a_access", "check_ccert_access", "check_sasl_access",
 ]);
+
+/** Postfix's var_dns_rr_list_limit (a constant of its DNS library in 3.7, not a parameter). */
+const DNS_RR_LIST_LIMIT = 100;
+
+/** check_{client,reverse_client_hostname,helo,sender,recipient}_{mx,ns,a}_access: what is checked, and which servers. */
+const SERVER_ACCESS = /^check_(client|reverse_client_hostname|helo|sender|recipient)_(mx|ns|a)_access$/;
 
 const DNSXL_WORDS = new Set([
   "reject_rbl_client", "reject_rbl", "permit_dnswl_client", "reject_rhsbl_client", "permit_rhswl_client",
@@ -484,6 +498,83 @@ export class Restrictions {
     }
     const v = this.lookup(c, spec, addr, "ip");
     if (v !== undefined) return this.tableResult(c, spec, v, addr, replyName, replyClass, defAcl);
+    return DUNNO;
+  }
+
+  /**
+   * check_server_access(): the MX hosts (a domain without MX: itself), the NS hosts (a name without NS: the
+   * nearest parent domain with some) or, for A, the domain itself, of the domain of `name` (an address's domain,
+   * or a host name) against access table `spec`: each host name with its parent domains (not for A), then each
+   * of its addresses (A and AAAA as inet_protocols asks, from DNS; Postfix asks getaddrinfo); the first entry
+   * found decides, DUNNO included. An address literal is its own MX host. A null MX, or a domain the lookup
+   * fails for (`Unable to look up MX host for DOMAIN: …`), is DUNNO.
+   */
+  private async checkServerAccess(c: Ctx, spec: string, name: string, type: "MX" | "NS" | "A", replyName: string, replyClass: string, defAcl: string): Promise<Status> {
+    let domain = name.slice(name.lastIndexOf("@") + 1);
+    const byAddress = async (addr: string): Promise<Status | undefined> => {
+      const v = this.lookup(c, spec, addr, "ip");
+      return v === undefined ? undefined : this.tableResult(c, spec, v, addr, replyName, replyClass, defAcl);
+    };
+    if (domain.startsWith("[")) {
+      if (type === "NS" || !domain.endsWith("]")) return DUNNO;
+      const bare = domain.slice(1, -1).replace(/^ipv6:/i, "");
+      return isValidHostAddress(bare) ? ((await byAddress(bare)) ?? DUNNO) : DUNNO;
+    }
+    if (!/^[\x00-\x7f]*$/.test(domain)) domain = domainToASCII(domain) || domain;
+    let servers = [domain];
+    if (type !== "A") {
+      let r = await this.dns.query(domain, type);
+      if (r.status === "found" && type === "MX" && r.records.length === 1 && (r.records[0] === "" || r.records[0] === ".")) return DUNNO;
+      if (r.status === "notfound" && type === "MX") r = { status: "found", records: [domain] };
+      for (let d = domain; r.status === "notfound" && type === "NS"; ) {
+        const dot = d.indexOf(".");
+        if (dot < 0 || dot === d.length - 1) break;
+        d = d.slice(dot + 1);
+        domain = d;
+        r = await this.dns.query(d, "NS");
+      }
+      if (r.status !== "found") {
+        msgWarn(`Unable to look up ${type} host for ${domain}: ${r.status === "notfound" ? "Host not found" : "Host not found, try again"}`);
+        return DUNNO;
+      }
+      servers = r.records;
+    }
+    const protocols = splitList(this.cfg.get("inet_protocols").toLowerCase());
+    const v4 = protocols.includes("all") || protocols.includes("ipv4");
+    const v6 = protocols.includes("all") || protocols.includes("ipv6");
+    let count = 0;
+    const limit = DNS_RR_LIST_LIMIT;
+    for (const server of servers) {
+      if (isValidHostAddress(server)) {
+        const st = await byAddress(server);
+        if (st !== undefined) return st;
+        continue;
+      }
+      if (type !== "A") {
+        const v = this.lookup(c, spec, server.toLowerCase(), "domain");
+        if (v !== undefined) return this.tableResult(c, spec, v, server, replyName, replyClass, defAcl);
+      }
+      const addresses: string[] = [];
+      let failed: "notfound" | "error" | undefined;
+      for (const rr of [...(v4 ? ["A" as const] : []), ...(v6 ? ["AAAA" as const] : [])]) {
+        const r = await this.dns.query(server, rr);
+        if (r.status === "found") addresses.push(...r.records);
+        else if (failed !== "error") failed = r.status === "error" ? "error" : "notfound";
+      }
+      if (addresses.length === 0) {
+        const why = failed === "error" ? "Temporary failure in name resolution" : "Name or service not known";
+        if (type !== "A") msgWarn(`Unable to look up ${type} host ${server} for ${replyClass} ${replyName}: ${why}`);
+        continue;
+      }
+      for (const addr of addresses) {
+        if (++count > limit) {
+          msgWarn(`check_server_access: ${type} server address count limit (${limit}) exceeded for ${replyClass} ${replyName} -- ignoring the remainder`);
+          return DUNNO;
+        }
+        const st = await byAddress(addr);
+        if (st !== undefined) return st;
+      }
+    }
     return DUNNO;
   }
 
@@ -1080,9 +1171,25 @@ export class Restrictions {
             break;
           default:
             if (MAP_COMMANDS.has(lname)) {
-              // DNS-based server access checks (…_mx_access, …_ns_access, …_a_access)
-              takeArg();
-              msgWarn(`restriction \`${name}' is not supported by this server; ignored`);
+              // the server access checks: check_{client,reverse_client_hostname,helo,sender,recipient}_{mx,ns,a}_access
+              const server = SERVER_ACCESS.exec(lname);
+              const t = takeArg();
+              if (server === null || t === undefined) {
+                msgWarn(`restriction \`${name}' is not supported by this server; ignored`);
+                break;
+              }
+              const type = server[2]!.toUpperCase() as "MX" | "NS" | "A";
+              const target = {
+                client: s.name !== "unknown" ? [s.name, s.namaddr, NAME.CLIENT] : undefined,
+                reverse_client_hostname: s.reverseName !== "unknown" ? [s.reverseName, s.reverseName, NAME.REV_CLIENT] : undefined,
+                helo: s.heloName !== undefined ? [s.heloName, s.heloName, NAME.HELO] : undefined,
+                sender: s.sender ? [s.sender, s.sender, NAME.SENDER] : undefined,
+                recipient: s.recipient ? [s.recipient, s.recipient, NAME.RECIPIENT] : undefined,
+              }[server[1] as "client" | "reverse_client_hostname" | "helo" | "sender" | "recipient"];
+              if (target !== undefined) {
+                const [what, replyName, replyClass] = target as [string, string, string];
+                status = this.forbidAllowlist(c, name, await this.checkServerAccess(c, t, what, type, replyName, replyClass, defAcl ?? ""), what);
+              }
               break;
             }
             {

@@ -175,3 +175,62 @@ describe("unknown addresses and relocated_maps", () => {
     await expect(base(["receive_override_options = no_such_option"])).rejects.toThrow('unknown receive_override_options value "no_such_option" in "no_such_option"');
   });
 });
+
+describe("check_*_mx_access, check_*_ns_access, check_*_a_access (check_server_access)", () => {
+  // a small DNS: names → records of each type; an "error" entry fails every lookup of its name
+  const zone: Record<string, Partial<Record<"MX" | "NS" | "A" | "AAAA", string[]>> | "error"> = {
+    "spam.test": { MX: ["mx1.bad.test"] },
+    "mx1.bad.test": { A: ["192.0.2.66"] },
+    "private.test": { MX: ["mx.private.test"] },
+    "mx.private.test": { A: ["10.0.0.1"] },
+    "nomx.test": { A: ["192.0.2.50"] },
+    "nullmx.test": { MX: ["."] },
+    "ns.test": { NS: ["ns1.evil.test"] },
+    "ns1.evil.test": { A: ["192.0.2.70"] },
+    "h.test": { A: ["10.1.1.1"] },
+    "good.test": { MX: ["mx.good.test"] },
+    "mx.good.test": { A: ["192.0.2.10"] },
+    "broken.test": "error",
+  };
+  const dns: SmtpdResolver = {
+    query: async (name, type) => {
+      const e = zone[name.toLowerCase()];
+      if (e === "error") return { status: "error", records: [], text: "Host not found, try again" };
+      const rr = e?.[type as "MX"];
+      return rr ? { status: "found", records: rr } : { status: "notfound", records: [] };
+    },
+  };
+  const table = ["bad.test REJECT bad mail server", "10.0.0 REJECT private address", "192.0.2.50 REJECT no mx", "evil.test REJECT bad name server",
+    "10.1.1.1 REJECT helo address", "h.test REJECT never by name", "192.0.2.5 REJECT literal", "good.test OK"].map((l) => l.replace(" ", "\t")).join("\n");
+  async function checks(words: string): Promise<Restrictions> {
+    writeFileSync(join(dir, "server_access"), `${table}\n`);
+    writeFileSync(join(dir, "main.cf"), `queue_directory = ${dir}/q\nmyhostname = mx.example.test\nmaillog_file =\nalias_maps =\nlocal_recipient_maps =\ninet_protocols = ipv4\ncompatibility_level = 3.6\n${words}\n`);
+    return Restrictions.create(loadConfig({ configDir: dir, warn: false }), dns);
+  }
+
+  test("MX hosts by name (parent domains too) and by address; a domain without MX is its own; null MX and literals", async () => {
+    const r = await checks(`smtpd_sender_restrictions = check_sender_mx_access texthash:${dir}/server_access`);
+    expect(await r.checkMail(session(), "a@spam.test")).toBe("554 5.7.1 <a@spam.test>: Sender address rejected: bad mail server");
+    expect(await r.checkMail(session(), "a@private.test")).toBe("554 5.7.1 <a@private.test>: Sender address rejected: private address");
+    expect(await r.checkMail(session(), "a@nomx.test")).toBe("554 5.7.1 <a@nomx.test>: Sender address rejected: no mx");
+    expect(await r.checkMail(session(), "a@nullmx.test")).toBeUndefined();
+    expect(await r.checkMail(session(), "a@[192.0.2.5]")).toBe("554 5.7.1 <a@[192.0.2.5]>: Sender address rejected: literal");
+  });
+
+  test("NS hosts, from the nearest parent domain that has some; A/AAAA addresses only, never the name", async () => {
+    const r = await checks(`smtpd_recipient_restrictions = check_recipient_ns_access texthash:${dir}/server_access, permit_mynetworks, reject_unauth_destination\nmynetworks = 192.0.2.0/24`);
+    expect(await r.checkRcpt(session(), "b@sub.ns.test")).toBe("554 5.7.1 <b@sub.ns.test>: Recipient address rejected: bad name server");
+    const h = await checks(`smtpd_helo_restrictions = check_helo_a_access texthash:${dir}/server_access`);
+    expect(await h.checkHelo(session(), "h.test")).toBe("554 5.7.1 <h.test>: Helo command rejected: helo address");
+  });
+
+  test("OK is refused for security reasons; a failing lookup is DUNNO with Postfix's warning", async () => {
+    logLines = [];
+    const r = await checks(`smtpd_sender_restrictions = check_sender_mx_access texthash:${dir}/server_access`);
+    expect(await r.checkMail(session(), "a@good.test")).toBe("451 4.3.5 Server configuration error");
+    expect(logLines).toContain("warning: restriction check_sender_mx_access returns OK for a@good.test");
+    expect(logLines).toContain("warning: this is not allowed for security reasons");
+    expect(await r.checkMail(session(), "a@broken.test")).toBeUndefined();
+    expect(logLines).toContain("warning: Unable to look up MX host for broken.test: Host not found, try again");
+  });
+});
