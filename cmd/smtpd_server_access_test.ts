@@ -2,7 +2,8 @@
  * check_sender_mx_access and check_sender_ns_access end to end: the compiled smtpd under a running master asks a
  * real DNS server (the test server, through postkit_resolv_conf) for the MX and NS hosts of the sender's domain
  * and their addresses, and refuses a sender whose mail or name servers the table lists, with Postfix's reply and
- * log line; a domain the table does not know is accepted.
+ * log line; a domain the table does not know is accepted. permit_mx_backup relays for a domain whose backup MX
+ * host has this host's address, and not for one whose primary MX host does.
  */
 import { test, expect, beforeAll, afterAll, setDefaultTimeout } from "bun:test";
 import { writeFileSync } from "node:fs";
@@ -18,13 +19,13 @@ let inst: Instance;
 let port: number;
 let dns: TestDnsServer;
 
-/** MAIL FROM `sender` and RCPT TO a local address; returns the reply to RCPT (the sender restrictions run there). */
-async function rcptReply(sender: string): Promise<string> {
+/** MAIL FROM `sender` and RCPT TO `rcpt` (a local address); returns the reply to RCPT (the sender restrictions run there). */
+async function rcptReply(sender: string, rcpt = "postmaster@host.example.test"): Promise<string> {
   const c = await TestSmtpClient.connect(port, "127.0.0.1");
   expect(await c.reply()).toMatch(/^220 /);
   await c.cmd("EHLO client.example.test");
   expect(await c.cmd(`MAIL FROM:<${sender}>`)).toBe("250 2.1.0 Ok");
-  const r = await c.cmd("RCPT TO:<postmaster@host.example.test>");
+  const r = await c.cmd(`RCPT TO:<${rcpt}>`);
   await c.cmd("QUIT");
   c.close();
   return r;
@@ -41,6 +42,10 @@ beforeAll(async () => {
     "fine.test": { MX: [[10, "mx.fine.test"]], NS: ["ns.fine.test"] },
     "mx.fine.test": { A: ["192.0.2.10"] },
     "ns.fine.test": { A: ["192.0.2.11"] },
+    "backup.test": { MX: [[10, "mx.far.test"], [20, "mx2.near.test"]] },
+    "mx.far.test": { A: ["192.0.2.200"] },
+    "mx2.near.test": { A: ["127.0.0.1"] },
+    "mine.test": { MX: [[10, "mx2.near.test"]] },
   });
   inst = makeInstance(
     [
@@ -48,6 +53,8 @@ beforeAll(async () => {
       "inet_protocols = ipv4",
       "alias_maps =",
       "mydestination = host.example.test",
+      "inet_interfaces = loopback-only",
+      "smtpd_relay_restrictions = permit_mx_backup, reject",
       "smtpd_sender_restrictions = check_sender_mx_access texthash:$config_directory/mx_access, check_sender_ns_access texthash:$config_directory/ns_access",
       "",
     ].join("\n"),
@@ -72,4 +79,9 @@ test("a sender whose MX host's address or name server the table lists is refused
   expect(readMaillog(inst)).toMatch(
     /postfix\/smtpd\[\d+\]: NOQUEUE: reject: RCPT from localhost\[127\.0\.0\.1\]: 554 5\.7\.1 <a@spam\.test>: Sender address rejected: bulk mailer; from=<a@spam\.test> to=<postmaster@host\.example\.test> proto=ESMTP helo=<client\.example\.test>\n/,
   );
+});
+
+test("permit_mx_backup: relays for a domain this host is a backup MX for, not for one it is the primary MX for", async () => {
+  expect(await rcptReply("c@fine.test", "u@backup.test")).toBe("250 2.1.5 Ok");
+  expect(await rcptReply("c@fine.test", "u@mine.test")).toBe("554 5.7.1 <u@mine.test>: Recipient address rejected: Access denied");
 });

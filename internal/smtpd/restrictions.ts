@@ -54,9 +54,10 @@
  * Server access checks (check_{client,reverse_client_hostname,helo,sender,recipient}_{mx,ns,a}_access
  * type:table): the MX hosts, NS hosts or addresses of the client name, HELO name or address domain are looked up
  * in the table, host names with their parent domains, then their addresses (checkServerAccess()); an OK result is
- * refused as Postfix refuses it (`restriction NAME returns OK for …`, 451 4.3.5). reject_unverified_sender,
- * reject_unverified_recipient and permit_mx_backup are not implemented: `restriction `NAME' is not supported by
- * this server; ignored`.
+ * refused as Postfix refuses it (`restriction NAME returns OK for …`, 451 4.3.5). permit_mx_backup (with
+ * permit_mx_backup_networks) relays for domains this host is a backup MX host for (permitMxBackup()).
+ * reject_unverified_sender and reject_unverified_recipient are not implemented (no verify(8) service):
+ * `restriction `NAME' is not supported by this server; ignored`.
  *
  * Beyond Postfix: before a stage runs, every DNS list lookup it may need is started at once, so N lists cost
  * one round trip, not N (the evaluation order and the results stay Postfix's).
@@ -80,6 +81,7 @@ import { PolicyClients } from "./policy_client.ts";
 import { mailAddrFind, mailAddrFindOptions, type TableList } from "../resolve/mail_addr_find.ts";
 import type { PeerCert } from "./ccert.ts";
 import { domainToASCII } from "node:url";
+import { networkInterfaces } from "node:os";
 
 /** How a client name was found (Postfix's SMTPD_PEER_CODE_*). */
 export type PeerStatus = "ok" | "temp" | "perm" | "forged";
@@ -310,6 +312,8 @@ export class Restrictions {
   private classes = new Map<string, string[]>();
   private lists: Record<string, string[]> = {};
   private mynetworks!: HostList;
+  /** permit_mx_backup_networks, when set. */
+  private mxBackupNetworks: HostList | undefined;
   private relayBeforeRcpt = false;
   private fakeRelay = false;
   private rcptMaps: Record<string, LookupTable[]> = {};
@@ -382,6 +386,8 @@ export class Restrictions {
       }
     }
     this.mynetworks = await compileHostList(cfg.get("mynetworks"), "mynetworks", cfg.get("parent_domain_matches_subdomains"));
+    const mxNetworks = cfg.get("permit_mx_backup_networks");
+    if (mxNetworks.trim() !== "") this.mxBackupNetworks = await compileHostList(mxNetworks, "permit_mx_backup_networks", cfg.get("parent_domain_matches_subdomains"));
     this.resolver = await Resolver.create(cfg);
     const maps = async (p: string) => {
       const out: LookupTable[] = [];
@@ -742,6 +748,106 @@ export class Restrictions {
     if (!this.cfg.getBool("allow_untrusted_routing") && /[@!%]/.test(local)) return DUNNO;
     if (cls === "local" || cls === "alias" || cls === "virtual" || cls === "relay") return OK;
     return DUNNO;
+  }
+
+  /**
+   * permit_mx_backup: OK for a recipient in a local, virtual or relay domain, and for one whose domain lists this
+   * host as a backup MX host but not as a primary one (the lowest preference): an MX host name in mydestination,
+   * or one of whose addresses is in inet_interfaces or proxy_interfaces. With permit_mx_backup_networks, every
+   * address of every primary MX host must match it too. A failed MX lookup defers if the mail would be rejected
+   * (`450 4.4.4 <R>: Recipient address rejected: Unable to look up mail exchanger information: …`).
+   */
+  private async permitMxBackup(c: Ctx, recipient: string, replyName: string, replyClass: string): Promise<Status> {
+    let cls;
+    try {
+      cls = this.resolveClass(recipient);
+    } catch (e) {
+      if (e instanceof MapError) this.dictRetry(c, recipient);
+      throw e;
+    }
+    const q = this.qualify(recipient);
+    const at = q.lastIndexOf("@");
+    if (at < 0) return OK;
+    if (!this.cfg.getBool("allow_untrusted_routing") && /[@!%]/.test(q.slice(0, at))) return DUNNO;
+    if (cls !== "default") return OK;
+    let domain = q.slice(at + 1);
+    if (domain.startsWith("[") && domain.endsWith("]")) return DUNNO;
+    if (!/^[\x00-\x7f]*$/.test(domain)) domain = domainToASCII(domain) || domain;
+    const r = await this.dns.query(domain, "MX");
+    if (r.status !== "found") {
+      if (r.status === "error") {
+        this.deferIf(c.deferIfReject, "policy", 450, "4.4.4", `<${replyName}>: ${replyClass} rejected: Unable to look up mail exchanger information: Host not found, try again`);
+      }
+      return DUNNO;
+    }
+    const mx = [...(r.mx ?? r.records.map((exchange) => ({ preference: 0, exchange })))].sort((a, b) => a.preference - b.preference);
+    const primaries = mx.filter((m) => m.preference === mx[0]!.preference).map((m) => m.exchange);
+    const backups = mx.filter((m) => m.preference !== mx[0]!.preference).map((m) => m.exchange);
+    if (await this.iAmMx(c, primaries, replyName, replyClass)) return DUNNO;
+    if (backups.length === 0 || !(await this.iAmMx(c, backups, replyName, replyClass))) return DUNNO;
+    if (this.mxBackupNetworks !== undefined) {
+      for (const host of primaries) if (!(await this.allAuthMxAddr(c, host, replyName, replyClass))) return DUNNO;
+    }
+    return OK;
+  }
+
+  /** i_am_mx(): one of `hosts` is in mydestination, or has an address of this host (inet/proxy_interfaces). */
+  private async iAmMx(c: Ctx, hosts: string[], replyName: string, replyClass: string): Promise<boolean> {
+    if (hosts.some((h) => this.resolver.isLocalDomain(h))) return true;
+    const own = this.ownAddresses();
+    for (const host of hosts) {
+      const a = await this.hostAddresses(host);
+      if (a.failed !== undefined && a.addresses.length === 0) {
+        this.deferIf(c.deferIfReject, "policy", 450, "4.4.4", `<${replyName}>: ${replyClass} rejected: Unable to look up mail exchanger host ${host}: ${a.failed}`);
+        continue;
+      }
+      if (a.addresses.some((x) => own.has(x.toLowerCase()))) return true;
+    }
+    return false;
+  }
+
+  /** all_auth_mx_addr(): every address of MX host `host` matches permit_mx_backup_networks. */
+  private async allAuthMxAddr(c: Ctx, host: string, replyName: string, replyClass: string): Promise<boolean> {
+    const a = await this.hostAddresses(host);
+    if (a.addresses.length === 0) {
+      this.deferIf(c.deferIfReject, "policy", 450, "4.4.4", `<${replyName}>: ${replyClass} rejected: Unable to look up host ${host} as mail exchanger: ${a.failed === "Temporary failure in name resolution" ? "Host not found, try again" : "Host not found"}`);
+      return false;
+    }
+    return a.addresses.every((addr) => this.mxBackupNetworks!.matches(host, addr));
+  }
+
+  /** The A and AAAA records of `host` that inet_protocols asks for; `failed` says why a lookup gave none. */
+  private async hostAddresses(host: string): Promise<{ addresses: string[]; failed?: string }> {
+    const protocols = splitList(this.cfg.get("inet_protocols").toLowerCase());
+    const types = [...(protocols.includes("all") || protocols.includes("ipv4") ? ["A" as const] : []), ...(protocols.includes("all") || protocols.includes("ipv6") ? ["AAAA" as const] : [])];
+    const addresses: string[] = [];
+    let failed: string | undefined;
+    for (const t of types) {
+      const r = await this.dns.query(host, t);
+      if (r.status === "found") addresses.push(...r.records);
+      else if (failed === undefined || r.status === "error") failed = r.status === "error" ? "Temporary failure in name resolution" : "Name or service not known";
+    }
+    return { addresses, ...(failed !== undefined ? { failed } : {}) };
+  }
+
+  /** This host's own addresses: inet_interfaces (all: every interface; loopback-only) and proxy_interfaces. */
+  private ownAddresses(): Set<string> {
+    const out = new Set<string>();
+    for (const p of ["inet_interfaces", "proxy_interfaces"]) {
+      for (const item of splitList(this.cfg.get(p))) {
+        const v = item.toLowerCase();
+        if (v === "all") {
+          for (const list of Object.values(networkInterfaces())) for (const i of list ?? []) out.add(i.address.toLowerCase());
+        } else if (v === "loopback-only" || v === "localhost") {
+          out.add("127.0.0.1");
+          out.add("::1");
+        } else {
+          const bare = v.replace(/^\[|\]$/g, "");
+          if (isValidHostAddress(bare)) out.add(bare);
+        }
+      }
+    }
+    return out;
   }
 
   private async unknownMailhost(c: Ctx, name: string, replyName: string, replyClass: string): Promise<Status> {
@@ -1164,9 +1270,13 @@ export class Restrictions {
             status = await this.dnsxl(c, lname, next, name);
             break;
           }
+          case "permit_mx_backup":
+            if (s.recipient !== undefined && (await this.permitMxBackup(c, s.recipient, s.recipient, NAME.RECIPIENT)) === OK) {
+              status = this.permit(c, name, NAME.RECIPIENT, s.recipient);
+            }
+            break;
           case "reject_unverified_sender":
           case "reject_unverified_recipient":
-          case "permit_mx_backup":
             msgWarn(`restriction \`${name}' is not supported by this server; ignored`);
             break;
           default:

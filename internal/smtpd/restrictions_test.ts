@@ -234,3 +234,49 @@ describe("check_*_mx_access, check_*_ns_access, check_*_a_access (check_server_a
     expect(logLines).toContain("warning: Unable to look up MX host for broken.test: Host not found, try again");
   });
 });
+
+describe("permit_mx_backup", () => {
+  const zone: Record<string, { MX?: [number, string][]; A?: string[] } | "error"> = {
+    "backup.test": { MX: [[10, "mx.primary.test"], [20, "mx.example.test"]] },
+    "mx.primary.test": { A: ["10.9.9.9"] },
+    "primary.test": { MX: [[10, "mx.example.test"], [20, "mx.primary.test"]] },
+    "other.test": { MX: [[10, "a.other.test"], [20, "b.other.test"]] },
+    "a.other.test": { A: ["192.0.2.98"] },
+    "b.other.test": { A: ["192.0.2.99"] },
+    "byaddr.test": { MX: [[10, "mx.trusted.test"], [20, "me.byaddr.test"]] },
+    "mx.trusted.test": { A: ["192.0.2.5"] },
+    "me.byaddr.test": { A: ["127.0.0.1"] },
+    "fail.test": "error",
+  };
+  const dns: SmtpdResolver = {
+    query: async (name, type) => {
+      const e = zone[name.toLowerCase()];
+      if (e === "error") return { status: "error", records: [], text: "Host not found, try again" };
+      if (type === "MX" && e?.MX) return { status: "found", records: e.MX.map((m) => m[1]), mx: e.MX.map(([preference, exchange]) => ({ preference, exchange })) };
+      if (type === "A" && e?.A) return { status: "found", records: e.A };
+      return { status: "notfound", records: [] };
+    },
+  };
+  async function checks(extra = ""): Promise<Restrictions> {
+    writeFileSync(join(dir, "main.cf"), `queue_directory = ${dir}/q\nmyhostname = mx.example.test\nmaillog_file =\nalias_maps =\nlocal_recipient_maps =\n` +
+      `inet_protocols = ipv4\ninet_interfaces = loopback-only\ncompatibility_level = 3.6\nsmtpd_relay_restrictions = permit_mx_backup, reject\n${extra}\n`);
+    return Restrictions.create(loadConfig({ configDir: dir, warn: false }), dns);
+  }
+  const denied = (rcpt: string) => `554 5.7.1 <${rcpt}>: Recipient address rejected: Access denied`;
+
+  test("a backup MX (by name in mydestination, or by an address of inet_interfaces) is permitted; a primary or a stranger is not", async () => {
+    const r = await checks();
+    expect(await r.checkRcpt(session(), "u@backup.test")).toBeUndefined();
+    expect(await r.checkRcpt(session(), "u@byaddr.test")).toBeUndefined();
+    expect(await r.checkRcpt(session(), "u@primary.test")).toBe(denied("u@primary.test"));
+    expect(await r.checkRcpt(session(), "u@other.test")).toBe(denied("u@other.test"));
+    expect(await r.checkRcpt(session(), "u@mx.example.test")).toBeUndefined(); // a local domain
+  });
+
+  test("permit_mx_backup_networks: every primary MX address must match; a failed MX lookup defers instead of rejecting", async () => {
+    const r = await checks("permit_mx_backup_networks = 192.0.2.0/24");
+    expect(await r.checkRcpt(session(), "u@backup.test")).toBe(denied("u@backup.test"));
+    expect(await r.checkRcpt(session(), "u@byaddr.test")).toBeUndefined();
+    expect(await r.checkRcpt(session(), "u@fail.test")).toBe("450 4.4.4 <u@fail.test>: Recipient address rejected: Unable to look up mail exchanger information: Host not found, try again");
+  });
+});

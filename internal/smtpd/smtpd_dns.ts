@@ -27,6 +27,8 @@ export interface DnsAnswer {
   records: string[];
   /** For `error`: Postfix's description of the failure. */
   text?: string;
+  /** For MX answers: each record's preference too, in `records` order. */
+  mx?: { preference: number; exchange: string }[];
 }
 
 /** What the server needs from a resolver. */
@@ -51,7 +53,11 @@ export class StubSmtpdResolver implements SmtpdResolver {
     const r = await this.r.lookup(name, type);
     switch (r.status) {
       case "ok":
-        return { status: "found", records: r.records.map((x) => (typeof x === "string" ? x : x.exchange)) };
+        return {
+          status: "found",
+          records: r.records.map((x) => (typeof x === "string" ? x : x.exchange)),
+          ...(type === "MX" ? { mx: r.records.map((x) => (typeof x === "string" ? { preference: 0, exchange: x } : x)) } : {}),
+        };
       case "nodata":
       case "nxdomain":
       case "invalid":
@@ -77,8 +83,10 @@ export class NodeResolver implements SmtpdResolver {
           return { status: "found", records: await this.r.resolve4(name) };
         case "AAAA":
           return { status: "found", records: await this.r.resolve6(name) };
-        case "MX":
-          return { status: "found", records: (await this.r.resolveMx(name)).map((m) => m.exchange) };
+        case "MX": {
+          const mx = (await this.r.resolveMx(name)).map((m) => ({ preference: m.priority, exchange: m.exchange }));
+          return { status: "found", records: mx.map((m) => m.exchange), mx };
+        }
         case "TXT":
           return { status: "found", records: (await this.r.resolveTxt(name)).map((t) => t.join("")) };
         case "NS":
