@@ -545,9 +545,6 @@ export class Restrictions {
       }
       servers = r.records;
     }
-    const protocols = splitList(this.cfg.get("inet_protocols").toLowerCase());
-    const v4 = protocols.includes("all") || protocols.includes("ipv4");
-    const v6 = protocols.includes("all") || protocols.includes("ipv6");
     let count = 0;
     const limit = DNS_RR_LIST_LIMIT;
     for (const server of servers) {
@@ -560,16 +557,9 @@ export class Restrictions {
         const v = this.lookup(c, spec, server.toLowerCase(), "domain");
         if (v !== undefined) return this.tableResult(c, spec, v, server, replyName, replyClass, defAcl);
       }
-      const addresses: string[] = [];
-      let failed: "notfound" | "error" | undefined;
-      for (const rr of [...(v4 ? ["A" as const] : []), ...(v6 ? ["AAAA" as const] : [])]) {
-        const r = await this.dns.query(server, rr);
-        if (r.status === "found") addresses.push(...r.records);
-        else if (failed !== "error") failed = r.status === "error" ? "error" : "notfound";
-      }
+      const { addresses, failed } = await this.hostAddresses(server);
       if (addresses.length === 0) {
-        const why = failed === "error" ? "Temporary failure in name resolution" : "Name or service not known";
-        if (type !== "A") msgWarn(`Unable to look up ${type} host ${server} for ${replyClass} ${replyName}: ${why}`);
+        if (type !== "A") msgWarn(`Unable to look up ${type} host ${server} for ${replyClass} ${replyName}: ${failed ?? "Name or service not known"}`);
         continue;
       }
       for (const addr of addresses) {
@@ -735,14 +725,18 @@ export class Restrictions {
     return r.cls;
   }
 
-  private permitAuthDestination(c: Ctx, recipient: string): Status {
-    let cls;
+  /** resolveClass(), with a table that fails answered as Postfix's reject_dict_retry() (451 4.3.0). */
+  private resolveOrRetry(c: Ctx, addr: string): ReturnType<Restrictions["resolveClass"]> {
     try {
-      cls = this.resolveClass(recipient);
+      return this.resolveClass(addr);
     } catch (e) {
-      if (e instanceof MapError) this.dictRetry(c, recipient);
+      if (e instanceof MapError) this.dictRetry(c, addr);
       throw e;
     }
+  }
+
+  private permitAuthDestination(c: Ctx, recipient: string): Status {
+    const cls = this.resolveOrRetry(c, recipient);
     const q = this.qualify(recipient);
     const local = q.slice(0, q.lastIndexOf("@"));
     if (!this.cfg.getBool("allow_untrusted_routing") && /[@!%]/.test(local)) return DUNNO;
@@ -758,13 +752,7 @@ export class Restrictions {
    * (`450 4.4.4 <R>: Recipient address rejected: Unable to look up mail exchanger information: …`).
    */
   private async permitMxBackup(c: Ctx, recipient: string, replyName: string, replyClass: string): Promise<Status> {
-    let cls;
-    try {
-      cls = this.resolveClass(recipient);
-    } catch (e) {
-      if (e instanceof MapError) this.dictRetry(c, recipient);
-      throw e;
-    }
+    const cls = this.resolveOrRetry(c, recipient);
     const q = this.qualify(recipient);
     const at = q.lastIndexOf("@");
     if (at < 0) return OK;
@@ -816,7 +804,10 @@ export class Restrictions {
     return a.addresses.every((addr) => this.mxBackupNetworks!.matches(host, addr));
   }
 
-  /** The A and AAAA records of `host` that inet_protocols asks for; `failed` says why a lookup gave none. */
+  /**
+   * The A and AAAA records of `host` that inet_protocols asks for; `failed` says, in getaddrinfo's words, why a
+   * lookup gave none.
+   */
   private async hostAddresses(host: string): Promise<{ addresses: string[]; failed?: string }> {
     const protocols = splitList(this.cfg.get("inet_protocols").toLowerCase());
     const types = [...(protocols.includes("all") || protocols.includes("ipv4") ? ["A" as const] : []), ...(protocols.includes("all") || protocols.includes("ipv6") ? ["AAAA" as const] : [])];
@@ -875,13 +866,7 @@ export class Restrictions {
     const at = q.lastIndexOf("@");
     if (at < 0) return DUNNO;
     const domain = q.slice(at + 1);
-    let cls;
-    try {
-      cls = this.resolveClass(addr);
-    } catch (e) {
-      if (e instanceof MapError) this.dictRetry(c, addr);
-      throw e;
-    }
+    const cls = this.resolveOrRetry(c, addr);
     if (cls === "local" || cls === "alias" || cls === "virtual") return DUNNO;
     if (domain.startsWith("[") && domain.endsWith("]")) return DUNNO;
     return this.unknownMailhost(c, domain, replyName, replyClass);
