@@ -68,7 +68,8 @@ test("sendmail -v: Postfix's promise, kept: a Mail Delivery Status Report; no re
   expect(n).toContain("\nSubject: verbose please\n");
   sendmail([me], "no report");
   await waitFor("the plain message", () => messages("no report").length === 1);
-  await waitFor("its removal", () => /: removed\n/.test(log()) && log().split(": removed\n").length - 1 >= 6);
+  // a report, had one been made, is queued before the message is removed: wait for an empty queue
+  await waitFor("an empty queue", () => runTool("mailq", [], { env: { MAIL_CONFIG: inst.config } }).stdout.startsWith("Mail queue is empty"));
   expect(messages("Successful Mail Delivery Report").filter((m) => m.includes("\nSubject: no report\n"))).toHaveLength(0);
   expect(messages("Mail Delivery Status Report").filter((m) => m.includes("\nSubject: no report\n"))).toHaveLength(0);
 });
