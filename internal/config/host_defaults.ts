@@ -8,6 +8,10 @@
  *               of the interfaces, `class` their class A/B/C networks (IPv6 as subnet); IPv4 first, then IPv6,
  *               each in interface order, limited by inet_interfaces and inet_protocols
  *
+ * And the addresses an inet_interfaces (or proxy_interfaces) value stands for (Postfix's own_inet_addr() list):
+ * `all` every interface address, `loopback-only` the loopback ones, else the addresses listed (`localhost` is
+ * 127.0.0.1 and ::1; other host names are not resolved).
+ *
  * Pure functions of their inputs plus gethostname(2) and the interface list; never read main.cf.
  */
 import { hostName } from "../sys/libc.ts";
@@ -88,6 +92,32 @@ function interfaceAddresses(): IfAddr[] {
     }
   }
   return out;
+}
+
+const addressLists = new Map<string, string[]>();
+
+/**
+ * The addresses an inet_interfaces or proxy_interfaces value stands for (see the header), lower-case; found once
+ * per value and process, as Postfix finds its own addresses once at start-up.
+ */
+export function interfaceAddressList(value: string): string[] {
+  let list = addressLists.get(value);
+  if (list === undefined) addressLists.set(value, (list = addressesOf(value)));
+  return list;
+}
+
+function addressesOf(value: string): string[] {
+  const out = new Set<string>();
+  for (const item of value.toLowerCase().split(/[\s,]+/).filter(Boolean)) {
+    if (item === "all") for (const a of interfaceAddresses()) out.add(a.address.toLowerCase());
+    else if (item === "loopback-only") {
+      for (const a of interfaceAddresses()) if (a.address.startsWith("127.") || a.address === "::1") out.add(a.address);
+    } else if (item === "localhost") {
+      out.add("127.0.0.1");
+      out.add("::1");
+    } else out.add(item.replace(/^\[|\]$/g, "").replace(/^ipv6:/, ""));
+  }
+  return [...out];
 }
 
 /** Which protocols `inet_protocols` enables. */

@@ -65,6 +65,7 @@
 import type { Config } from "../config/config.ts";
 import { splitList } from "../config/config.ts";
 import { ConfigError } from "../config/main_cf.ts";
+import { interfaceAddressList } from "../config/host_defaults.ts";
 import { msgInfo, msgWarn } from "../log/msg.ts";
 import { dsnValid, dsnSplit } from "../dsn/dsn_status.ts";
 import { openMap, accessLookup, MapError, type LookupTable, type AccessKind } from "../maps/index.ts";
@@ -81,7 +82,6 @@ import { PolicyClients } from "./policy_client.ts";
 import { mailAddrFind, mailAddrFindOptions, type TableList } from "../resolve/mail_addr_find.ts";
 import type { PeerCert } from "./ccert.ts";
 import { domainToASCII } from "node:url";
-import { networkInterfaces } from "node:os";
 
 /** How a client name was found (Postfix's SMTPD_PEER_CODE_*). */
 export type PeerStatus = "ok" | "temp" | "perm" | "forged";
@@ -821,24 +821,9 @@ export class Restrictions {
     return { addresses, ...(failed !== undefined ? { failed } : {}) };
   }
 
-  /** This host's own addresses: inet_interfaces (all: every interface; loopback-only) and proxy_interfaces. */
+  /** This host's own addresses: those of inet_interfaces and proxy_interfaces (config/host_defaults.ts). */
   private ownAddresses(): Set<string> {
-    const out = new Set<string>();
-    for (const p of ["inet_interfaces", "proxy_interfaces"]) {
-      for (const item of splitList(this.cfg.get(p))) {
-        const v = item.toLowerCase();
-        if (v === "all") {
-          for (const list of Object.values(networkInterfaces())) for (const i of list ?? []) out.add(i.address.toLowerCase());
-        } else if (v === "loopback-only" || v === "localhost") {
-          out.add("127.0.0.1");
-          out.add("::1");
-        } else {
-          const bare = v.replace(/^\[|\]$/g, "");
-          if (isValidHostAddress(bare)) out.add(bare);
-        }
-      }
-    }
-    return out;
+    return new Set([...interfaceAddressList(this.cfg.get("inet_interfaces")), ...interfaceAddressList(this.cfg.get("proxy_interfaces"))]);
   }
 
   private async unknownMailhost(c: Ctx, name: string, replyName: string, replyClass: string): Promise<Status> {
@@ -1092,7 +1077,7 @@ export class Restrictions {
             }
             break;
           case "permit_inet_interfaces":
-            if (s.addr === "127.0.0.1" || s.addr === "::1") status = this.permit(c, name, NAME.CLIENT, s.namaddr);
+            if (interfaceAddressList(this.cfg.get("inet_interfaces")).includes(s.addr.toLowerCase())) status = this.permit(c, name, NAME.CLIENT, s.namaddr);
             break;
           case "permit_mynetworks":
             if (this.mynetworks.matches(s.name, s.addr)) status = this.permit(c, name, NAME.CLIENT, s.namaddr);

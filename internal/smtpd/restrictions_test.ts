@@ -280,3 +280,9 @@ describe("permit_mx_backup", () => {
     expect(await r.checkRcpt(session(), "u@fail.test")).toBe("450 4.4.4 <u@fail.test>: Recipient address rejected: Unable to look up mail exchanger information: Host not found, try again");
   });
 });
+
+test("permit_inet_interfaces permits a client at one of inet_interfaces' addresses", async () => {
+  const r = await make("compatibility_level = 3.6\ninet_interfaces = 192.0.2.9, 127.0.0.1\nsmtpd_relay_restrictions = permit_inet_interfaces, reject");
+  expect(await r.checkRcpt(session("192.0.2.9"), "u@remote.test")).toBeUndefined();
+  expect(await r.checkRcpt(session("192.0.2.10"), "u@remote.test")).toBe("554 5.7.1 <u@remote.test>: Recipient address rejected: Access denied");
+});

@@ -109,6 +109,7 @@ import type { DovecotSaslServer } from "./dovecot_auth.ts";
 import { MapError, openMap, type LookupTable } from "../maps/index.ts";
 import { mapsFind } from "../resolve/mail_addr_find.ts";
 import { ehloDiscardLogText, parseEhloMask } from "../config/ehlo_mask.ts";
+import { interfaceAddressList } from "../config/host_defaults.ts";
 import { appendReplyFooter, unescapeFilter } from "./reply_footer.ts";
 import { sessionMacro } from "./smtpd_expand.ts";
 import { proxyOptions, SmtpdProxy, SpeedAdjustProxy, type ProxyConnection } from "./smtpd_proxy.ts";
@@ -1444,7 +1445,9 @@ export class SmtpSession {
     } catch {
       local = false;
     }
-    if (!local) local = (s.addr === "127.0.0.1" || s.addr === "::1") && this.cfg.get("local_header_rewrite_clients").includes("permit_inet_interfaces");
+    if (!local && this.cfg.get("local_header_rewrite_clients").includes("permit_inet_interfaces")) {
+      local = interfaceAddressList(this.cfg.get("inet_interfaces")).includes(s.addr.toLowerCase());
+    }
     // permit_sasl_authenticated: an authenticated client (not anonymous) while SASL is active
     if (!local && s.saslActive && s.saslMethod !== undefined && s.saslMethod.toLowerCase() !== "anonymous") {
       local = this.cfg.getList("local_header_rewrite_clients").some((w) => w.toLowerCase() === "permit_sasl_authenticated");
