@@ -280,9 +280,9 @@ export class BounceNotifier {
       if (r.orcpt) lines.push(`Original-Recipient: ${r.orcpt}`);
       else if (r.origAddress) lines.push(`Original-Recipient: rfc822; ${r.origAddress}`);
       lines.push(`Action: ${failed || delayed ? action : (b.action ?? "delivered")}`, `Status: ${b.dsn}`);
-      // a success at an SMTP or LMTP server names the server and carries its reply
-      const smtpReply = !failed && !delayed && /^\d{3}[ -]/.test(b.reason) ? /^([^[\s]+)\[/.exec(b.relay ?? "") : null;
-      const relay = smtpReply ?? /^host (\S+)\[/.exec(b.reason);
+      // a success at an SMTP or LMTP server carries its reply, and names the server when it is known
+      const smtpReply = !failed && !delayed && /^\d{3}[ -]/.test(b.reason);
+      const relay = smtpReply ? /^([^[\s]+)\[/.exec(b.relay ?? "") : /^host (\S+)\[/.exec(b.reason);
       if (relay) lines.push(...wrap(`Remote-MTA: dns; ${relay[1]}`));
       lines.push(...wrap(`Diagnostic-Code: ${smtpReply ? `smtp; ${b.reason}` : diagnostic(b.reason)}`));
       if (delayed) lines.push(`Will-Retry-Until: ${formatRfc2822Date(new Date((env.arrivalTime.sec + this.cfg.getTime("maximal_queue_lifetime")) * 1000))}`);

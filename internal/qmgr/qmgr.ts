@@ -40,12 +40,11 @@
  * Results: the agent logs the `to=<…>` line; qmgr appends D/b/d records (queue_file.ts) with one fsync per job
  * (none when every result is a delivery, see run()). A message whose recipients are all final is removed
  * (`QID: removed`; the kernel's freeing of the file happens on Bun's I/O thread pool) after bounces are handed
- * to the notifier. Delivery status reports (Postfix's trace service) are handed to it too, for the recipients
- * made final in a pass: the ones delivered with DSN NOTIFY=SUCCESS (unless the next hop announced DSN and took
- * NOTIFY over) get a success notice; a message submitted with `sendmail -v` (trace_flags 1024) gets a report of
- * every recipient made final. Postfix collects these in the trace logfile and reports once, when the whole
- * message is done; postkit reports at the end of each pass, which is the same whenever a message is done in
- * one pass. Deferred recipients of a message older than maximal_queue_lifetime (bounce_queue_lifetime for
+ * to the notifier. Delivery status reports (Postfix's trace service) are handed to it too, once the whole message
+ * is done: recipients delivered with DSN NOTIFY=SUCCESS (unless the next hop announced DSN and took NOTIFY over)
+ * get a success notice; a message submitted with `sendmail -v` (trace_flags 1024) gets a report of every
+ * recipient. What Postfix keeps in the trace logfile is kept in the `D` records (the action of each delivery),
+ * so deliveries of earlier passes are reported too. Deferred recipients of a message older than maximal_queue_lifetime (bounce_queue_lifetime for
  * the null sender), or one forced to expire (postsuper -e), are returned to the sender.
  *
  * Contract: nothing here throws out of the event loop; a queue file that cannot be read is moved to corrupt
@@ -104,6 +103,13 @@ export interface BouncedRecipient {
   time: number;
   /** In a delivery status report: what happened (DSN action). */
   action?: "delivered" | "relayed" | "expanded" | "failed";
+}
+
+/** What a delivery's queue file record keeps of its result for the reports (queue_file.ts: `D` action). */
+function storedAction(res: RecipientResult): { action?: string } {
+  if (res.status !== "sent") return {};
+  if (res.notifyPassed) return { action: "notified" };
+  return res.action && res.action !== "delivered" ? { action: res.action } : {};
 }
 
 /** trace_flags: `sendmail -v`, a report of the deliveries (Postfix's DEL_REQ_FLAG_RECORD). */
@@ -495,7 +501,7 @@ export class QueueManager {
     for (const r of job.recipients) {
       const res = byOffset.get(r.offset) ?? { offset: r.offset, status: "deferred" as const, dsn: "4.3.0", reason: "delivery agent gave no result", relay: "none" };
       msg.results.push({ r, res });
-      updates.push({ recipient: r, status: res.status === "sent" ? "delivered" : res.status, dsn: res.dsn, reason: res.reason });
+      updates.push({ recipient: r, status: res.status === "sent" ? "delivered" : res.status, dsn: res.dsn, reason: res.reason, ...storedAction(res) });
     }
     // Delivered-only results need no fsync of their own: if a crash loses them, the recipients are delivered
     // again (at least once, as after a crash between a delivery and its record); deferrals and bounces are
@@ -520,7 +526,7 @@ export class QueueManager {
   /** Records a result decided by qmgr itself (deferred transport, resolver failure, expiry) and logs it. */
   private record(msg: ActiveMessage, r: QueueRecipient, res: RecipientResult, logStatus: string = res.status): void {
     msg.results.push({ r, res });
-    this.append(msg, [{ recipient: r, status: res.status === "sent" ? "delivered" : res.status, dsn: res.dsn, reason: res.reason }]);
+    this.append(msg, [{ recipient: r, status: res.status === "sent" ? "delivered" : res.status, dsn: res.dsn, reason: res.reason, ...storedAction(res) }]);
     logRecipient({
       queueId: msg.id, to: r.address, origTo: r.origAddress, relay: res.relay, dsn: res.dsn, status: logStatus, reason: res.reason,
       times: { arrival: msg.env.arrivalTime.sec * 1000 + msg.env.arrivalTime.usec / 1000, active: msg.activeAt },
@@ -546,7 +552,7 @@ export class QueueManager {
         const res = latest.get(r.offset);
         if (!res) return r;
         const status = res.status === "sent" ? ("delivered" as const) : res.status;
-        return { ...r, done: status !== "deferred", status: { status, time: now, dsn: res.dsn, reason: res.reason, offset: -1 } };
+        return { ...r, done: status !== "deferred", status: { status, time: now, dsn: res.dsn, reason: res.reason, offset: -1, ...storedAction(res) } };
       }),
     };
     const view: ActiveMessageView = { id: msg.id, path: msg.path, envelope: env };
@@ -571,11 +577,11 @@ export class QueueManager {
       }
       this.requestScan("incoming"); // the notice is in incoming now
     }
-    await this.reportDeliveries(msg, view, latest);
     // a redirected message is done once its one delivery is
     const redirectDone = msg.redirected !== undefined && env.recipients.some((r) => r.offset === msg.redirected && r.done);
     const undone = redirectDone ? [] : env.recipients.filter((r) => !r.done);
     if (undone.length === 0) {
+      await this.reportDeliveries(msg, view);
       msg.file.close();
       flushLogRecords(); // the to=<…> lines of an in-process delivery are in the log before the file goes
       try {
@@ -607,21 +613,22 @@ export class QueueManager {
   }
 
   /**
-   * Hands the delivery status reports of this pass to the notifier (see the header). A report that cannot be
-   * queued is only logged: the deliveries stand.
+   * Hands the delivery status reports of a finished message to the notifier (see the header), from the statuses
+   * of all its delivery passes. A report that cannot be queued is only logged: the deliveries stand.
    */
-  private async reportDeliveries(msg: ActiveMessage, view: ActiveMessageView, latest: Map<number, RecipientResult>): Promise<void> {
+  private async reportDeliveries(msg: ActiveMessage, view: ActiveMessageView): Promise<void> {
     const report = (Number(msg.env.attributes.get(ATTR.TRACE_FLAGS) ?? "0") & TRACE_RECORD) !== 0;
+    const latest = new Map(msg.results.map((x) => [x.r.offset, x.res]));
     const rcpts: BouncedRecipient[] = [];
-    for (const r of msg.env.recipients) {
-      const res = latest.get(r.offset);
-      if (!res || res.status === "deferred") continue;
-      const success = res.status === "sent" && (r.notify & NOTIFY_SUCCESS) !== 0 && !res.notifyPassed;
+    for (const r of view.envelope.recipients) {
+      const st = r.status;
+      if (!r.done || st === undefined || st.status === "deferred") continue;
+      const success = st.status === "delivered" && (r.notify & NOTIFY_SUCCESS) !== 0 && st.action !== "notified";
       if (!report && !success) continue;
-      const action = res.status === "bounced" ? "failed" : (res.action ?? "delivered");
+      const action = st.status === "bounced" ? "failed" : st.action === "relayed" || st.action === "expanded" ? st.action : "delivered";
       // local(8)'s record of an expanded alias or .forward file: `2.0.0 alias expanded`
-      const [dsn, reason] = action === "expanded" ? ["2.0.0", "alias expanded"] : [res.dsn, res.reason];
-      rcpts.push({ recipient: r, dsn, reason, relay: res.relay, time: Math.floor(nowSec()), action });
+      const [dsn, reason] = action === "expanded" ? ["2.0.0", "alias expanded"] : [st.dsn, st.reason];
+      rcpts.push({ recipient: r, dsn, reason, relay: latest.get(r.offset)?.relay ?? "", time: st.time, action });
     }
     if (rcpts.length === 0) return;
     const ok = await this.notifier.deliveryReport(view, rcpts, report).catch((e) => {

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { tmpdir } from "node:os";
 import { loadConfig } from "../config/config.ts";
 import { setMsgSink, setMsgStderr } from "../log/msg.ts";
-import { createQueueFile, ensureQueueDirs, queueLayout } from "../queue/index.ts";
+import { createQueueFile, ensureQueueDirs, openQueueFile, queueLayout } from "../queue/index.ts";
 import { Resolver } from "../resolve/resolve.ts";
 import type { DeliveryRequest } from "../daemon/agent_protocol.ts";
 import { QueueManager, type BouncedRecipient } from "./qmgr.ts";
@@ -165,4 +165,42 @@ test("a relocated_maps lookup failure defers the recipient: dsn 4.3.0, `address 
   expect(r.deferred).toBe(1);
   expect(r.log).toContain("warning: relocated_maps lookup failure");
   expect(r.log.some((l) => /: to=<bob@host\.example\.test>, relay=none, delay=[\d.]+, delays=[\d./]+, dsn=4\.3\.0, status=deferred \(address resolver failure\)$/.test(l))).toBe(true);
+});
+
+test("delivery status reports: once the message is done, from the statuses of every pass, as the D records keep them", async () => {
+  const queueDir = join(dir, "queue");
+  rmSync(queueDir, { recursive: true, force: true });
+  ensureQueueDirs(queueDir);
+  const cfg = loadConfig({ configDir: dir, warn: false });
+  const w = createQueueFile({ queueDir, queueName: "incoming" });
+  const SUCCESS = 2;
+  w.writeEnvelope({ sender: "s@example.test", recipients: ["a@remote.example", "bob", "c@host.example.test"].map((address) => ({ address, notify: SUCCESS })) });
+  w.writeContent("Subject: x\n\nbody\n");
+  const done = w.finish({ durable: false });
+  // an earlier pass relayed a@remote.example (to a server without DSN)
+  {
+    using f = openQueueFile(done.path, { write: true });
+    const first = f.envelope().recipients[0]!;
+    f.appendRecipientStatus({ recipient: first, status: "delivered", dsn: "2.0.0", reason: "250 2.0.0 Ok: queued as X1", action: "relayed" });
+  }
+  const reports: { rcpts: string[]; report: boolean }[] = [];
+  const deliverer = {
+    async deliver(req: DeliveryRequest) {
+      // bob's next hop announced DSN (it reports success itself); c is delivered here
+      return { results: req.recipients.map((r) => ({ offset: r.offset, status: "sent" as const, dsn: "2.0.0", reason: "delivered to mailbox", relay: "local", ...(r.address === "bob" ? { notifyPassed: true } : {}) })) };
+    },
+  };
+  const q = new QueueManager(cfg, queueLayout(queueDir), await Resolver.create(cfg), () => ({ deliverer, processLimit: 10 }), {
+    bounce: async () => true,
+    delayWarning: async () => true,
+    deliveryReport: async (_m, rcpts: BouncedRecipient[], report) => {
+      reports.push({ rcpts: rcpts.map((b) => `${b.recipient.address} ${b.action} ${b.reason}`), report });
+      return true;
+    },
+  });
+  q.start();
+  const end = Date.now() + 5000;
+  while (reports.length === 0 && Date.now() < end) await Bun.sleep(5);
+  await q.drain();
+  expect(reports).toEqual([{ rcpts: ["a@remote.example relayed 250 2.0.0 Ok: queued as X1", "c@host.example.test delivered delivered to mailbox"], report: false }]);
 });

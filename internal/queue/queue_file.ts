@@ -53,14 +53,16 @@
  *    the `R` records of both sections.
  * 4. Appended records, written after `E` while the message is in the queue, each with one write(2) on an
  *    O_APPEND descriptor followed by fsync(2):
- *    | `D` | rcptOffset, time, dsn, reason | recipient delivered (final)                    |
+ *    | `D` | rcptOffset, time, dsn, reason [, action] | recipient delivered (final)         |
  *    | `b` | rcptOffset, time, dsn, reason | recipient bounced (final; bounce log written)  |
  *    | `d` | rcptOffset, time, dsn, reason | recipient deferred (latest one wins)           |
  *    | `W` | sec                           | new warning_message_time (latest one wins)     |
  *    (The queue manager skips the fsync for records that only say "delivered": a lost one means a second
  *    delivery after a crash, never a lost message.)
  *    A recipient is identified by rcptOffset, the byte offset of its `R` record (as Postfix's defer logs
- *    carry `offset=`). A final record is never undone by a later `d`.
+ *    carry `offset=`). A final record is never undone by a later `d`. A `D` record's optional action says how a
+ *    success is reported (Postfix's trace logfile): `relayed`, `expanded`, or `notified` (the next hop took DSN
+ *    NOTIFY over: no success notice from here); absent, `delivered`. Readers skip fields they do not know.
  *
  * A queue file therefore starts with the bytes `97 A1 43` (a 7-element array, then "C"); anything else is not a
  * postkit queue file (a Postfix queue file starts with `C` itself). postcat's `-o` offsets are record offsets
@@ -188,7 +190,7 @@ export type QueueRecord =
   | { kind: "N"; data: Uint8Array }
   | { kind: "X" }
   | { kind: "E" }
-  | { kind: "D" | "b" | "d"; rcptOffset: number; time: number; dsn: string; reason: string };
+  | { kind: "D" | "b" | "d"; rcptOffset: number; time: number; dsn: string; reason: string; action?: string };
 
 /** A decoded record with its byte offset and encoded size in the file (postcat -o). */
 export type LocatedRecord = QueueRecord & { offset: number; size: number };
@@ -201,6 +203,8 @@ export interface RecipientStatus {
   reason: string;
   /** Offset of the status record itself. */
   offset: number;
+  /** A delivery's DSN action when not `delivered` (`relayed`, `expanded`, `notified`; see the header). */
+  action?: string;
 }
 
 /** One recipient of a queue file. */
@@ -273,6 +277,8 @@ export interface RecipientStatusUpdate {
   reason: string;
   /** Seconds; now when omitted. */
   time?: number;
+  /** For a delivery: its DSN action when not `delivered` (see the header). */
+  action?: string;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -319,7 +325,8 @@ export function decodeRecord(value: unknown): QueueRecord | undefined {
     case "D":
     case "b":
     case "d":
-      return isCount(a) && isCount(b) && isStr(c) && isStr(d) ? { kind: k, rcptOffset: a, time: b, dsn: c, reason: d } : undefined;
+      if (!isCount(a) || !isCount(b) || !isStr(c) || !isStr(d)) return undefined;
+      return k === "D" && isStr(e) && e !== "" ? { kind: k, rcptOffset: a, time: b, dsn: c, reason: d, action: e } : { kind: k, rcptOffset: a, time: b, dsn: c, reason: d };
     default:
       return undefined;
   }
@@ -492,7 +499,8 @@ export class QueueFile implements Disposable {
       if (!kind || !isStr(u.dsn) || !isStr(u.reason)) throw new QueueError("invalid", `${this.path}: bad recipient status`, { path: this.path });
       const time = u.time ?? now;
       if (!isCount(time)) throw new QueueError("invalid", `${this.path}: bad status time ${time}`, { path: this.path });
-      recs.push({ kind, rcptOffset: offset, time, dsn: u.dsn, reason: u.reason });
+      const action = kind === "D" && u.action !== undefined && u.action !== "" ? { action: u.action } : {};
+      recs.push({ kind, rcptOffset: offset, time, dsn: u.dsn, reason: u.reason, ...action });
     }
     const offsets = this.append(recs, opts.sync ?? true);
     recs.forEach((r, i) => applyAppended(env, r, offsets[i]!, byOffset));
@@ -569,7 +577,7 @@ function applyAppended(env: QueueEnvelope, rec: QueueRecord, offset: number, byO
   const r = byOffset.get(rec.rcptOffset);
   if (!r) return false;
   if (r.done) return true; // a final status is never undone
-  r.status = { status: KIND_STATUS[rec.kind]!, time: rec.time, dsn: rec.dsn, reason: rec.reason, offset };
+  r.status = { status: KIND_STATUS[rec.kind]!, time: rec.time, dsn: rec.dsn, reason: rec.reason, offset, ...(rec.action ? { action: rec.action } : {}) };
   if (rec.kind !== "d") r.done = true;
   return true;
 }
@@ -790,6 +798,7 @@ function fastAppended(r: RecordReader, env: QueueEnvelope, base: number): boolea
     const time = r.count();
     const dsn = r.str();
     const reason = r.str();
+    const action = kind === 0x44 && r.left > 0 ? r.str() : "";
     r.skipRest();
     if (r.bad) return false;
     const rcpts = env.recipients;
@@ -802,7 +811,7 @@ function fastAppended(r: RecordReader, env: QueueEnvelope, base: number): boolea
     }
     if (rcpt === undefined) return false; // parseEnvelope() calls this a torn tail
     if (rcpt.done) continue; // a final status is never undone
-    rcpt.status = { status: kind === 0x64 ? "deferred" : kind === 0x44 ? "delivered" : "bounced", time, dsn, reason, offset: at };
+    rcpt.status = { status: kind === 0x64 ? "deferred" : kind === 0x44 ? "delivered" : "bounced", time, dsn, reason, offset: at, ...(action ? { action } : {}) };
     if (kind !== 0x64) rcpt.done = true;
   }
   return true;

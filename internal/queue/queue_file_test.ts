@@ -840,3 +840,27 @@ describe("the fast envelope path agrees with the general reader", () => {
     expect(outcomes.has("corrupt")).toBe(true);
   });
 });
+
+test("a D record's optional action: written, read back by the fast and the general reader, and only for D", () => {
+  const path = writeMessage(BASIC);
+  {
+    using f = openQueueFile(path, { write: true });
+    const [bob, carol] = f.envelope().recipients as [QueueEnvelope["recipients"][number], QueueEnvelope["recipients"][number]];
+    f.appendRecipientStatus([
+      { recipient: bob, status: "delivered", dsn: "2.0.0", reason: "250 2.0.0 Ok", action: "relayed" },
+      { recipient: carol, status: "bounced", dsn: "5.1.1", reason: "no such user", action: "relayed" },
+    ]);
+  }
+  const fd = openSync(path, "r");
+  try {
+    for (const env of [readEnvelope(path), readEnvelopeGeneral(fd, path)]) {
+      expect(env.recipients.map((r) => [r.status?.status, r.status?.action])).toEqual([["delivered", "relayed"], ["bounced", undefined]]);
+    }
+  } finally {
+    closeSync(fd);
+  }
+  // records of older writers (no action) and the encoding of both forms
+  expect(decodeRecord(["D", 9, 1, "2.0.0", "ok"])).toEqual({ kind: "D", rcptOffset: 9, time: 1, dsn: "2.0.0", reason: "ok" });
+  expect(decodeRecord(["D", 9, 1, "2.0.0", "ok", "expanded"])).toEqual({ kind: "D", rcptOffset: 9, time: 1, dsn: "2.0.0", reason: "ok", action: "expanded" });
+  expect(decodeRecord(unpackOne(encodeRecord({ kind: "D", rcptOffset: 9, time: 1, dsn: "2.0.0", reason: "ok", action: "notified" })))).toMatchObject({ action: "notified" });
+});

@@ -183,7 +183,7 @@ export function encodeRecord(rec: QueueRecord): Buffer {
     case "D":
     case "b":
     case "d":
-      arr = [rec.kind, rec.rcptOffset, rec.time, rec.dsn, rec.reason];
+      arr = rec.kind === "D" && rec.action ? [rec.kind, rec.rcptOffset, rec.time, rec.dsn, rec.reason, rec.action] : [rec.kind, rec.rcptOffset, rec.time, rec.dsn, rec.reason];
       break;
   }
   const out = packArray(arr);
