@@ -73,3 +73,26 @@ test("sendmail -v: Postfix's promise, kept: a Mail Delivery Status Report; no re
   expect(messages("Successful Mail Delivery Report").filter((m) => m.includes("\nSubject: no report\n"))).toHaveLength(0);
   expect(messages("Mail Delivery Status Report").filter((m) => m.includes("\nSubject: no report\n"))).toHaveLength(0);
 });
+
+test("sendmail -bv: nothing is delivered; the report says deliverable (delivers to mailbox) or undeliverable", async () => {
+  expect(sendmail(["-bv", me], "probe")).toBe(`Mail Delivery Status Report will be mailed to <${me}>.\n`);
+  await waitFor("the probe report", () => messages("Mail Delivery Status Report").some((m) => m.includes("\nSubject: probe\n")));
+  const n = messages("Mail Delivery Status Report").find((m) => m.includes("\nSubject: probe\n"))!;
+  expect(n).toMatch(new RegExp(`\\nFinal-Recipient: rfc822; ${me}@[^\\n]+\\n(Original-Recipient: [^\\n]+\\n)?Action: deliverable\\nStatus: 2\\.0\\.0\\nDiagnostic-Code: X-Postfix; delivers to mailbox\\n`));
+  expect(messages("probe")).toHaveLength(0); // the probe itself was not delivered
+  expect(log()).toMatch(new RegExp(`postfix/local\\[\\d+\\]: [0-9A-F]+: to=<${me}@[^>]+>, .*status=deliverable \\(delivers to mailbox\\)\\n`));
+  sendmail(["-bv", "nosuchuser"], "probe two");
+  await waitFor("the second report", () => messages("Mail Delivery Status Report").some((m) => m.includes("\nSubject: probe two\n")));
+  const u = messages("Mail Delivery Status Report").find((m) => m.includes("\nSubject: probe two\n"))!;
+  expect(u).toMatch(/\nAction: undeliverable\nStatus: 5\.1\.1\n/);
+  expect(log()).toMatch(/status=undeliverable \(unknown user: "nosuchuser"\)/);
+  expect(messages("Undelivered Mail Returned to Sender")).toHaveLength(0); // no bounce for a probe
+});
+
+test("sendmail -bv of an alias: the report names the address it expands to", async () => {
+  sendmail(["-bv", "team"], "probe three");
+  await waitFor("the third report", () => messages("Mail Delivery Status Report").some((m) => m.includes("\nSubject: probe three\n")));
+  const n = messages("Mail Delivery Status Report").find((m) => m.includes("\nSubject: probe three\n"))!;
+  expect(n).toMatch(new RegExp(`\\n<${me}@[^>]+> \\(expanded from <team[^>]*>\\): delivers to mailbox\\n`));
+  expect(n).toMatch(new RegExp(`\\nFinal-Recipient: rfc822; ${me}@[^\\n]+\\nOriginal-Recipient: [^\\n]*team@[^\\n]+\\nAction: deliverable\\n`));
+});

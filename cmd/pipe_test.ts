@@ -87,3 +87,16 @@ test.skipIf(!isRoot)("a command over $SERVICE_time_limit is killed and bounces",
   const id = await submit("slow@pipe.test", "slow");
   expect(await rcptLine(id, "slow@pipe.test")).toMatch(/, relay=slow, .*dsn=5\.3\.0, status=bounced \(Command time limit exceeded: "\/bin\/sleep"\)$/);
 });
+
+test.skipIf(!isRoot)("a sendmail -bv probe runs no command: delivers to command: ARGV0, logged deliverable", async () => {
+  const re = /(\w+): uid=\d+ from=<sender@host\.example\.test>/g;
+  const before = [...log().matchAll(re)].length;
+  const r = runTool("sendmail", ["-bv", "-f", "sender@host.example.test", "ok@pipe.test"], { env: { MAIL_CONFIG: inst.config }, stdin: "Subject: probe\n\nx\n" });
+  expect(r.status).toBe(0);
+  expect(r.stdout).toBe("Mail Delivery Status Report will be mailed to <sender@host.example.test>.\n");
+  await waitFor("pickup of the probe", () => [...log().matchAll(re)].length > before);
+  const id = [...log().matchAll(re)][before]![1]!;
+  expect(await rcptLine(id, "ok@pipe.test")).toMatch(/, relay=mypipe, .*dsn=2\.0\.0, status=deliverable \(delivers to command: \/bin\/sh\)$/);
+  await waitFor("the probe's end", () => log().includes(`${id}: removed`));
+  expect(log()).toMatch(new RegExp(`${id}: sender delivery status notification: \\w+`));
+});

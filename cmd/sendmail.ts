@@ -30,7 +30,9 @@
  * OPTIONS
  *   -bm            enqueue (default)             -bp   list the queue          -bi, -I  rebuild aliases
  *   -bs            stand-alone SMTP on stdin/stdout (the SMTP server's engine; messages go to maildrop)
- *   -bd, -bl       start the mail system         -bh, -bH  ignored (exit 0)    -bv  not supported (fatal)
+ *   -bd, -bl       start the mail system         -bh, -bH  ignored (exit 0)
+ *   -bv            verify the recipients: nothing is delivered; each delivery agent says what it would do and a
+ *                  Mail Delivery Status Report (deliverable / undeliverable) is mailed to the sender
  *   -B type        body type 8BITMIME or 7BIT
  *   -C path        main.cf or its directory (else $MAIL_CONFIG, else /etc/postfix)
  *   -F name        sender full name (else $NAME, else the GECOS field)
@@ -92,6 +94,7 @@ Submit a message read from standard input (Postfix's sendmail compatibility inte
   -N dsn         never, or success,failure,delay      -R full|hdrs      -V envid
   -C config      main.cf or its directory              -B 8BITMIME|7BIT  -G  gateway submission
   -v             ask for a delivery report (twice: verbose logging)
+  -bv            verify the recipients and mail a report; deliver nothing
   -bp            list the queue (mailq)    -q  flush the queue  (-qRsite, -qIqueueid)
   -bi, -I        rebuild the aliases (newaliases)      -bd  start the mail system
 `;

@@ -209,7 +209,8 @@ describe("failures", () => {
     ["-bp with recipients", ["-bp", "a@x"], "", "sendmail: fatal: display queue mode requires no recipient\n"],
     ["unsupported -b", ["-bz"], "", "sendmail: fatal: unsupported: -bz\n"],
     ["-bs with recipients", ["-bs", "a@x"], "", "sendmail: fatal: stand-alone mode requires no recipient\n"],
-    ["-bv", ["-bv", "a@x"], "x\n", "sendmail: fatal: unsupported: -bv\n"],
+    ["-bv with -t", ["-bv", "-t"], "x\n", "sendmail: fatal: -t option cannot be used with -bv\n"],
+    ["-bv with -N", ["-bv", "-N", "success", "a@x"], "x\n", "sendmail: fatal: -N option cannot be used with -bv\n"],
     ["VERP with the null sender", ["-XV", "-f", "<>", "a@x"], "x\n", `sendmail: fatal: (${UID}): -V option requires non-null sender address\n`],
   ];
   for (const [label, args, stdin, stderr] of fatals) {

@@ -50,7 +50,7 @@ export interface DeliveryRequest {
   size: number;
   envid: string;
   ret: number;
-  /** Set when this is a `sendmail -bv` style probe or when verbose delivery reports are wanted (trace flags). */
+  /** Trace flags: REQ_FLAG_USR_VRFY for a `sendmail -bv` probe (verify, never deliver). */
   flags: number;
 }
 
@@ -65,11 +65,17 @@ export interface RecipientResult {
   relay: string;
   /**
    * A success's DSN action: "delivered" (when absent), "relayed" (handed to a server without DSN) or "expanded"
-   * (an alias or .forward file of a recipient with NOTIFY=SUCCESS was expanded; local(8)).
+   * (an alias or .forward file of a recipient with NOTIFY=SUCCESS was expanded; local(8)); the queue manager's
+   * own record of a probe's result: "deliverable" or "undeliverable".
    */
-  action?: "delivered" | "relayed" | "expanded";
+  action?: "delivered" | "relayed" | "expanded" | "deliverable" | "undeliverable";
   /** A success at a next hop that announced DSN: it got NOTIFY and reports success itself, this system does not. */
   notifyPassed?: boolean;
+  /**
+   * For a probe (REQ_FLAG_USR_VRFY): each delivery the recipient expanded to (an alias, a .forward file), as
+   * logged, so that the report names the final addresses as Postfix's does.
+   */
+  details?: { address: string; origAddress: string; status: "sent" | "bounced" | "deferred"; dsn: string; reason: string }[];
 }
 
 /** The reply to a DeliveryRequest. */
@@ -85,6 +91,23 @@ export class AgentError extends PostkitError {
 }
 
 const MAX_LINE = 16 * 1024 * 1024;
+
+/**
+ * A `sendmail -bv` probe (Postfix's DEL_REQ_FLAG_USR_VRFY): the agent delivers nothing; it finds out what it would
+ * do (`delivers to mailbox`, an SMTP server's reply to RCPT TO …), reports that as a success, and logs each
+ * recipient `status=deliverable` (a failure or deferral: `status=undeliverable`).
+ */
+export const REQ_FLAG_USR_VRFY = 512;
+
+/** The request is a `sendmail -bv` probe (see REQ_FLAG_USR_VRFY). */
+export function verifyOnly(req: Pick<DeliveryRequest, "flags">): boolean {
+  return (req.flags & REQ_FLAG_USR_VRFY) !== 0;
+}
+
+/** The status word a delivery agent logs: sent, bounced or deferred, or for a probe deliverable or undeliverable. */
+export function loggedStatus(status: RecipientResult["status"], verify: boolean): string {
+  return verify ? (status === "sent" ? "deliverable" : "undeliverable") : status;
+}
 
 /** Defers every recipient of `req` with `reason` (used when a handler throws or an agent is unreachable). */
 export function deferAll(req: Pick<DeliveryRequest, "recipients">, reason: string, relay = "none", dsn = "4.3.0"): DeliveryReply {

@@ -75,7 +75,7 @@ import { Cleanup } from "../cleanup/cleanup.ts";
 import { BounceNotifier } from "../dsn/bounce_notice.ts";
 import { queueLayout, type QueueLayout } from "../queue/index.ts";
 import { requestQueueScan } from "../ipc/flush.ts";
-import { AgentClient, type AgentRecipient, type DeliveryReply, type DeliveryRequest } from "../daemon/agent_protocol.ts";
+import { AgentClient, verifyOnly, type AgentRecipient, type DeliveryReply, type DeliveryRequest } from "../daemon/agent_protocol.ts";
 import { getpwnam, getpwuid, type PasswdEntry } from "../sys/passwd.ts";
 import { errnoText } from "../sys/errno.ts";
 import {
@@ -595,6 +595,7 @@ export class LocalAgent {
 
   private deliverIndirect(ctx: Ctx, a: Attr): number {
     if (this.beenHere(ctx, `indirect ${a.address}`)) return 0;
+    if (verifyOnly(ctx.job.req)) return ctx.outcome.sent(a, "2.0.0", `forwards to ${a.address}`);
     ctx.forward.append(
       { sender: a.sender, delivered: a.delivered ?? a.address, dsnEnvid: a.dsnEnvid, dsnRet: a.dsnRet },
       { address: a.address, origAddress: a.origAddress, notify: a.notify, orcpt: a.orcpt },
@@ -765,6 +766,7 @@ export class LocalAgent {
   private async deliverMailboxFile(ctx: Ctx, attr: Attr, usr: UserAttr): Promise<number> {
     const a: Attr = { ...attr, level: attr.level + 1 };
     if (!this.s.frozenDeliveredTo) a.delivered = a.address;
+    if (verifyOnly(ctx.job.req)) return ctx.outcome.sent(a, "2.0.0", "delivers to mailbox");
     const spool = this.s.homeMailbox === "" ? this.s.mailSpoolDirectory : undefined;
     const mailbox = spool === undefined ? `${usr.home}/${this.s.homeMailbox}` : `${spool}/${a.user}`;
     // Least privilege: the user's rights, except in a spool directory the user cannot write to.
@@ -817,6 +819,7 @@ export class LocalAgent {
   private async deliverMaildir(ctx: Ctx, attr: Attr, usr: UserAttr, path: string): Promise<number> {
     const a: Attr = { ...attr, level: attr.level + 1 };
     if (!this.s.frozenDeliveredTo) a.delivered = a.address;
+    if (verifyOnly(ctx.job.req)) return ctx.outcome.sent(a, "2.0.0", "delivers to maildir");
     const preamble = formatPreamble({
       sender: a.sender, returnPath: true, origRcpt: this.s.enableOriginalRecipient ? a.origAddress : undefined,
       delivered: this.s.deliverHeaders & HDR_FILE ? a.delivered : undefined,
@@ -851,6 +854,7 @@ export class LocalAgent {
     if ((this.s.allowFiles & a.expType) === 0) return this.bounceWorkaround(ctx, a, "5.7.1", "mail to file is restricted");
     const usr = this.fileRights(usrIn);
     if (path.endsWith("/")) return this.deliverMaildir(ctx, a, usr, path);
+    if (verifyOnly(ctx.job.req)) return ctx.outcome.sent(a, "2.0.0", `delivers to file: ${path}`);
     const preamble = formatPreamble({
       sender: a.sender, fromLine: true, returnPath: true, origRcpt: this.s.enableOriginalRecipient ? a.origAddress : undefined,
       delivered: this.s.deliverHeaders & HDR_FILE ? a.delivered : undefined,
@@ -884,6 +888,7 @@ export class LocalAgent {
   private async deliverCommand(ctx: Ctx, attr: Attr, usrIn: UserAttr, command: string): Promise<number> {
     const a: Attr = { ...attr, level: attr.level + 1 };
     if (this.beenHere(ctx, `command ${a.user}:${usrIn.uid} ${command}`)) return 0;
+    if (verifyOnly(ctx.job.req)) return ctx.outcome.sent(a, "2.0.0", `delivers to command: ${command}`);
     const usr = this.fileRights(usrIn);
     const env: Record<string, string> = {};
     if (usr.home !== undefined) env.HOME = usr.home;
@@ -939,6 +944,7 @@ export class LocalAgent {
 
   /** Reports a failed file or command delivery or a forwarding loop: to an owner- alias when there is one (header). */
   private async bounceWorkaround(ctx: Ctx, a: Attr, dsn: string, reason: string): Promise<number> {
+    if (verifyOnly(ctx.job.req)) return ctx.outcome.failed(a, dsn, reason); // a probe sends no notice: it reports
     let owner: string | undefined;
     if (this.s.ownerRequestSpecial) {
       try {

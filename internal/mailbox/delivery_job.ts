@@ -22,7 +22,7 @@
 import { logRecipient } from "../log/events.ts";
 import { filterDeliveryStatus } from "../dsn/dsn_filter.ts";
 import { layoutPath, openQueueFile, type QueueEnvelope, type QueueFile, type QueueLayout } from "../queue/index.ts";
-import { deferAll, type DeliveryReply, type DeliveryRequest, type RecipientResult, type AgentRecipient } from "../daemon/agent_protocol.ts";
+import { deferAll, loggedStatus, verifyOnly, type DeliveryReply, type DeliveryRequest, type RecipientResult, type AgentRecipient } from "../daemon/agent_protocol.ts";
 import { msgWarn } from "../log/msg.ts";
 import { DeliveredTo } from "./delivered_to.ts";
 
@@ -110,6 +110,9 @@ export class RecipientOutcome {
     readonly rcpt: AgentRecipient,
   ) {}
 
+  /** A probe's deliveries, as logged (RecipientResult.details). */
+  private readonly details: NonNullable<RecipientResult["details"]> = [];
+
   private note(status: Status, dsn: string, reason: string): void {
     if (status === "deferred") this.firstDefer ??= { dsn, reason };
     else if (status === "bounced") this.firstBounce ??= { dsn, reason };
@@ -119,10 +122,12 @@ export class RecipientOutcome {
   /** Logs and counts one delivery; returns 1 when it ends deferred (the filter may change the class), else 0. */
   private log(to: LoggedRecipient, status: Status, dsn: string, reason: string, filtered = false): number {
     if (!filtered) ({ status, dsn, reason } = filterDeliveryStatus({ status, dsn, reason }));
+    const verify = verifyOnly(this.job.req);
     logRecipient({
-      queueId: this.job.queueId, to: to.address, origTo: to.origAddress, relay: this.job.service, dsn, status, reason,
+      queueId: this.job.queueId, to: to.address, origTo: to.origAddress, relay: this.job.service, dsn, status: loggedStatus(status, verify), reason,
       times: { arrival: this.job.req.arrival, active: this.job.req.active, handoff: this.job.handoff },
     });
+    if (verify) this.details.push({ address: to.address, origAddress: to.origAddress, status, dsn, reason });
     this.note(status, dsn, reason);
     return status === "deferred" ? 1 : 0;
   }
@@ -184,8 +189,9 @@ export class RecipientOutcome {
 
   result(): RecipientResult {
     const pick = (status: Status, d: { dsn: string; reason: string }) => ({ offset: this.rcpt.offset, status, dsn: d.dsn, reason: d.reason, relay: this.job.service });
-    if (this.firstDefer) return pick("deferred", this.firstDefer);
-    if (this.firstBounce) return pick("bounced", this.firstBounce);
-    return { ...pick("sent", this.lastSent ?? this.notified ?? { dsn: "2.0.0", reason: "delivered" }), ...(this.expanded ? { action: "expanded" as const } : {}) };
+    const details = this.details.length > 0 ? { details: this.details } : {};
+    if (this.firstDefer) return { ...pick("deferred", this.firstDefer), ...details };
+    if (this.firstBounce) return { ...pick("bounced", this.firstBounce), ...details };
+    return { ...pick("sent", this.lastSent ?? this.notified ?? { dsn: "2.0.0", reason: "delivered" }), ...(this.expanded ? { action: "expanded" as const } : {}), ...details };
   }
 }

@@ -35,7 +35,7 @@ import { getgrnam, getpwnam } from "../sys/passwd.ts";
 import { errnoText } from "../sys/errno.ts";
 import { quoteLocalPart, asciiLowercase } from "../address/index.ts";
 import { queueLayout, type QueueLayout } from "../queue/index.ts";
-import { type DeliveryReply, type DeliveryRequest } from "../daemon/agent_protocol.ts";
+import { verifyOnly, type DeliveryReply, type DeliveryRequest } from "../daemon/agent_protocol.ts";
 import { DeliveryJob, RecipientOutcome, formatPreamble, copyMessage, pipeCommand, isPrivileged } from "../mailbox/index.ts";
 import { expandPipeArgv, parsePipeAttributes, type PipeAttributes } from "./pipe_attr.ts";
 
@@ -159,6 +159,7 @@ export class PipeAgent {
       ["queue_id", req.queueId],
       ["envid", req.envid],
     ]);
+    if (verifyOnly(req)) return all((o) => o.sent(o.rcpt, "2.0.0", `delivers to command: ${attr.command[0]}`));
     const expanded = expandPipeArgv(attr.command, {
       flags: f, values, recipients: req.recipients, delimiter: this.cfg.get("recipient_delimiter"),
       warnNoAt: (a) => msgWarn(`no @ in recipient address: ${a}`),

@@ -12,7 +12,7 @@
 import { formatRecipientEvent } from "../log/events.ts";
 import { msgLogAs } from "../log/msg.ts";
 import { dsnSplit } from "../dsn/dsn_status.ts";
-import type { DeliveryReply, DeliveryRequest } from "../daemon/agent_protocol.ts";
+import { loggedStatus, verifyOnly, type DeliveryReply, type DeliveryRequest } from "../daemon/agent_protocol.ts";
 import type { Deliverer } from "./qmgr.ts";
 
 function deliverAll(req: DeliveryRequest, status: "sent" | "bounced" | "deferred", defDsn: string, program: string): DeliveryReply {
@@ -20,7 +20,7 @@ function deliverAll(req: DeliveryRequest, status: "sent" | "bounced" | "deferred
   const now = Date.now();
   const results = req.recipients.map((r) => {
     const line = formatRecipientEvent({
-      queueId: req.queueId, to: r.address, origTo: r.origAddress, relay: "none", dsn, status, reason: text,
+      queueId: req.queueId, to: r.address, origTo: r.origAddress, relay: "none", dsn, status: loggedStatus(status, verifyOnly(req)), reason: text,
       times: { arrival: req.arrival, active: req.active, handoff: now, done: now },
     });
     msgLogAs(program, "info", line);

@@ -60,7 +60,7 @@ import {
 } from "../queue/index.ts";
 import type { Resolver } from "../resolve/resolve.ts";
 import { MapError } from "../maps/index.ts";
-import { AgentError, type DeliveryReply, type DeliveryRequest, type RecipientResult } from "../daemon/agent_protocol.ts";
+import { AgentError, loggedStatus, REQ_FLAG_USR_VRFY, type DeliveryReply, type DeliveryRequest, type RecipientResult } from "../daemon/agent_protocol.ts";
 
 /** Something that delivers a request: an in-process transport or a client of an agent socket. */
 export interface Deliverer {
@@ -102,7 +102,15 @@ export interface BouncedRecipient {
   relay: string;
   time: number;
   /** In a delivery status report: what happened (DSN action). */
-  action?: "delivered" | "relayed" | "expanded" | "failed";
+  action?: "delivered" | "relayed" | "expanded" | "failed" | "deliverable" | "undeliverable";
+}
+
+/**
+ * A probe's result as the queue file keeps it: every recipient is done (a `D` record), `deliverable` or
+ * `undeliverable` (Postfix's trace records of a sendmail -bv message); nothing bounces or waits.
+ */
+function probeResult(res: RecipientResult): RecipientResult {
+  return { ...res, status: "sent", action: res.status === "sent" ? "deliverable" : "undeliverable", notifyPassed: false };
 }
 
 /** What a delivery's queue file record keeps of its result for the reports (queue_file.ts: `D` action). */
@@ -111,6 +119,9 @@ function storedAction(res: RecipientResult): { action?: string } {
   if (res.notifyPassed) return { action: "notified" };
   return res.action && res.action !== "delivered" ? { action: res.action } : {};
 }
+
+/** Stored actions a report names as they are (the others are `delivered`). */
+const PASSED_ON = new Set(["relayed", "expanded", "deliverable", "undeliverable"]);
 
 /** trace_flags: `sendmail -v`, a report of the deliveries (Postfix's DEL_REQ_FLAG_RECORD). */
 const TRACE_RECORD = 1024;
@@ -128,6 +139,8 @@ interface ActiveMessage {
   expired: boolean;
   /** The offset of the one recipient sent to a REDIRECT address (redirect_to) in place of all of them. */
   redirected?: number;
+  /** A `sendmail -bv` probe (trace_flags 512): the agents only say what they would do; see probeResult(). */
+  verify: boolean;
 }
 
 interface Job {
@@ -329,7 +342,8 @@ export class QueueManager {
         return false;
       }
     })();
-    const msg: ActiveMessage = { id, path, file, env, activeAt: Date.now(), jobs: 0, results: [], expired: forced || this.isExpired(env) };
+    const verify = (Number(env.attributes.get(ATTR.TRACE_FLAGS) ?? "0") & REQ_FLAG_USR_VRFY) !== 0;
+    const msg: ActiveMessage = { id, path, file, env, activeAt: Date.now(), jobs: 0, results: [], expired: !verify && (forced || this.isExpired(env)), verify };
     this.active.set(id, msg);
     let pending = env.recipients.filter((r) => !r.done);
     // REDIRECT (header/body checks): the first recipient goes to that address, the others with it (Postfix)
@@ -478,7 +492,7 @@ export class QueueManager {
       queueName: "active", queueId: msg.id, sender: msg.env.sender, nexthop: job.nexthop, service: job.transport,
       recipients: job.recipients.map((r) => ({ address: r.address, origAddress: r.origAddress, offset: r.offset, notify: r.notify, orcpt: r.orcpt })),
       arrival: msg.env.arrivalTime.sec * 1000 + Math.floor(msg.env.arrivalTime.usec / 1000), active: msg.activeAt,
-      size: msg.env.messageSize, envid: msg.env.dsnEnvid ?? "", ret: msg.env.dsnRet, flags: 0,
+      size: msg.env.messageSize, envid: msg.env.dsnEnvid ?? "", ret: msg.env.dsnRet, flags: msg.verify ? REQ_FLAG_USR_VRFY : 0,
     };
     let reply: DeliveryReply;
     if (!q.info.deliverer) {
@@ -499,7 +513,8 @@ export class QueueManager {
     const byOffset = new Map(reply.results.map((r) => [r.offset, r]));
     const updates: RecipientStatusUpdate[] = [];
     for (const r of job.recipients) {
-      const res = byOffset.get(r.offset) ?? { offset: r.offset, status: "deferred" as const, dsn: "4.3.0", reason: "delivery agent gave no result", relay: "none" };
+      const got = byOffset.get(r.offset) ?? { offset: r.offset, status: "deferred" as const, dsn: "4.3.0", reason: "delivery agent gave no result", relay: "none" };
+      const res = msg.verify ? probeResult(got) : got;
       msg.results.push({ r, res });
       updates.push({ recipient: r, status: res.status === "sent" ? "delivered" : res.status, dsn: res.dsn, reason: res.reason, ...storedAction(res) });
     }
@@ -517,14 +532,16 @@ export class QueueManager {
       const r = job.recipients.find((x) => x.offset === res.offset);
       if (!r) continue;
       logRecipient({
-        queueId: msg.id, to: r.address, origTo: r.origAddress, relay: res.relay, dsn: res.dsn, status: res.status, reason: res.reason,
+        queueId: msg.id, to: r.address, origTo: r.origAddress, relay: res.relay, dsn: res.dsn, status: loggedStatus(res.status, msg.verify), reason: res.reason,
         times: { arrival: msg.env.arrivalTime.sec * 1000 + msg.env.arrivalTime.usec / 1000, active: msg.activeAt },
       });
     }
   }
 
   /** Records a result decided by qmgr itself (deferred transport, resolver failure, expiry) and logs it. */
-  private record(msg: ActiveMessage, r: QueueRecipient, res: RecipientResult, logStatus: string = res.status): void {
+  private record(msg: ActiveMessage, r: QueueRecipient, decided: RecipientResult, logStatus: string = decided.status): void {
+    const res = msg.verify ? probeResult(decided) : decided;
+    if (msg.verify) logStatus = loggedStatus(decided.status, true);
     msg.results.push({ r, res });
     this.append(msg, [{ recipient: r, status: res.status === "sent" ? "delivered" : res.status, dsn: res.dsn, reason: res.reason, ...storedAction(res) }]);
     logRecipient({
@@ -617,7 +634,7 @@ export class QueueManager {
    * of all its delivery passes. A report that cannot be queued is only logged: the deliveries stand.
    */
   private async reportDeliveries(msg: ActiveMessage, view: ActiveMessageView): Promise<void> {
-    const report = (Number(msg.env.attributes.get(ATTR.TRACE_FLAGS) ?? "0") & TRACE_RECORD) !== 0;
+    const report = msg.verify || (Number(msg.env.attributes.get(ATTR.TRACE_FLAGS) ?? "0") & TRACE_RECORD) !== 0;
     const latest = new Map(msg.results.map((x) => [x.r.offset, x.res]));
     const rcpts: BouncedRecipient[] = [];
     for (const r of view.envelope.recipients) {
@@ -625,7 +642,18 @@ export class QueueManager {
       if (!r.done || st === undefined || st.status === "deferred") continue;
       const success = st.status === "delivered" && (r.notify & NOTIFY_SUCCESS) !== 0 && st.action !== "notified";
       if (!report && !success) continue;
-      const action = st.status === "bounced" ? "failed" : st.action === "relayed" || st.action === "expanded" ? st.action : "delivered";
+      // a probe of an alias or .forward file: the final addresses, each as the agent found it
+      const details = msg.verify ? latest.get(r.offset)?.details : undefined;
+      if (details !== undefined && details.length > 0) {
+        for (const d of details) {
+          rcpts.push({
+            recipient: { ...r, address: d.address, origAddress: d.origAddress }, dsn: d.dsn, reason: d.reason, relay: latest.get(r.offset)?.relay ?? "",
+            time: st.time, action: d.status === "sent" ? "deliverable" : "undeliverable",
+          });
+        }
+        continue;
+      }
+      const action = st.status === "bounced" ? "failed" : PASSED_ON.has(st.action ?? "") ? (st.action as BouncedRecipient["action"]) : "delivered";
       // local(8)'s record of an expanded alias or .forward file: `2.0.0 alias expanded`
       const [dsn, reason] = action === "expanded" ? ["2.0.0", "alias expanded"] : [st.dsn, st.reason];
       rcpts.push({ recipient: r, dsn, reason, relay: latest.get(r.offset)?.relay ?? "", time: st.time, action });

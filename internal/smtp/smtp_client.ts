@@ -57,7 +57,7 @@
  * file under a shared lock and never changes it.
  */
 import { isIP } from "node:net";
-import type { DeliveryReply, DeliveryRequest, RecipientResult, AgentRecipient } from "../daemon/agent_protocol.ts";
+import { loggedStatus, verifyOnly, type DeliveryReply, type DeliveryRequest, type RecipientResult, type AgentRecipient } from "../daemon/agent_protocol.ts";
 import { logRecipient } from "../log/events.ts";
 import { filterDeliveryStatus } from "../dsn/dsn_filter.ts";
 import { msgInfo, msgWarn } from "../log/msg.ts";
@@ -297,7 +297,7 @@ export class SmtpClient {
       queueId: st.req.queueId, to: x.r.address, origTo: x.r.origAddress, relay,
       connUse: st.session && st.session.reuseCount > 0 ? st.session.reuseCount + 1 : undefined,
       times: { arrival: st.req.arrival, active: st.req.active, handoff: st.handoff, connected: st.connected, done: st.done },
-      dsn, status, reason,
+      dsn, status: loggedStatus(status, verifyOnly(st.req)), reason,
     });
   }
 
@@ -974,7 +974,9 @@ export class SmtpClient {
     let nrcpt = 0;
     const accepted: RcptState[] = [];
     try {
-      if (session.pipelining) await conn.write(`${mail}\r\n${todo.map(rcptCmd).join("\r\n")}\r\nDATA\r\n`, s.timeouts.mail * 1000);
+      // a sendmail -bv probe asks MAIL FROM and RCPT TO only: the RCPT replies are the answer, then RSET
+      const probe = verifyOnly(req);
+      if (session.pipelining) await conn.write(`${mail}\r\n${todo.map(rcptCmd).join("\r\n")}\r\n${probe ? "" : "DATA\r\n"}`, s.timeouts.mail * 1000);
       else await conn.write(`${mail}\r\n`, s.timeouts.mail * 1000);
       let r = await conn.readReply(s.timeouts.mail * 1000);
       if (r.garbage) this.noteGarbage(st, r);
@@ -993,11 +995,16 @@ export class SmtpClient {
           if (r.code >= 200 && r.code < 300) {
             nrcpt++;
             accepted.push(x);
+            if (probe) this.rcptDone(st, x, r);
           } else {
             const f = this.fromReply(st, r, `host ${session.namaddr} said: ${replyOneLine(r)} (in reply to ${XFER_REQUEST.rcpt})`);
             this.rcptFail(st, x, f.dsn, f.reason);
           }
         }
+      }
+      if (probe) {
+        await this.endTransaction(st, "RSET");
+        return;
       }
       let dataOk = false;
       if (session.pipelining || (!mailRejected && nrcpt > 0)) {

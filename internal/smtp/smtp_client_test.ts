@@ -14,7 +14,7 @@ import { setMsgSink, setMsgStderr } from "../log/msg.ts";
 import { createQueueFile, ensureQueueDirs, queueLayout, DSN_NOTIFY, DSN_RET } from "../queue/index.ts";
 import { StubResolver, parseResolvConf } from "../dns/index.ts";
 import { startTestDnsServer, type TestDnsServer } from "../dns/_test_server.ts";
-import type { DeliveryRequest, RecipientResult } from "../daemon/agent_protocol.ts";
+import { REQ_FLAG_USR_VRFY, type DeliveryRequest, type RecipientResult } from "../daemon/agent_protocol.ts";
 import { SmtpClient } from "./smtp_client.ts";
 import { readSmtpSettings } from "./settings.ts";
 import { OutgoingContent } from "./smtp_content.ts";
@@ -104,7 +104,7 @@ async function contentClient(main: string): Promise<SmtpClient> {
   return new SmtpClient({ ...parts, content: await OutgoingContent.open(cfg, "smtp") });
 }
 
-function message(rcpts: { address: string; notify?: number; orcpt?: string }[], content: string, env: { sender?: string; attrs?: [string, string][]; envid?: string; ret?: number } = {}) {
+function message(rcpts: { address: string; notify?: number; orcpt?: string }[], content: string, env: { sender?: string; attrs?: [string, string][]; envid?: string; ret?: number; flags?: number } = {}) {
   const w = createQueueFile({ queueDir, queueName: "active" });
   w.writeEnvelope({ sender: env.sender ?? "alice@example.test", recipients: rcpts, attributes: env.attrs ?? [], dsnEnvid: env.envid, dsnRet: env.ret });
   w.writeContent(content);
@@ -122,7 +122,7 @@ async function deliver(c: SmtpClient, nexthop: string, rcpts: (string | { addres
   const req: DeliveryRequest = {
     queueName: "active", queueId: m.queueId, sender: envl.sender, nexthop, service: "smtp",
     recipients: envl.recipients.map((r) => ({ address: r.address, origAddress: r.origAddress, offset: r.offset, notify: r.notify, orcpt: r.orcpt })),
-    arrival: Date.now() - 10, active: Date.now() - 5, size: m.messageSize, envid: envl.dsnEnvid ?? "", ret: envl.dsnRet, flags: 0,
+    arrival: Date.now() - 10, active: Date.now() - 5, size: m.messageSize, envid: envl.dsnEnvid ?? "", ret: envl.dsnRet, flags: env.flags ?? 0,
   };
   const start = log.length;
   const reply = await c.deliver(req);
@@ -242,6 +242,18 @@ describe("one server, replies at every stage", () => {
     // the DSN server reports success itself: no success notice from here (Postfix's smtp_rcpt_done())
     expect(r.byRcpt["a@x.test"]).toMatchObject({ status: "sent", notifyPassed: true });
     expect(r.byRcpt["a@x.test"]!.action).toBeUndefined();
+  });
+
+  test("a sendmail -bv probe: MAIL FROM and RCPT TO, then RSET; no DATA; logged deliverable / undeliverable", async () => {
+    const s = await server({ host: "127.0.0.51", reply: (c) => (c.startsWith("RCPT TO:<no@") ? "550 5.1.1 no such user" : undefined) });
+    const r = await deliver(client(noCache), `[127.0.0.51]:${s.port}`, ["a@x.test", "no@x.test"], "x\n", { flags: REQ_FLAG_USR_VRFY });
+    expect(r.byRcpt["a@x.test"]).toMatchObject({ status: "sent", dsn: "2.1.5", reason: "250 2.1.5 Ok" });
+    expect(r.byRcpt["no@x.test"]).toMatchObject({ status: "bounced", dsn: "5.1.1" });
+    expect(s.messages).toHaveLength(0);
+    expect(s.commands.some((c) => c.endsWith(" DATA") || c === "1 DATA")).toBe(false);
+    expect(s.commands).toContain("1 RSET");
+    expect(r.log.join("\n")).toMatch(/to=<a@x\.test>, relay=.*, dsn=2\.1\.5, status=deliverable \(250 2\.1\.5 Ok\)/);
+    expect(r.log.join("\n")).toMatch(/to=<no@x\.test>, relay=.*, dsn=5\.1\.1, status=undeliverable \(host .* said: 550 5\.1\.1 no such user \(in reply to RCPT TO command\)\)/);
   });
 
   test("a success at a server without DSN is relayed (LMTP with lmtp_assume_final: delivered)", async () => {

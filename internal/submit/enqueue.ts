@@ -20,7 +20,7 @@ import { abortOnSignals, notifyPickup, openMaildropFile } from "./maildrop.ts";
 import { SendmailInput, type FixLineEndings } from "./sendmail_input.ts";
 import { readInput } from "./read_input.ts";
 import { SubmitError } from "./submit_error.ts";
-import { fullNameOf, TRACE_FLAG, type SendmailArgs } from "./sendmail_options.ts";
+import { fullNameOf, type SendmailArgs } from "./sendmail_options.ts";
 import type { QueueFileWriter } from "../queue/queue_writer.ts";
 
 export { SubmitError };
@@ -72,7 +72,6 @@ export function enqueueMessage(
     if (sender === "") throw new SubmitError("refused", `${who}: -V option requires non-null sender address`);
     throw new SubmitError("refused", "unsupported: -XV (VERP)");
   }
-  if (args.traceFlags & TRACE_FLAG.USR_VRFY) throw new SubmitError("refused", "unsupported: -bv");
   const fix = settings.fixLineEndings;
   if (fix !== "always" && fix !== "strict" && fix !== "never") throw new SubmitError("refused", `invalid sendmail_fix_line_endings value: ${fix}`);
 

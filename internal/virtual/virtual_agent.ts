@@ -30,7 +30,7 @@ import { openMap, type LookupTable } from "../maps/index.ts";
 import { splitAddress } from "../address/index.ts";
 import { compileDomainList, type DomainList } from "../resolve/match_list.ts";
 import { queueLayout, type QueueLayout } from "../queue/index.ts";
-import { type AgentRecipient, type DeliveryReply, type DeliveryRequest } from "../daemon/agent_protocol.ts";
+import { verifyOnly, type AgentRecipient, type DeliveryReply, type DeliveryRequest } from "../daemon/agent_protocol.ts";
 import { parseLockStyles, LockError, type LockStyle } from "../fsx/lock.ts";
 import {
   DeliveryJob, RecipientOutcome, formatPreamble, copyMessage, appendToMbox, deliverToMaildir, MailboxError, isPrivileged, restIdentity,
@@ -228,6 +228,10 @@ export class VirtualAgent {
         sender: job.req.sender, fromLine, returnPath: true, origRcpt: this.s.enableOriginalRecipient ? rcpt.origAddress : undefined,
         delivered: rcpt.address,
       });
+    if (verifyOnly(job.req)) {
+      outcome.sent(rcpt, "2.0.0", mailbox.endsWith("/") ? "delivers to maildir" : "delivers to mailbox");
+      return;
+    }
     if (mailbox.endsWith("/")) {
       try {
         await deliverToMaildir({

@@ -3,7 +3,7 @@
  * checks, mbox and maildir formats, and the texts of each failure.
  */
 import { test, expect, describe, beforeAll, afterAll } from "bun:test";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { tmpdir } from "node:os";
 import { loadConfig } from "../config/config.ts";
@@ -49,7 +49,7 @@ async function agent(extra: string[] = []): Promise<VirtualAgent> {
   return VirtualAgent.create(loadConfig({ configDir: join(dir, "etc") }), "virtual");
 }
 
-async function deliver(a: VirtualAgent, rcpts: string[], content: string) {
+async function deliver(a: VirtualAgent, rcpts: string[], content: string, flags = 0) {
   const w = createQueueFile({ queueDir: join(dir, "queue"), queueName: "active" });
   w.writeEnvelope({ sender: "s@example.org", recipients: rcpts.map((address) => ({ address })) });
   w.writeContent(content);
@@ -58,7 +58,7 @@ async function deliver(a: VirtualAgent, rcpts: string[], content: string) {
   const req: DeliveryRequest = {
     queueName: "active", queueId, sender: "s@example.org", nexthop: "v.example", service: "virtual",
     recipients: f.envelope().recipients.map((r) => ({ address: r.address, origAddress: r.origAddress, offset: r.offset, notify: 0, orcpt: "" })),
-    arrival: Date.now(), active: Date.now(), size: 0, envid: "", ret: 0, flags: 0,
+    arrival: Date.now(), active: Date.now(), size: 0, envid: "", ret: 0, flags,
   };
   logLines = [];
   const reply = await a.deliver(req);
@@ -68,6 +68,17 @@ async function deliver(a: VirtualAgent, rcpts: string[], content: string) {
 const MSG = "Subject: v\n\nFrom x\nbody\n";
 
 describe("VirtualAgent", () => {
+  test("a sendmail -bv probe delivers nothing: delivers to maildir / mailbox, logged deliverable", async () => {
+    const a = await agent();
+    const files = () => (existsSync(join(dir, "vmail")) ? readdirSync(join(dir, "vmail"), { recursive: true }).map(String).sort() : []);
+    const before = files();
+    const r = await deliver(a, ["a@v.example", "b@v.example", "nobody@v.example"], MSG, 512);
+    expect(r.results).toEqual(["sent 2.0.0 delivers to maildir", "sent 2.0.0 delivers to mailbox", 'bounced 5.1.1 unknown user: "nobody@v.example"']);
+    expect(r.log[0]).toMatch(/to=<a@v\.example>, relay=virtual, .*status=deliverable \(delivers to maildir\)$/);
+    expect(r.log[2]).toMatch(/status=undeliverable \(unknown user: "nobody@v\.example"\)$/);
+    expect(files()).toEqual(before);
+  });
+
   test("maildir for a path ending in /, mbox otherwise, @domain catch-all, extension stripped for the lookup", async () => {
     const a = await agent();
     const r = await deliver(a, ["a@v.example", "B+tag@V.example", "b@v.example", "anyone@catch.example"], MSG);
