@@ -66,6 +66,7 @@ import type { Config } from "../config/config.ts";
 import { splitList } from "../config/config.ts";
 import { ConfigError } from "../config/main_cf.ts";
 import { interfaceAddressList } from "../config/host_defaults.ts";
+import { addressesOfName } from "../dns/index.ts";
 import { msgInfo, msgWarn } from "../log/msg.ts";
 import { dsnValid, dsnSplit } from "../dsn/dsn_status.ts";
 import { openMap, accessLookup, MapError, type LookupTable, type AccessKind } from "../maps/index.ts";
@@ -511,7 +512,7 @@ export class Restrictions {
    * check_server_access(): the MX hosts (a domain without MX: itself), the NS hosts (a name without NS: the
    * nearest parent domain with some) or, for A, the domain itself, of the domain of `name` (an address's domain,
    * or a host name) against access table `spec`: each host name with its parent domains (not for A), then each
-   * of its addresses (A and AAAA as inet_protocols asks, from DNS; Postfix asks getaddrinfo); the first entry
+   * of its addresses (hostAddresses(): /etc/hosts, then A and AAAA as inet_protocols asks); the first entry
    * found decides, DUNNO included. An address literal is its own MX host. A null MX, or a domain the lookup
    * fails for (`Unable to look up MX host for DOMAIN: …`), is DUNNO.
    */
@@ -805,12 +806,16 @@ export class Restrictions {
   }
 
   /**
-   * The A and AAAA records of `host` that inet_protocols asks for; `failed` says, in getaddrinfo's words, why a
-   * lookup gave none.
+   * The addresses of `host` that inet_protocols asks for, as getaddrinfo would find them: IPv4 from /etc/hosts
+   * when nsswitch.conf reads it first (dns/hosts_file.ts), else the A and AAAA records; `failed` says, in
+   * getaddrinfo's words, why a lookup gave none.
    */
   private async hostAddresses(host: string): Promise<{ addresses: string[]; failed?: string }> {
     const protocols = splitList(this.cfg.get("inet_protocols").toLowerCase());
-    const types = [...(protocols.includes("all") || protocols.includes("ipv4") ? ["A" as const] : []), ...(protocols.includes("all") || protocols.includes("ipv6") ? ["AAAA" as const] : [])];
+    const v4 = protocols.includes("all") || protocols.includes("ipv4");
+    const known = v4 ? addressesOfName(host) : undefined;
+    if (known !== undefined) return { addresses: known };
+    const types = [...(v4 ? ["A" as const] : []), ...(protocols.includes("all") || protocols.includes("ipv6") ? ["AAAA" as const] : [])];
     const addresses: string[] = [];
     let failed: string | undefined;
     for (const t of types) {

@@ -14,6 +14,7 @@ import { Restrictions, parseRestrictionList, type CheckSession } from "./restric
 import { smtpdDsnFix } from "./smtpd_dsn_fix.ts";
 import { receiveOverrideOptions } from "../config/input_transp.ts";
 import type { SmtpdResolver } from "./smtpd_dns.ts";
+import { addressesOfName } from "../dns/index.ts";
 
 let dir: string;
 let logLines: string[] = [];
@@ -285,4 +286,19 @@ test("permit_inet_interfaces permits a client at one of inet_interfaces' address
   const r = await make("compatibility_level = 3.6\ninet_interfaces = 192.0.2.9, 127.0.0.1\nsmtpd_relay_restrictions = permit_inet_interfaces, reject");
   expect(await r.checkRcpt(session("192.0.2.9"), "u@remote.test")).toBeUndefined();
   expect(await r.checkRcpt(session("192.0.2.10"), "u@remote.test")).toBe("554 5.7.1 <u@remote.test>: Recipient address rejected: Access denied");
+});
+
+test("server access checks take an MX host's addresses from /etc/hosts first, as getaddrinfo does", async () => {
+  const fromHosts = addressesOfName("localhost");
+  if (fromHosts === undefined) {
+    console.log("skipped: /etc/hosts does not name localhost, or nsswitch.conf does not read it first");
+    return;
+  }
+  const dns: SmtpdResolver = {
+    query: async (name, type) => (name === "loop.test" && type === "MX" ? { status: "found", records: ["localhost"] } : { status: "notfound", records: [] }),
+  };
+  writeFileSync(join(dir, "hosts_access"), `${fromHosts[0]}\tREJECT loopback mail server\n`);
+  writeFileSync(join(dir, "main.cf"), `queue_directory = ${dir}/q\nmyhostname = mx.example.test\nmaillog_file =\nalias_maps =\nlocal_recipient_maps =\ninet_protocols = ipv4\ncompatibility_level = 3.6\nsmtpd_sender_restrictions = check_sender_mx_access texthash:${dir}/hosts_access\n`);
+  const r = await Restrictions.create(loadConfig({ configDir: dir, warn: false }), dns);
+  expect(await r.checkMail(session(), "a@loop.test")).toBe("554 5.7.1 <a@loop.test>: Sender address rejected: loopback mail server");
 });
