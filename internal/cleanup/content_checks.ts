@@ -130,6 +130,8 @@ interface StrictMime {
 
 const NO_STRICT: StrictMime = { header8bit: false, body8bit: false, encodingDomain: false };
 
+const anyStrict = (s: StrictMime) => s.header8bit || s.body8bit || s.encodingDomain;
+
 /** A table list and the parameter that names it (in warnings). */
 interface Tables {
   param: string;
@@ -152,10 +154,6 @@ export class ContentChecks {
     readonly delivery = false,
     readonly strict: StrictMime = NO_STRICT,
   ) {}
-
-  private get anyStrict(): boolean {
-    return this.strict.header8bit || this.strict.body8bit || this.strict.encodingDomain;
-  }
 
   /**
    * Opens the tables of `cfg` (cleanup's, or with `prefix` `smtp_`/`lmtp_` the SMTP client's); undefined when none
@@ -185,20 +183,19 @@ export class ContentChecks {
     const strict: StrictMime = delivery || cfg.getBool("disable_mime_input_processing")
       ? NO_STRICT
       : { header8bit: all8 || cfg.getBool("strict_7bit_headers"), body8bit: all8 || cfg.getBool("strict_8bitmime_body"), encodingDomain: cfg.getBool("strict_mime_encoding_domain") };
-    const anyStrict = strict.header8bit || strict.body8bit || strict.encodingDomain;
-    if (!header && !mimeHeader && !nestedHeader && !body && rejectChars === "" && stripChars === "" && !anyStrict) return undefined;
+    if (!header && !mimeHeader && !nestedHeader && !body && rejectChars === "" && stripChars === "" && !anyStrict(strict)) return undefined;
     const sizeLimit = delivery ? 0 : cfg.getInt("body_checks_size_limit");
     return new ContentChecks(header, mimeHeader, nestedHeader, body, sizeLimit, Math.max(1, cfg.getInt("line_length_limit")), rejectChars, stripChars, delivery, strict);
   }
 
   /** True when MIME part and nested headers matter (any header table besides header_checks, body_checks, strict MIME). */
   get wantsMime(): boolean {
-    return this.mimeHeader !== undefined || this.nestedHeader !== undefined || this.bodyChecks !== undefined || this.anyStrict;
+    return this.mimeHeader !== undefined || this.nestedHeader !== undefined || this.bodyChecks !== undefined || anyStrict(this.strict);
   }
 
   /** Whether a MIME nesting error refuses the message: when any header table is configured or a strict check on. */
   get reportsNesting(): boolean {
-    return this.header !== undefined || this.mimeHeader !== undefined || this.nestedHeader !== undefined || this.anyStrict;
+    return this.header !== undefined || this.mimeHeader !== undefined || this.nestedHeader !== undefined || anyStrict(this.strict);
   }
 
   /** The checks of one message. */

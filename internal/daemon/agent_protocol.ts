@@ -21,6 +21,7 @@ import { FatalError, PostkitError } from "../sys/errors.ts";
 import { errnoText } from "../sys/errno.ts";
 import { flushLogRecords } from "../log/msg.ts";
 import { dirnamePath } from "../sys/posix_path.ts";
+import { TRACE_FLAG } from "../queue/queue_file.ts";
 
 /** One recipient handed to an agent. */
 export interface AgentRecipient {
@@ -97,7 +98,7 @@ const MAX_LINE = 16 * 1024 * 1024;
  * do (`delivers to mailbox`, an SMTP server's reply to RCPT TO …), reports that as a success, and logs each
  * recipient `status=deliverable` (a failure or deferral: `status=undeliverable`).
  */
-export const REQ_FLAG_USR_VRFY = 512;
+export const REQ_FLAG_USR_VRFY = TRACE_FLAG.USR_VRFY;
 
 /** The request is a `sendmail -bv` probe (see REQ_FLAG_USR_VRFY). */
 export function verifyOnly(req: Pick<DeliveryRequest, "flags">): boolean {

@@ -42,7 +42,7 @@
  * (`QID: removed`; the kernel's freeing of the file happens on Bun's I/O thread pool) after bounces are handed
  * to the notifier. Delivery status reports (Postfix's trace service) are handed to it too, once the whole message
  * is done: recipients delivered with DSN NOTIFY=SUCCESS (unless the next hop announced DSN and took NOTIFY over)
- * get a success notice; a message submitted with `sendmail -v` (trace_flags 1024) gets a report of every
+ * get a success notice; a message submitted with `sendmail -v` (TRACE_FLAG.RECORD) gets a report of every
  * recipient. What Postfix keeps in the trace logfile is kept in the `D` records (the action of each delivery),
  * so deliveries of earlier passes are reported too. Deferred recipients of a message older than maximal_queue_lifetime (bounce_queue_lifetime for
  * the null sender), or one forced to expire (postsuper -e), are returned to the sender.
@@ -55,7 +55,7 @@ import type { Config } from "../config/config.ts";
 import { flushLogRecords, msgWarn, msgVerbose } from "../log/msg.ts";
 import { logQueueActive, logRecipient, logRemoved } from "../log/events.ts";
 import {
-  ATTR, openQueueFile, moveMessage, moveToCorrupt, deleteMessage, layoutPath, scanQueue, QueueError,
+  ATTR, DSN_NOTIFY, TRACE_FLAG, openQueueFile, moveMessage, moveToCorrupt, deleteMessage, layoutPath, scanQueue, QueueError,
   type QueueLayout, type QueueFile, type QueueRecipient, type QueueEnvelope, type RecipientStatusUpdate,
 } from "../queue/index.ts";
 import type { Resolver } from "../resolve/resolve.ts";
@@ -123,11 +123,6 @@ function storedAction(res: RecipientResult): { action?: string } {
 /** Stored actions a report names as they are (the others are `delivered`). */
 const PASSED_ON = new Set(["relayed", "expanded", "deliverable", "undeliverable"]);
 
-/** trace_flags: `sendmail -v`, a report of the deliveries (Postfix's DEL_REQ_FLAG_RECORD). */
-const TRACE_RECORD = 1024;
-/** DSN NOTIFY=SUCCESS. */
-const NOTIFY_SUCCESS = 2;
-
 interface ActiveMessage {
   id: string;
   path: string;
@@ -139,8 +134,10 @@ interface ActiveMessage {
   expired: boolean;
   /** The offset of the one recipient sent to a REDIRECT address (redirect_to) in place of all of them. */
   redirected?: number;
-  /** A `sendmail -bv` probe (trace_flags 512): the agents only say what they would do; see probeResult(). */
+  /** A `sendmail -bv` probe (TRACE_FLAG.USR_VRFY): the agents only say what they would do; see probeResult(). */
   verify: boolean;
+  /** A report of every recipient is due when it is done (a probe, or TRACE_FLAG.RECORD: `sendmail -v`). */
+  report: boolean;
 }
 
 interface Job {
@@ -342,8 +339,10 @@ export class QueueManager {
         return false;
       }
     })();
-    const verify = (Number(env.attributes.get(ATTR.TRACE_FLAGS) ?? "0") & REQ_FLAG_USR_VRFY) !== 0;
-    const msg: ActiveMessage = { id, path, file, env, activeAt: Date.now(), jobs: 0, results: [], expired: !verify && (forced || this.isExpired(env)), verify };
+    const traceFlags = Number(env.attributes.get(ATTR.TRACE_FLAGS) ?? "0");
+    const verify = (traceFlags & TRACE_FLAG.USR_VRFY) !== 0;
+    const report = verify || (traceFlags & TRACE_FLAG.RECORD) !== 0;
+    const msg: ActiveMessage = { id, path, file, env, activeAt: Date.now(), jobs: 0, results: [], expired: !verify && (forced || this.isExpired(env)), verify, report };
     this.active.set(id, msg);
     let pending = env.recipients.filter((r) => !r.done);
     // REDIRECT (header/body checks): the first recipient goes to that address, the others with it (Postfix)
@@ -634,14 +633,13 @@ export class QueueManager {
    * of all its delivery passes. A report that cannot be queued is only logged: the deliveries stand.
    */
   private async reportDeliveries(msg: ActiveMessage, view: ActiveMessageView): Promise<void> {
-    const report = msg.verify || (Number(msg.env.attributes.get(ATTR.TRACE_FLAGS) ?? "0") & TRACE_RECORD) !== 0;
     const latest = new Map(msg.results.map((x) => [x.r.offset, x.res]));
     const rcpts: BouncedRecipient[] = [];
     for (const r of view.envelope.recipients) {
       const st = r.status;
       if (!r.done || st === undefined || st.status === "deferred") continue;
-      const success = st.status === "delivered" && (r.notify & NOTIFY_SUCCESS) !== 0 && st.action !== "notified";
-      if (!report && !success) continue;
+      const success = st.status === "delivered" && (r.notify & DSN_NOTIFY.SUCCESS) !== 0 && st.action !== "notified";
+      if (!msg.report && !success) continue;
       // a probe of an alias or .forward file: the final addresses, each as the agent found it
       const details = msg.verify ? latest.get(r.offset)?.details : undefined;
       if (details !== undefined && details.length > 0) {
@@ -659,7 +657,7 @@ export class QueueManager {
       rcpts.push({ recipient: r, dsn, reason, relay: latest.get(r.offset)?.relay ?? "", time: st.time, action });
     }
     if (rcpts.length === 0) return;
-    const ok = await this.notifier.deliveryReport(view, rcpts, report).catch((e) => {
+    const ok = await this.notifier.deliveryReport(view, rcpts, msg.report).catch((e) => {
       msgWarn(`${msg.id}: cannot send delivery status notification: ${(e as Error).message}`);
       return false;
     });

@@ -145,6 +145,12 @@ export const DSN_NOTIFY = { NEVER: 1, SUCCESS: 2, FAILURE: 4, DELAY: 8 } as cons
 /** DSN RET values of the `ret_flags` attribute. */
 export const DSN_RET = { FULL: 1, HDRS: 2 } as const;
 
+/**
+ * Bits of the `trace_flags` attribute (Postfix's deliver_request.h; a delivery request carries the same bits):
+ * USR_VRFY for a `sendmail -bv` probe, RECORD for the report `sendmail -v` asks for.
+ */
+export const TRACE_FLAG = { USR_VRFY: 1 << 9, RECORD: 1 << 10 } as const;
+
 /** Postfix's record names, for postcat (`-d` prints the kind's character code). */
 export const RECORD_NAMES: Readonly<Record<RecordKind, string>> = {
   C: "message_size",

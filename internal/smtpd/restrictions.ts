@@ -65,7 +65,7 @@
 import type { Config } from "../config/config.ts";
 import { splitList } from "../config/config.ts";
 import { ConfigError } from "../config/main_cf.ts";
-import { interfaceAddressList } from "../config/host_defaults.ts";
+import { enabledProtocols, interfaceAddressList } from "../config/host_defaults.ts";
 import { addressesOfName } from "../dns/index.ts";
 import { msgInfo, msgWarn } from "../log/msg.ts";
 import { dsnValid, dsnSplit } from "../dsn/dsn_status.ts";
@@ -811,11 +811,10 @@ export class Restrictions {
    * getaddrinfo's words, why a lookup gave none.
    */
   private async hostAddresses(host: string): Promise<{ addresses: string[]; failed?: string }> {
-    const protocols = splitList(this.cfg.get("inet_protocols").toLowerCase());
-    const v4 = protocols.includes("all") || protocols.includes("ipv4");
+    const { v4, v6 } = enabledProtocols(this.cfg.get("inet_protocols"));
     const known = v4 ? addressesOfName(host) : undefined;
     if (known !== undefined) return { addresses: known };
-    const types = [...(v4 ? ["A" as const] : []), ...(protocols.includes("all") || protocols.includes("ipv6") ? ["AAAA" as const] : [])];
+    const types = [...(v4 ? ["A" as const] : []), ...(v6 ? ["AAAA" as const] : [])];
     const addresses: string[] = [];
     let failed: string | undefined;
     for (const t of types) {

@@ -31,7 +31,7 @@ export type SendmailMode = "enqueue" | "newaliases" | "mailq" | "daemon" | "user
 const NOTIFY: Readonly<Record<string, number>> = { NEVER: 1, SUCCESS: 2, FAILURE: 4, DELAY: 8 };
 const NOTIFY_ANY = 2 | 4 | 8;
 
-/** Delivery request trace flags (Postfix deliver_request.h), stored as the `trace_flags` attribute. */
+/** Delivery request trace flags (Postfix deliver_request.h; the same values as queue_file.ts TRACE_FLAG). */
 export const TRACE_FLAG = { USR_VRFY: 1 << 9, RECORD: 1 << 10 } as const;
 
 /** The parsed command line. */
