@@ -6,6 +6,7 @@ import { test, expect, beforeAll, afterAll, beforeEach, afterEach, describe } fr
 import { mkdtempSync, rmSync, writeFileSync, realpathSync, existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { tmpdir } from "node:os";
+import { oracleUnescape } from "../message/_test_oracle.ts";
 import { loadConfig } from "../config/config.ts";
 import { setMsgSink, setMsgStderr } from "../log/msg.ts";
 import { ensureQueueDirs, openQueueFile, queueLayout, layoutPath, DSN_NOTIFY } from "../queue/index.ts";
@@ -285,8 +286,6 @@ describe("strict_8bitmime and strict_mime_encoding_domain, as Postfix 3.7's mime
   const golden = JSON.parse(readFileSync(new URL("../../testdata/mime_downgrade/strict_postfix37.json", import.meta.url), "utf8")) as {
     cases: { name: string; records: string[]; errors: [string, string][] }[];
   };
-  const unesc = (s: string) =>
-    s.replace(/\\(x[0-9a-f]{2}|.)/g, (_, e: string) => (e[0] === "x" ? String.fromCharCode(parseInt(e.slice(1), 16)) : e === "n" ? "\n" : e === "t" ? "\t" : e === "r" ? "\r" : e));
   // the log shows the text as UTF-8 (as the checks' lines do)
   const asLogged = (bin: string) => Buffer.from(bin, "latin1").toString("utf8");
   const TEXT = {
@@ -299,7 +298,7 @@ describe("strict_8bitmime and strict_mime_encoding_domain, as Postfix 3.7's mime
   const strict = "strict_8bitmime = yes\nstrict_mime_encoding_domain = yes\n";
   for (const c of golden.cases) {
     test(c.name, async () => {
-      const content = Buffer.from(`${c.records.map(unesc).join("\n")}\n`, "latin1");
+      const content = Buffer.from(`${c.records.map(oracleUnescape).join("\n")}\n`, "latin1");
       let refused: CleanupError | undefined;
       try {
         await run({}, content, { mainCf: strict });
@@ -311,7 +310,7 @@ describe("strict_8bitmime and strict_mime_encoding_domain, as Postfix 3.7's mime
         const m = /^[0-9A-F]+: reject: mime-error (.*?): ([^]*) from local; from=<alice@example\.test> to=<bob@example\.test>$/.exec(l);
         return m ? [[(Object.keys(TEXT) as Kind[]).find((k) => TEXT[k] === m[1])!, m[2]!]] : [];
       });
-      expect(found).toEqual(c.errors.map(([kind, text]) => [kind, asLogged(unesc(text))]));
+      expect(found).toEqual(c.errors.map(([kind, text]) => [kind, asLogged(oracleUnescape(text))]));
       // refused with the first kind in Postfix's order (nesting, header, body, encoding domain)
       const first = (["nesting", "header8bit", "body8bit", "encodingDomain"] as const).find((k) => c.errors.some(([kind]) => kind === k));
       expect(refused === undefined ? "accepted" : `${refused.dsn} ${refused.message} ${refused.content}`).toBe(first === undefined ? "accepted" : `5.6.0 ${TEXT[first]} true`);

@@ -8,6 +8,7 @@ import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { HeaderParser, type HeaderClass } from "./header_parser.ts";
 import { blockEndHeader, convertedBody, droppedHeader, QuotedPrintableBody } from "./mime_downgrade.ts";
+import { oracleEscape as esc, oracleUnescape as unesc } from "./_test_oracle.ts";
 
 interface Case {
   name: string;
@@ -17,27 +18,6 @@ interface Case {
 }
 
 const golden = JSON.parse(readFileSync(new URL("../../testdata/mime_downgrade/postfix37.json", import.meta.url), "utf8")) as { cases: Case[] };
-
-/** The oracle's escapes: \\ \n \t \r, and \xHH for other bytes below 32 or above 126. */
-function esc(s: string): string {
-  let out = "";
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c === 92) out += "\\\\";
-    else if (c === 10) out += "\\n";
-    else if (c === 9) out += "\\t";
-    else if (c === 13) out += "\\r";
-    else if (c < 32 || c >= 127) out += `\\x${c.toString(16).padStart(2, "0")}`;
-    else out += s[i];
-  }
-  return out;
-}
-
-function unesc(s: string): string {
-  return s.replace(/\\(x[0-9a-f]{2}|.)/g, (_, e: string) =>
-    e[0] === "x" ? String.fromCharCode(parseInt(e.slice(1), 16)) : e === "n" ? "\n" : e === "t" ? "\t" : e === "r" ? "\r" : e,
-  );
-}
 
 const CLASS: Record<HeaderClass, number> = { primary: 1, multipart: 2, nested: 3 };
 

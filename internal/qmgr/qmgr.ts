@@ -113,11 +113,15 @@ function probeResult(res: RecipientResult): RecipientResult {
   return { ...res, status: "sent", action: res.status === "sent" ? "deliverable" : "undeliverable", notifyPassed: false };
 }
 
-/** What a delivery's queue file record keeps of its result for the reports (queue_file.ts: `D` action). */
-function storedAction(res: RecipientResult): { action?: string } {
-  if (res.status !== "sent") return {};
-  if (res.notifyPassed) return { action: "notified" };
-  return res.action && res.action !== "delivered" ? { action: res.action } : {};
+/**
+ * What the queue file records of a result: delivered, bounced or deferred with its status and text, and for a
+ * delivery the action the reports need (queue_file.ts: `D` action).
+ */
+function recordedStatus(res: RecipientResult): Pick<RecipientStatusUpdate, "status" | "dsn" | "reason" | "action"> {
+  const st = { dsn: res.dsn, reason: res.reason };
+  if (res.status !== "sent") return { status: res.status, ...st };
+  if (res.notifyPassed) return { status: "delivered", ...st, action: "notified" };
+  return { status: "delivered", ...st, ...(res.action && res.action !== "delivered" ? { action: res.action } : {}) };
 }
 
 /** Stored actions a report names as they are (the others are `delivered`). */
@@ -515,7 +519,7 @@ export class QueueManager {
       const got = byOffset.get(r.offset) ?? { offset: r.offset, status: "deferred" as const, dsn: "4.3.0", reason: "delivery agent gave no result", relay: "none" };
       const res = msg.verify ? probeResult(got) : got;
       msg.results.push({ r, res });
-      updates.push({ recipient: r, status: res.status === "sent" ? "delivered" : res.status, dsn: res.dsn, reason: res.reason, ...storedAction(res) });
+      updates.push({ recipient: r, ...recordedStatus(res) });
     }
     // Delivered-only results need no fsync of their own: if a crash loses them, the recipients are delivered
     // again (at least once, as after a crash between a delivery and its record); deferrals and bounces are
@@ -542,7 +546,7 @@ export class QueueManager {
     const res = msg.verify ? probeResult(decided) : decided;
     if (msg.verify) logStatus = loggedStatus(decided.status, true);
     msg.results.push({ r, res });
-    this.append(msg, [{ recipient: r, status: res.status === "sent" ? "delivered" : res.status, dsn: res.dsn, reason: res.reason, ...storedAction(res) }]);
+    this.append(msg, [{ recipient: r, ...recordedStatus(res) }]);
     logRecipient({
       queueId: msg.id, to: r.address, origTo: r.origAddress, relay: res.relay, dsn: res.dsn, status: logStatus, reason: res.reason,
       times: { arrival: msg.env.arrivalTime.sec * 1000 + msg.env.arrivalTime.usec / 1000, active: msg.activeAt },
@@ -567,8 +571,8 @@ export class QueueManager {
       recipients: msg.env.recipients.map((r) => {
         const res = latest.get(r.offset);
         if (!res) return r;
-        const status = res.status === "sent" ? ("delivered" as const) : res.status;
-        return { ...r, done: status !== "deferred", status: { status, time: now, dsn: res.dsn, reason: res.reason, offset: -1, ...storedAction(res) } };
+        const st = recordedStatus(res);
+        return { ...r, done: st.status !== "deferred", status: { ...st, time: now, offset: -1 } };
       }),
     };
     const view: ActiveMessageView = { id: msg.id, path: msg.path, envelope: env };
@@ -597,7 +601,7 @@ export class QueueManager {
     const redirectDone = msg.redirected !== undefined && env.recipients.some((r) => r.offset === msg.redirected && r.done);
     const undone = redirectDone ? [] : env.recipients.filter((r) => !r.done);
     if (undone.length === 0) {
-      await this.reportDeliveries(msg, view);
+      await this.reportDeliveries(msg, view, latest);
       msg.file.close();
       flushLogRecords(); // the to=<…> lines of an in-process delivery are in the log before the file goes
       try {
@@ -630,22 +634,24 @@ export class QueueManager {
 
   /**
    * Hands the delivery status reports of a finished message to the notifier (see the header), from the statuses
-   * of all its delivery passes. A report that cannot be queued is only logged: the deliveries stand.
+   * of all its delivery passes (`latest`: this pass's results by recipient offset). A report that cannot be
+   * queued is only logged: the deliveries stand.
    */
-  private async reportDeliveries(msg: ActiveMessage, view: ActiveMessageView): Promise<void> {
-    const latest = new Map(msg.results.map((x) => [x.r.offset, x.res]));
+  private async reportDeliveries(msg: ActiveMessage, view: ActiveMessageView, latest: ReadonlyMap<number, RecipientResult>): Promise<void> {
     const rcpts: BouncedRecipient[] = [];
     for (const r of view.envelope.recipients) {
       const st = r.status;
       if (!r.done || st === undefined || st.status === "deferred") continue;
       const success = st.status === "delivered" && (r.notify & DSN_NOTIFY.SUCCESS) !== 0 && st.action !== "notified";
       if (!msg.report && !success) continue;
+      const res = latest.get(r.offset);
+      const relay = res?.relay ?? "";
       // a probe of an alias or .forward file: the final addresses, each as the agent found it
-      const details = msg.verify ? latest.get(r.offset)?.details : undefined;
+      const details = msg.verify ? res?.details : undefined;
       if (details !== undefined && details.length > 0) {
         for (const d of details) {
           rcpts.push({
-            recipient: { ...r, address: d.address, origAddress: d.origAddress }, dsn: d.dsn, reason: d.reason, relay: latest.get(r.offset)?.relay ?? "",
+            recipient: { ...r, address: d.address, origAddress: d.origAddress }, dsn: d.dsn, reason: d.reason, relay,
             time: st.time, action: d.status === "sent" ? "deliverable" : "undeliverable",
           });
         }
@@ -654,7 +660,7 @@ export class QueueManager {
       const action = st.status === "bounced" ? "failed" : PASSED_ON.has(st.action ?? "") ? (st.action as BouncedRecipient["action"]) : "delivered";
       // local(8)'s record of an expanded alias or .forward file: `2.0.0 alias expanded`
       const [dsn, reason] = action === "expanded" ? ["2.0.0", "alias expanded"] : [st.dsn, st.reason];
-      rcpts.push({ recipient: r, dsn, reason, relay: latest.get(r.offset)?.relay ?? "", time: st.time, action });
+      rcpts.push({ recipient: r, dsn, reason, relay, time: st.time, action });
     }
     if (rcpts.length === 0) return;
     const ok = await this.notifier.deliveryReport(view, rcpts, msg.report).catch((e) => {

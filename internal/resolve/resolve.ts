@@ -144,12 +144,12 @@ export class Resolver {
     return undefined;
   }
 
-  /** Where `address` goes; `sender` (when known: the queue manager's) for the sender-dependent tables. */
   /** The domain is one of mydestination's (Postfix's resolve_local(), without address literals). */
   isLocalDomain(domain: string): boolean {
     return this.mydestination.matches(domain);
   }
 
+  /** Where `address` goes; `sender` (when known: the queue manager's) for the sender-dependent tables. */
   resolve(address: string, sender?: string): Resolution {
     const domain = addressDomain(address);
     let cls: Resolution["cls"];

@@ -24,13 +24,12 @@
  * Results (negative ones too, and failures) are cached per process for CACHE_TTL_MS in an LRU of 100 query
  * names, as a promise, so concurrent sessions and the parallel prefetch of a stage share one query.
  */
-import { domainToASCII } from "node:url";
 import type { Config } from "../config/config.ts";
 import { msgWarn } from "../log/msg.ts";
 import { openMap, MapError, type LookupTable } from "../maps/index.ts";
 import { isValidHostname } from "../address/valid_hostname.ts";
 import { parseIPv4, parseIPv6 } from "../maps/cidr_table.ts";
-import type { SmtpdResolver } from "./smtpd_dns.ts";
+import { dnsDomain, type SmtpdResolver } from "./smtpd_dns.ts";
 import { expandTemplate, type CheckSessionLike, sessionMacro } from "./smtpd_expand.ts";
 import { smtpdDsnFix } from "./smtpd_dsn_fix.ts";
 import { dsnSplit } from "../dsn/dsn_status.ts";
@@ -103,7 +102,7 @@ export function rhsDomain(what: string): string | undefined {
   if (domain.startsWith("[") || domain === "") return undefined;
   const dot = domain.lastIndexOf(".");
   if (/^\d+$/.test(dot < 0 ? domain : domain.slice(dot + 1))) return undefined;
-  if (/[^\x00-\x7f]/.test(domain)) domain = domainToASCII(domain) || domain;
+  domain = dnsDomain(domain);
   if (domain === "" || !isValidHostname(domain)) return undefined;
   return domain;
 }

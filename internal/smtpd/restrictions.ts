@@ -75,14 +75,13 @@ import { compileHostList, type HostList } from "./host_list.ts";
 import { isValidHostname, isValidHostAddress } from "../address/valid_hostname.ts";
 import { isValidUtf8Hostname } from "../address/valid_address.ts";
 import { getpwnam } from "../sys/passwd.ts";
-import type { SmtpdResolver } from "./smtpd_dns.ts";
+import { dnsDomain, type SmtpdResolver } from "./smtpd_dns.ts";
 import { Dnsbl } from "./dnsbl.ts";
 import { smtpdDsnFix } from "./smtpd_dsn_fix.ts";
 import { receiveOverrideOptions } from "../config/input_transp.ts";
 import { PolicyClients } from "./policy_client.ts";
 import { mailAddrFind, mailAddrFindOptions, type TableList } from "../resolve/mail_addr_find.ts";
 import type { PeerCert } from "./ccert.ts";
-import { domainToASCII } from "node:url";
 
 /** How a client name was found (Postfix's SMTPD_PEER_CODE_*). */
 export type PeerStatus = "ok" | "temp" | "perm" | "forged";
@@ -527,7 +526,7 @@ export class Restrictions {
       const bare = domain.slice(1, -1).replace(/^ipv6:/i, "");
       return isValidHostAddress(bare) ? ((await byAddress(bare)) ?? DUNNO) : DUNNO;
     }
-    if (!/^[\x00-\x7f]*$/.test(domain)) domain = domainToASCII(domain) || domain;
+    domain = dnsDomain(domain);
     let servers = [domain];
     if (type !== "A") {
       let r = await this.dns.query(domain, type);
@@ -547,7 +546,6 @@ export class Restrictions {
       servers = r.records;
     }
     let count = 0;
-    const limit = DNS_RR_LIST_LIMIT;
     for (const server of servers) {
       if (isValidHostAddress(server)) {
         const st = await byAddress(server);
@@ -564,8 +562,8 @@ export class Restrictions {
         continue;
       }
       for (const addr of addresses) {
-        if (++count > limit) {
-          msgWarn(`check_server_access: ${type} server address count limit (${limit}) exceeded for ${replyClass} ${replyName} -- ignoring the remainder`);
+        if (++count > DNS_RR_LIST_LIMIT) {
+          msgWarn(`check_server_access: ${type} server address count limit (${DNS_RR_LIST_LIMIT}) exceeded for ${replyClass} ${replyName} -- ignoring the remainder`);
           return DUNNO;
         }
         const st = await byAddress(addr);
@@ -759,9 +757,9 @@ export class Restrictions {
     if (at < 0) return OK;
     if (!this.cfg.getBool("allow_untrusted_routing") && /[@!%]/.test(q.slice(0, at))) return DUNNO;
     if (cls !== "default") return OK;
-    let domain = q.slice(at + 1);
-    if (domain.startsWith("[") && domain.endsWith("]")) return DUNNO;
-    if (!/^[\x00-\x7f]*$/.test(domain)) domain = domainToASCII(domain) || domain;
+    const literal = q.slice(at + 1);
+    if (literal.startsWith("[") && literal.endsWith("]")) return DUNNO;
+    const domain = dnsDomain(literal);
     const r = await this.dns.query(domain, "MX");
     if (r.status !== "found") {
       if (r.status === "error") {

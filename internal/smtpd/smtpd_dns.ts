@@ -15,6 +15,7 @@
  * Contract: never throws; a lookup never takes longer than the resolver's time limit.
  */
 import { promises as dnsp } from "node:dns";
+import { domainToASCII } from "node:url";
 import type { Config } from "../config/config.ts";
 import { StubResolver, addressesOfName, dnsLookupErrorText, nameOfAddress, resolverConfigPath, RESOLV_CONF_PARAMETER } from "../dns/index.ts";
 
@@ -34,6 +35,14 @@ export interface DnsAnswer {
 /** What the server needs from a resolver. */
 export interface SmtpdResolver {
   query(name: string, type: RrType): Promise<DnsAnswer>;
+}
+
+/**
+ * A domain as DNS is asked about it: a name with non-ASCII characters in its ASCII (A-label) form, as Postfix's
+ * midna_domain_to_ascii() makes it; unchanged when it is ASCII or cannot be converted.
+ */
+export function dnsDomain(domain: string): string {
+  return /^[\x00-\x7f]*$/.test(domain) ? domain : domainToASCII(domain) || domain;
 }
 
 /** Postfix's dns_strerror() text for a soft error on `name`/`type`. */

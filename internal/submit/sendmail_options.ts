@@ -20,6 +20,7 @@
  */
 import { FatalError } from "../sys/errors.ts";
 import { GetoptError } from "../text/getopt.ts";
+import { DSN_NOTIFY, TRACE_FLAG } from "../queue/queue_file.ts";
 
 /** sendmail's getopt(3) option string (Postfix 3.7). */
 export const SENDMAIL_OPTIONS = "A:B:C:F:GIL:N:O:R:UV:X:b:ce:f:h:imno:p:r:q:tvx";
@@ -27,12 +28,9 @@ export const SENDMAIL_OPTIONS = "A:B:C:F:GIL:N:O:R:UV:X:b:ce:f:h:imno:p:r:q:tvx"
 /** What sendmail was asked to do. */
 export type SendmailMode = "enqueue" | "newaliases" | "mailq" | "daemon" | "user" | "flushq" | "ignore";
 
-/** DSN NOTIFY bits (Postfix dsn_mask.h; the same values as queue_file.ts DSN_NOTIFY). */
-const NOTIFY: Readonly<Record<string, number>> = { NEVER: 1, SUCCESS: 2, FAILURE: 4, DELAY: 8 };
-const NOTIFY_ANY = 2 | 4 | 8;
-
-/** Delivery request trace flags (Postfix deliver_request.h; the same values as queue_file.ts TRACE_FLAG). */
-export const TRACE_FLAG = { USR_VRFY: 1 << 9, RECORD: 1 << 10 } as const;
+/** DSN NOTIFY bits (Postfix dsn_mask.h), by keyword. */
+const NOTIFY: Readonly<Record<string, number>> = DSN_NOTIFY;
+const NOTIFY_ANY = DSN_NOTIFY.SUCCESS | DSN_NOTIFY.FAILURE | DSN_NOTIFY.DELAY;
 
 /** The parsed command line. */
 export interface SendmailArgs {

@@ -7,9 +7,9 @@ import {
   parseDsnRet,
   parseSendmailArgs,
   sendmailConfigDir,
-  TRACE_FLAG,
   type SendmailArgs,
 } from "./sendmail_options.ts";
+import { TRACE_FLAG } from "../queue/queue_file.ts";
 import { FatalError } from "../sys/errors.ts";
 import { GetoptError } from "../text/getopt.ts";
 
