@@ -351,3 +351,64 @@ describe("arrival time of mail that waited in maildrop", () => {
     }
   }, 30000);
 });
+
+describe("message sizes as Postfix reports them", () => {
+  /**
+   * Postfix's message_size of stored content, computed line by line as its queue file records take it (the rules of
+   * internal/queue/reported_size.ts, checked there against Postfix's own queue files): per line a type byte, the
+   * length in 7-bit groups and the bytes, lines cut every 2048 bytes. `open`: the last line came without a newline
+   * (cleanup stores one; Postfix stores a continued record and an empty one that ends it: two bytes more).
+   */
+  function postfixSize(content: Buffer, open: boolean): number {
+    const rec = (n: number) => 2 + n + (n >= 128 ? 1 : 0) + (n >= 16384 ? 1 : 0);
+    const text = content.toString("latin1");
+    const lines = text.split("\n");
+    const last = lines.pop()!;
+    let size = 0;
+    let body = false;
+    for (const l of lines) {
+      if (l === "") body = true;
+      const full = Math.floor(l.length / 2048);
+      const rest = l.length % 2048;
+      size += full * rec(2048) + (rest > 0 || full === 0 || body ? rec(rest) : 0);
+    }
+    expect(last).toBe("");
+    return open && lines[lines.length - 1]!.length % 2048 !== 0 ? size + 2 : size;
+  }
+
+  test("sendmail input with long lines and without a final newline: postqueue -j, mailq, postcat and the log agree with Postfix's count", async () => {
+    const inst = stockInstance("local_transport = discard:ok\ndefault_transport = retry:4.4.1 host unreachable\nminimal_backoff_time = 1h\nmaximal_backoff_time = 1h\n");
+    try {
+      expect(runTool("postfix", ["-c", inst.config, "start"]).status).toBe(0);
+      const inputs = [`Subject: long\n\n${"x".repeat(2049)}\n${"y".repeat(5000)}\n${"z".repeat(4096)}\n`, "Subject: open\n\nline one\nno newline at end"];
+      for (const [i, input] of inputs.entries()) {
+        expect(runTool("sendmail", ["-C", inst.config, "-f", `s${i}@example.test`, "far@remote.example"], { stdin: input }).status).toBe(0);
+      }
+      await waitFor("both deferrals", () => ids(inst, "deferred").length === 2);
+      const listed = runTool("postqueue", ["-c", inst.config, "-j"]).stdout.trim().split("\n").map((l) => JSON.parse(l) as { queue_id: string; message_size: number; sender: string });
+      expect(listed.length).toBe(2);
+      for (const m of listed) {
+        const f = openQueueFile(layoutPath(queueLayout(inst.queue), "deferred", m.queue_id));
+        let content: Buffer;
+        let bytes: number;
+        try {
+          content = Buffer.concat([...f.content()]);
+          bytes = f.envelope().messageSize;
+        } finally {
+          f.close();
+        }
+        expect(content.toString("latin1")).toContain(m.sender === "s0@example.test" ? "x".repeat(2049) : "no newline at end");
+        const want = postfixSize(content, m.sender === "s1@example.test");
+        expect(want).toBeGreaterThan(bytes);
+        expect(m.message_size).toBe(want);
+        expect(log(inst)).toContain(`${m.queue_id}: from=<`);
+        expect(log(inst)).toMatch(new RegExp(`${m.queue_id}: from=<s\\d@example\\.test>, size=${want}, nrcpt=1 \\(queue active\\)`));
+        expect(runTool("mailq", ["-c", inst.config]).stdout).toMatch(new RegExp(`^${m.queue_id}\\s+${want} `, "m"));
+        expect(runTool("postcat", ["-c", inst.config, "-e", "-q", m.queue_id]).stdout).toMatch(new RegExp(`^message_size:\\s+${want}\\s`, "m"));
+      }
+    } finally {
+      runTool("postfix", ["-c", inst.config, "abort"]);
+      inst.cleanup();
+    }
+  }, 30000);
+});

@@ -282,6 +282,7 @@ export class Cleanup {
     return createQueueFile({
       queueDir: cfg.get("queue_directory"), queueName, hashQueues: cfg.getList("hash_queue_names"),
       hashDepth: cfg.getInt("hash_queue_depth"), longIds: cfg.getBool("enable_long_queue_ids"),
+      lineLimit: Math.max(1, cfg.getInt("line_length_limit")),
     });
   }
 

@@ -47,7 +47,7 @@ export interface DeliveryRequest {
   /** Time stamps (ms since the epoch) for the delays= field. */
   arrival: number;
   active: number;
-  /** Message size in bytes and DSN details from the envelope. */
+  /** The message size as Postfix reports it (queue/reported_size.ts: SMTP SIZE=, pipe ${size}), and DSN details. */
   size: number;
   envid: string;
   ret: number;

@@ -355,7 +355,7 @@ export class QueueManager {
       pending = [{ ...pending[0]!, address: redirect }];
       msg.redirected = pending[0]!.offset;
     }
-    logQueueActive(id, env.sender, env.messageSize, env.rcptCount);
+    logQueueActive(id, env.sender, env.reportedSize, env.rcptCount);
     if (msg.expired) {
       // too old: what is still deferred goes back to the sender with its last reason
       for (const r of pending) {
@@ -495,7 +495,7 @@ export class QueueManager {
       queueName: "active", queueId: msg.id, sender: msg.env.sender, nexthop: job.nexthop, service: job.transport,
       recipients: job.recipients.map((r) => ({ address: r.address, origAddress: r.origAddress, offset: r.offset, notify: r.notify, orcpt: r.orcpt })),
       arrival: msg.env.arrivalTime.sec * 1000 + Math.floor(msg.env.arrivalTime.usec / 1000), active: msg.activeAt,
-      size: msg.env.messageSize, envid: msg.env.dsnEnvid ?? "", ret: msg.env.dsnRet, flags: msg.verify ? REQ_FLAG_USR_VRFY : 0,
+      size: msg.env.reportedSize, envid: msg.env.dsnEnvid ?? "", ret: msg.env.dsnRet, flags: msg.verify ? REQ_FLAG_USR_VRFY : 0,
     };
     let reply: DeliveryReply;
     if (!q.info.deliverer) {

@@ -7,6 +7,7 @@
  * - queue_path.ts    QUEUE_NAMES, hashing, queuePath(), ensureQueueDirs(), scanQueue()
  * - queue_file.ts    the file format (documented there), openQueueFile(), readEnvelope(), status appends
  * - queue_writer.ts  createQueueFile(): envelope, streamed content, atomic durable entry
+ * - reported_size.ts the message size Postfix reports for a content (its record encoding), kept in the `C` record
  * - queue_ops.ts     findMessage(), moveMessage(), deleteMessage(), moveToCorrupt(), scanQueueSummaries()
  * - queue_listing.ts scanQueueListing(): what mailq and postqueue -p/-j print of each message, read leanly
  * - queue_lock.ts    the shared/exclusive flock protocol

@@ -19,7 +19,7 @@
  *    | ---- | --------------------------------------------- | ------------------------------------------------ |
  *    | `C`  | version, messageSize, contentOffset,          | `message_size:` (C). Always the first record.    |
  *    |      | extractedOffset, bodyOffset, rcptCount        | All fields but version are msgpack int64 (9      |
- *    |      |                                               | bytes each), so the writer can rewrite the record |
+ *    |      | [, reportedSize]                              | bytes each), so the writer can rewrite the record |
  *    |      |                                               | in place once the content is known.              |
  *    | `T`  | sec, usec                                     | `message_arrival_time:` (T)                      |
  *    | `A`  | name, value (strings)                         | `named_attribute: name=value` (A); `create_time` |
@@ -43,6 +43,8 @@
  *    in any order; readers require a `T` and an `S`. notify is a bit set
  *    (DSN_NOTIFY: 1 NEVER, 2 SUCCESS, 4 FAILURE, 8 DELAY; 0 = not given); orcpt is the DSN ORCPT as
  *    `type;address`, "" if none.
+ *    reportedSize is the size Postfix reports for the content (reported_size.ts: what its records would take),
+ *    shown wherever Postfix shows message_size; files written before it existed lack it and report messageSize.
  * 2. Content: `M` (no fields; its offset is contentOffset; postcat `*** MESSAGE CONTENTS path ***`), then `N`
  *    records (one field: up to 64 KiB of message bytes, not aligned to lines; the concatenation is the message,
  *    headers and body, messageSize bytes, LF line ends), then `X` (no fields; its offset is extractedOffset;
@@ -181,6 +183,8 @@ export type QueueRecord =
       kind: "C";
       version: number;
       messageSize: number;
+      /** Absent in files written before this field existed (and then not written): it reads as messageSize. */
+      reportedSize?: number;
       contentOffset: number;
       extractedOffset: number;
       bodyOffset: number;
@@ -238,8 +242,10 @@ export interface QueueEnvelope {
   version: number;
   /** Size of the file when it was read. */
   fileSize: number;
-  /** Bytes of message content (headers and body), what mailq shows. */
+  /** Bytes of message content (headers and body). */
   messageSize: number;
+  /** The size Postfix reports for this content (reported_size.ts): what mailq, postqueue -j, postcat and the log show. */
+  reportedSize: number;
   /** Offset of the `M` record. */
   contentOffset: number;
   /** Offset of the `X` record. */
@@ -304,12 +310,14 @@ function isStr(v: unknown): v is string {
 /** Validates a decoded msgpack value as a record; undefined when it is not one (wrong shape or field types). */
 export function decodeRecord(value: unknown): QueueRecord | undefined {
   if (!Array.isArray(value) || value.length === 0) return undefined;
-  const [k, a, b, c, d, e, f] = value as unknown[];
+  const [k, a, b, c, d, e, f, g] = value as unknown[];
   switch (k) {
     case "C":
       if (!isCount(a) || a < 1 || !isCount(b) || !isCount(c) || !isCount(d) || typeof e !== "number" || !Number.isSafeInteger(e) || e < -1 || !isCount(f))
         return undefined;
-      return { kind: "C", version: a, messageSize: b, contentOffset: c, extractedOffset: d, bodyOffset: e, rcptCount: f };
+      if (g !== undefined && !isCount(g)) return undefined;
+      const rec = { kind: "C" as const, version: a, messageSize: b, contentOffset: c, extractedOffset: d, bodyOffset: e, rcptCount: f };
+      return g === undefined ? rec : { ...rec, reportedSize: g };
     case "T":
       return isCount(a) && isCount(b) && b < 1_000_000 ? { kind: "T", sec: a, usec: b } : undefined;
     case "A":
@@ -343,8 +351,9 @@ const EXTRACTED_KINDS: ReadonlySet<string> = new Set(["A", "R"]);
 const APPENDED_KINDS: ReadonlySet<string> = new Set(["D", "b", "d", "W"]);
 
 /** The `message_size:` fields postcat prints (Postfix's six `C` fields) for an envelope. */
-export function postfixSizeFields(env: Pick<QueueEnvelope, "messageSize" | "contentOffset" | "rcptCount">): number[] {
-  return [env.messageSize, env.contentOffset, env.rcptCount, 0, env.messageSize, 0];
+export function postfixSizeFields(env: { messageSize: number; reportedSize?: number; contentOffset: number; rcptCount: number }): number[] {
+  const size = env.reportedSize ?? env.messageSize;
+  return [size, env.contentOffset, env.rcptCount, 0, size, 0];
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -673,7 +682,7 @@ function readEnvelopeFast(fd: number, fileSize: number): QueueEnvelope | undefin
 }
 
 /** The `C` record's fields. */
-export type SizeRecordFields = Pick<QueueEnvelope, "version" | "messageSize" | "contentOffset" | "extractedOffset" | "bodyOffset" | "rcptCount">;
+export type SizeRecordFields = Pick<QueueEnvelope, "version" | "messageSize" | "reportedSize" | "contentOffset" | "extractedOffset" | "bodyOffset" | "rcptCount">;
 
 /**
  * Reads the `C` record at the reader's position into `out`, checked as parseEnvelope() checks it; `base` +
@@ -688,6 +697,7 @@ export function readSizeRecordFast(r: RecordReader, fileSize: number, base: numb
   const extractedOffset = r.count();
   const bodyOffset = r.int();
   const rcptCount = r.count();
+  const reportedSize = r.left > 0 ? r.count() : messageSize;
   r.skipRest();
   if (r.bad || version < 1 || version > QUEUE_FILE_VERSION) return false;
   if (!(contentOffset >= base + r.pos && extractedOffset > contentOffset && extractedOffset < fileSize) || bodyOffset < -1 || bodyOffset > messageSize) {
@@ -695,6 +705,7 @@ export function readSizeRecordFast(r: RecordReader, fileSize: number, base: numb
   }
   out.version = version;
   out.messageSize = messageSize;
+  out.reportedSize = reportedSize;
   out.contentOffset = contentOffset;
   out.extractedOffset = extractedOffset;
   out.bodyOffset = bodyOffset;
@@ -702,7 +713,7 @@ export function readSizeRecordFast(r: RecordReader, fileSize: number, base: numb
   return true;
 }
 
-const sizeFields: SizeRecordFields = { version: 0, messageSize: 0, contentOffset: 0, extractedOffset: 0, bodyOffset: 0, rcptCount: 0 };
+const sizeFields: SizeRecordFields = { version: 0, messageSize: 0, reportedSize: 0, contentOffset: 0, extractedOffset: 0, bodyOffset: 0, rcptCount: 0 };
 
 /** Part 1: the `C` record, checked as parseEnvelope() does, into a new envelope. */
 function fastSizeRecord(r: RecordReader, fileSize: number): QueueEnvelope | undefined {
@@ -710,11 +721,12 @@ function fastSizeRecord(r: RecordReader, fileSize: number): QueueEnvelope | unde
 }
 
 /** An envelope with the size record's fields and nothing read yet (both paths fill it the same way). */
-function newEnvelope(c: SizeRecordFields, fileSize: number): QueueEnvelope {
+function newEnvelope(c: Omit<SizeRecordFields, "reportedSize"> & { reportedSize?: number }, fileSize: number): QueueEnvelope {
   return {
     version: c.version,
     fileSize,
     messageSize: c.messageSize,
+    reportedSize: c.reportedSize ?? c.messageSize,
     contentOffset: c.contentOffset,
     extractedOffset: c.extractedOffset,
     endOffset: -1,

@@ -73,7 +73,7 @@ const BASIC: EnvelopeInput = { sender: "alice@example.org", recipients: [{ addre
 
 describe("record codec", () => {
   const RECORDS: QueueRecord[] = [
-    { kind: "C", version: 1, messageSize: 300, contentOffset: 410, extractedOffset: 710, bodyOffset: -1, rcptCount: 2 },
+    { kind: "C", version: 1, messageSize: 300, contentOffset: 410, extractedOffset: 710, bodyOffset: -1, rcptCount: 2, reportedSize: 312 },
     { kind: "T", sec: 1795684626, usec: 444969 },
     { kind: "A", name: "rewrite_context", value: "local" },
     { kind: "F", fullName: "Ålice Ünicode" },
@@ -96,10 +96,17 @@ describe("record codec", () => {
   }
 
   test("the size record has the same length whatever its values, so the writer can rewrite it in place", () => {
-    const small = encodeRecord({ kind: "C", version: 1, messageSize: 0, contentOffset: 0, extractedOffset: 0, bodyOffset: -1, rcptCount: 0 });
-    const big = encodeRecord({ kind: "C", version: 1, messageSize: 2 ** 40, contentOffset: 2 ** 33, extractedOffset: 2 ** 41, bodyOffset: 2 ** 40, rcptCount: 100000 });
+    const small = encodeRecord({ kind: "C", version: 1, messageSize: 0, contentOffset: 0, extractedOffset: 0, bodyOffset: -1, rcptCount: 0, reportedSize: 0 });
+    const big = encodeRecord({ kind: "C", version: 1, messageSize: 2 ** 40, contentOffset: 2 ** 33, extractedOffset: 2 ** 41, bodyOffset: 2 ** 40, rcptCount: 100000, reportedSize: 2 ** 42 });
     expect(small.length).toBe(big.length);
-    expect(decodeRecord(unpackOne(big))).toMatchObject({ messageSize: 2 ** 40, extractedOffset: 2 ** 41 });
+    expect(decodeRecord(unpackOne(big))).toMatchObject({ messageSize: 2 ** 40, extractedOffset: 2 ** 41, reportedSize: 2 ** 42 });
+  });
+
+  test("a size record without the reported size (written before it existed) still reads; the size is then the byte count", () => {
+    const old = encodeRecord({ kind: "C", version: 1, messageSize: 300, contentOffset: 410, extractedOffset: 710, bodyOffset: -1, rcptCount: 2 });
+    const rec = decodeRecord(unpackOne(old));
+    expect(rec).toEqual({ kind: "C", version: 1, messageSize: 300, contentOffset: 410, extractedOffset: 710, bodyOffset: -1, rcptCount: 2 });
+    expect(postfixSizeFields(rec as Extract<QueueRecord, { kind: "C" }>)[0]).toBe(300);
   });
 
   const MALFORMED: [string, unknown][] = [
@@ -164,6 +171,8 @@ describe("record codec", () => {
   });
 
   test("postfixSizeFields() gives postcat's six message_size fields", () => {
+    expect(postfixSizeFields({ messageSize: 300, reportedSize: 312, contentOffset: 410, rcptCount: 2 })).toEqual([312, 410, 2, 0, 312, 0]);
+    // a file written before the reported size was recorded
     expect(postfixSizeFields({ messageSize: 300, contentOffset: 410, rcptCount: 2 })).toEqual([300, 410, 2, 0, 300, 0]);
   });
 });

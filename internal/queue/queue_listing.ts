@@ -51,7 +51,7 @@ export class ListedMessage {
   queueId = "";
   /** Seconds: the `T` record, or the file's mtime when it has none. */
   arrivalTime = 0;
-  /** The content size; for maildrop files the file size, as showq does. */
+  /** The size Postfix reports (reported_size.ts); for maildrop files the file size, as showq does. */
   messageSize = 0;
   /** The group-execute bit (postsuper -e). */
   forcedExpire = false;
@@ -188,7 +188,7 @@ export class ListedMessage {
     this.queueName = queueName;
     this.queueId = queueId;
     this.arrivalTime = env.arrivalTime.sec || mtimeSec;
-    this.messageSize = queueName === "maildrop" ? size : env.messageSize;
+    this.messageSize = queueName === "maildrop" ? size : env.reportedSize;
     this.forcedExpire = (mode & 0o010) !== 0;
     this.sender = env.sender;
     this.takeRecipients(env.recipients);
@@ -246,7 +246,7 @@ export function readListingFast(fd: number, fileSize: number, m: ListedMessage):
   return n >= 0 && decodeListing(buf, 0, n, fileSize, m, fd);
 }
 
-const sizeFields: SizeRecordFields = { version: 0, messageSize: 0, contentOffset: 0, extractedOffset: 0, bodyOffset: 0, rcptCount: 0 };
+const sizeFields: SizeRecordFields = { version: 0, messageSize: 0, reportedSize: 0, contentOffset: 0, extractedOffset: 0, bodyOffset: 0, rcptCount: 0 };
 
 /**
  * readListingFast() of a file whose first `n` bytes (at most READ_SIZE; fewer means the end of the file) are
@@ -261,7 +261,7 @@ export function decodeListing(buf: Buffer, start: number, n: number, fileSize: n
   const size = sizeFields;
   if (!readSizeRecordFast(r, fileSize, base, size)) return false;
   const { contentOffset, extractedOffset, rcptCount } = size;
-  m.messageSize = size.messageSize;
+  m.messageSize = size.reportedSize;
   m.clearRecipients();
 
   // The envelope records, up to M at contentOffset.

@@ -354,7 +354,7 @@ export interface QueueSummary {
   path: string;
   /** Seconds: the `T` record, or the file's mtime when it has none. */
   arrivalTime: number;
-  /** The content size; for maildrop files the file size, as showq does. */
+  /** The size Postfix reports (reported_size.ts); for maildrop files the file size, as showq does. */
   messageSize: number;
   /** The group-execute bit (postsuper -e). */
   forcedExpire: boolean;
@@ -406,7 +406,7 @@ function makeSummary(queueName: QueueName, id: string, path: string, env: QueueE
     queueId: id,
     path,
     arrivalTime: env.arrivalTime.sec || mtimeSec,
-    messageSize: queueName === "maildrop" ? size : env.messageSize,
+    messageSize: queueName === "maildrop" ? size : env.reportedSize,
     forcedExpire: (mode & 0o010) !== 0,
     sender: env.sender,
     recipients,

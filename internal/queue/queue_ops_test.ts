@@ -195,7 +195,7 @@ describe("scanQueueSummaries()", () => {
       queueId: id,
       path,
       arrivalTime: 1795684626,
-      messageSize: 18,
+      messageSize: 21, // Postfix's size of the 18 content bytes: three lines of 10, 0 and 5 bytes, 2 + 10, 2, 2 + 5
       forcedExpire: false,
       sender: "",
       recipients: [{ address: "bob@remote.example", origAddress: "bob@remote.example", delayReason: "connect to 127.0.0.1[127.0.0.1]:9: Connection refused" }],

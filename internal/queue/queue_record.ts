@@ -153,6 +153,7 @@ export function encodeRecord(rec: QueueRecord): Buffer {
   switch (rec.kind) {
     case "C":
       arr = ["C", rec.version, i64(rec.messageSize), i64(rec.contentOffset), i64(rec.extractedOffset), i64(rec.bodyOffset), i64(rec.rcptCount)];
+      if (rec.reportedSize !== undefined) arr.push(i64(rec.reportedSize));
       break;
     case "T":
       arr = ["T", rec.sec, rec.usec];

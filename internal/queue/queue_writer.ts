@@ -63,6 +63,7 @@ import { makeQueueId, queueIdClock, type QueueTime } from "./queue_id.ts";
 import { assertQueueName, DEFAULT_HASH_QUEUE_NAMES, ensureQueueFileDirs, queuePath, queueTopDir, type HashQueueNames, type QueueName } from "./queue_path.ts";
 import { ATTR, CONTENT_CHUNK_SIZE, encodeRecord, QUEUE_FILE_VERSION } from "./queue_record.ts";
 import type { QueueRecord } from "./queue_file.ts";
+import { ReportedSizeCounter } from "./reported_size.ts";
 
 /** Where and how to create a queue file. */
 export interface CreateQueueFileOptions {
@@ -76,6 +77,8 @@ export interface CreateQueueFileOptions {
   longIds?: boolean;
   /** Mode of the finished file (default 0700; Postfix's maildrop files are 0744 when complete). */
   mode?: number;
+  /** line_length_limit (default 2048): where the reported size (reported_size.ts) cuts long lines. */
+  lineLimit?: number;
 }
 
 /** One recipient to write. */
@@ -122,6 +125,8 @@ export interface FinishedQueueFile {
   queueName: QueueName;
   path: string;
   messageSize: number;
+  /** The size Postfix reports for the content (reported_size.ts). */
+  reportedSize: number;
   fileSize: number;
 }
 
@@ -199,6 +204,8 @@ export class QueueFileWriter implements Disposable {
   private chunk = Buffer.allocUnsafe(CONTENT_CHUNK_SIZE);
   private chunkLength = 0;
   private messageSize = 0;
+  private readonly reported: ReportedSizeCounter;
+  private reportedSize = 0;
   private bodyOffset = -1;
   private contentOffset = 0;
   private extractedOffset = 0;
@@ -218,6 +225,7 @@ export class QueueFileWriter implements Disposable {
     this.tempPath = tempPath;
     this.queueId = queueId;
     this.time = time;
+    this.reported = new ReportedSizeCounter(opts.lineLimit ?? 2048);
   }
 
   /** The queue the file was started in (finish() may enter it into another). */
@@ -299,6 +307,7 @@ export class QueueFileWriter implements Disposable {
       kind: "C",
       version: QUEUE_FILE_VERSION,
       messageSize: this.messageSize,
+      reportedSize: this.reportedSize,
       contentOffset: this.contentOffset,
       extractedOffset: this.extractedOffset,
       bodyOffset: this.bodyOffset,
@@ -358,6 +367,7 @@ export class QueueFileWriter implements Disposable {
       if (this.chunkLength === CONTENT_CHUNK_SIZE) this.emitChunk();
     }
     this.messageSize += bytes.length;
+    this.reported.add(bytes);
   }
 
   private emitChunk(): void {
@@ -370,11 +380,13 @@ export class QueueFileWriter implements Disposable {
   markBodyStart(): void {
     this.expect("content");
     this.bodyOffset = this.messageSize;
+    this.reported.bodyStarts();
   }
 
   private endContent(): void {
     if (this.state !== "content") return;
     this.emitChunk();
+    this.reportedSize = this.reported.finish();
     this.extractedOffset = this.emit({ kind: "X" });
     this.state = "extracted";
   }
@@ -450,7 +462,7 @@ export class QueueFileWriter implements Disposable {
       closeFd(this.fd);
       this.fd = -1;
     }
-    return { queueId: this.queueId, queueName, path: this.path, messageSize: this.messageSize, fileSize: this.offset };
+    return { queueId: this.queueId, queueName, path: this.path, messageSize: this.messageSize, reportedSize: this.reportedSize, fileSize: this.offset };
   }
 
   /** Discards the file being written. Idempotent; a no-op after finish(). */
