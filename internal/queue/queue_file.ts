@@ -99,7 +99,7 @@ import type * as Codec from "./_codec.ts";
 import { nodeFs } from "../sys/node_fs.ts";
 import { ATTR, encodeRecord, QUEUE_FILE_VERSION } from "./queue_record.ts";
 
-export { ATTR, CONTENT_CHUNK_SIZE, encodeRecord, QUEUE_FILE_VERSION } from "./queue_record.ts";
+export { ATTR, CONTENT_CHUNK_SIZE, DSN_NOTIFY, DSN_RET, encodeRecord, QUEUE_FILE_VERSION, TRACE_FLAG } from "./queue_record.ts";
 import { QueueError, errnoCode, queueIoError } from "./queue_error.ts";
 import { O_CLOEXEC } from "./_fs.ts";
 import { RecordReader } from "./_record_reader.ts";
@@ -141,17 +141,6 @@ export const REC = {
 export type RecordKind = (typeof REC)[keyof typeof REC];
 
 
-/** DSN NOTIFY bits of `R` records (Postfix dsn_mask.h). */
-export const DSN_NOTIFY = { NEVER: 1, SUCCESS: 2, FAILURE: 4, DELAY: 8 } as const;
-
-/** DSN RET values of the `ret_flags` attribute. */
-export const DSN_RET = { FULL: 1, HDRS: 2 } as const;
-
-/**
- * Bits of the `trace_flags` attribute (Postfix's deliver_request.h; a delivery request carries the same bits):
- * USR_VRFY for a `sendmail -bv` probe, RECORD for the report `sendmail -v` asks for.
- */
-export const TRACE_FLAG = { USR_VRFY: 1 << 9, RECORD: 1 << 10 } as const;
 
 /** Postfix's record names, for postcat (`-d` prints the kind's character code). */
 export const RECORD_NAMES: Readonly<Record<RecordKind, string>> = {

@@ -1,6 +1,7 @@
 /**
  * queue_record — the writing side of the queue file format (queue_file.ts documents the format): the format
- * version, the content chunk size, the attribute names, and encodeRecord(), with a small msgpack encoder of its
+ * version, the content chunk size, the attribute names and values (DSN_NOTIFY, DSN_RET, TRACE_FLAG: sendmail's
+ * option parser takes them from here without loading the reader), and encodeRecord(), with a small msgpack encoder of its
  * own for the few value types records hold (strings, non-negative and negative integers, 64-bit integers for the
  * fixed-size `C` record, byte strings, arrays).
  *
@@ -17,6 +18,18 @@ export const QUEUE_FILE_VERSION = 1;
 
 /** Largest content chunk the writer puts in one `N` record. */
 export const CONTENT_CHUNK_SIZE = 64 * 1024;
+
+/** DSN NOTIFY bits of `R` records (Postfix dsn_mask.h). */
+export const DSN_NOTIFY = { NEVER: 1, SUCCESS: 2, FAILURE: 4, DELAY: 8 } as const;
+
+/** DSN RET values of the `ret_flags` attribute. */
+export const DSN_RET = { FULL: 1, HDRS: 2 } as const;
+
+/**
+ * Bits of the `trace_flags` attribute (Postfix's deliver_request.h; a delivery request carries the same bits):
+ * USR_VRFY for a `sendmail -bv` probe, RECORD for the report `sendmail -v` asks for.
+ */
+export const TRACE_FLAG = { USR_VRFY: 1 << 9, RECORD: 1 << 10 } as const;
 
 /** Largest record (the same limit as the reader's, _codec.ts). */
 const MAX_RECORD_SIZE = 1 << 20;

@@ -20,7 +20,7 @@
  */
 import { FatalError } from "../sys/errors.ts";
 import { GetoptError } from "../text/getopt.ts";
-import { DSN_NOTIFY, TRACE_FLAG } from "../queue/queue_file.ts";
+import { DSN_NOTIFY, TRACE_FLAG } from "../queue/queue_record.ts";
 
 /** sendmail's getopt(3) option string (Postfix 3.7). */
 export const SENDMAIL_OPTIONS = "A:B:C:F:GIL:N:O:R:UV:X:b:ce:f:h:imno:p:r:q:tvx";
