@@ -3,7 +3,8 @@
  * service): a message submitted with DSN NOTIFY=SUCCESS (sendmail -N success) and delivered to a mailbox brings
  * the sender a `Successful Mail Delivery Report` (Action: delivered); through an alias, the alias is reported
  * `expanded` and the address it expands to is not reported; `sendmail -v` prints Postfix's promise and brings a
- * `Mail Delivery Status Report` about every recipient; mail without either gets no report.
+ * `Mail Delivery Status Report` about every recipient; mail without either gets no report. A `sendmail -v`
+ * message with a deferred recipient gets its report after the first pass (`Action: delayed`), and no other.
  */
 import { test, expect, beforeAll, afterAll, setDefaultTimeout } from "bun:test";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
@@ -30,7 +31,7 @@ function sendmail(args: string[], subject: string): string {
 }
 
 beforeAll(async () => {
-  inst = makeInstance(["alias_maps = hash:$config_directory/aliases", "biff = no", ""].join("\n"));
+  inst = makeInstance(["alias_maps = hash:$config_directory/aliases", "biff = no", "transport_maps = inline:{ { later.example = retry:4.4.1 not now } }", ""].join("\n"));
   writeFileSync(join(inst.config, "aliases"), `team: ${me}\n`);
   expect(runTool("postalias", [`hash:${inst.config}/aliases`]).status).toBe(0);
   await startMailSystem(inst, stockMasterCf(null), { services: ["local"] });
@@ -45,7 +46,7 @@ test("NOTIFY=SUCCESS: the sender gets a Successful Mail Delivery Report (Action:
   await waitFor("the success notice", () => messages("Successful Mail Delivery Report").length === 1);
   const n = messages("Successful Mail Delivery Report")[0]!;
   expect(n).toMatch(new RegExp(`\\nTo: ${me}@[^\\n]+\\nAuto-Submitted: auto-replied\\n`));
-  expect(n).toMatch(new RegExp(`\\nFinal-Recipient: rfc822; ${me}@[^\\n]+\\n(Original-Recipient: [^\\n]+\\n)?Action: delivered\\nStatus: 2\\.0\\.0\\nDiagnostic-Code: X-Postfix; delivered to mailbox\\n`));
+  expect(n).toMatch(new RegExp(`\\nFinal-Recipient: rfc822; ${me}@[^\\n]+\\n(Original-Recipient: [^\\n]+\\n)?Action: delivered\\nStatus: 2\\.0\\.0\\nDiagnostic-Code: X-Postfix; delivery via local: delivered to mailbox\\n`));
   expect(n).toContain("Content-Description: Message Headers\nContent-Type: text/rfc822-headers\n");
   expect(n).toContain("\nSubject: with success\n");
   expect(log()).toMatch(/postfix\/bounce\[\d+\]: [0-9A-F]+: sender delivery status notification: [0-9A-F]+\n/);
@@ -56,7 +57,7 @@ test("through an alias: the alias is reported expanded; the address it expands t
   sendmail(["-N", "success", "team"], "to the team");
   await waitFor("the success notice", () => messages("Successful Mail Delivery Report").some((m) => m.includes("\nSubject: to the team\n")));
   const n = messages("Successful Mail Delivery Report").find((m) => m.includes("\nSubject: to the team\n"))!;
-  expect(n).toMatch(/\nFinal-Recipient: rfc822; team@[^\n]+\n(Original-Recipient: [^\n]+\n)?Action: expanded\nStatus: 2\.0\.0\nDiagnostic-Code: X-Postfix; alias expanded\n/);
+  expect(n).toMatch(/\nFinal-Recipient: rfc822; team@[^\n]+\n(Original-Recipient: [^\n]+\n)?Action: expanded\nStatus: 2\.0\.0\nDiagnostic-Code: X-Postfix; delivery via local: alias expanded\n/);
   expect(n.match(/^Final-Recipient:/gm)).toHaveLength(1);
 });
 
@@ -74,11 +75,29 @@ test("sendmail -v: Postfix's promise, kept: a Mail Delivery Status Report; no re
   expect(messages("Mail Delivery Status Report").filter((m) => m.includes("\nSubject: no report\n"))).toHaveLength(0);
 });
 
+test("sendmail -v with a recipient deferred: the report comes after the first pass (Action: delayed), and only once", async () => {
+  sendmail(["-v", me, "x@later.example"], "half now");
+  await waitFor("the report", () => messages("Mail Delivery Status Report").some((m) => m.includes("\nSubject: half now\n")));
+  const n = messages("Mail Delivery Status Report").find((m) => m.includes("\nSubject: half now\n"))!;
+  expect(n).toContain("\n<x@later.example>: not now\n");
+  expect(n).toMatch(/\nFinal-Recipient: rfc822; x@later\.example\n(Original-Recipient: [^\n]+\n)?Action: delayed\nStatus: 4\.4\.1\nDiagnostic-Code: X-Postfix; not now\n/);
+  expect(n).toMatch(/\nAction: delivered\nStatus: 2\.0\.0\n/);
+  const id = /^([0-9A-F]+)\s/m.exec(runTool("mailq", [], { env: { MAIL_CONFIG: inst.config } }).stdout)![1]!;
+  // the next pass defers again and reports nothing
+  expect(runTool("postqueue", ["-c", inst.config, "-i", id]).status).toBe(0);
+  await waitFor("the second deferral", () => (log().match(new RegExp(`${id}: to=<x@later\\.example>, .*status=deferred`, "g")) ?? []).length === 2);
+  await waitFor("the message back in deferred", () => runTool("postqueue", ["-c", inst.config, "-j"]).stdout.includes(`"queue_name": "deferred", "queue_id": "${id}"`));
+  // a report would have been queued (and logged) before the message went back to deferred
+  expect(log().match(new RegExp(`${id}: sender delivery status notification: `, "g"))).toHaveLength(1);
+  expect(messages("Mail Delivery Status Report").filter((m) => m.includes("\nSubject: half now\n"))).toHaveLength(1);
+  expect(runTool("postsuper", ["-c", inst.config, "-d", id]).status).toBe(0);
+});
+
 test("sendmail -bv: nothing is delivered; the report says deliverable (delivers to mailbox) or undeliverable", async () => {
   expect(sendmail(["-bv", me], "probe")).toBe(`Mail Delivery Status Report will be mailed to <${me}>.\n`);
   await waitFor("the probe report", () => messages("Mail Delivery Status Report").some((m) => m.includes("\nSubject: probe\n")));
   const n = messages("Mail Delivery Status Report").find((m) => m.includes("\nSubject: probe\n"))!;
-  expect(n).toMatch(new RegExp(`\\nFinal-Recipient: rfc822; ${me}@[^\\n]+\\n(Original-Recipient: [^\\n]+\\n)?Action: deliverable\\nStatus: 2\\.0\\.0\\nDiagnostic-Code: X-Postfix; delivers to mailbox\\n`));
+  expect(n).toMatch(new RegExp(`\\nFinal-Recipient: rfc822; ${me}@[^\\n]+\\n(Original-Recipient: [^\\n]+\\n)?Action: deliverable\\nStatus: 2\\.0\\.0\\nDiagnostic-Code: X-Postfix; delivery via local: delivers to mailbox\\n`));
   expect(messages("probe")).toHaveLength(0); // the probe itself was not delivered
   expect(log()).toMatch(new RegExp(`postfix/local\\[\\d+\\]: [0-9A-F]+: to=<${me}@[^>]+>, .*status=deliverable \\(delivers to mailbox\\)\\n`));
   sendmail(["-bv", "nosuchuser"], "probe two");
@@ -93,6 +112,6 @@ test("sendmail -bv of an alias: the report names the address it expands to", asy
   sendmail(["-bv", "team"], "probe three");
   await waitFor("the third report", () => messages("Mail Delivery Status Report").some((m) => m.includes("\nSubject: probe three\n")));
   const n = messages("Mail Delivery Status Report").find((m) => m.includes("\nSubject: probe three\n"))!;
-  expect(n).toMatch(new RegExp(`\\n<${me}@[^>]+> \\(expanded from <team[^>]*>\\): delivers to mailbox\\n`));
+  expect(n).toMatch(new RegExp(`\\n<${me}@[^>]+> \\(expanded from <team[^>]*>\\): delivery via local: delivers\\n    to mailbox\\n`));
   expect(n).toMatch(new RegExp(`\\nFinal-Recipient: rfc822; ${me}@[^\\n]+\\nOriginal-Recipient: [^\\n]*team@[^\\n]+\\nAction: deliverable\\n`));
 });

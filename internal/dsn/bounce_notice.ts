@@ -37,7 +37,7 @@
  * Delivery status reports (Postfix's trace service; deliveryReport()): success notices for recipients delivered
  * with DSN NOTIFY=SUCCESS (the `success` template, `Successful Mail Delivery Report`) and the report `sendmail
  * -v` asks for (the `verify` template, `Mail Delivery Status Report`), each recipient with its action
- * (delivered, relayed; failed in a report), Remote-MTA and `smtp;` Diagnostic-Code for an SMTP/LMTP reply, the
+ * (delivered, relayed, expanded; failed and delayed in a report), Remote-MTA and `smtp;` Diagnostic-Code for an SMTP/LMTP reply, the
  * returned message's headers only (`Message Headers`), from the null sender to the sender; logged `QID: sender
  * delivery status notification: NEWQID`. For mail from the null sender it goes to 2bounce_notice_recipient
  * from the double-bounce address when notify_classes has 2bounce, else nowhere (`QID: not sending trace/success
@@ -255,12 +255,16 @@ export class BounceNotifier {
       "",
       ...(postmaster ? [] : [...text.split("\n"), ""]),
     ];
+    // a report (Postfix's trace service) names the agent that did it: `delivery via RELAY: reason`, unless
+    // there was none (relay=none)
+    const trace = action === "success" || action === "verify";
+    const why = (b: NoticeRecipient) => (trace && b.relay && b.relay !== "none" ? `delivery via ${b.relay}: ${b.reason}` : b.reason);
     // Postfix's: `<address> (expanded from <original>): reason` when the address was rewritten (aliases,
     // virtual, canonical maps), as the log's orig_to=
     for (const b of rcpts) {
       const { address, origAddress } = b.recipient;
       const expanded = origAddress !== "" && origAddress.toLowerCase() !== address.toLowerCase() ? ` (expanded from <${origAddress}>)` : "";
-      lines.push(...wrap(`<${address}>${expanded}: ${b.reason}`), "");
+      lines.push(...wrap(`<${address}>${expanded}: ${why(b)}`), "");
     }
     lines.push(
       `--${boundary}`,
@@ -284,7 +288,7 @@ export class BounceNotifier {
       const smtpReply = !failed && !delayed && /^\d{3}[ -]/.test(b.reason);
       const relay = smtpReply ? /^([^[\s]+)\[/.exec(b.relay ?? "") : /^host (\S+)\[/.exec(b.reason);
       if (relay) lines.push(...wrap(`Remote-MTA: dns; ${relay[1]}`));
-      lines.push(...wrap(`Diagnostic-Code: ${smtpReply ? `smtp; ${b.reason}` : diagnostic(b.reason)}`));
+      lines.push(...wrap(`Diagnostic-Code: ${smtpReply ? `smtp; ${b.reason}` : diagnostic(why(b))}`));
       if (delayed) lines.push(`Will-Retry-Until: ${formatRfc2822Date(new Date((env.arrivalTime.sec + this.cfg.getTime("maximal_queue_lifetime")) * 1000))}`);
     }
     const headersOnly = kind.headersOnly ?? (env.dsnRet === DSN_RET.HDRS || !failed);

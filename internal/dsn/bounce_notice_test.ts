@@ -194,10 +194,12 @@ test("deliveryReport(): a success notice names each recipient's action, the SMTP
   expect(to).toBe("alice@example.test");
   expect(n).toContain("\nFrom: Mail Delivery System <MAILER-DAEMON@example.test>\nSubject: Successful Mail Delivery Report\nTo: alice@example.test\nAuto-Submitted: auto-replied\n");
   expect(n).toContain("Your message was delivered to the destinations listed below.");
-  expect(n).toContain("\n<carol@remote.test>: 250 2.0.0 Ok: queued as 4F2B\n");
-  expect(n).toContain("Final-Recipient: rfc822; bob@example.test\nOriginal-Recipient: rfc822;bob@example.test\nAction: delivered\nStatus: 2.0.0\nDiagnostic-Code: X-Postfix; delivered to mailbox\n");
+  // the human-readable part names the agent, as Postfix's trace service does (`delivery via RELAY: `)
+  expect(n).toContain("\n<bob@example.test>: delivery via local: delivered to mailbox\n");
+  expect(n).toContain("\n<carol@remote.test>: delivery via mx.remote.test[192.0.2.7]:25: 250 2.0.0 Ok:\n    queued as 4F2B\n");
+  expect(n).toContain("Final-Recipient: rfc822; bob@example.test\nOriginal-Recipient: rfc822;bob@example.test\nAction: delivered\nStatus: 2.0.0\nDiagnostic-Code: X-Postfix; delivery via local: delivered to mailbox\n");
   expect(n).toContain("Final-Recipient: rfc822; carol@remote.test\nAction: relayed\nStatus: 2.0.0\nRemote-MTA: dns; mx.remote.test\nDiagnostic-Code: smtp; 250 2.0.0 Ok: queued as 4F2B\n");
-  expect(n).toContain("Final-Recipient: rfc822; list@example.test\nAction: expanded\nStatus: 2.0.0\nDiagnostic-Code: X-Postfix; alias expanded\n");
+  expect(n).toContain("Final-Recipient: rfc822; list@example.test\nAction: expanded\nStatus: 2.0.0\nDiagnostic-Code: X-Postfix; delivery via local: alias expanded\n");
   expect(n).not.toContain("Will-Retry-Until");
   expect(n).toContain("Content-Description: Message Headers\nContent-Type: text/rfc822-headers\n\nReturn-Path: <alice@example.test>\nSubject: original\n\n--");
 });
@@ -207,8 +209,8 @@ test("deliveryReport(): the sendmail -v report uses the verify template; mail fr
   expect(await notifier.deliveryReport(message("alice@example.test"), rcpts, true)).toBe(true);
   const [[, n]] = takeNotices() as [[string, string]];
   expect(n).toContain("\nSubject: Mail Delivery Status Report\n");
-  expect(n).toContain("how the mail system would deliver your message");
-  expect(n).toContain("Action: failed\nStatus: 5.1.1\n");
+  expect(n).toContain("Below is the delivery report you asked for.");
+  expect(n).toContain("Action: failed\nStatus: 5.1.1\nDiagnostic-Code: X-Postfix; delivery via local: unknown user\n");
   for (const sender of ["", "double-bounce@host.example.test"]) {
     expect(await notifier.deliveryReport(message(sender), rcpts, true)).toBe(true);
     expect(takeNotices()).toEqual([]);

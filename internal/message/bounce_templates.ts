@@ -73,7 +73,6 @@ const DEFAULTS: Record<TemplateName, BounceTemplate> = {
       "",
       "Your message was delivered to the destinations listed below. If a destination",
       "is another mail system, you may still receive a notice from it.",
-      "",
       ...FOOTER.slice(1),
     ].join("\n"),
   },
@@ -85,8 +84,7 @@ const DEFAULTS: Record<TemplateName, BounceTemplate> = {
     text: [
       "This is the mail system at host $myhostname.",
       "",
-      "Below is the report you asked for: how the mail system would deliver your message.",
-      "",
+      "Below is the delivery report you asked for.",
       ...FOOTER.slice(1),
     ].join("\n"),
   },

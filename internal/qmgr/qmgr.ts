@@ -40,11 +40,12 @@
  * Results: the agent logs the `to=<…>` line; qmgr appends D/b/d records (queue_file.ts) with one fsync per job
  * (none when every result is a delivery, see run()). A message whose recipients are all final is removed
  * (`QID: removed`; the kernel's freeing of the file happens on Bun's I/O thread pool) after bounces are handed
- * to the notifier. Delivery status reports (Postfix's trace service) are handed to it too, once the whole message
- * is done: recipients delivered with DSN NOTIFY=SUCCESS (unless the next hop announced DSN and took NOTIFY over)
- * get a success notice; a message submitted with `sendmail -v` (TRACE_FLAG.RECORD) gets a report of every
- * recipient. What Postfix keeps in the trace logfile is kept in the `D` records (the action of each delivery),
- * so deliveries of earlier passes are reported too. Deferred recipients of a message older than maximal_queue_lifetime (bounce_queue_lifetime for
+ * to the notifier. Delivery status reports (Postfix's trace service) are handed to it at the end of every
+ * delivery pass, after the bounces, as Postfix's queue manager flushes its trace logfile then: recipients
+ * delivered in the pass with DSN NOTIFY=SUCCESS (unless the next hop announced DSN and took NOTIFY over) get a
+ * success notice; a message submitted with `sendmail -v` (TRACE_FLAG.RECORD) gets a report of every recipient
+ * tried in its first pass, deferred ones as `delayed`, after which its trace_flags are cleared in the queue file
+ * (an appended `A` record; Postfix kills the record), so later passes report nothing more. Deferred recipients of a message older than maximal_queue_lifetime (bounce_queue_lifetime for
  * the null sender), or one forced to expire (postsuper -e), are returned to the sender.
  *
  * Contract: nothing here throws out of the event loop; a queue file that cannot be read is moved to corrupt
@@ -102,7 +103,7 @@ export interface BouncedRecipient {
   relay: string;
   time: number;
   /** In a delivery status report: what happened (DSN action). */
-  action?: "delivered" | "relayed" | "expanded" | "failed" | "deliverable" | "undeliverable";
+  action?: "delivered" | "relayed" | "expanded" | "failed" | "delayed" | "deliverable" | "undeliverable";
 }
 
 /**
@@ -140,7 +141,7 @@ interface ActiveMessage {
   redirected?: number;
   /** A `sendmail -bv` probe (TRACE_FLAG.USR_VRFY): the agents only say what they would do; see probeResult(). */
   verify: boolean;
-  /** A report of every recipient is due when it is done (a probe, or TRACE_FLAG.RECORD: `sendmail -v`). */
+  /** A report of every recipient tried is due at the end of the pass (a probe, or TRACE_FLAG.RECORD: `sendmail -v`). */
   report: boolean;
 }
 
@@ -600,8 +601,8 @@ export class QueueManager {
     // a redirected message is done once its one delivery is
     const redirectDone = msg.redirected !== undefined && env.recipients.some((r) => r.offset === msg.redirected && r.done);
     const undone = redirectDone ? [] : env.recipients.filter((r) => !r.done);
+    await this.reportPass(msg, view, latest, undone.length === 0);
     if (undone.length === 0) {
-      await this.reportDeliveries(msg, view, latest);
       msg.file.close();
       flushLogRecords(); // the to=<…> lines of an in-process delivery are in the log before the file goes
       try {
@@ -633,19 +634,24 @@ export class QueueManager {
   }
 
   /**
-   * Hands the delivery status reports of a finished message to the notifier (see the header), from the statuses
-   * of all its delivery passes (`latest`: this pass's results by recipient offset). A report that cannot be
-   * queued is only logged: the deliveries stand.
+   * Hands this delivery pass's status report to the notifier (see the header); `latest`: the pass's results by
+   * recipient offset, `done`: the message is finished. A report that cannot be queued is only logged: the
+   * deliveries stand, and a `sendmail -v` message keeps its trace flags (the next pass reports).
    */
-  private async reportDeliveries(msg: ActiveMessage, view: ActiveMessageView, latest: ReadonlyMap<number, RecipientResult>): Promise<void> {
+  private async reportPass(msg: ActiveMessage, view: ActiveMessageView, latest: ReadonlyMap<number, RecipientResult>, done: boolean): Promise<void> {
     const rcpts: BouncedRecipient[] = [];
-    for (const r of view.envelope.recipients) {
-      const st = r.status;
-      if (!r.done || st === undefined || st.status === "deferred") continue;
+    // in the order the results came in, as Postfix's trace logfile is appended by the agents
+    const byOffset = new Map(view.envelope.recipients.map((r) => [r.offset, r]));
+    const seen = new Set<number>();
+    for (const { r: tried } of msg.results) {
+      const r = byOffset.get(tried.offset);
+      const res = latest.get(tried.offset);
+      const st = r?.status;
+      if (r === undefined || res === undefined || st === undefined || seen.has(r.offset)) continue;
+      seen.add(r.offset);
       const success = st.status === "delivered" && (r.notify & DSN_NOTIFY.SUCCESS) !== 0 && st.action !== "notified";
       if (!msg.report && !success) continue;
-      const res = latest.get(r.offset);
-      const relay = res?.relay ?? "";
+      const relay = res.relay ?? "";
       // a probe of an alias or .forward file: the final addresses, each as the agent found it
       const details = msg.verify ? res?.details : undefined;
       if (details !== undefined && details.length > 0) {
@@ -657,7 +663,8 @@ export class QueueManager {
         }
         continue;
       }
-      const action = st.status === "bounced" ? "failed" : PASSED_ON.has(st.action ?? "") ? (st.action as BouncedRecipient["action"]) : "delivered";
+      const action =
+        st.status === "bounced" ? "failed" : st.status === "deferred" ? "delayed" : PASSED_ON.has(st.action ?? "") ? (st.action as BouncedRecipient["action"]) : "delivered";
       // local(8)'s record of an expanded alias or .forward file: `2.0.0 alias expanded`
       const [dsn, reason] = action === "expanded" ? ["2.0.0", "alias expanded"] : [st.dsn, st.reason];
       rcpts.push({ recipient: r, dsn, reason, relay, time: st.time, action });
@@ -667,7 +674,15 @@ export class QueueManager {
       msgWarn(`${msg.id}: cannot send delivery status notification: ${(e as Error).message}`);
       return false;
     });
-    if (ok) this.requestScan("incoming");
+    if (!ok) return;
+    this.requestScan("incoming");
+    if (msg.report && !msg.verify && !done) {
+      try {
+        msg.file.appendAttribute(ATTR.TRACE_FLAGS, "0");
+      } catch (err) {
+        msgWarn(`${msg.id}: cannot clear the trace flags: ${(err as Error).message}`);
+      }
+    }
   }
 
   private deferMessage(msg: ActiveMessage, env: QueueEnvelope): void {

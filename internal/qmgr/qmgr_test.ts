@@ -6,7 +6,7 @@
  * relocated_maps defers with Postfix's `address resolver failure`.
  */
 import { test, expect, beforeAll, afterAll } from "bun:test";
-import { mkdtempSync, readdirSync, rmSync, writeFileSync, realpathSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync, writeFileSync, realpathSync, utimesSync } from "node:fs";
 import { join } from "node:path";
 import { tmpdir } from "node:os";
 import { loadConfig } from "../config/config.ts";
@@ -167,29 +167,23 @@ test("a relocated_maps lookup failure defers the recipient: dsn 4.3.0, `address 
   expect(r.log.some((l) => /: to=<bob@host\.example\.test>, relay=none, delay=[\d.]+, delays=[\d./]+, dsn=4\.3\.0, status=deferred \(address resolver failure\)$/.test(l))).toBe(true);
 });
 
-test("delivery status reports: once the message is done, from the statuses of every pass, as the D records keep them", async () => {
-  const queueDir = join(dir, "queue");
+/** Queues one message to `rcpts` (DSN `notify` for each) with `traceFlags`; returns its path. */
+function queueOne(queueDir: string, rcpts: string[], notify: number, traceFlags = 0): string {
   rmSync(queueDir, { recursive: true, force: true });
   ensureQueueDirs(queueDir);
-  const cfg = loadConfig({ configDir: dir, warn: false });
   const w = createQueueFile({ queueDir, queueName: "incoming" });
-  const SUCCESS = 2;
-  w.writeEnvelope({ sender: "s@example.test", recipients: ["a@remote.example", "bob", "c@host.example.test"].map((address) => ({ address, notify: SUCCESS })) });
+  w.writeEnvelope({ sender: "s@example.test", recipients: rcpts.map((address) => ({ address, notify })), attributes: traceFlags ? [["trace_flags", String(traceFlags)]] : [] });
   w.writeContent("Subject: x\n\nbody\n");
-  const done = w.finish({ durable: false });
-  // an earlier pass relayed a@remote.example (to a server without DSN)
-  {
-    using f = openQueueFile(done.path, { write: true });
-    const first = f.envelope().recipients[0]!;
-    f.appendRecipientStatus({ recipient: first, status: "delivered", dsn: "2.0.0", reason: "250 2.0.0 Ok: queued as X1", action: "relayed" });
-  }
+  return w.finish({ durable: false }).path;
+}
+
+/** Runs the queue manager over the queue with `deliver` until `until()` holds; returns the reports it asked for. */
+async function reportsOf(queueDir: string, deliver: (req: DeliveryRequest) => unknown[], until: (log: string[], reports: unknown[]) => boolean, overrides: string[] = []) {
+  const cfg = loadConfig({ configDir: dir, overrides, warn: false });
   const reports: { rcpts: string[]; report: boolean }[] = [];
-  const deliverer = {
-    async deliver(req: DeliveryRequest) {
-      // bob's next hop announced DSN (it reports success itself); c is delivered here
-      return { results: req.recipients.map((r) => ({ offset: r.offset, status: "sent" as const, dsn: "2.0.0", reason: "delivered to mailbox", relay: "local", ...(r.address === "bob" ? { notifyPassed: true } : {}) })) };
-    },
-  };
+  const log: string[] = [];
+  setMsgSink({ write: (level, text) => log.push(level === "info" ? text : `${level}: ${text}`), close: () => {} });
+  const deliverer = { deliver: async (req: DeliveryRequest) => ({ results: deliver(req) }) } as never;
   const q = new QueueManager(cfg, queueLayout(queueDir), await Resolver.create(cfg), () => ({ deliverer, processLimit: 10 }), {
     bounce: async () => true,
     delayWarning: async () => true,
@@ -200,7 +194,64 @@ test("delivery status reports: once the message is done, from the statuses of ev
   });
   q.start();
   const end = Date.now() + 5000;
-  while (reports.length === 0 && Date.now() < end) await Bun.sleep(5);
+  while (!until(log, reports) && Date.now() < end) await Bun.sleep(5);
   await q.drain();
-  expect(reports).toEqual([{ rcpts: ["a@remote.example relayed 250 2.0.0 Ok: queued as X1", "c@host.example.test delivered delivered to mailbox"], report: false }]);
+  setMsgSink(undefined);
+  return { reports, log };
+}
+
+test("success reports are per delivery pass, as Postfix flushes its trace logfile: an earlier pass's delivery is not reported again", async () => {
+  const queueDir = join(dir, "queue");
+  const SUCCESS = 2;
+  const path = queueOne(queueDir, ["a@remote.example", "bob", "c@host.example.test"], SUCCESS);
+  // an earlier pass relayed a@remote.example (to a server without DSN) and reported it then
+  {
+    using f = openQueueFile(path, { write: true });
+    const first = f.envelope().recipients[0]!;
+    f.appendRecipientStatus({ recipient: first, status: "delivered", dsn: "2.0.0", reason: "250 2.0.0 Ok: queued as X1", action: "relayed" });
+  }
+  // bob's next hop announced DSN (it reports success itself); c is delivered here
+  const { reports } = await reportsOf(
+    queueDir,
+    (req) => req.recipients.map((r) => ({ offset: r.offset, status: "sent", dsn: "2.0.0", reason: "delivered to mailbox", relay: "local", ...(r.address === "bob" ? { notifyPassed: true } : {}) })),
+    (log) => log.some((l) => / removed$/.test(l)),
+  );
+  expect(reports).toEqual([{ rcpts: ["c@host.example.test delivered delivered to mailbox"], report: false }]);
+});
+
+test("sendmail -v: the first pass reports every recipient, a deferred one as delayed; the trace flags are then cleared, so a later pass reports nothing", async () => {
+  const queueDir = join(dir, "queue");
+  const path = queueOne(queueDir, ["a@host.example.test", "b@host.example.test"], 0, 1024);
+  const tried: string[] = [];
+  const first = await reportsOf(
+    queueDir,
+    (req) => {
+      tried.push(...req.recipients.map((r) => r.address));
+      return req.recipients.map((r) =>
+        r.address.startsWith("a") ? { offset: r.offset, status: "sent", dsn: "2.0.0", reason: "delivered to mailbox", relay: "local" } : { offset: r.offset, status: "deferred", dsn: "4.4.1", reason: "connect to x[192.0.2.1]:25: Connection refused", relay: "none" },
+      );
+    },
+    () => readdirSync(join(queueDir, "deferred"), { recursive: true }).some((n) => String(n).includes("/")),
+  );
+  expect(first.reports).toEqual([{ rcpts: ["a@host.example.test delivered delivered to mailbox", "b@host.example.test delayed connect to x[192.0.2.1]:25: Connection refused"], report: true }]);
+  const deferredPath = join(queueDir, "deferred", path.split("/").pop()!.slice(0, 1), path.split("/").pop()!);
+  {
+    using f = openQueueFile(deferredPath);
+    expect(f.envelope().attributes.get("trace_flags")).toBe("0");
+  }
+  // the next pass (the message made due again) delivers b and reports nothing
+  utimesSync(deferredPath, new Date(0), new Date(0));
+  const later: string[] = [];
+  const second = await reportsOf(
+    queueDir,
+    (req) => {
+      later.push(...req.recipients.map((r) => r.address));
+      return req.recipients.map((r) => ({ offset: r.offset, status: "sent", dsn: "2.0.0", reason: "delivered to mailbox", relay: "local" }));
+    },
+    (log) => log.some((l) => / removed$/.test(l)),
+  );
+  expect(tried.sort()).toEqual(["a@host.example.test", "b@host.example.test"]);
+  expect(later).toEqual(["b@host.example.test"]);
+  expect(second.log.some((l) => / removed$/.test(l))).toBe(true);
+  expect(second.reports).toEqual([]);
 });

@@ -59,6 +59,8 @@
  *    | `b` | rcptOffset, time, dsn, reason | recipient bounced (final; bounce log written)  |
  *    | `d` | rcptOffset, time, dsn, reason | recipient deferred (latest one wins)           |
  *    | `W` | sec                           | new warning_message_time (latest one wins)     |
+ *    | `A` | name, value                   | a named attribute's new value (latest one wins): |
+ *    |     |                               | trace_flags=0 once a `sendmail -v` report went  |
  *    (The queue manager skips the fsync for records that only say "delivered": a lost one means a second
  *    delivery after a crash, never a lost message.)
  *    A recipient is identified by rcptOffset, the byte offset of its `R` record (as Postfix's defer logs
@@ -66,8 +68,9 @@
  *    success is reported (Postfix's trace logfile): `relayed`, `expanded`, or `notified` (the next hop took DSN
  *    NOTIFY over: no success notice from here); absent, `delivered`. Readers skip fields they do not know.
  *
- * A queue file therefore starts with the bytes `97 A1 43` (a 7-element array, then "C"); anything else is not a
- * postkit queue file (a Postfix queue file starts with `C` itself). postcat's `-o` offsets are record offsets
+ * A queue file therefore starts with the bytes `98 A1 43` (an 8-element array, then "C"; `97 A1 43` in files
+ * written before the reported size); anything else is not a postkit queue file (a Postfix queue file starts with
+ * `C` itself). postcat's `-o` offsets are record offsets
  * (one per content chunk, not one per line as in Postfix).
  *
  * Reading the envelope reads records from offset 0 up to `M` through a 64 KiB buffer (so at most one buffer of
@@ -337,7 +340,7 @@ export function decodeRecord(value: unknown): QueueRecord | undefined {
 
 const ENVELOPE_KINDS: ReadonlySet<string> = new Set(["T", "A", "F", "S", "R", "W"]);
 const EXTRACTED_KINDS: ReadonlySet<string> = new Set(["A", "R"]);
-const APPENDED_KINDS: ReadonlySet<string> = new Set(["D", "b", "d", "W"]);
+const APPENDED_KINDS: ReadonlySet<string> = new Set(["D", "b", "d", "W", "A"]);
 
 /** The `message_size:` fields postcat prints (Postfix's six `C` fields) for an envelope. */
 export function postfixSizeFields(env: { messageSize: number; reportedSize?: number; contentOffset: number; rcptCount: number }): number[] {
@@ -510,6 +513,16 @@ export class QueueFile implements Disposable {
     recs.forEach((r, i) => applyAppended(env, r, offsets[i]!, byOffset));
   }
 
+  /**
+   * Appends a new value of a named attribute (the envelope's or the extracted section's value no longer counts);
+   * needs `write`. The queue manager clears trace_flags this way once a `sendmail -v` report is queued.
+   */
+  appendAttribute(name: string, value: string): void {
+    const env = this.envelope();
+    this.append([{ kind: "A", name, value }]);
+    env.attributes.set(name, value);
+  }
+
   /** Appends a new warning_message_time (0 = no more warnings); needs `write`. */
   appendWarningTime(sec: number): void {
     if (!isCount(sec)) throw new QueueError("invalid", `${this.path}: bad warning time ${sec}`, { path: this.path });
@@ -575,6 +588,10 @@ export function readEnvelope(path: string): QueueEnvelope {
 function applyAppended(env: QueueEnvelope, rec: QueueRecord, offset: number, byOffset: Map<number, QueueRecipient>): boolean {
   if (rec.kind === "W") {
     env.warningTime = rec.sec;
+    return true;
+  }
+  if (rec.kind === "A") {
+    env.attributes.set(rec.name, rec.value);
     return true;
   }
   if (rec.kind !== "D" && rec.kind !== "b" && rec.kind !== "d") return false;
@@ -798,6 +815,12 @@ function fastAppended(r: RecordReader, env: QueueEnvelope, base: number): boolea
       r.skipRest();
       if (r.bad) return false;
       env.warningTime = sec;
+      continue;
+    }
+    if (kind === 0x41 /* A */) {
+      fastAttribute(r, env);
+      r.skipRest();
+      if (r.bad) return false;
       continue;
     }
     if (kind !== 0x64 /* d */ && kind !== 0x44 /* D */ && kind !== 0x62 /* b */) return false;

@@ -556,6 +556,26 @@ describe("appended status records", () => {
     }
   });
 
+  test("an appended attribute replaces the envelope's value, for the fast and the general reader alike", () => {
+    const path = writeMessage({ ...BASIC, attributes: { trace_flags: "1024", rewrite_context: "local" } });
+    const f = openQueueFile(path, { write: true, lock: "exclusive" });
+    f.appendRecipientStatus({ recipient: f.envelope().recipients[0]!, status: "deferred", dsn: "4.4.1", reason: "later" });
+    f.appendAttribute("trace_flags", "0");
+    expect(f.envelope().attributes.get("trace_flags")).toBe("0");
+    f.close();
+    const fd = openSync(path, "r");
+    try {
+      for (const env of [readEnvelope(path), readEnvelopeGeneral(fd, path)]) {
+        expect(env.attributes.get("trace_flags")).toBe("0");
+        expect(env.attributes.get("rewrite_context")).toBe("local");
+        expect(env.recipients[0]!.status).toMatchObject({ status: "deferred", reason: "later" });
+        expect(env.tornTail).toBeUndefined();
+      }
+    } finally {
+      closeSync(fd);
+    }
+  });
+
   test("two processes' worth of shared holders append without mixing records", () => {
     const path = writeMessage({ sender: "s@x", recipients: Array.from({ length: 50 }, (_, i) => ({ address: `r${i}@x` })) });
     const a = openQueueFile(path, { write: true, lock: "shared" });
@@ -786,6 +806,17 @@ describe("the fast envelope path agrees with the general reader", () => {
   const two = { sender: "alice@example.org", recipients: [{ address: "bob@remote.example" }, { address: "carol@remote.example", origAddress: "Carol@Remote.Example", notify: 6, orcpt: "rfc822;carol@remote.example" }] };
   const CASES: { label: string; path: () => string; fast: boolean }[] = [
     { label: "a small deferred message", path: () => message(two, ["Subject: x\n", "\nbody\n"], undefined, [[0, "deferred", reason]]), fast: true },
+    {
+      label: "an appended attribute after the statuses",
+      path: () => {
+        const p = message({ ...two, attributes: { trace_flags: "1024" } }, ["Subject: x\n\nbody\n"], undefined, [[0, "deferred", reason]]);
+        const f = openQueueFile(p, { write: true, lock: "exclusive" });
+        f.appendAttribute("trace_flags", "0");
+        f.close();
+        return p;
+      },
+      fast: true,
+    },
     {
       label: "every envelope record, attributes with numbers, extracted recipients and attributes",
       path: () =>

@@ -323,8 +323,9 @@ export function decodeListing(buf: Buffer, start: number, n: number, fileSize: n
   while (r.pos < r.end) {
     const at = base + r.pos;
     const kind = r.begin();
-    if (kind === 0x57 /* W */) {
-      r.count();
+    if (kind === 0x57 /* W */ || kind === 0x41 /* A */) {
+      if (kind === 0x57) r.count();
+      else skipAttribute(r);
       r.skipRest();
       if (r.bad) return false;
       continue;
