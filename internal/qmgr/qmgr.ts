@@ -6,10 +6,12 @@
  *
  * Queues and time stamps (as Postfix):
  *   incoming → active   on a trigger (I, W) or a periodic scan; at most qmgr_message_active_limit messages active
- *   deferred → active   when the file's mtime (its next retry time) has passed, on a deferred scan (D, or every
- *                       queue_run_delay); `A` ignores the retry times once (postqueue -f)
- *   active → deferred   mtime set to now + backoff, backoff = the message's age clamped to
- *                       [minimal_backoff_time, maximal_backoff_time]
+ *   deferred → active   when the file's mtime (its next retry time) is at most a second away, on a deferred scan
+ *                       (D, or every queue_run_delay; Postfix's slack: a retry due just after a scan is not put
+ *                       off by a whole queue_run_delay); `A` ignores the retry times once (postqueue -f)
+ *   active → deferred   mtime set to now + backoff, backoff = the time since the queue file was made (its
+ *                       create_time; minimal_backoff_time without one) clamped to [minimal_backoff_time,
+ *                       maximal_backoff_time]
  *   hold                never touched
  *   At start-up, files left in active by a crash go back to incoming: recipients that were already recorded as
  *   delivered or bounced are skipped, the others are tried again (at-least-once delivery). For the same reason
@@ -298,7 +300,7 @@ export class QueueManager {
           try {
             const st = statSync(e.path);
             const forced = (st.mode & 0o010) !== 0;
-            if (st.mtimeMs / 1000 > now && !forced) continue;
+            if (st.mtimeMs / 1000 > now + 1 && !forced) continue;
           } catch {
             continue;
           }
@@ -617,7 +619,7 @@ export class QueueManager {
     }
     if (this.settings.delayWarningTime > 0 && env.warningTime === 0 && env.sender !== "") {
       const due = env.arrivalTime.sec + this.settings.delayWarningTime;
-      if (nowSec() >= due) {
+      if (nowSec() >= due - 1) { // Postfix's one second of slack
         const deferred = undone.map((r) => ({ recipient: r, dsn: r.status?.dsn ?? "4.0.0", reason: r.status?.reason ?? "", relay: "none", time: r.status?.time ?? 0 }));
         const ok = await this.notifier.delayWarning(view, deferred).catch(() => false);
         if (ok) {
@@ -687,7 +689,9 @@ export class QueueManager {
 
   private deferMessage(msg: ActiveMessage, env: QueueEnvelope): void {
     msg.file.close();
-    const age = Math.max(0, nowSec() - env.arrivalTime.sec);
+    // Postfix's: the time since the queue file was made (a requeued message starts over), clamped
+    const created = env.createTime ?? 0;
+    const age = created > 0 ? Math.max(0, nowSec() - created) : 0;
     const backoff = Math.min(this.settings.maxBackoff, Math.max(this.settings.minBackoff, age));
     // stopping: recipients that were never tried go back to incoming, to be tried at once after the restart
     const untried = env.recipients.some((r) => !r.done && r.status === undefined);

@@ -255,3 +255,58 @@ test("sendmail -v: the first pass reports every recipient, a deferred one as del
   expect(second.log.some((l) => / removed$/.test(l))).toBe(true);
   expect(second.reports).toEqual([]);
 });
+
+test("a deferred message whose retry time is less than a second away is taken at the scan, as Postfix's qmgr does", async () => {
+  const queueDir = join(dir, "queue");
+  rmSync(queueDir, { recursive: true, force: true });
+  ensureQueueDirs(queueDir);
+  const w = createQueueFile({ queueDir, queueName: "deferred" });
+  w.writeEnvelope({ sender: "s@example.test", recipients: [{ address: "soon@host.example.test" }] });
+  w.writeContent("Subject: x\n\nbody\n");
+  const soon = w.finish({ durable: false }).path;
+  const later = createQueueFile({ queueDir, queueName: "deferred" });
+  later.writeEnvelope({ sender: "s@example.test", recipients: [{ address: "later@host.example.test" }] });
+  later.writeContent("Subject: x\n\nbody\n");
+  const notYet = later.finish({ durable: false }).path;
+  const t = Date.now() / 1000;
+  utimesSync(soon, t + 0.6, t + 0.6);
+  utimesSync(notYet, t + 3, t + 3);
+  const tried: string[] = [];
+  await reportsOf(
+    queueDir,
+    (req) => {
+      tried.push(...req.recipients.map((r) => r.address));
+      return req.recipients.map((r) => ({ offset: r.offset, status: "sent", dsn: "2.0.0", reason: "ok", relay: "local" }));
+    },
+    (log) => log.some((l) => / removed$/.test(l)),
+  );
+  expect(tried).toEqual(["soon@host.example.test"]);
+});
+
+test("the delay warning goes out at the first pass that ends at most a second before delay_warning_time, as Postfix's", async () => {
+  const queueDir = join(dir, "queue");
+  rmSync(queueDir, { recursive: true, force: true });
+  ensureQueueDirs(queueDir);
+  const cfg = loadConfig({ configDir: dir, overrides: ["delay_warning_time = 1h"], warn: false });
+  const w = createQueueFile({ queueDir, queueName: "incoming" });
+  // arrived 3599.5 s ago: the warning is due in half a second
+  const sec = Math.floor(Date.now() / 1000 - 3599.5);
+  w.writeEnvelope({ sender: "s@example.test", recipients: [{ address: "slow@host.example.test" }], arrivalTime: { sec, usec: 0 }, createTime: sec });
+  w.writeContent("Subject: x\n\nbody\n");
+  w.finish({ durable: false });
+  const warned: string[] = [];
+  const deliverer = { deliver: async (req: DeliveryRequest) => ({ results: req.recipients.map((r) => ({ offset: r.offset, status: "deferred" as const, dsn: "4.4.1", reason: "not now", relay: "none" })) }) };
+  const q = new QueueManager(cfg, queueLayout(queueDir), await Resolver.create(cfg), () => ({ deliverer, processLimit: 10 }), {
+    bounce: async () => true,
+    delayWarning: async (_m, rcpts: BouncedRecipient[]) => {
+      warned.push(...rcpts.map((b) => b.recipient.address));
+      return true;
+    },
+    deliveryReport: async () => true,
+  });
+  q.start();
+  const end = Date.now() + 3000;
+  while (readdirSync(join(queueDir, "deferred"), { recursive: true }).every((n) => !String(n).includes("/")) && Date.now() < end) await Bun.sleep(5);
+  await q.drain();
+  expect(warned).toEqual(["slow@host.example.test"]);
+});
