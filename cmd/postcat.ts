@@ -46,7 +46,7 @@ import { tmpdir } from "node:os";
 import { getopt } from "../internal/text/getopt.ts";
 import { FatalError } from "../internal/sys/errors.ts";
 import { msgWarn, setMsgVerbose } from "../internal/log/msg.ts";
-import { writeOut } from "../internal/sys/stdout.ts";
+import { writeOut, writeOutBytes } from "../internal/sys/stdout.ts";
 import { readSome } from "../internal/sys/libc.ts";
 import { loadConfig, type Config } from "../internal/config/config.ts";
 import {
@@ -88,6 +88,7 @@ interface Flags {
 }
 
 const TYPE = { A: 65, O: 79, R: 82, D: 68, N: 78, L: 76, RDR: 62 } as const;
+const NEWLINE = new Uint8Array([10]);
 
 /** A Postfix header line: a field name of printable characters but colon, optional blanks, a colon. */
 function isHeaderLine(line: string): boolean {
@@ -96,9 +97,11 @@ function isHeaderLine(line: string): boolean {
 
 class Printer {
   private state: "env" | "header" | "body" | "extracted" | "end" = "env";
-  private partial = "";
+  /** The start of a content line whose end is in a later record. */
+  private partial: Uint8Array[] = [];
   private partialOffset = 0;
-  private readonly decoder = new TextDecoder("utf-8");
+  /** Content lines are printed byte for byte, as Postfix's postcat does: text when they are UTF-8, else raw. */
+  private readonly decoder = new TextDecoder("utf-8", { fatal: true });
 
   constructor(
     private readonly label: string,
@@ -122,16 +125,26 @@ class Printer {
     if (this.f.start === 0 && this.f.env) writeOut(`*** ENVELOPE RECORDS ${this.label} ***\n`);
   }
 
-  private textLine(line: string, offset: number): void {
+  private textLine(bytes: Uint8Array, offset: number): void {
+    let text: string | undefined;
+    try {
+      text = this.decoder.decode(bytes);
+    } catch {
+      // not UTF-8: the bytes as they are (header names are ASCII either way)
+    }
+    const line = text ?? Buffer.from(bytes).toString("latin1");
     if (this.state === "header" && !(isHeaderLine(line) || line.startsWith(" ") || line.startsWith("\t"))) this.state = "body";
     const show = this.state === "header" ? this.f.header : this.f.body;
-    if (show) writeOut(`${this.prefix(offset, TYPE.N)}${this.f.verbose ? "regular_text: " : ""}${line}\n`);
+    if (!show) return;
+    const lead = `${this.prefix(offset, TYPE.N)}${this.f.verbose ? "regular_text: " : ""}`;
+    if (text !== undefined) writeOut(`${lead}${text}\n`);
+    else writeOutBytes(Buffer.concat([Buffer.from(lead), bytes, NEWLINE]));
   }
 
   private endText(): void {
-    if (this.partial !== "") {
-      this.textLine(this.partial, this.partialOffset);
-      this.partial = "";
+    if (this.partial.length > 0) {
+      this.textLine(Buffer.concat(this.partial), this.partialOffset);
+      this.partial = [];
     }
   }
 
@@ -175,20 +188,21 @@ class Printer {
         break;
       case "N": {
         if (!this.f.header && !this.f.body) break;
-        const text = this.decoder.decode(r.data, { stream: true });
+        const data = r.data;
         let from = 0;
         for (;;) {
-          const nl = text.indexOf("\n", from);
+          const nl = data.indexOf(10, from);
           if (nl < 0) break;
-          const line = this.partial + text.slice(from, nl);
-          const at = this.partial !== "" ? this.partialOffset : o;
-          this.partial = "";
+          const piece = data.subarray(from, nl);
+          const at = this.partial.length > 0 ? this.partialOffset : o;
+          const line = this.partial.length > 0 ? Buffer.concat([...this.partial, piece]) : piece;
+          this.partial = [];
           this.textLine(line, at);
           from = nl + 1;
         }
-        if (from < text.length) {
-          if (this.partial === "") this.partialOffset = o;
-          this.partial += text.slice(from);
+        if (from < data.length) {
+          if (this.partial.length === 0) this.partialOffset = o;
+          this.partial.push(data.slice(from));
         }
         break;
       }

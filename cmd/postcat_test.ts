@@ -6,9 +6,9 @@
 import { test, expect, afterAll } from "bun:test";
 import { readFileSync, truncateSync, writeFileSync, copyFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { expectGolden, makeInstance, runTool } from "./_testkit.ts";
+import { BIN, expectGolden, makeInstance, runTool } from "./_testkit.ts";
 import { T0, writeMessages } from "./_queuekit.ts";
-import { layoutPath, queueLayout } from "../internal/queue/index.ts";
+import { createQueueFile, layoutPath, queueLayout } from "../internal/queue/index.ts";
 
 const inst = makeInstance();
 writeMessages(inst.queue, [
@@ -83,4 +83,18 @@ test("errors: bad offset, bad and missing queue IDs, missing file, usage", () =>
   expect(pc(["-f", path]).stderr).toBe(
     "postcat: invalid option -- 'f'\npostcat: fatal: usage: postcat [-b (body text)] [-c config_dir] [-d (decimal record type)] [-e (envelope records)] [-h (header text)] [-q (access queue)] [-v] [file(s)...]\n",
   );
+});
+
+test("content that is not UTF-8 is printed byte for byte, as Postfix's postcat prints it", () => {
+  const w = createQueueFile({ queueDir: inst.queue, queueName: "hold" });
+  w.writeEnvelope({ sender: "s@example.test", recipients: [{ address: "r@example.test" }] });
+  // Latin-1 in a header and in the body, a UTF-8 line between, a line cut across two records
+  w.writeContent(Buffer.from("Subject: caf\xe9\n\n", "latin1"));
+  w.writeContent(Buffer.from("d\xe9j\xe0 vu\n", "latin1"));
+  w.writeContent(Buffer.from("déjà vu\nsplit ", "utf8"));
+  w.writeContent(Buffer.from("\xff line\n", "latin1"));
+  const id = w.finish({ durable: false }).queueId;
+  const p = Bun.spawnSync({ cmd: [BIN, "-c", inst.config, "-bh", "-q", id], argv0: "postcat", env: { PATH: process.env.PATH ?? "", TZ: "UTC" }, stdout: "pipe", stderr: "pipe" });
+  expect(p.stderr.toString()).toBe("");
+  expect(Buffer.from(p.stdout).equals(Buffer.concat([Buffer.from("Subject: caf\xe9\n\nd\xe9j\xe0 vu\n", "latin1"), Buffer.from("déjà vu\n"), Buffer.from("split \xff line\n", "latin1")]))).toBe(true);
 });

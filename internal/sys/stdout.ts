@@ -34,6 +34,17 @@ export function flushOut(): void {
   }
 }
 
+/** Writes `data` as it is, after what is queued (content that is not UTF-8 text: postcat). */
+export function writeOutBytes(data: Uint8Array): void {
+  flushOut();
+  if (dead) return;
+  try {
+    writeAll(1, data);
+  } catch {
+    dead = true;
+  }
+}
+
 /** True once a write failed because the reader went away. */
 export function stdoutClosed(): boolean {
   return dead;
