@@ -93,6 +93,15 @@ test("sendmail -v with a recipient deferred: the report comes after the first pa
   expect(runTool("postsuper", ["-c", inst.config, "-d", id]).status).toBe(0);
 });
 
+test("sendmail -v to an alias: the report names each final address, expanded from the alias, as Postfix's does", async () => {
+  sendmail(["-v", "team"], "verbose team");
+  await waitFor("the report", () => messages("Mail Delivery Status Report").some((m) => m.includes("\nSubject: verbose team\n")));
+  const n = messages("Mail Delivery Status Report").find((m) => m.includes("\nSubject: verbose team\n"))!;
+  expect(n).toMatch(new RegExp(`\\n<${me}@[^>]+> \\(expanded from <team[^>]*>\\): delivery via local: delivered\\s+to mailbox\\n`));
+  expect(n).toMatch(new RegExp(`\\nFinal-Recipient: rfc822; ${me}@[^\\n]+\\nOriginal-Recipient: rfc822;team@[^\\n]+\\nAction: delivered\\nStatus: 2\\.0\\.0\\n`));
+  expect(n.match(/^Final-Recipient:/gm)).toHaveLength(1);
+});
+
 test("sendmail -bv: nothing is delivered; the report says deliverable (delivers to mailbox) or undeliverable", async () => {
   expect(sendmail(["-bv", me], "probe")).toBe(`Mail Delivery Status Report will be mailed to <${me}>.\n`);
   await waitFor("the probe report", () => messages("Mail Delivery Status Report").some((m) => m.includes("\nSubject: probe\n")));

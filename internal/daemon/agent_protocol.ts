@@ -51,7 +51,7 @@ export interface DeliveryRequest {
   size: number;
   envid: string;
   ret: number;
-  /** Trace flags: REQ_FLAG_USR_VRFY for a `sendmail -bv` probe (verify, never deliver). */
+  /** Trace flags: REQ_FLAG_USR_VRFY for a `sendmail -bv` probe (verify, never deliver), REQ_FLAG_RECORD for `sendmail -v`. */
   flags: number;
 }
 
@@ -73,8 +73,9 @@ export interface RecipientResult {
   /** A success at a next hop that announced DSN: it got NOTIFY and reports success itself, this system does not. */
   notifyPassed?: boolean;
   /**
-   * For a probe (REQ_FLAG_USR_VRFY): each delivery the recipient expanded to (an alias, a .forward file), as
-   * logged, so that the report names the final addresses as Postfix's does.
+   * For a probe (REQ_FLAG_USR_VRFY) or a `sendmail -v` request (REQ_FLAG_RECORD): each delivery the recipient
+   * came to (itself, or the addresses of an alias or .forward file), as logged, so that the report names the final
+   * addresses as Postfix's does.
    */
   details?: { address: string; origAddress: string; status: "sent" | "bounced" | "deferred"; dsn: string; reason: string }[];
 }
@@ -99,6 +100,17 @@ const MAX_LINE = 16 * 1024 * 1024;
  * recipient `status=deliverable` (a failure or deferral: `status=undeliverable`).
  */
 export const REQ_FLAG_USR_VRFY = TRACE_FLAG.USR_VRFY;
+
+/**
+ * A `sendmail -v` request (Postfix's DEL_REQ_FLAG_RECORD): the agent delivers as usual and reports each delivery
+ * (RecipientResult.details) for the sender's report.
+ */
+export const REQ_FLAG_RECORD = TRACE_FLAG.RECORD;
+
+/** The request asks for every delivery to be reported (a probe, or `sendmail -v`). */
+export function recordsDeliveries(req: Pick<DeliveryRequest, "flags">): boolean {
+  return (req.flags & (REQ_FLAG_USR_VRFY | REQ_FLAG_RECORD)) !== 0;
+}
 
 /** The request is a `sendmail -bv` probe (see REQ_FLAG_USR_VRFY). */
 export function verifyOnly(req: Pick<DeliveryRequest, "flags">): boolean {

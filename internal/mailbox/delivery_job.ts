@@ -22,7 +22,7 @@
 import { logRecipient } from "../log/events.ts";
 import { filterDeliveryStatus } from "../dsn/dsn_filter.ts";
 import { layoutPath, openQueueFile, type QueueEnvelope, type QueueFile, type QueueLayout } from "../queue/index.ts";
-import { deferAll, loggedStatus, verifyOnly, type DeliveryReply, type DeliveryRequest, type RecipientResult, type AgentRecipient } from "../daemon/agent_protocol.ts";
+import { deferAll, loggedStatus, recordsDeliveries, verifyOnly, type DeliveryReply, type DeliveryRequest, type RecipientResult, type AgentRecipient } from "../daemon/agent_protocol.ts";
 import { msgWarn } from "../log/msg.ts";
 import { DeliveredTo } from "./delivered_to.ts";
 
@@ -110,7 +110,7 @@ export class RecipientOutcome {
     readonly rcpt: AgentRecipient,
   ) {}
 
-  /** A probe's deliveries, as logged (RecipientResult.details). */
+  /** The deliveries of a probe or a `sendmail -v` request, as logged (RecipientResult.details). */
   private readonly details: NonNullable<RecipientResult["details"]> = [];
 
   private note(status: Status, dsn: string, reason: string): void {
@@ -127,7 +127,7 @@ export class RecipientOutcome {
       queueId: this.job.queueId, to: to.address, origTo: to.origAddress, relay: this.job.service, dsn, status: loggedStatus(status, verify), reason,
       times: { arrival: this.job.req.arrival, active: this.job.req.active, handoff: this.job.handoff },
     });
-    if (verify) this.details.push({ address: to.address, origAddress: to.origAddress, status, dsn, reason });
+    if (recordsDeliveries(this.job.req)) this.details.push({ address: to.address, origAddress: to.origAddress, status, dsn, reason });
     this.note(status, dsn, reason);
     return status === "deferred" ? 1 : 0;
   }

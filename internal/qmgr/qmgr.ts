@@ -63,7 +63,7 @@ import {
 } from "../queue/index.ts";
 import type { Resolver } from "../resolve/resolve.ts";
 import { MapError } from "../maps/index.ts";
-import { AgentError, loggedStatus, REQ_FLAG_USR_VRFY, type DeliveryReply, type DeliveryRequest, type RecipientResult } from "../daemon/agent_protocol.ts";
+import { AgentError, loggedStatus, REQ_FLAG_RECORD, REQ_FLAG_USR_VRFY, type DeliveryReply, type DeliveryRequest, type RecipientResult } from "../daemon/agent_protocol.ts";
 
 /** Something that delivers a request: an in-process transport or a client of an agent socket. */
 export interface Deliverer {
@@ -498,7 +498,7 @@ export class QueueManager {
       queueName: "active", queueId: msg.id, sender: msg.env.sender, nexthop: job.nexthop, service: job.transport,
       recipients: job.recipients.map((r) => ({ address: r.address, origAddress: r.origAddress, offset: r.offset, notify: r.notify, orcpt: r.orcpt })),
       arrival: msg.env.arrivalTime.sec * 1000 + Math.floor(msg.env.arrivalTime.usec / 1000), active: msg.activeAt,
-      size: msg.env.reportedSize, envid: msg.env.dsnEnvid ?? "", ret: msg.env.dsnRet, flags: msg.verify ? REQ_FLAG_USR_VRFY : 0,
+      size: msg.env.reportedSize, envid: msg.env.dsnEnvid ?? "", ret: msg.env.dsnRet, flags: msg.verify ? REQ_FLAG_USR_VRFY : msg.report ? REQ_FLAG_RECORD : 0,
     };
     let reply: DeliveryReply;
     if (!q.info.deliverer) {
@@ -654,14 +654,13 @@ export class QueueManager {
       const success = st.status === "delivered" && (r.notify & DSN_NOTIFY.SUCCESS) !== 0 && st.action !== "notified";
       if (!msg.report && !success) continue;
       const relay = res.relay ?? "";
-      // a probe of an alias or .forward file: the final addresses, each as the agent found it
-      const details = msg.verify ? res?.details : undefined;
+      // a probe or a `sendmail -v` report: each delivery as the agent made it (an alias or .forward file: the
+      // final addresses), as Postfix's agents record them in its trace logfile
+      const details = msg.report ? res.details : undefined;
       if (details !== undefined && details.length > 0) {
         for (const d of details) {
-          rcpts.push({
-            recipient: { ...r, address: d.address, origAddress: d.origAddress }, dsn: d.dsn, reason: d.reason, relay,
-            time: st.time, action: d.status === "sent" ? "deliverable" : "undeliverable",
-          });
+          const action = msg.verify ? (d.status === "sent" ? "deliverable" : "undeliverable") : d.status === "sent" ? "delivered" : d.status === "bounced" ? "failed" : "delayed";
+          rcpts.push({ recipient: { ...r, address: d.address, origAddress: d.origAddress }, dsn: d.dsn, reason: d.reason, relay, time: st.time, action });
         }
         continue;
       }
