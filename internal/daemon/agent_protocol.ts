@@ -83,6 +83,11 @@ export interface RecipientResult {
 /** The reply to a DeliveryRequest. */
 export interface DeliveryReply {
   results: RecipientResult[];
+  /**
+   * The delivery failed for the destination as a whole (the SMTP/LMTP client reached no server, or none would
+   * talk to it): the queue manager's concurrency feedback counts it (qmgr/dead_sites.ts). Postfix's hop status.
+   */
+  siteFailure?: { dsn: string; reason: string };
 }
 
 /** The connection to an agent failed or the agent broke the protocol. */

@@ -39,6 +39,12 @@
  * its agent has answered: the next delivery starts before the results are written down. defer_transports are
  * deferred without a delivery attempt (`deferred transport`).
  *
+ * Dead destinations (dead_sites.ts): a delivery that failed for the whole site (the agent's siteFailure: no SMTP
+ * server reached or willing) feeds Postfix's concurrency feedback; a destination declared dead gets no delivery
+ * attempt for minimal_backoff_time: the retry service defers its recipients at once with `delivery temporarily
+ * suspended: REASON` (logged as `postfix/error`), until a delivery reaches it, the time is up, or `postqueue -f`
+ * (the `F` request) forgets dead destinations.
+ *
  * Results: the agent logs the `to=<…>` line; qmgr appends D/b/d records (queue_file.ts) with one fsync per job
  * (none when every result is a delivery, see run()). A message whose recipients are all final is removed
  * (`QID: removed`; the kernel's freeing of the file happens on Bun's I/O thread pool) after bounces are handed
@@ -64,6 +70,8 @@ import {
 import type { Resolver } from "../resolve/resolve.ts";
 import { MapError } from "../maps/index.ts";
 import { AgentError, loggedStatus, REQ_FLAG_RECORD, REQ_FLAG_USR_VRFY, type DeliveryReply, type DeliveryRequest, type RecipientResult } from "../daemon/agent_protocol.ts";
+import { DeadSites, feedbackSettings } from "./dead_sites.ts";
+import { inProcessTransport } from "./local_transports.ts";
 
 /** Something that delivers a request: an in-process transport or a client of an agent socket. */
 export interface Deliverer {
@@ -251,6 +259,11 @@ export class QueueManager {
     private readonly settings: QmgrSettings = qmgrSettings(cfg),
   ) {}
 
+  /** Destinations that failed as a whole, by Postfix's concurrency feedback (dead_sites.ts). */
+  private readonly sites = new DeadSites((transport) => feedbackSettings(this.cfg, transport, this.settings.minBackoff, msgWarn));
+  /** Postfix's retry service, which defers the recipients of a dead destination (and logs as `postfix/error`). */
+  private readonly retry = inProcessTransport("error", "retry")!;
+
   /** Recovers active files from a crash, then scans both queues and keeps scanning deferred periodically. */
   start(): void {
     for (const e of scanQueue(this.layout.queueDir, "active", { missingOk: true })) {
@@ -268,6 +281,7 @@ export class QueueManager {
   /** Handles trigger bytes from public/qmgr (W I D A F). */
   onTrigger(bytes: Uint8Array): void {
     const s = Buffer.from(bytes).toString("latin1");
+    if (s.includes("F")) this.sites.forgetAll(); // forget dead destinations (postqueue -f)
     if (s.includes("A")) this.ignoreRetryTimes = true;
     if (s.includes("D")) this.requestScan("deferred");
     if (s.includes("I") || s.includes("W")) this.requestScan("incoming");
@@ -501,7 +515,11 @@ export class QueueManager {
       size: msg.env.reportedSize, envid: msg.env.dsnEnvid ?? "", ret: msg.env.dsnRet, flags: msg.verify ? REQ_FLAG_USR_VRFY : msg.report ? REQ_FLAG_RECORD : 0,
     };
     let reply: DeliveryReply;
-    if (!q.info.deliverer) {
+    const dead = this.sites.dead(job.transport, job.nexthop, nowSec());
+    if (dead) {
+      // a dead destination: no delivery attempt; the retry service defers with the site's reason (Postfix)
+      reply = await this.retry.deliver({ ...req, nexthop: `${dead.dsn} ${dead.reason}` });
+    } else if (!q.info.deliverer) {
       reply = {
         results: req.recipients.map((r) => ({ offset: r.offset, status: "deferred" as const, dsn: "4.3.0", reason: "mail transport unavailable", relay: "none" })),
       };
@@ -509,6 +527,9 @@ export class QueueManager {
     } else {
       try {
         reply = await q.info.deliverer.deliver(req);
+        const site = reply.siteFailure;
+        if (site && /^4\.\d{1,3}\.\d{1,3}$/.test(site.dsn)) this.sites.failed(job.transport, job.nexthop, site.dsn, site.reason, nowSec());
+        else this.sites.succeeded(job.transport, job.nexthop, q.destBusy.get(job.dest) ?? 0);
       } catch (err) {
         const reason = err instanceof AgentError ? `delivery temporarily suspended: ${err.message}` : `delivery failed: ${(err as Error).message}`;
         reply = { results: req.recipients.map((r) => ({ offset: r.offset, status: "deferred" as const, dsn: "4.3.0", reason, relay: "none" })) };

@@ -310,3 +310,47 @@ test("the delay warning goes out at the first pass that ends at most a second be
   await q.drain();
   expect(warned).toEqual(["slow@host.example.test"]);
 });
+
+test("a destination that fails as a whole is declared dead: its next recipients are deferred at once, delivery temporarily suspended, until postqueue -f", async () => {
+  const queueDir = join(dir, "queue");
+  rmSync(queueDir, { recursive: true, force: true });
+  ensureQueueDirs(queueDir);
+  const cfg = loadConfig({ configDir: dir, overrides: ["default_transport = smtp", "smtp_destination_concurrency_limit = 1"], warn: false });
+  for (let i = 0; i < 5; i++) {
+    const w = createQueueFile({ queueDir, queueName: "incoming" });
+    w.writeEnvelope({ sender: "s@example.test", recipients: [{ address: `r${i}@dead.example` }] });
+    w.writeContent("Subject: x\n\nbody\n");
+    w.finish({ durable: false });
+  }
+  const tried: string[] = [];
+  const WHY = "connect to mx.dead.example[192.0.2.1]:25: Connection refused";
+  const deliverer = {
+    async deliver(req: DeliveryRequest) {
+      tried.push(...req.recipients.map((r) => r.address));
+      return { results: req.recipients.map((r) => ({ offset: r.offset, status: "deferred" as const, dsn: "4.4.1", reason: WHY, relay: "none" })), siteFailure: { dsn: "4.4.1", reason: WHY } };
+    },
+  };
+  const log: string[] = [];
+  setMsgSink({ write: (level, text) => log.push(level === "info" ? text : `${level}: ${text}`), close: () => {} });
+  const q = new QueueManager(cfg, queueLayout(queueDir), await Resolver.create(cfg), () => ({ deliverer, processLimit: 10 }), {
+    bounce: async () => true,
+    delayWarning: async () => true,
+    deliveryReport: async () => true,
+  });
+  q.start();
+  const deferredCount = () => readdirSync(join(queueDir, "deferred"), { recursive: true }).filter((n) => String(n).includes("/")).length;
+  let end = Date.now() + 5000;
+  while (deferredCount() < 5 && Date.now() < end) await Bun.sleep(5);
+  // three site failures kill the destination (Postfix's defaults); the other two are not tried
+  expect(tried).toHaveLength(3);
+  const suspended = log.filter((l) => l.includes("status=deferred (delivery temporarily suspended: connect to mx.dead.example[192.0.2.1]:25: Connection refused)"));
+  expect(suspended).toHaveLength(2);
+  expect(suspended.every((l) => /: to=<r\d@dead\.example>, relay=none, delay=[\d.]+, delays=[\d./]+, dsn=4\.4\.1, status=deferred/.test(l))).toBe(true);
+  // postqueue -f: forget dead destinations, ignore the retry times
+  q.onTrigger(Buffer.from("FADI"));
+  end = Date.now() + 5000;
+  while (tried.length < 4 && Date.now() < end) await Bun.sleep(5);
+  await q.drain();
+  setMsgSink(undefined);
+  expect(tried.length).toBeGreaterThanOrEqual(4);
+});

@@ -163,6 +163,8 @@ interface State {
   completeSession: boolean;
   /** The current destination's TLS settings (smtp_tls_security_level, or its smtp_tls_policy_maps entry). */
   tls: SiteTls;
+  /** The first failure that deferred recipients for the whole site (Postfix's hop status), for the queue manager. */
+  siteFail?: Why;
 }
 
 /** What the engine is made of. */
@@ -262,7 +264,7 @@ export class SmtpClient {
         if (!st.why.dsn) st.why = { dsn: "4.3.0", reason: "server unavailable or unable to receive mail" };
         st.finalServer = true;
         st.session = undefined;
-        this.bulkFail(st, st.why.dsn, st.why.reason, {});
+        this.bulkFail(st, st.why.dsn, st.why.reason, { throttle: true }); // smtp_site_fail()
       }
     } catch (e) {
       msgWarn(`${req.queueId}: ${this.s.prefix} delivery error: ${(e as Error).stack ?? e}`);
@@ -273,7 +275,7 @@ export class SmtpClient {
     } finally {
       file.close();
     }
-    return { results: st.results };
+    return st.siteFail ? { results: st.results, siteFailure: st.siteFail } : { results: st.results };
   }
 
   // ---------------------------------------------------------------------------------------------------------
@@ -324,7 +326,14 @@ export class SmtpClient {
         st.connected = Date.now();
         st.done = st.connected;
       } else st.done = Date.now();
-      for (const x of st.rcpts) if (x.mark === "none") this.record(st, x, soft ? "deferred" : "bounced", dsn, reason);
+      let deferred = false;
+      for (const x of st.rcpts) {
+        if (x.mark !== "none") continue;
+        this.record(st, x, soft ? "deferred" : "bounced", dsn, reason);
+        deferred ||= st.results[st.results.length - 1]!.status === "deferred";
+      }
+      // smtp_bulk_fail(): a site failure that deferred recipients, outside a completed session, is the hop status
+      if (flags.throttle && deferred && !st.completeSession) st.siteFail ??= { dsn, reason };
     }
     if (st.session && (flags.throttle || flags.dontCache)) st.session.dontCache = true;
   }

@@ -14,7 +14,7 @@ import { setMsgSink, setMsgStderr } from "../log/msg.ts";
 import { createQueueFile, ensureQueueDirs, queueLayout, DSN_NOTIFY, DSN_RET } from "../queue/index.ts";
 import { StubResolver, parseResolvConf } from "../dns/index.ts";
 import { startTestDnsServer, type TestDnsServer } from "../dns/_test_server.ts";
-import { REQ_FLAG_USR_VRFY, type DeliveryRequest, type RecipientResult } from "../daemon/agent_protocol.ts";
+import { REQ_FLAG_USR_VRFY, type DeliveryReply, type DeliveryRequest, type RecipientResult } from "../daemon/agent_protocol.ts";
 import { SmtpClient } from "./smtp_client.ts";
 import { readSmtpSettings } from "./settings.ts";
 import { OutgoingContent } from "./smtp_content.ts";
@@ -65,6 +65,8 @@ async function closedPort(host = "127.0.0.1"): Promise<number> {
 
 interface Run {
   results: RecipientResult[];
+  /** DeliveryReply.siteFailure: the failure the queue manager counts against the destination. */
+  siteFailure: DeliveryReply["siteFailure"];
   log: string[];
   byRcpt: Record<string, RecipientResult>;
   client: SmtpClient;
@@ -130,7 +132,7 @@ async function deliver(c: SmtpClient, nexthop: string, rcpts: (string | { addres
   for (const r of reply.results) byRcpt[envl.recipients.find((x) => x.offset === r.offset)!.address] = r;
   // exactly one result per recipient
   expect(reply.results.map((r) => r.offset).sort()).toEqual(req.recipients.map((r) => r.offset).sort());
-  return { results: reply.results, log: log.slice(start), byRcpt, client: c };
+  return { results: reply.results, siteFailure: reply.siteFailure, log: log.slice(start), byRcpt, client: c };
 }
 
 const noCache = "smtp_connection_cache_on_demand = no\n";
@@ -302,6 +304,19 @@ describe("one server, replies at every stage", () => {
     expect(s.commands.some((c) => c.includes("MAIL FROM"))).toBe(false);
   });
 
+  test("site failures for the queue manager: a 421 greeting is one, a recipient's 450 or a delivery is not", async () => {
+    const greet = await server({ host: "127.0.0.48", greeting: "421 4.3.2 busy" });
+    const a = await deliver(client(noCache), `[127.0.0.48]:${greet.port}`, ["a@x.test"]);
+    expect(a.byRcpt["a@x.test"]).toMatchObject({ status: "deferred" });
+    expect(a.siteFailure).toMatchObject({ dsn: "4.3.2" });
+    const rcpt = await server({ host: "127.0.0.49", reply: (c) => (c.startsWith("RCPT") ? "450 4.2.0 mailbox busy" : undefined) });
+    const b = await deliver(client(noCache), `[127.0.0.49]:${rcpt.port}`, ["a@x.test"]);
+    expect(b.byRcpt["a@x.test"]).toMatchObject({ status: "deferred", dsn: "4.2.0" });
+    expect(b.siteFailure).toBeUndefined();
+    const ok = await server({ host: "127.0.0.53" });
+    expect((await deliver(client(noCache), `[127.0.0.53]:${ok.port}`, ["a@x.test"])).siteFailure).toBeUndefined();
+  });
+
   test("soft_bounce turns a bounce into a deferral", async () => {
     const s = await server({ host: "127.0.0.45", reply: (c) => (c.startsWith("RCPT") ? "550 5.1.1 no" : undefined) });
     const r = await deliver(client(noCache + "soft_bounce = yes\n"), `[127.0.0.45]:${s.port}`, ["a@x.test"]);
@@ -321,6 +336,8 @@ describe("connections", () => {
     const r = await deliver(client(noCache), `[127.0.0.50]:${port}`, ["a@x.test"]);
     const reason = `connect to 127.0.0.50[127.0.0.50]:${port}: Connection refused`;
     expect(r.byRcpt["a@x.test"]).toMatchObject({ status: "deferred", dsn: "4.4.1", reason, relay: "none" });
+    // no server reached: a failure of the whole site, for the queue manager's dead-destination feedback
+    expect(r.siteFailure).toEqual({ dsn: "4.4.1", reason });
     expect(r.log).toContain(reason);
     expect(r.log.join("\n")).toMatch(/to=<a@x\.test>, relay=none, delay=[\d.]+, delays=[\d./]+, dsn=4\.4\.1, status=deferred \(connect to/);
   });
