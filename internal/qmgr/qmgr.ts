@@ -239,6 +239,23 @@ export function qmgrSettings(cfg: Config): QmgrSettings {
 
 const nowSec = () => Date.now() / 1000;
 
+/** Code-unit order, as strcmp(3) on the UTF-8 bytes orders ASCII. */
+const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+/** Postfix's qmgr_message_sort_compare() of routed recipients; see activate(). */
+function compareRouted(a: { r: QueueRecipient; transport: string; queue: string }, b: { r: QueueRecipient; transport: string; queue: string }): number {
+  const t = cmp(a.transport, b.transport) || cmp(a.queue, b.queue);
+  if (t !== 0) return t;
+  const da = a.r.address.lastIndexOf("@");
+  const db = b.r.address.lastIndexOf("@");
+  if (da < 0 !== db < 0) return da < 0 ? 1 : -1;
+  if (da >= 0) {
+    const d = cmp(a.r.address.slice(da).toLowerCase(), b.r.address.slice(db).toLowerCase());
+    if (d !== 0) return d;
+  }
+  return cmp(a.r.address, b.r.address);
+}
+
 /** The queue manager. */
 export class QueueManager {
   private active = new Map<string, ActiveMessage>();
@@ -381,8 +398,8 @@ export class QueueManager {
       this.finish(msg);
       return;
     }
-    const groups = new Map<string, Job>();
     const filter = env.attributes.get(ATTR.CONTENT_FILTER) ?? "";
+    const routed: { r: QueueRecipient; transport: string; nexthop: string; queue: string }[] = [];
     for (const r of pending) {
       let res;
       try {
@@ -397,14 +414,24 @@ export class QueueManager {
         this.record(msg, r, { offset: r.offset, status: "deferred", dsn: "4.3.2", reason: "deferred transport", relay: "none" });
         continue;
       }
-      const q = this.transport(res.transport);
-      const key = `${res.transport}\0${res.nexthop}`;
+      // Postfix's queue name: the next hop, or local-part@nexthop when the recipient limit is 1
+      const at = r.address.lastIndexOf("@");
+      const queue = this.transport(res.transport).rcptLimit === 1 ? `${(at < 0 ? r.address : r.address.slice(0, at)).toLowerCase()}@${res.nexthop}` : res.nexthop;
+      routed.push({ r, transport: res.transport, nexthop: res.nexthop, queue });
+    }
+    // in Postfix's order (qmgr_message_sort): transport, queue name, recipient domain (case-insensitive; none last),
+    // address: the order of the deliveries, of the RCPT TO commands of one, and of their log lines
+    routed.sort(compareRouted);
+    const groups = new Map<string, Job>();
+    for (const { r, transport, nexthop } of routed) {
+      const q = this.transport(transport);
+      const key = `${transport}\0${nexthop}`;
       let job = groups.get(key);
       if (!job || job.recipients.length >= q.rcptLimit) {
         if (job) this.enqueue(q, job);
         // a recipient limit of 1 turns the per-destination concurrency into concurrency per recipient (Postfix)
-        const dest = q.rcptLimit === 1 ? `${res.nexthop}\0${r.address.toLowerCase()}` : res.nexthop;
-        job = { msg, transport: res.transport, nexthop: res.nexthop, dest, recipients: [] };
+        const dest = q.rcptLimit === 1 ? `${nexthop}\0${r.address.toLowerCase()}` : nexthop;
+        job = { msg, transport, nexthop, dest, recipients: [] };
         groups.set(key, job);
       }
       job.recipients.push(r);

@@ -58,13 +58,13 @@ async function route(overrides: string[], attributes: [string, string][]): Promi
 test("a content filter overrides resolution: its next hop, else default_filter_nexthop, else the recipient's domain", async () => {
   const cases: { label: string; overrides: string[]; filter?: string; want: string[] }[] = [
     { label: "no filter: resolved", overrides: [], want: ["local host.example.test: c@host.example.test", "local host.example.test: bob", "smtp remote.example: a@remote.example"].sort() },
-    { label: "transport:nexthop", overrides: [], filter: "smtp:[127.0.0.1]:10025", want: ["smtp [127.0.0.1]:10025: a@remote.example bob c@host.example.test"] },
-    { label: "default_filter_nexthop", overrides: ["default_filter_nexthop=[10.0.0.1]:25"], filter: "scan:", want: ["scan [10.0.0.1]:25: a@remote.example bob c@host.example.test"] },
+    { label: "transport:nexthop", overrides: [], filter: "smtp:[127.0.0.1]:10025", want: ["smtp [127.0.0.1]:10025: c@host.example.test a@remote.example bob"] },
+    { label: "default_filter_nexthop", overrides: ["default_filter_nexthop=[10.0.0.1]:25"], filter: "scan:", want: ["scan [10.0.0.1]:25: c@host.example.test a@remote.example bob"] },
     {
       label: "the recipient's domain, $myhostname for a bare name",
       overrides: [],
       filter: "scan",
-      want: ["scan host.example.test: bob c@host.example.test", "scan remote.example: a@remote.example"],
+      want: ["scan host.example.test: c@host.example.test bob", "scan remote.example: a@remote.example"],
     },
   ];
   for (const k of cases) {
@@ -353,4 +353,20 @@ test("a destination that fails as a whole is declared dead: its next recipients 
   await q.drain();
   setMsgSink(undefined);
   expect(tried.length).toBeGreaterThanOrEqual(4);
+});
+
+test("recipients go out in Postfix's order: by transport and next hop, then domain (case-insensitive), then address", async () => {
+  const queueDir = join(dir, "queue");
+  queueOne(queueDir, ["zed@b.example", "amy@c.example", "bob@b.example", "Al@B.example"], 0);
+  const requests: string[][] = [];
+  await reportsOf(
+    queueDir,
+    (req) => {
+      requests.push(req.recipients.map((r) => r.address));
+      return req.recipients.map((r) => ({ offset: r.offset, status: "sent", dsn: "2.0.0", reason: "ok", relay: "test" }));
+    },
+    (log) => log.some((l) => / removed$/.test(l)),
+    ["default_transport = smtp"],
+  );
+  expect(requests).toEqual([["Al@B.example", "bob@b.example", "zed@b.example"], ["amy@c.example"]]);
 });
