@@ -37,7 +37,8 @@
  * as Postfix counts local deliveries). Waiting jobs are kept per destination, oldest first, so handing out the
  * next one costs the same however many messages wait for one recipient. A job's slot is free again as soon as
  * its agent has answered: the next delivery starts before the results are written down. defer_transports are
- * deferred without a delivery attempt (`deferred transport`).
+ * deferred without a delivery attempt (`deferred transport`). A message's recipients are handed out in Postfix's
+ * order (qmgr_message_sort): transport, queue name, domain, address.
  *
  * Dead destinations (dead_sites.ts): a delivery that failed for the whole site (the agent's siteFailure: no SMTP
  * server reached or willing) feeds Postfix's concurrency feedback; a destination declared dead gets no delivery
@@ -53,8 +54,9 @@
  * delivered in the pass with DSN NOTIFY=SUCCESS (unless the next hop announced DSN and took NOTIFY over) get a
  * success notice; a message submitted with `sendmail -v` (TRACE_FLAG.RECORD) gets a report of every recipient
  * tried in its first pass, deferred ones as `delayed`, after which its trace_flags are cleared in the queue file
- * (an appended `A` record; Postfix kills the record), so later passes report nothing more. Deferred recipients of a message older than maximal_queue_lifetime (bounce_queue_lifetime for
- * the null sender), or one forced to expire (postsuper -e), are returned to the sender.
+ * (an appended `A` record; Postfix kills the record), so later passes report nothing more. Deferred recipients
+ * of a message older than maximal_queue_lifetime (bounce_queue_lifetime for the null sender), or one forced to
+ * expire (postsuper -e), are returned to the sender.
  *
  * Contract: nothing here throws out of the event loop; a queue file that cannot be read is moved to corrupt
  * (`warning: QID: … moved to corrupt`); a file that disappeared (postsuper -d) is forgotten.
@@ -242,8 +244,16 @@ const nowSec = () => Date.now() / 1000;
 /** Code-unit order, as strcmp(3) on the UTF-8 bytes orders ASCII. */
 const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
-/** Postfix's qmgr_message_sort_compare() of routed recipients; see activate(). */
-function compareRouted(a: { r: QueueRecipient; transport: string; queue: string }, b: { r: QueueRecipient; transport: string; queue: string }): number {
+/** A recipient resolved to its transport and next hop, with Postfix's queue name for it (see activate()). */
+interface Routed {
+  r: QueueRecipient;
+  transport: string;
+  nexthop: string;
+  queue: string;
+}
+
+/** Postfix's qmgr_message_sort_compare() of routed recipients. */
+function compareRouted(a: Routed, b: Routed): number {
   const t = cmp(a.transport, b.transport) || cmp(a.queue, b.queue);
   if (t !== 0) return t;
   const da = a.r.address.lastIndexOf("@");
@@ -399,7 +409,7 @@ export class QueueManager {
       return;
     }
     const filter = env.attributes.get(ATTR.CONTENT_FILTER) ?? "";
-    const routed: { r: QueueRecipient; transport: string; nexthop: string; queue: string }[] = [];
+    const routed: Routed[] = [];
     for (const r of pending) {
       let res;
       try {
@@ -416,7 +426,8 @@ export class QueueManager {
       }
       // Postfix's queue name: the next hop, or local-part@nexthop when the recipient limit is 1
       const at = r.address.lastIndexOf("@");
-      const queue = this.transport(res.transport).rcptLimit === 1 ? `${(at < 0 ? r.address : r.address.slice(0, at)).toLowerCase()}@${res.nexthop}` : res.nexthop;
+      const local = (at < 0 ? r.address : r.address.slice(0, at)).toLowerCase();
+      const queue = this.transport(res.transport).rcptLimit === 1 ? `${local}@${res.nexthop}` : res.nexthop;
       routed.push({ r, transport: res.transport, nexthop: res.nexthop, queue });
     }
     // in Postfix's order (qmgr_message_sort): transport, queue name, recipient domain (case-insensitive; none last),
