@@ -87,7 +87,7 @@ interface Flags {
   start: number;
 }
 
-const TYPE = { A: 65, O: 79, R: 82, D: 68, N: 78, L: 76, RDR: 62 } as const;
+const TYPE = { A: 65, O: 79, R: 82, D: 68, N: 78, L: 76, K: 75, RDR: 62 } as const;
 const NEWLINE = new Uint8Array([10]);
 
 /** A Postfix header line: a field name of printable characters but colon, optional blanks, a colon. */
@@ -166,6 +166,8 @@ class Printer {
         if (r.name === "create_time" && /^\d+$/.test(r.value)) this.envLine(o, code, `create_time: ${asctime(Number(r.value))}`);
         else if (r.name === ATTR.CONTENT_FILTER) this.envLine(o, TYPE.L, `content_filter: ${r.value}`); // Postfix's L record
         else if (r.name === ATTR.REDIRECT) this.envLine(o, TYPE.RDR, `redirect_to: ${r.value}`); // Postfix's > record
+        // superseded by an appended record: what Postfix's postcat shows of a record its queue manager killed
+        else if (this.state === "env" && this.env?.appendedAttributes.has(r.name)) this.envLine(o, TYPE.K, `killed_record: ${r.name}=${r.value}`);
         else this.envLine(o, code, `named_attribute: ${r.name}=${r.value}`);
         break;
       case "F":

@@ -8,7 +8,7 @@ import { readFileSync, truncateSync, writeFileSync, copyFileSync, statSync } fro
 import { join } from "node:path";
 import { BIN, expectGolden, makeInstance, runTool } from "./_testkit.ts";
 import { T0, writeMessages } from "./_queuekit.ts";
-import { createQueueFile, layoutPath, queueLayout } from "../internal/queue/index.ts";
+import { createQueueFile, layoutPath, openQueueFile, queueLayout } from "../internal/queue/index.ts";
 
 const inst = makeInstance();
 writeMessages(inst.queue, [
@@ -97,4 +97,18 @@ test("content that is not UTF-8 is printed byte for byte, as Postfix's postcat p
   const p = Bun.spawnSync({ cmd: [BIN, "-c", inst.config, "-bh", "-q", id], argv0: "postcat", env: { PATH: process.env.PATH ?? "", TZ: "UTC" }, stdout: "pipe", stderr: "pipe" });
   expect(p.stderr.toString()).toBe("");
   expect(Buffer.from(p.stdout).equals(Buffer.concat([Buffer.from("Subject: caf\xe9\n\nd\xe9j\xe0 vu\n", "latin1"), Buffer.from("déjà vu\n"), Buffer.from("split \xff line\n", "latin1")]))).toBe(true);
+});
+
+test("an attribute an appended record superseded (trace_flags after a sendmail -v report) shows as Postfix's killed_record", () => {
+  const w = createQueueFile({ queueDir: inst.queue, queueName: "hold" });
+  w.writeEnvelope({ sender: "s@example.test", recipients: [{ address: "r@example.test" }], attributes: [["trace_flags", "1024"], ["rewrite_context", "local"]] });
+  w.writeContent("Subject: x\n\nbody\n");
+  const done = w.finish({ durable: false });
+  const f = openQueueFile(done.path, { write: true, lock: "exclusive" });
+  f.appendAttribute("trace_flags", "0");
+  f.close();
+  const out = pc(["-e", "-q", done.queueId]).stdout;
+  expect(out).toContain("\nkilled_record: trace_flags=1024\nnamed_attribute: rewrite_context=local\n");
+  expect(out).not.toContain("named_attribute: trace_flags");
+  expect(pc(["-e", "-d", "-q", done.queueId]).stdout).toContain("\n 75 killed_record: trace_flags=1024\n");
 });

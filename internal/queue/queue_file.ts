@@ -253,8 +253,10 @@ export interface QueueEnvelope {
   sender: string;
   fullName: string | undefined;
   recipients: QueueRecipient[];
-  /** Every `A` record (envelope, then extracted), the later one winning for a repeated name. */
+  /** Every `A` record (envelope, extracted, then appended), the later one winning for a repeated name. */
   attributes: Map<string, string>;
+  /** Names of the attributes an appended `A` record changed (postcat shows their envelope record as killed). */
+  appendedAttributes: Set<string>;
   /** DSN ENVID (`envelope_id`). */
   dsnEnvid: string | undefined;
   /** DSN RET (`ret_flags`): DSN_RET.FULL or DSN_RET.HDRS, 0 when not given. */
@@ -521,6 +523,7 @@ export class QueueFile implements Disposable {
     const env = this.envelope();
     this.append([{ kind: "A", name, value }]);
     env.attributes.set(name, value);
+    env.appendedAttributes.add(name);
   }
 
   /** Appends a new warning_message_time (0 = no more warnings); needs `write`. */
@@ -592,6 +595,7 @@ function applyAppended(env: QueueEnvelope, rec: QueueRecord, offset: number, byO
   }
   if (rec.kind === "A") {
     env.attributes.set(rec.name, rec.value);
+    env.appendedAttributes.add(rec.name);
     return true;
   }
   if (rec.kind !== "D" && rec.kind !== "b" && rec.kind !== "d") return false;
@@ -744,6 +748,7 @@ function newEnvelope(c: Omit<SizeRecordFields, "reportedSize"> & { reportedSize?
     fullName: undefined,
     recipients: [],
     attributes: new Map(),
+    appendedAttributes: new Set(),
     dsnEnvid: undefined,
     dsnRet: 0,
     uid: undefined,
@@ -818,9 +823,10 @@ function fastAppended(r: RecordReader, env: QueueEnvelope, base: number): boolea
       continue;
     }
     if (kind === 0x41 /* A */) {
-      fastAttribute(r, env);
+      const name = fastAttribute(r, env);
       r.skipRest();
       if (r.bad) return false;
+      env.appendedAttributes.add(name);
       continue;
     }
     if (kind !== 0x64 /* d */ && kind !== 0x44 /* D */ && kind !== 0x62 /* b */) return false;
@@ -855,11 +861,12 @@ function fastRecipient(r: RecordReader, env: QueueEnvelope, offset: number, extr
   if (!r.bad) env.recipients.push({ index: env.recipients.length, offset, address, origAddress, notify, orcpt, extracted, done: false, status: undefined });
 }
 
-function fastAttribute(r: RecordReader, env: QueueEnvelope): void {
+function fastAttribute(r: RecordReader, env: QueueEnvelope): string {
   const name = r.str();
   const value = r.str();
   if (name.length === 0) r.bad = true;
   else if (!r.bad) env.attributes.set(name, value);
+  return name;
 }
 
 /** Fills the envelope fields that come from attributes. */
