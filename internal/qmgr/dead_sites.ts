@@ -78,6 +78,8 @@ export function feedbackSettings(cfg: Config, transport: string, deadTime: numbe
 }
 
 interface Site {
+  /** The transport's initial destination concurrency: the window of a new or revived destination. */
+  initial: number;
   window: number;
   success: number;
   failure: number;
@@ -86,6 +88,7 @@ interface Site {
 }
 
 const feedbackValue = (f: Feedback, window: number) => (f.perWindow ? f.base / window : f.base);
+const siteKey = (transport: string, nexthop: string) => `${transport}\0${nexthop}`;
 
 /** The destinations' feedback state; see the header. */
 export class DeadSites {
@@ -101,18 +104,22 @@ export class DeadSites {
   }
 
   private site(transport: string, nexthop: string): Site {
-    const key = `${transport}\0${nexthop}`;
+    const key = siteKey(transport, nexthop);
     let site = this.sites.get(key);
-    if (site === undefined) this.sites.set(key, (site = { window: this.config(transport).initial, success: 0, failure: 0, failCohorts: 0 }));
+    if (site === undefined) {
+      const initial = this.config(transport).initial;
+      this.sites.set(key, (site = { initial, window: initial, success: 0, failure: 0, failCohorts: 0 }));
+    }
     return site;
   }
 
   /** Why the destination is dead (the reason already says `delivery temporarily suspended: `), or undefined. */
   dead(transport: string, nexthop: string, now: number): { dsn: string; reason: string } | undefined {
-    const site = this.sites.get(`${transport}\0${nexthop}`);
+    const key = siteKey(transport, nexthop);
+    const site = this.sites.get(key);
     if (site?.dead === undefined) return undefined;
     if (now >= site.dead.until) {
-      this.revive(transport, site);
+      this.revive(key, site);
       return undefined;
     }
     return { dsn: site.dead.dsn, reason: site.dead.reason };
@@ -141,12 +148,13 @@ export class DeadSites {
 
   /** A delivery reached the site (whatever became of the recipients); `busy`: deliveries to it in progress. */
   succeeded(transport: string, nexthop: string, busy = 0): void {
-    const site = this.sites.get(`${transport}\0${nexthop}`);
+    const key = siteKey(transport, nexthop);
+    const site = this.sites.get(key);
     if (site === undefined) return; // never failed: the initial state, nothing to record
     const cfg = this.config(transport);
     site.failCohorts = 0;
     if (site.dead !== undefined) {
-      this.revive(transport, site, busy);
+      this.revive(key, site, busy);
       return;
     }
     if ((cfg.limit === 0 || cfg.limit > site.window) && site.window < busy + cfg.initial) {
@@ -159,17 +167,22 @@ export class DeadSites {
       }
       if (cfg.limit > 0 && site.window > cfg.limit) site.window = cfg.limit;
     }
-    if (site.window >= cfg.initial) this.sites.delete(`${transport}\0${nexthop}`);
+    if (site.window >= site.initial) this.sites.delete(key);
   }
 
   /** Brings every dead destination back (postqueue -f). */
   forgetAll(): void {
-    for (const [key, site] of this.sites) if (site.dead !== undefined) this.revive(key.slice(0, key.indexOf("\0")), site);
+    for (const [key, site] of this.sites) if (site.dead !== undefined) this.revive(key, site);
   }
 
-  private revive(transport: string, site: Site, busy = 0): void {
+  /** Back from the dead: at `busy` concurrency when deliveries are in progress, else as new (forgotten). */
+  private revive(key: string, site: Site, busy = 0): void {
+    if (busy === 0) {
+      this.sites.delete(key);
+      return;
+    }
     site.dead = undefined;
-    site.window = busy > 0 ? busy : this.config(transport).initial;
+    site.window = busy;
     site.success = site.failure = site.failCohorts = 0;
   }
 }

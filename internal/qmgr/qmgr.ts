@@ -700,16 +700,15 @@ export class QueueManager {
    * deliveries stand, and a `sendmail -v` message keeps its trace flags (the next pass reports).
    */
   private async reportPass(msg: ActiveMessage, view: ActiveMessageView, latest: ReadonlyMap<number, RecipientResult>, done: boolean): Promise<void> {
+    // most mail asks for no report
+    if (!msg.report && !view.envelope.recipients.some((r) => (r.notify & DSN_NOTIFY.SUCCESS) !== 0)) return;
     const rcpts: BouncedRecipient[] = [];
-    // in the order the results came in, as Postfix's trace logfile is appended by the agents
     const byOffset = new Map(view.envelope.recipients.map((r) => [r.offset, r]));
-    const seen = new Set<number>();
-    for (const { r: tried } of msg.results) {
-      const r = byOffset.get(tried.offset);
-      const res = latest.get(tried.offset);
+    // `latest` lists the recipients in the order their results came in, as Postfix's agents append its trace logfile
+    for (const [offset, res] of latest) {
+      const r = byOffset.get(offset);
       const st = r?.status;
-      if (r === undefined || res === undefined || st === undefined || seen.has(r.offset)) continue;
-      seen.add(r.offset);
+      if (r === undefined || st === undefined) continue;
       const success = st.status === "delivered" && (r.notify & DSN_NOTIFY.SUCCESS) !== 0 && st.action !== "notified";
       if (!msg.report && !success) continue;
       const relay = res.relay ?? "";

@@ -143,8 +143,6 @@ export const REC = {
 /** One of the REC letters. */
 export type RecordKind = (typeof REC)[keyof typeof REC];
 
-
-
 /** Postfix's record names, for postcat (`-d` prints the kind's character code). */
 export const RECORD_NAMES: Readonly<Record<RecordKind, string>> = {
   C: "message_size",

@@ -285,7 +285,8 @@ export class SmtpClient {
     return st.rcpts.filter((x) => x.mark !== "drop").length;
   }
 
-  private record(st: State, x: RcptState, status: RecipientResult["status"], dsn: string, reason: string, success?: Pick<RecipientResult, "action" | "notifyPassed">): void {
+  /** Records and logs one recipient's result; returns the status recorded (after the filter and soft_bounce). */
+  private record(st: State, x: RcptState, status: RecipientResult["status"], dsn: string, reason: string, success?: Pick<RecipientResult, "action" | "notifyPassed">): RecipientResult["status"] {
     // smtp_delivery_status_filter first, then soft_bounce, as Postfix's bounce_append()
     ({ status, dsn, reason } = filterDeliveryStatus({ status, dsn, reason }));
     if (status === "bounced" && this.s.softBounce) {
@@ -301,6 +302,7 @@ export class SmtpClient {
       times: { arrival: st.req.arrival, active: st.req.active, handoff: st.handoff, connected: st.connected, done: st.done },
       dsn, status: loggedStatus(status, verifyOnly(st.req)), reason,
     });
+    return status;
   }
 
   /** A server reply made into a failure: Postfix's "Protocol error" for a reply that is not 4xx/5xx. */
@@ -327,11 +329,7 @@ export class SmtpClient {
         st.done = st.connected;
       } else st.done = Date.now();
       let deferred = false;
-      for (const x of st.rcpts) {
-        if (x.mark !== "none") continue;
-        this.record(st, x, soft ? "deferred" : "bounced", dsn, reason);
-        deferred ||= st.results[st.results.length - 1]!.status === "deferred";
-      }
+      for (const x of st.rcpts) if (x.mark === "none" && this.record(st, x, soft ? "deferred" : "bounced", dsn, reason) === "deferred") deferred = true;
       // smtp_bulk_fail(): a site failure that deferred recipients, outside a completed session, is the hop status
       if (flags.throttle && deferred && !st.completeSession) st.siteFail ??= { dsn, reason };
     }

@@ -26,22 +26,21 @@ export function flushOut(): void {
   if (pending === "") return;
   const data = pending;
   pending = "";
-  if (dead) return;
-  try {
-    writeAll(1, data);
-  } catch {
-    dead = true; // EPIPE and friends: the reader went away
-  }
+  write(data);
 }
 
 /** Writes `data` as it is, after what is queued (content that is not UTF-8 text: postcat). */
 export function writeOutBytes(data: Uint8Array): void {
   flushOut();
+  write(data);
+}
+
+function write(data: string | Uint8Array): void {
   if (dead) return;
   try {
     writeAll(1, data);
   } catch {
-    dead = true;
+    dead = true; // EPIPE and friends: the reader went away
   }
 }
 
